@@ -1,0 +1,235 @@
+"""Build the student release, the autograder folder and the Gradescope zip from ``solution/``.
+
+``solution/mnist.py`` (a jupytext notebook in otter-assign format) is the single source. The
+build converts it to ``.ipynb``, runs Otter Assign on it, and lays out:
+
+* ``assignment/``: the student notebook (no solutions), its public tests, the data loader and
+  data, and the pinned requirements; committed, so students can take it as it is;
+* ``autograder/``: the reference notebook, the tests, and the Gradescope entry scripts;
+* ``dist/mnist-autograder.zip``: the Gradescope bundle, byte-identical for identical inputs.
+
+It then verifies that the reference earns every point and the untouched student notebook none.
+"""
+
+import contextlib
+import io
+import json
+import os
+import shutil
+import stat
+import tempfile
+import tomllib
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import data, grade, spec
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = Path("solution") / "mnist.py"
+NOTEBOOK = "mnist.ipynb"
+ZIP_NAME = "mnist-autograder.zip"
+DATA_MODULE = "mnist_data.py"
+GRADING_PACKAGES = ("numpy", "scikit-learn", "otter-grader", "matplotlib")
+STUDENT_PACKAGES = (*GRADING_PACKAGES, "jupyter")
+_ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
+# Jupytext's own bookkeeping; it means nothing to a student and only adds noise to diffs.
+_JUPYTEXT_CELL_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker")
+
+
+class BuildError(RuntimeError):
+    """The build or its verification failed; the message says what to fix."""
+
+
+@dataclass
+class BuildReport:
+    zip_path: Path
+    zip_sha256: str
+    reference: dict | None = None
+    student: dict | None = None
+
+
+def pinned_requirements(root, packages):
+    """The exact pins of ``packages`` from ``pyproject.toml``, one requirement a line."""
+    pins = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    by_name = {pin.split("==")[0].strip().lower(): pin for pin in pins}
+    missing = [name for name in packages if name not in by_name]
+    if missing:
+        raise BuildError(f"pyproject.toml has no exact pin for {', '.join(missing)}; add 'name==version' to its dependencies")
+    return "".join(f"{by_name[name]}\n" for name in packages)
+
+
+def _source_notebook(root, workdir):
+    import jupytext
+    import nbformat
+
+    notebook = jupytext.read(root / SOURCE)
+    for cell in notebook.cells:
+        for key in _JUPYTEXT_CELL_KEYS:
+            cell.metadata.pop(key, None)
+    notebook.metadata.pop("jupytext", None)
+    path = workdir / NOTEBOOK
+    nbformat.write(notebook, path)
+    return path
+
+
+def _run_otter_assign(master, result):
+    from otter.assign import main as otter_assign
+
+    log = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+            otter_assign(str(master), str(result), no_run_tests=True, no_pdfs=True)
+    except Exception as error:
+        raise BuildError(f"otter assign failed on {SOURCE}: {error}") from None
+
+
+def _normalise_notebook(path):
+    """Rewrite a generated notebook with sorted keys and no outputs, so builds compare equal."""
+    notebook = json.loads(path.read_text())
+    for cell in notebook["cells"]:
+        cell.pop("id", None)
+        if cell["cell_type"] == "code":
+            cell["outputs"], cell["execution_count"] = [], None
+    path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
+
+
+def _replace_dir(target, files):
+    """Make ``target`` hold exactly ``files`` ({relative path: bytes or a symlink target})."""
+    if target.exists():
+        shutil.rmtree(target)
+    for relative, content in sorted(files.items()):
+        path = target / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, SymlinkTo):
+            path.symlink_to(content.target)
+        else:
+            path.write_bytes(content)
+            if relative.endswith((".sh", "run_autograder")):
+                path.chmod(0o755)
+
+
+@dataclass(frozen=True)
+class SymlinkTo:
+    target: str
+
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. It grades with the kit's checker: the student's
+# code runs in a separate, limited process and only plain data comes back from it.
+set -euo pipefail
+root="${AUTOGRADER_ROOT:-/autograder}"
+cd "$root/source"
+python="$root/source/.venv/bin/python"
+[ -x "$python" ] || python=python3
+exec "$python" -m mnist_kit.gradescope "$root"
+"""
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, when the autograder image is built.
+set -euo pipefail
+cd "$(dirname "$0")"
+python=python3.11
+if ! command -v "$python" >/dev/null; then
+  apt-get update && apt-get install -y python3.11 python3.11-venv
+fi
+"$python" -m venv .venv
+.venv/bin/pip install --no-cache-dir -r requirements.txt
+"""
+
+
+def _package_files(root):
+    package = root / "mnist_kit"
+    files = {f"mnist_kit/{p.name}": p.read_bytes() for p in sorted(package.glob("*.py"))}
+    files[f"mnist_kit/{data.EMBEDDED_PATH.name}"] = data.EMBEDDED_PATH.read_bytes()
+    return files
+
+
+def write_deterministic_zip(path, files):
+    """Zip ``files`` ({name: bytes}) with fixed dates and modes, so equal input gives equal bytes."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".zip.partial")
+    with zipfile.ZipFile(temporary, "w") as archive:
+        for name, content in sorted(files.items()):
+            info = zipfile.ZipInfo(name, date_time=_ZIP_EPOCH)
+            executable = name.endswith((".sh", "run_autograder"))
+            info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, content, compresslevel=9)
+    os.replace(temporary, path)
+
+
+def build(root=ROOT, verify=True, out="dist"):
+    """Regenerate ``assignment/``, ``autograder/`` and the Gradescope zip; optionally verify them.
+
+    Parameters
+    ----------
+    root : path-like
+        The kit's repository root.
+    verify : bool
+        Grade the reference (must earn every point) and the untouched student notebook (must earn
+        none, with every question reporting a result).
+    out : str
+        Folder under ``root`` for the zip; ignored by git.
+
+    Returns
+    -------
+    BuildReport
+
+    Raises
+    ------
+    BuildError
+        If Otter Assign fails or the verification does not hold.
+    """
+    root = Path(root)
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-build-") as scratch:
+        scratch = Path(scratch)
+        (scratch / "source").mkdir()
+        master = _source_notebook(root, scratch / "source")
+        _run_otter_assign(master, scratch / "otter")
+        student_dir, autograder_dir = scratch / "otter" / "student", scratch / "otter" / "autograder"
+        for path in (student_dir / NOTEBOOK, autograder_dir / NOTEBOOK):
+            _normalise_notebook(path)
+        student_files = {str(p.relative_to(student_dir)): p.read_bytes() for p in student_dir.rglob("*") if p.is_file()}
+        autograder_files = {str(p.relative_to(autograder_dir)): p.read_bytes() for p in autograder_dir.rglob("*") if p.is_file()}
+    loader = Path(data.__file__).read_bytes()
+    student_files.update({
+        DATA_MODULE: loader,
+        # One copy of the data in git: the release links to the package's file.
+        data.EMBEDDED_PATH.name: SymlinkTo(f"../mnist_kit/{data.EMBEDDED_PATH.name}"),
+        "requirements.txt": pinned_requirements(root, STUDENT_PACKAGES).encode(),
+    })
+    autograder_files.update({
+        "run_autograder": RUN_AUTOGRADER.encode(),
+        "setup.sh": SETUP_SH.encode(),
+        "requirements.txt": pinned_requirements(root, GRADING_PACKAGES).encode(),
+    })
+    _replace_dir(root / "assignment", student_files)
+    _replace_dir(root / "autograder", autograder_files)
+    bundle = {name: content for name, content in autograder_files.items()}
+    bundle.update(_package_files(root))
+    zip_path = root / out / ZIP_NAME
+    write_deterministic_zip(zip_path, bundle)
+    report = BuildReport(zip_path, grade.file_sha256(zip_path))
+    if verify:
+        report.reference, report.student = verify_build(root)
+    return report
+
+
+def verify_build(root=ROOT):
+    """Grade the reference and the untouched student notebook; raise unless 100 % and 0 %."""
+    checker = grade.Checker()
+    reference = grade.grade_notebook((root / "autograder" / NOTEBOOK).read_text(), checker)
+    student = grade.grade_notebook((root / "assignment" / NOTEBOOK).read_text(), checker)
+    problems = []
+    if reference["total"] != spec.TOTAL_POINTS:
+        lost = {q: e.get("error") or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in reference["questions"].items() if e["score"] < e["possible"]}
+        problems.append(f"the reference scores {reference['total']}/{spec.TOTAL_POINTS}, losing points on {lost}")
+    if student["total"] != 0:
+        problems.append(f"the untouched student notebook scores {student['total']}, not 0")
+    silent = [q for q, e in student["questions"].items() if not e["error"] and not e["checks"]]
+    if silent:
+        problems.append(f"questions {silent} report no result for the student notebook")
+    if problems:
+        raise BuildError("; ".join(problems))
+    return reference, student

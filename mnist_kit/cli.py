@@ -1,0 +1,97 @@
+"""``mnist-kit``: build the assignment and grade submissions. A thin layer over plain functions."""
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import build as build_module
+from . import grade
+
+
+def _build(args):
+    report = build_module.build(verify=not args.no_verify)
+    print(f"wrote assignment/, autograder/ and {report.zip_path.relative_to(Path.cwd()) if report.zip_path.is_relative_to(Path.cwd()) else report.zip_path}")
+    print(f"zip sha256 {report.zip_sha256}")
+    if report.reference:
+        print(f"verified: reference {report.reference['total']}/{report.reference['possible']}, "
+              f"untouched student notebook {report.student['total']}/{report.student['possible']}")
+    return 0
+
+
+class ProgressLine:
+    """A one-line progress bar on a terminal; plain lines otherwise."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream, self.started, self.tty = stream, time.monotonic(), stream.isatty()
+
+    def __call__(self, done, total, failures):
+        elapsed = time.monotonic() - self.started
+        remaining = elapsed / done * (total - done) if done else 0.0
+        text = f"{done}/{total} graded, {failures} not graded cleanly, {elapsed:.0f} s elapsed, ~{remaining:.0f} s left"
+        if self.tty:
+            width = 24
+            bar = "#" * int(width * done / max(total, 1))
+            self.stream.write(f"\r[{bar:<{width}}] {text}" + ("\n" if done == total else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()
+
+
+def _grade(args):
+    limits = grade.Limits(timeout=args.timeout, max_memory=int(args.max_memory * 2**30))
+    results = grade.grade_many(args.submissions, args.out, jobs=args.jobs, limits=limits, force=args.force,
+                               seed=args.seed, progress=ProgressLine())
+    for result in results:
+        reason = f"  ({result['reason']})" if result.get("reason") else ""
+        print(f"{result['submission']}: {result['total']}/{result['possible']} {result['status']}{reason}")
+    print(f"wrote {Path(args.out) / grade.GRADES_FILE}")
+    return 0
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+        if value <= 0:
+            raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}")
+        return value
+
+    return parse
+
+
+def parser():
+    main = argparse.ArgumentParser(prog="mnist-kit", description="Build and grade the MNIST assignment.")
+    commands = main.add_subparsers(dest="command", required=True)
+    build = commands.add_parser("build", help="regenerate assignment/, autograder/ and dist/mnist-autograder.zip, then verify")
+    build.add_argument("--no-verify", action="store_true", help="skip grading the reference and the student notebook")
+    build.set_defaults(run=_build)
+    grade_cmd = commands.add_parser("grade", help="grade notebooks or otter export zips into a gradebook")
+    grade_cmd.add_argument("submissions", nargs="+", help=".ipynb or .zip files, or folders holding them")
+    grade_cmd.add_argument("--out", required=True, help="output folder for grades.csv and results/")
+    grade_cmd.add_argument("--jobs", type=_positive(int), default=os.cpu_count(), help="submissions graded at once (default: cores)")
+    grade_cmd.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per submission (default 600)")
+    grade_cmd.add_argument("--max-memory", type=_positive(float), default=6.0, help="GiB per submission (default 6)")
+    grade_cmd.add_argument("--force", action="store_true", help="grade again submissions already graded")
+    grade_cmd.add_argument("--seed", type=int, default=None, help="fix the grading-time challenge (to reproduce a grade)")
+    grade_cmd.set_defaults(run=_grade)
+    return main
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (build_module.BuildError, FileNotFoundError, grade.InvalidSubmission, OSError) as error:
+        print(f"mnist-kit {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"mnist-kit {args.command}: interrupted; finished results are kept, rerun to resume", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,441 @@
+"""Grade submissions: run the student's code in a sandboxed process, judge its answers out of it.
+
+For each submission the checker (this process) draws a fresh challenge, starts
+:mod:`mnist_kit.collect` in a new process with its own working directory, session, memory
+limit and time limits, and then scores the plain-data answers with :mod:`mnist_kit.checks`.
+When the student's process dies or hangs, the step it was on gets zero and the rest is
+collected again without it, so a submission keeps the points it earned.
+"""
+
+import csv
+import hashlib
+import io
+import json
+import os
+import resource
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from . import checks, collect, data, spec
+from .challenge import make_challenge, write_challenge
+
+STATUSES = ("graded", "timeout", "memory", "crashed", "invalid")
+CSV_COLUMNS = ["submission", "status", *spec.QUESTIONS, "total", "possible", "seconds"]
+RESULTS_DIR = "results"
+GRADES_FILE = "grades.csv"
+MAX_RESTARTS = 8
+SUBMISSION_SUFFIXES = (".ipynb", ".zip")
+
+
+class InvalidSubmission(ValueError):
+    """The uploaded file is not a notebook the grader can read; the message says why."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one submission may use. Steps are single definitions or questions."""
+
+    timeout: float = 600.0
+    step_timeout: float = 180.0
+    max_memory: int = 6 * 2**30
+    max_file_size: int = 2**30  # joblib spills big arrays to disk for its workers
+
+
+class Checker:
+    """Holds the checker's own copy of MNIST and judges answers; never runs student code."""
+
+    @cached_property
+    def _mnist(self):
+        images, labels = data.load_mnist()
+        return images, labels.astype(np.int8)
+
+    def challenge(self, seed):
+        images, digits = self._mnist
+        return make_challenge(seed, images, digits)
+
+    def context(self, arrays, params):
+        images, digits = self._mnist
+        test_images = images[spec.N_TRAIN :, arrays["pixel_permutation"]]
+        showcase = images[spec.SHOWCASE_IMAGE, arrays["pixel_permutation"]]
+        return checks.Context(arrays, params, test_images, digits[spec.N_TRAIN :], showcase)
+
+
+def read_notebook(path):
+    """Return the notebook JSON text inside ``path`` (a ``.ipynb`` or an otter export ``.zip``).
+
+    Raises
+    ------
+    InvalidSubmission
+        With a one-line reason when the file is not a readable notebook.
+    """
+    path = Path(path)
+    raw = path.read_bytes()
+    if path.suffix == ".zip":
+        raw = _notebook_from_zip(raw)
+    if not raw.strip():
+        raise InvalidSubmission("the file is empty")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidSubmission("the file is not UTF-8 text, so it is not a notebook (was another file renamed .ipynb?)") from None
+    try:
+        notebook = json.loads(text)
+    except json.JSONDecodeError:
+        raise InvalidSubmission("the file is not JSON, so it is not a notebook (was another file renamed .ipynb?)") from None
+    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+        raise InvalidSubmission("the file is JSON but not a Jupyter notebook (it has no list of cells)")
+    return text
+
+
+def _notebook_from_zip(raw):
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        members = [m for m in archive.infolist() if not m.is_dir()]
+    except zipfile.BadZipFile:
+        raise InvalidSubmission("the zip file is corrupt; export the notebook again with grader.export()") from None
+    notebooks = [m for m in members if m.filename.endswith(".ipynb") and "/" not in m.filename.strip("/")]
+    if not notebooks:
+        nested = [m.filename for m in members if m.filename.endswith((".zip", ".ipynb"))]
+        detail = f" (only nested: {', '.join(nested)})" if nested else ""
+        raise InvalidSubmission(f"the zip holds no notebook at its top level{detail}; submit the zip grader.export() makes")
+    if len(notebooks) > 1:
+        raise InvalidSubmission(f"the zip holds {len(notebooks)} notebooks; submit exactly one")
+    if notebooks[0].flag_bits & 0x1:
+        raise InvalidSubmission("the zip is password-protected; submit it without a password")
+    try:
+        # Read in memory only: nothing from the zip is ever written under its own name.
+        return archive.read(notebooks[0])
+    except (zipfile.BadZipFile, RuntimeError, ValueError, OSError) as error:
+        raise InvalidSubmission(f"the notebook inside the zip cannot be read ({error})") from None
+
+
+def _limit_resources(limits):
+    def apply():
+        resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory, limits.max_memory))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_size, limits.max_file_size))
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+    return apply
+
+
+def _read_progress(workdir):
+    started, finished = [], set()
+    path = workdir / collect.PROGRESS_FILE
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if "start" in event:
+                started.append(event["start"])
+            elif "finish" in event:
+                finished.add(event["finish"])
+    unfinished = [step for step in started if step not in finished]
+    return unfinished[-1] if unfinished else None
+
+
+def _kill_group(process):
+    try:
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    process.wait()
+
+
+def run_student_process(notebook_file, workdir, limits, deadline):
+    """Collect answers, restarting past every step that kills or hangs the student's process.
+
+    Returns
+    -------
+    failed_steps : dict of str to (str, str)
+        For each abandoned step, ``(status, one-line reason)``.
+    """
+    failed_steps = {}
+    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
+    env.update(PYTHONPATH=str(Path(__file__).resolve().parent.parent), MPLBACKEND="Agg", PYTHONHASHSEED="0")
+    for _ in range(MAX_RESTARTS + 1):
+        command = [sys.executable, "-m", "mnist_kit.collect", str(notebook_file), str(workdir), "--skip", ",".join(failed_steps)]
+        with open(workdir / "stderr.txt", "ab") as stderr:
+            process = subprocess.Popen(
+                command,
+                cwd=workdir,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=stderr,
+                start_new_session=True,
+                preexec_fn=_limit_resources(limits),
+            )
+        step, step_started, reason = None, time.monotonic(), None
+        while process.poll() is None:
+            time.sleep(0.05)
+            current = _read_progress(workdir)
+            if current != step:
+                step, step_started = current, time.monotonic()
+            now = time.monotonic()
+            if now > deadline:
+                reason = ("timeout", f"the submission used up its {limits.timeout:.0f} s")
+            elif step and now - step_started > limits.step_timeout:
+                reason = ("timeout", f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
+            if reason:
+                _kill_group(process)
+                break
+        else:
+            _kill_group(process)  # the student's code may have left children behind
+        step = _read_progress(workdir)
+        if step is None and process.returncode == 0:
+            return failed_steps
+        if reason is None:
+            reason = ("crashed", f"the Python process died during {_step_name(step)} (exit code {process.returncode})")
+        if step is None:
+            failed_steps.update({q: reason for q in spec.QUESTIONS if not (workdir / collect.OUTPUT_DIR / f"{q}.json").exists()})
+            return failed_steps
+        failed_steps[step] = reason
+        if reason[0] == "timeout" and time.monotonic() > deadline:
+            failed_steps.update({q: reason for q in spec.QUESTIONS if not (workdir / collect.OUTPUT_DIR / f"{q}.json").exists()})
+            return failed_steps
+    return failed_steps
+
+
+def _step_name(step):
+    if step is None:
+        return "start-up"
+    if step.startswith("define:"):
+        return "a top-level definition"
+    return f"{step} ({', '.join(spec.QUESTIONS[step]['functions'])})"
+
+
+def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None):
+    """Grade one notebook and return its result as a JSON-ready dict.
+
+    Parameters
+    ----------
+    notebook_text : str
+        The notebook's JSON, as :func:`read_notebook` returns it.
+    checker : Checker, optional
+        Reuse one checker (and its copy of MNIST) across submissions.
+    limits : Limits
+        Time and memory limits for the student's process.
+    seed : int, optional
+        Seed of the grading-time challenge; a fresh random one by default.
+
+    Returns
+    -------
+    dict
+        ``status``, ``seed``, per-question ``score``/``possible``/``checks``, ``total``, ``possible``.
+
+    Examples
+    --------
+    >>> result = grade_notebook(Path("autograder/mnist.ipynb").read_text())  # doctest: +SKIP
+    >>> result["total"], result["possible"]  # doctest: +SKIP
+    (10.0, 10)
+    """
+    checker = checker or Checker()
+    seed = secrets.randbits(32) if seed is None else seed
+    arrays, params = checker.challenge(seed)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-") as scratch:
+        workdir = Path(scratch)
+        notebook_file = workdir / "submission.ipynb"
+        notebook_file.write_text(notebook_text, encoding="utf-8")
+        # The student's own copy of the loader and data: deleting or editing it harms nobody else.
+        shutil.copy(data.__file__, workdir / "mnist_data.py")
+        shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
+        write_challenge(workdir, arrays, params)
+        failed_steps = run_student_process(notebook_file, workdir, limits, started + limits.timeout)
+        result = _judge(workdir, checker.context(arrays, params), failed_steps)
+    result.update(seed=seed, seconds=round(time.monotonic() - started, 2))
+    return result
+
+
+def _judge(workdir, context, failed_steps):
+    questions, events = {}, [reason for reason in failed_steps.values()]
+    definitions = workdir / "definitions.json"
+    notes = json.loads(definitions.read_text())["errors"] if definitions.exists() else []
+    notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
+    for question, info in spec.QUESTIONS.items():
+        entry = {"possible": info["points"], "score": 0.0, "error": None, "checks": []}
+        answers_file = workdir / collect.OUTPUT_DIR / f"{question}.json"
+        if question in failed_steps:
+            entry["error"] = failed_steps[question][1]
+        elif not answers_file.exists():
+            entry["error"] = "no answer was recorded for this question"
+        else:
+            answers, error = checks.load_answers(workdir / collect.OUTPUT_DIR, question)
+            if error:
+                entry["error"] = error
+                if error.startswith(("MemoryError", "_ArrayMemoryError")):
+                    events.append(("memory", error))
+            else:
+                results = checks.run_checks(question, answers, context)
+                entry["checks"] = [
+                    {"name": r.name, "passed": r.passed, "hidden": r.hidden, "message": r.message} for r in results
+                ]
+                entry["score"] = round(info["points"] * sum(r.passed for r in results) / len(results), 2)
+        questions[question] = entry
+    status = next((s for s in ("memory", "timeout", "crashed") if any(e[0] == s for e in events)), "graded")
+    return {
+        "status": status,
+        "reason": "; ".join(reason for _, reason in events) or None,
+        "notes": notes,
+        "questions": questions,
+        "total": round(sum(q["score"] for q in questions.values()), 2),
+        "possible": spec.TOTAL_POINTS,
+    }
+
+
+def invalid_result(reason):
+    """The result of a file that could not be read as a notebook: a row with zero points."""
+    questions = {q: {"possible": i["points"], "score": 0.0, "error": reason, "checks": []} for q, i in spec.QUESTIONS.items()}
+    return {"status": "invalid", "reason": reason, "notes": [], "questions": questions, "total": 0.0,
+            "possible": spec.TOTAL_POINTS, "seed": None, "seconds": 0.0}
+
+
+# ---- batches ------------------------------------------------------------------------------------
+
+
+def find_submissions(inputs):
+    """Expand files and folders into the submission files to grade, sorted, each once.
+
+    Raises
+    ------
+    FileNotFoundError
+        When an input does not exist, naming it.
+    """
+    found = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            found += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix in SUBMISSION_SUFFIXES)
+        elif item.is_file():
+            found.append(item)
+        else:
+            raise FileNotFoundError(f"no such file or folder: {item}")
+    return sorted(set(found), key=lambda p: str(p))
+
+
+def submission_names(paths):
+    """A unique, file-system-safe name for each submission: its stem, made unique with its folder."""
+    names, stems = {}, [p.stem for p in paths]
+    for path in paths:
+        name = path.stem if stems.count(path.stem) == 1 else f"{path.parent.name}__{path.name}"
+        names[path] = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+    return names
+
+
+def autograder_fingerprint():
+    """A hash of everything that decides a grade, so that results from another version are redone."""
+    digest = hashlib.sha256()
+    for module in (checks, collect, spec, sys.modules[__name__]):
+        digest.update(Path(module.__file__).read_bytes())
+    digest.update(data.EMBEDDED_SHA256.encode())
+    return digest.hexdigest()[:16]
+
+
+def file_sha256(path):
+    """The SHA-256 of a file's bytes, as hex."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of it."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+    os.replace(temporary, path)
+
+
+def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, progress=None):
+    """Grade many submissions in parallel into ``out``; resumable.
+
+    Parameters
+    ----------
+    inputs : list of path-like
+        Notebooks, otter export zips, or folders holding them.
+    out : path-like
+        Output folder: ``results/<name>.json`` per submission and ``grades.csv``.
+    jobs : int, optional
+        Submissions graded at once; the number of cores by default.
+    limits : Limits
+        Per-submission limits.
+    force : bool
+        Grade again even where a result for the same file and autograder exists.
+    seed : int, optional
+        Fix the challenge seed (for reproducing a grade); random by default.
+    progress : callable, optional
+        Called as ``progress(done, total, failures)`` after each submission.
+
+    Returns
+    -------
+    list of dict
+        One result per submission, in the order of the gradebook.
+    """
+    paths = find_submissions(inputs)
+    out = Path(out)
+    (out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
+    names, fingerprint, checker = submission_names(paths), autograder_fingerprint(), Checker()
+    results, pending = {}, []
+    for path in paths:
+        key = f"{fingerprint}:{file_sha256(path)}"
+        previous = _read_result(out / RESULTS_DIR / f"{names[path]}.json")
+        if previous and previous.get("key") == key and not force:
+            results[path] = previous
+        else:
+            pending.append((path, key))
+
+    def grade_one(path, key):
+        try:
+            result = grade_notebook(read_notebook(path), checker, limits, seed)
+        except InvalidSubmission as error:
+            result = invalid_result(str(error))
+        result.update(submission=names[path], file=str(path), key=key)
+        write_atomically(out / RESULTS_DIR / f"{names[path]}.json", json.dumps(result, indent=1))
+        return path, result
+
+    failures = sum(r["status"] != "graded" for r in results.values())
+    if progress:
+        progress(len(results), len(paths), failures)
+    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+        for future in as_completed([pool.submit(grade_one, *item) for item in pending]):
+            path, result = future.result()
+            results[path] = result
+            failures += result["status"] != "graded"
+            write_gradebook(out, [results[p] for p in paths if p in results])
+            if progress:
+                progress(len(results), len(paths), failures)
+    ordered = [results[p] for p in paths]
+    write_gradebook(out, ordered)
+    return ordered
+
+
+def _read_result(path):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def write_gradebook(out, results):
+    """Write ``grades.csv``: one row a submission, scores per question."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for result in results:
+        row = {"submission": result["submission"], "status": result["status"], "total": result["total"],
+               "possible": result["possible"], "seconds": result["seconds"]}
+        row.update({q: result["questions"][q]["score"] for q in spec.QUESTIONS})
+        writer.writerow(row)
+    write_atomically(Path(out) / GRADES_FILE, buffer.getvalue())

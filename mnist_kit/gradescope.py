@@ -1,0 +1,59 @@
+"""Gradescope entry point: grade ``<root>/submission`` into ``<root>/results/results.json``.
+
+The bundle's ``run_autograder`` calls this with the autograder root (``/autograder`` on
+Gradescope; any folder with the same layout locally). It grades exactly as ``mnist-kit grade``
+does and reports one Gradescope test per question, whose output lists the failure messages only.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+from . import grade
+
+
+def find_submission(submission_dir):
+    """The one notebook (or otter export zip) in Gradescope's submission folder."""
+    candidates = sorted(p for p in Path(submission_dir).rglob("*") if p.suffix in grade.SUBMISSION_SUFFIXES)
+    notebooks = [p for p in candidates if p.suffix == ".ipynb"]
+    if notebooks:
+        return notebooks[0]
+    if candidates:
+        return candidates[0]
+    raise grade.InvalidSubmission("no .ipynb or .zip file was submitted; upload your notebook or the zip grader.export() made")
+
+
+def gradescope_results(result):
+    """Turn a kit result into Gradescope's results.json structure."""
+    tests = []
+    for question, entry in result["questions"].items():
+        lines = [entry["error"]] if entry["error"] else []
+        lines += [f"- {check['message']}" for check in entry["checks"] if not check["passed"]]
+        passed = sum(c["passed"] for c in entry["checks"])
+        summary = f"{passed} of {len(entry['checks'])} checks passed" if entry["checks"] else "not graded"
+        tests.append({
+            "name": question,
+            "score": entry["score"],
+            "max_score": entry["possible"],
+            "output": "\n".join([summary, *lines]),
+            "visibility": "visible",
+        })
+    output = f"Status: {result['status']}" + (f" ({result['reason']})" if result.get("reason") else "")
+    return {"score": result["total"], "tests": tests, "output": output}
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    root = Path(argv[0] if argv else "/autograder")
+    try:
+        result = grade.grade_notebook(grade.read_notebook(find_submission(root / "submission")))
+    except grade.InvalidSubmission as error:
+        result = grade.invalid_result(str(error))
+    (root / "results").mkdir(parents=True, exist_ok=True)
+    grade.write_atomically(root / "results" / "results.json", json.dumps(gradescope_results(result), indent=1))
+    print(f"graded: {result['total']}/{result['possible']} ({result['status']})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
