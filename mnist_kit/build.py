@@ -87,8 +87,8 @@ def _run_otter_assign(master, result):
 def _normalise_notebook(path):
     """Rewrite a generated notebook with sorted keys and no outputs, so builds compare equal."""
     notebook = json.loads(path.read_text())
-    for cell in notebook["cells"]:
-        cell.pop("id", None)
+    for index, cell in enumerate(notebook["cells"]):
+        cell["id"] = f"cell-{index:03d}"
         if cell["cell_type"] == "code":
             cell["outputs"], cell["execution_count"] = [], None
     path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
@@ -122,7 +122,7 @@ root="${AUTOGRADER_ROOT:-/autograder}"
 cd "$root/source"
 python="$root/source/.venv/bin/python"
 [ -x "$python" ] || python=python3
-exec "$python" -m mnist_kit.gradescope "$root"
+exec "$python" -m mnist_kit.gradescope "$root" "$@"
 """
 
 SETUP_SH = """#!/usr/bin/env bash

@@ -105,11 +105,12 @@ def _notebook_from_zip(raw):
         members = [m for m in archive.infolist() if not m.is_dir()]
     except zipfile.BadZipFile:
         raise InvalidSubmission("the zip file is corrupt; export the notebook again with grader.export()") from None
-    notebooks = [m for m in members if m.filename.endswith(".ipynb") and "/" not in m.filename.strip("/")]
+    ignored = ("__MACOSX/", ".ipynb_checkpoints/")
+    notebooks = [m for m in members if m.filename.endswith(".ipynb") and not any(i in m.filename for i in ignored)]
     if not notebooks:
-        nested = [m.filename for m in members if m.filename.endswith((".zip", ".ipynb"))]
-        detail = f" (only nested: {', '.join(nested)})" if nested else ""
-        raise InvalidSubmission(f"the zip holds no notebook at its top level{detail}; submit the zip grader.export() makes")
+        nested = [m.filename for m in members if m.filename.endswith(".zip")]
+        detail = f" (only nested zips: {', '.join(nested)})" if nested else ""
+        raise InvalidSubmission(f"the zip holds no notebook{detail}; submit the zip grader.export() makes")
     if len(notebooks) > 1:
         raise InvalidSubmission(f"the zip holds {len(notebooks)} notebooks; submit exactly one")
     if notebooks[0].flag_bits & 0x1:
@@ -167,6 +168,7 @@ def run_student_process(notebook_file, workdir, limits, deadline):
     env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
     env.update(PYTHONPATH=str(Path(__file__).resolve().parent.parent), MPLBACKEND="Agg", PYTHONHASHSEED="0")
     for _ in range(MAX_RESTARTS + 1):
+        (workdir / collect.PROGRESS_FILE).unlink(missing_ok=True)  # each run reports its own steps
         command = [sys.executable, "-m", "mnist_kit.collect", str(notebook_file), str(workdir), "--skip", ",".join(failed_steps)]
         with open(workdir / "stderr.txt", "ab") as stderr:
             process = subprocess.Popen(

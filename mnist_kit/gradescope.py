@@ -5,6 +5,7 @@ Gradescope; any folder with the same layout locally). It grades exactly as ``mni
 does and reports one Gradescope test per question, whose output lists the failure messages only.
 """
 
+import argparse
 import json
 import sys
 from pathlib import Path
@@ -43,10 +44,14 @@ def gradescope_results(result):
 
 
 def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
-    root = Path(argv[0] if argv else "/autograder")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("root", nargs="?", default="/autograder", help="the autograder folder (default /autograder)")
+    parser.add_argument("--step-timeout", type=float, default=grade.Limits.step_timeout, help="seconds per question")
+    args = parser.parse_args(argv)
+    root = Path(args.root)
+    limits = grade.Limits(step_timeout=args.step_timeout)
     try:
-        result = grade.grade_notebook(grade.read_notebook(find_submission(root / "submission")))
+        result = grade.grade_notebook(grade.read_notebook(find_submission(root / "submission")), limits=limits)
     except grade.InvalidSubmission as error:
         result = grade.invalid_result(str(error))
     (root / "results").mkdir(parents=True, exist_ok=True)

@@ -155,7 +155,7 @@ def test_split_shapes(X_train, X_test, y_train, y_test):
 test_split_shapes(X_train, X_test, y_train, y_test)
 
 # %%
-def test_split_shuffled_and_paired(X, y, X_train, y_train, X_test):
+def test_split_shuffled_and_paired(np, X, y, X_train, y_train, X_test):
     assert not np.array_equal(X_train[:100], X[:100]), (
         "X_train is still in the original order: shuffle the training rows"
     )
@@ -164,7 +164,7 @@ def test_split_shuffled_and_paired(X, y, X_train, y_train, X_test):
         "X_train and y_train are no longer paired: shuffle both with the same permutation"
     )
 
-test_split_shuffled_and_paired(X, y, X_train, y_train, X_test)
+test_split_shuffled_and_paired(np, X, y, X_train, y_train, X_test)
 
 # %% [raw]
 # # END TESTS
@@ -222,13 +222,13 @@ print(y_train[:10], y_train.dtype)
 # # BEGIN TESTS
 
 # %%
-def test_cast_dtype(y_train, y_test):
+def test_cast_dtype(np, y_train, y_test):
     assert y_train.dtype == np.int8 and y_test.dtype == np.int8, (
         f"y_train has dtype {y_train.dtype}: labels from OpenML are strings; cast them with astype(np.int8)"
     )
     assert set(np.unique(y_train)) == set(range(10)), "y_train should hold the digits 0 to 9"
 
-test_cast_dtype(y_train, y_test)
+test_cast_dtype(np, y_train, y_test)
 
 # %% [raw]
 # # END TESTS
@@ -355,7 +355,7 @@ print("Is image 36001 a 2?", binary_clf.predict(X[36001:36002])[0])
 # # BEGIN TESTS
 
 # %%
-def test_binary_model(binary_clf):
+def test_binary_model(LogisticRegression, X, binary_clf):
     assert isinstance(binary_clf, LogisticRegression), (
         f"fit_binary_classifier should return a LogisticRegression, not {type(binary_clf).__name__}"
     )
@@ -364,7 +364,7 @@ def test_binary_model(binary_clf):
     )
     assert bool(binary_clf.predict(X[36001:36002])[0]), "the model should say True for image 36001, a 2"
 
-test_binary_model(binary_clf)
+test_binary_model(LogisticRegression, X, binary_clf)
 
 # %% [raw]
 # # END TESTS
@@ -456,14 +456,14 @@ print("fold accuracies:", fold_accuracies.round(4), "mean:", fold_accuracies.mea
 # # BEGIN TESTS
 
 # %%
-def test_scores(binary_clf, X_test, y_test_2, fold_accuracies):
+def test_scores(np, accuracy, binary_clf, X_test, y_test_2, fold_accuracies):
     score = accuracy(binary_clf, X_test, y_test_2)
     assert 0 <= score <= 1, f"accuracy returned {score}: return a fraction between 0 and 1, not a percentage"
     assert np.shape(fold_accuracies) == (5,), (
         f"cross_val_accuracy(..., cv=5) should return 5 fold accuracies, got shape {np.shape(fold_accuracies)}"
     )
 
-test_scores(binary_clf, X_test, y_test_2, fold_accuracies)
+test_scores(np, accuracy, binary_clf, X_test, y_test_2, fold_accuracies)
 
 # %% [raw]
 # # END TESTS
@@ -531,14 +531,14 @@ print(f"test accuracy on all ten digits: {accuracy(digit_clf, X_test_scaled, y_t
 # # BEGIN TESTS
 
 # %%
-def test_multiclass_model(digit_clf):
+def test_multiclass_model(SGDClassifier, digit_clf):
     assert isinstance(digit_clf, SGDClassifier), (
         f"fit_multiclass_classifier should return an SGDClassifier, not {type(digit_clf).__name__}"
     )
     assert digit_clf.loss == "log_loss", f"use loss='log_loss' (logistic regression), not {digit_clf.loss!r}"
     assert list(digit_clf.classes_) == list(range(10)), "fit on the digit labels 0-9, not on the binary target"
 
-test_multiclass_model(digit_clf)
+test_multiclass_model(SGDClassifier, digit_clf)
 
 # %% [raw]
 # # END TESTS

@@ -1,0 +1,315 @@
+"""The submissions the grader must judge correctly, each with its expected verdict.
+
+To add a case: append a ``Case`` to the right list with the functions written your way (every
+function you leave out gets the reference answer), the questions it must lose points on in
+``fails``, and its ``status`` if it is not ``graded``. ``tests/test_verdicts.py`` picks it up.
+"""
+
+from .notebooks import UNANSWERED, Case
+
+RIGHT = [
+    Case("right_sklearn_shuffle", functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            from sklearn.utils import shuffle
+            X_train, y_train = shuffle(X[:n_train], y[:n_train], random_state=seed)
+            return X_train, X[n_train:], y_train, y[n_train:]
+        """, "cast_labels": """
+        def cast_labels(y):
+            return np.asarray(y, dtype=np.int8)
+        """}),
+    Case("right_randomstate_and_int_cast", functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.RandomState(seed).permutation(n_train)
+            train_images, train_labels = X[:n_train], y[:n_train]
+            return train_images[order], X[n_train:].copy(), train_labels[order], y[n_train:].copy()
+        """, "cast_labels": """
+        def cast_labels(y):
+            return y.astype(int).astype(np.int8)
+        """}),
+    Case("right_np_equal_and_tuned_logistic", functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            return np.equal(y, digit)
+        """, "fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            model = LogisticRegression(C=0.5, tol=0.05, solver="lbfgs", max_iter=500)
+            model.fit(X, y_binary)
+            return model
+        """}),
+    Case("right_accuracy_by_hand_stratified_folds", functions={"accuracy": """
+        def accuracy(clf, X, y):
+            predictions = clf.predict(X)
+            return (predictions == y).sum() / len(y)
+        """, "cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            from sklearn.base import clone
+            from sklearn.model_selection import StratifiedKFold
+            scores = []
+            for train, test in StratifiedKFold(n_splits=cv).split(X, y):
+                model = clone(clf).fit(X[train], y[train])
+                scores.append(np.mean(model.predict(X[test]) == y[test]))
+            return np.array(scores)
+        """}),
+    Case("right_shuffled_kfold", functions={"cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            from sklearn.model_selection import KFold
+            return cross_val_score(clf, X, y, cv=KFold(n_splits=cv, shuffle=True, random_state=0))
+        """, "accuracy": """
+        def accuracy(clf, X, y):
+            return clf.score(X, y)
+        """}),
+    Case("right_sgd_other_settings", functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            model = SGDClassifier(loss="log_loss", alpha=5e-5, max_iter=50, tol=1e-3, random_state=7)
+            return model.fit(X, y)
+        """}),
+    Case("right_helpers_and_constants", cells=["""
+        DEFAULT_DIGIT = 2  # a student's own constant, used below
+
+        def _permutation(n, seed):
+            return np.random.default_rng(seed).permutation(n)
+        """], functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = _permutation(n_train, seed)
+            return X[:n_train][order], X[n_train:], y[:n_train][order], y[n_train:]
+        """, "make_binary_target": """
+        def make_binary_target(y, digit=DEFAULT_DIGIT):
+            return y == digit
+        """}),
+]
+
+WRONG = [
+    Case("wrong_no_shuffle", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            return X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+        """}),
+    Case("wrong_shuffles_X_not_y", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.default_rng(seed).permutation(n_train)
+            return X[:n_train][order], X[n_train:], y[:n_train], y[n_train:]
+        """}),
+    Case("wrong_shuffle_without_seed", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.permutation(n_train)
+            return X[:n_train][order], X[n_train:], y[:n_train][order], y[n_train:]
+        """}),
+    Case("wrong_shuffles_test_part", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.default_rng(seed).permutation(len(X))
+            X, y = X[order], y[order]
+            return X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+        """}),
+    Case("wrong_split_index", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.default_rng(seed).permutation(n_train - 1)
+            return X[:n_train - 1][order], X[n_train - 1:], y[:n_train - 1][order], y[n_train - 1:]
+        """}),
+    Case("wrong_modifies_inputs", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.default_rng(seed).permutation(n_train)
+            X[:n_train], y[:n_train] = X[:n_train][order], y[:n_train][order]
+            return X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+        """}),
+    Case("wrong_cast_int64", fails=("q2",), functions={"cast_labels": """
+        def cast_labels(y):
+            return y.astype(np.int64)
+        """}),
+    Case("wrong_cast_float", fails=("q2",), functions={"cast_labels": """
+        def cast_labels(y):
+            return y.astype(float)
+        """}),
+    Case("wrong_cast_rounds_badly", fails=("q2",), functions={"cast_labels": """
+        def cast_labels(y):
+            return (y.astype(float) * 0.99).astype(np.int8)
+        """}),
+    Case("wrong_binary_digit", fails=("q3",), functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            return y == digit + 1
+        """}),
+    Case("wrong_binary_as_ints", fails=("q3",), functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            return (y == digit).astype(int)
+        """}),
+    Case("wrong_binary_ignores_digit", fails=("q3",), functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            return y == 2
+        """}),
+    Case("wrong_fit_on_test_set", fails=("q4",), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            return LogisticRegression(tol=0.1, max_iter=1000).fit(X_test, y_test_2)
+        """}),
+    Case("wrong_fit_on_1000_rows", fails=("q4",), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            return LogisticRegression(tol=0.1, max_iter=1000).fit(X[:1000], y_binary[:1000])
+        """}),
+    Case("wrong_max_iter_1", fails=("q4",), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            return LogisticRegression(tol=0.1, max_iter=1).fit(X, y_binary)
+        """}),
+    Case("wrong_accuracy_on_training_set", fails=("q5",), functions={"accuracy": """
+        def accuracy(clf, X, y):
+            return clf.score(X_train, y_train_2)
+        """}),
+    Case("wrong_accuracy_percentage", fails=("q5",), functions={"accuracy": """
+        def accuracy(clf, X, y):
+            return 100 * float(np.mean(clf.predict(X) == y))
+        """}),
+    Case("wrong_cross_val_mean", fails=("q5",), functions={"cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            return cross_val_score(clf, X, y, cv=cv).mean()
+        """}),
+    Case("wrong_sgd_hinge", fails=("q6",), functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            return SGDClassifier(loss="hinge", random_state=42).fit(X, y)
+        """}),
+    Case("wrong_sgd_binary_target", fails=("q6",), functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            return SGDClassifier(loss="log_loss", random_state=42).fit(X, y == 2)
+        """}),
+]
+
+BROKEN = [
+    Case("broken_syntax_error", fails=("q2",), functions={"cast_labels": """
+        def cast_labels(y):
+            return y.astype(np.int8
+        """}),
+    Case("broken_stub_left", fails=("q3",), functions={"make_binary_target": UNANSWERED}),
+    Case("broken_function_raises", fails=("q5",), functions={"accuracy": """
+        def accuracy(clf, X, y):
+            raise ValueError("I will finish this later")
+        """}),
+    Case("broken_runs_forever", fails=("q3",), status="timeout", functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            while True:
+                pass
+        """}),
+    Case("broken_deletes_data", cells=["""
+        import os
+        os.remove("mnist_784.npz")
+        """], functions={"cast_labels": """
+        def cast_labels(y):
+            import os, glob
+            for path in glob.glob("*.npz") + glob.glob("mnist_data.py"):
+                os.remove(path)
+            return y.astype(np.int8)
+        """}),
+    Case("broken_prints_megabytes", functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            import sys
+            for _ in range(200):
+                print("#" * 50_000)
+                sys.stderr.write("!" * 50_000)
+            order = np.random.default_rng(seed).permutation(n_train)
+            return X[:n_train][order], X[n_train:], y[:n_train][order], y[n_train:]
+        """}),
+    Case("broken_memory_bomb", fails=("q2",), status="memory", functions={"cast_labels": """
+        def cast_labels(y):
+            hoard = []
+            while True:
+                hoard.append(np.ones(10**8))  # 800 MB more each time, until the memory limit stops it
+        """}),
+    Case("broken_kernel_dies", fails=("q3",), status="crashed", functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            import ctypes
+            ctypes.string_at(0)  # segmentation fault
+        """}),
+]
+
+TAMPERING = [
+    Case("tamper_patch_otter_runner", fails=("q4", "q5", "q6"), cells=["""
+        import otter.test_files.exception_test as exception_test
+        exception_test.ExceptionTestFile.run = lambda self, env: None
+        grader.check = lambda *args, **kwargs: True
+        """], functions={
+            "shuffle_split": """
+            def shuffle_split(X, y, n_train=60000, seed=42):
+                import otter.test_files.exception_test as exception_test
+                exception_test.ExceptionTestFile.run = lambda self, env: None
+                order = np.random.default_rng(seed).permutation(n_train)
+                return X[:n_train][order], X[n_train:], y[:n_train][order], y[n_train:]
+            """,
+            "fit_binary_classifier": UNANSWERED, "accuracy": UNANSWERED,
+            "cross_val_accuracy": UNANSWERED, "fit_multiclass_classifier": UNANSWERED}),
+    Case("tamper_patch_scoring", fails=("q4", "q5"), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            import sklearn.metrics
+            sklearn.metrics.accuracy_score = lambda *args, **kwargs: 1.0
+            LogisticRegression.score = lambda self, X, y, sample_weight=None: 1.0
+            return LogisticRegression(max_iter=1).fit(X[:200], y_binary[:200])
+        """, "accuracy": """
+        def accuracy(clf, X, y):
+            return clf.score(X, y)
+        """}),
+    Case("tamper_overwrite_grader", fails=("q6",), cells=["""
+        class AlwaysPasses:
+            def check(self, *args, **kwargs):
+                return "All tests passed!"
+        grader = AlwaysPasses()
+        """], functions={"fit_multiclass_classifier": UNANSWERED}),
+    Case("tamper_eq_always_true", fails=("q2",), functions={"cast_labels": """
+        def cast_labels(y):
+            class Agreeable(np.ndarray):
+                def __eq__(self, other):
+                    return True
+                def __ne__(self, other):
+                    return False
+            return np.zeros(len(y), dtype=np.int8).view(Agreeable)
+        """}),
+    Case("tamper_dtype_lies", fails=("q3",), functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            class LyingArray(np.ndarray):
+                @property
+                def dtype(self):
+                    return np.dtype(bool)
+            return (y == digit).astype(np.int64).view(LyingArray)
+        """}),
+    Case("tamper_fake_results", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            import json, os
+            fake = {"error": None, "answers": {}}
+            os.makedirs("answers", exist_ok=True)
+            for question in ["q1", "q2", "q3", "q4", "q5", "q6"]:
+                with open(f"answers/{question}.json", "w") as f:
+                    json.dump(fake, f)
+            for name in ["results.json", "grades.csv", "../results.json"]:
+                with open(name, "w") as f:
+                    f.write('{"score": 10, "total": 10}')
+            raise RuntimeError("nothing to see here")
+        """}),
+    Case("tamper_reads_disk", fails=("q1", "q3"), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            import glob
+            stolen = np.load(glob.glob("challenge.npz")[0])
+            X_all = stolen["q1_X"]
+            return X_all[:n_train], X_all[n_train:], y[:n_train], y[n_train:]
+        """, "make_binary_target": """
+        def make_binary_target(y, digit=2):
+            import json, pathlib, mnist_kit.checks
+            pathlib.Path(mnist_kit.checks.__file__).read_text()
+            params = json.loads(pathlib.Path("challenge.json").read_text())
+            return y == params["q3_digit"]
+        """}),
+    Case("tamper_exit_midway", fails=("q4",), status="crashed", cells=["""
+        import os
+        os._exit(0)
+        """], functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            import os
+            os._exit(0)
+        """}),
+    Case("tamper_patch_numpy", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            np.array_equal = lambda *args, **kwargs: True
+            np.sort = lambda a, *args, **kwargs: a
+            np.isfinite = lambda *args, **kwargs: True
+            return X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+        """}),
+    Case("tamper_patch_kit", fails=("q5",), functions={"accuracy": """
+        def accuracy(clf, X, y):
+            import mnist_kit.checks, mnist_kit.collect
+            mnist_kit.checks.run_checks = lambda *args, **kwargs: []
+            mnist_kit.checks._require = lambda *args, **kwargs: None
+            return 1.0
+        """}),
+]
+
+ALL = RIGHT + WRONG + BROKEN + TAMPERING

@@ -1,0 +1,98 @@
+"""Make submission notebooks from short snippets: the student release with its stubs filled in.
+
+A case names the functions it writes its own way; every other stub gets the reference answer,
+so a case that breaks one question leaves the others earning their points. Extra cells go just
+before the first answer cell, where a student would put their own helpers.
+"""
+
+import ast
+import copy
+import json
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+STUDENT_NOTEBOOK = ROOT / "assignment" / "mnist.ipynb"
+REFERENCE_NOTEBOOK = ROOT / "autograder" / "mnist.ipynb"
+ANSWER_TAG = "otter_answer_cell"
+UNANSWERED = "unanswered"  # a function snippet value: leave the stub as the student release has it
+
+
+@dataclass(frozen=True)
+class Case:
+    """One submission and the verdict it must get.
+
+    ``fails`` lists the questions that must lose points (all others must earn full points);
+    ``status`` is the submission's expected status in the gradebook.
+    """
+
+    name: str
+    functions: dict = field(default_factory=dict)
+    cells: tuple = ()
+    fails: tuple = ()
+    status: str = "graded"
+
+
+def _source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _functions_by_name(notebook):
+    """Every function defined in an answer cell, by name, as source text."""
+    found = {}
+    for cell in notebook["cells"]:
+        if ANSWER_TAG in cell.get("metadata", {}).get("tags", []) or _source(cell).startswith("def "):
+            source = _source(cell)
+            try:
+                tree = ast.parse(source)
+            except SyntaxError:
+                continue
+            for node in tree.body:
+                if isinstance(node, ast.FunctionDef):
+                    found[node.name] = ast.get_source_segment(source, node)
+    return found
+
+
+def _load(path):
+    return json.loads(Path(path).read_text())
+
+
+def make_notebook(case):
+    """Return the notebook (as a dict) for ``case``."""
+    student, reference = _load(STUDENT_NOTEBOOK), _functions_by_name(_load(REFERENCE_NOTEBOOK))
+    stubs = _functions_by_name(student)
+    notebook = copy.deepcopy(student)
+    first_answer = None
+    for index, cell in enumerate(notebook["cells"]):
+        if ANSWER_TAG not in cell.get("metadata", {}).get("tags", []):
+            continue
+        first_answer = index if first_answer is None else first_answer
+        names = [n.name for n in ast.parse(_source(cell)).body if isinstance(n, ast.FunctionDef)]
+        parts = []
+        for name in names:
+            chosen = case.functions.get(name)
+            if chosen == UNANSWERED:
+                parts.append(stubs[name])
+            elif chosen is not None:
+                parts.append(textwrap.dedent(chosen).strip())
+            else:
+                parts.append(reference[name])
+        cell["source"] = "\n\n\n".join(parts) + "\n"
+    extra = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": textwrap.dedent(src).strip() + "\n", "id": f"extra-{i}"}
+        for i, src in enumerate(case.cells)
+    ]
+    notebook["cells"][first_answer:first_answer] = extra
+    return notebook
+
+
+def write_cases(cases, folder):
+    """Write one ``<case name>.ipynb`` per case into ``folder``; return their paths by case name."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for case in cases:
+        paths[case.name] = folder / f"{case.name}.ipynb"
+        paths[case.name].write_text(json.dumps(make_notebook(case), indent=1))
+    return paths

@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from mnist_kit.collect import definition_statements, plain
+
+
+def _notebook(*sources):
+    return {"cells": [{"cell_type": "code", "source": s} for s in sources] + [{"cell_type": "markdown", "source": "def x(): pass"}]}
+
+
+def test_keeps_definitions_and_drops_everything_else():
+    notebook = _notebook(
+        "import numpy as np\nfrom os import path\nLIMIT = 3\nTABLE = {'a': (1, 2)}\nclf = make()\nprint('hi')\n",
+        "%matplotlib inline\ndef f(x):\n    return x\n\nclass C:\n    pass\nwhile True:\n    pass\nimport os; os._exit(0)\n",
+    )
+    statements, problems = definition_statements(notebook)
+    kept = [source.split("\n")[0] for _, source in statements]
+    assert kept == ["import numpy as np", "from os import path", "LIMIT = 3", "TABLE = {'a': (1, 2)}", "def f(x):", "class C:", "import os"]
+    assert problems == []
+
+
+def test_reports_a_cell_with_a_syntax_error_and_keeps_the_others():
+    statements, problems = definition_statements(_notebook("def f(:\n    pass", "def g():\n    return 1"))
+    assert [label for label, _ in statements] == ["cell 2, line 1"]
+    assert problems == ["code cell 1 has a syntax error on its line 1: invalid syntax"]
+
+
+class _LyingDtype(np.ndarray):
+    @property
+    def dtype(self):
+        return np.dtype(bool)
+
+
+class _AlwaysEqual(np.ndarray):
+    def __eq__(self, other):
+        return True
+
+
+@pytest.mark.parametrize(
+    "value, dtype, contents",
+    [
+        (np.array([1, 0, 1]).view(_LyingDtype), np.dtype(int).str, [1, 0, 1]),
+        (np.zeros(3, dtype=np.int8).view(_AlwaysEqual), "|i1", [0, 0, 0]),
+        (np.array(["5", "7"], dtype=object), "object", ["5", "7"]),
+        ([True, False], "|b1", [True, False]),
+    ],
+    ids=["lying-dtype", "always-equal", "object-strings", "list"],
+)
+def test_plain_records_what_the_value_really_holds(value, dtype, contents):
+    array, description = plain(value)
+    assert type(array) is np.ndarray
+    assert description["dtype"] == dtype
+    assert array.tolist() == contents

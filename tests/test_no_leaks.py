@@ -1,0 +1,52 @@
+"""The student release holds no line of solution code and no hidden check."""
+
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+RELEASE_FILES = [p for p in (ROOT / "assignment").rglob("*") if p.is_file() and p.suffix in (".ipynb", ".py", ".txt", ".md")]
+TRIVIAL = re.compile(r"^(return|pass|else:|try:|\)|\]|\}|\"\"\"|#.*|)$")
+
+
+def _release_text():
+    return "\n".join(path.read_text(encoding="utf-8") for path in RELEASE_FILES)
+
+
+def _meaningful(lines):
+    return sorted({line.strip() for line in lines if not TRIVIAL.match(line.strip())})
+
+
+def solution_lines():
+    """Every non-trivial line between '# BEGIN SOLUTION' and '# END SOLUTION' in the source."""
+    lines, inside = [], False
+    for line in (ROOT / "solution" / "mnist.py").read_text().splitlines():
+        if line.strip().startswith("# END SOLUTION"):
+            inside = False
+        elif inside:
+            lines.append(line)
+        elif line.strip().startswith("# BEGIN SOLUTION"):
+            inside = True
+    return _meaningful(lines)
+
+
+def hidden_check_lines():
+    """Every non-trivial line of the checker: hidden checks live only there and in the bundle."""
+    return _meaningful((ROOT / "mnist_kit" / "checks.py").read_text().splitlines())
+
+
+def test_release_is_not_empty():
+    assert {p.name for p in RELEASE_FILES} >= {"mnist.ipynb", "mnist_data.py", "q1.py", "q6.py"}
+    assert len(solution_lines()) >= 8
+
+
+@pytest.mark.parametrize("line", solution_lines())
+def test_no_solution_line_in_release(line):
+    release = _release_text()
+    assert line not in release and line.replace('"', '\\"') not in release
+
+
+@pytest.mark.parametrize("line", [l for l in hidden_check_lines() if len(l) > 25])
+def test_no_hidden_check_in_release(line):
+    assert line not in _release_text()

@@ -1,0 +1,97 @@
+"""Every submission in the suite gets exactly its expected verdict, from both grading entry points.
+
+Slow: it grades every case twice (``mnist-kit grade`` and the Gradescope bundle's own
+``run_autograder``), two at a time.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from mnist_kit import grade, spec
+from tests.submissions import cases, notebooks
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+STEP_TIMEOUT = 60.0  # the "runs forever" case waits this long; honest steps take seconds
+
+
+def expected(case):
+    return case.status, {q: q not in case.fails for q in spec.QUESTIONS}
+
+
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory):
+    return notebooks.write_cases(cases.ALL, tmp_path_factory.mktemp("submissions"))
+
+
+@pytest.fixture(scope="module")
+def kit_results(suite, tmp_path_factory):
+    out = tmp_path_factory.mktemp("graded")
+    limits = grade.Limits(timeout=400, step_timeout=STEP_TIMEOUT)
+    results = grade.grade_many([suite[c.name].parent], out, jobs=2, limits=limits)
+    return {r["submission"]: r for r in results}
+
+
+def test_suite_has_enough_cases_of_each_kind():
+    assert (len(cases.RIGHT), len(cases.WRONG), len(cases.BROKEN), len(cases.TAMPERING)) >= (6, 15, 6, 8)
+    assert all(c.fails for c in cases.WRONG), "a wrong case must name the question it breaks"
+    assert len({c.name for c in cases.ALL}) == len(cases.ALL)
+
+
+@pytest.mark.parametrize("case", cases.ALL, ids=lambda c: c.name)
+def test_mnist_kit_grade_verdict(kit_results, case):
+    result = kit_results[case.name]
+    verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
+    lost = {q: e["error"] or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in result["questions"].items() if not verdict[q]}
+    assert (result["status"], verdict) == expected(case), f"lost points: {lost}; reason: {result['reason']}"
+    for question in case.fails:  # the student is told why, in words
+        entry = result["questions"][question]
+        assert entry["error"] or any(c["message"] for c in entry["checks"] if not c["passed"])
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    zip_path = ROOT / "dist" / "mnist-autograder.zip"
+    if not zip_path.exists():
+        pytest.fail("dist/mnist-autograder.zip is missing: run ./dev build first")
+    source = tmp_path_factory.mktemp("bundle") / "source"
+    with zipfile.ZipFile(zip_path) as archive:
+        archive.extractall(source)
+    return source
+
+
+def run_bundle(bundle, notebook, root):
+    """Lay out a Gradescope autograder folder around ``notebook`` and run the bundle's entry point."""
+    (root / "submission").mkdir(parents=True)
+    (root / "source").symlink_to(bundle)
+    (root / "submission" / notebook.name).write_bytes(notebook.read_bytes())
+    env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
+    subprocess.run(["bash", str(bundle / "run_autograder"), "--step-timeout", str(STEP_TIMEOUT)],
+                   env=env, check=True, capture_output=True, timeout=900)
+    return json.loads((root / "results" / "results.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def bundle_results(suite, bundle, tmp_path_factory):
+    scratch = tmp_path_factory.mktemp("gradescope")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {c.name: pool.submit(run_bundle, bundle, suite[c.name], scratch / c.name) for c in cases.ALL}
+    return {name: future.result() for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", cases.ALL, ids=lambda c: c.name)
+def test_gradescope_bundle_verdict(bundle_results, case):
+    results = bundle_results[case.name]
+    verdict = {t["name"]: t["score"] == t["max_score"] for t in results["tests"]}
+    status = results["output"].split()[1]
+    assert (status, verdict) == expected(case), results["output"]
+    assert results["score"] == sum(t["score"] for t in results["tests"])
+    for test in results["tests"]:  # students see messages, never check code or expected values
+        assert "def " not in test["output"] and "assert " not in test["output"] and "_require" not in test["output"]
