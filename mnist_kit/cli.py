@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 from . import build as build_module
-from . import grade
+from . import batch, grade, report
 
 
 def _build(args):
@@ -41,12 +41,25 @@ class ProgressLine:
 
 def _grade(args):
     limits = grade.Limits(timeout=args.timeout, max_memory=int(args.max_memory * 2**30))
-    results = grade.grade_many(args.submissions, args.out, jobs=args.jobs, limits=limits, force=args.force,
+    results = batch.grade_many(args.submissions, args.out, jobs=args.jobs, limits=limits, force=args.force,
                                seed=args.seed, progress=ProgressLine())
     for result in results:
         reason = f"  ({result['reason']})" if result.get("reason") else ""
         print(f"{result['submission']}: {result['total']}/{result['possible']} {result['status']}{reason}")
-    print(f"wrote {Path(args.out) / grade.GRADES_FILE}")
+    print(f"wrote {Path(args.out) / batch.GRADES_FILE}, {Path(args.out) / report.REPORT_FILE} and feedback/")
+    return 0
+
+
+def _report(args):
+    results = batch.load_results(args.out)
+    if not results:
+        raise FileNotFoundError(f"{args.out} holds no graded results; run mnist-kit grade --out {args.out} first")
+    print(f"wrote {report.write_report(args.out, results)}")
+    return 0
+
+
+def _merge(args):
+    print(f"wrote {Path(args.out) / batch.GRADES_FILE} and {batch.merge(args.folders, args.out)}")
     return 0
 
 
@@ -78,6 +91,13 @@ def parser():
     grade_cmd.add_argument("--force", action="store_true", help="grade again submissions already graded")
     grade_cmd.add_argument("--seed", type=int, default=None, help="fix the grading-time challenge (to reproduce a grade)")
     grade_cmd.set_defaults(run=_grade)
+    report_cmd = commands.add_parser("report", help="(re)write OUT/report.html from graded results")
+    report_cmd.add_argument("out", help="a folder written by mnist-kit grade --out")
+    report_cmd.set_defaults(run=_report)
+    merge_cmd = commands.add_parser("merge", help="combine folders graded on several machines")
+    merge_cmd.add_argument("folders", nargs="+", help="folders written by mnist-kit grade --out")
+    merge_cmd.add_argument("--out", required=True, help="the combined folder")
+    merge_cmd.set_defaults(run=_merge)
     return main
 
 
@@ -85,7 +105,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (build_module.BuildError, FileNotFoundError, grade.InvalidSubmission, OSError) as error:
+    except (build_module.BuildError, grade.InvalidSubmission, OSError, ValueError) as error:
         print(f"mnist-kit {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -7,7 +7,6 @@ When the student's process dies or hangs, the step it was on gets zero and the r
 collected again without it, so a submission keeps the points it earned.
 """
 
-import csv
 import hashlib
 import io
 import json
@@ -21,7 +20,6 @@ import sys
 import tempfile
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -32,9 +30,6 @@ from . import checks, collect, data, spec
 from .challenge import make_challenge, write_challenge
 
 STATUSES = ("graded", "timeout", "memory", "crashed", "invalid")
-CSV_COLUMNS = ["submission", "status", *spec.QUESTIONS, "total", "possible", "seconds"]
-RESULTS_DIR = "results"
-GRADES_FILE = "grades.csv"
 MAX_RESTARTS = 8
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 
@@ -250,7 +245,9 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None):
     arrays, params = checker.challenge(seed)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mnist-kit-") as scratch:
-        workdir = Path(scratch)
+        # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
+        workdir = Path(scratch) / "work"
+        workdir.mkdir()
         notebook_file = workdir / "submission.ipynb"
         notebook_file.write_text(notebook_text, encoding="utf-8")
         # The student's own copy of the loader and data: deleting or editing it harms nobody else.
@@ -306,46 +303,6 @@ def invalid_result(reason):
             "possible": spec.TOTAL_POINTS, "seed": None, "seconds": 0.0}
 
 
-# ---- batches ------------------------------------------------------------------------------------
-
-
-def find_submissions(inputs):
-    """Expand files and folders into the submission files to grade, sorted, each once.
-
-    Raises
-    ------
-    FileNotFoundError
-        When an input does not exist, naming it.
-    """
-    found = []
-    for item in map(Path, inputs):
-        if item.is_dir():
-            found += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix in SUBMISSION_SUFFIXES)
-        elif item.is_file():
-            found.append(item)
-        else:
-            raise FileNotFoundError(f"no such file or folder: {item}")
-    return sorted(set(found), key=lambda p: str(p))
-
-
-def submission_names(paths):
-    """A unique, file-system-safe name for each submission: its stem, made unique with its folder."""
-    names, stems = {}, [p.stem for p in paths]
-    for path in paths:
-        name = path.stem if stems.count(path.stem) == 1 else f"{path.parent.name}__{path.name}"
-        names[path] = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
-    return names
-
-
-def autograder_fingerprint():
-    """A hash of everything that decides a grade, so that results from another version are redone."""
-    digest = hashlib.sha256()
-    for module in (checks, collect, spec, sys.modules[__name__]):
-        digest.update(Path(module.__file__).read_bytes())
-    digest.update(data.EMBEDDED_SHA256.encode())
-    return digest.hexdigest()[:16]
-
-
 def file_sha256(path):
     """The SHA-256 of a file's bytes, as hex."""
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()
@@ -358,86 +315,3 @@ def write_atomically(path, text):
     with os.fdopen(handle, "w", encoding="utf-8") as file:
         file.write(text)
     os.replace(temporary, path)
-
-
-def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, progress=None):
-    """Grade many submissions in parallel into ``out``; resumable.
-
-    Parameters
-    ----------
-    inputs : list of path-like
-        Notebooks, otter export zips, or folders holding them.
-    out : path-like
-        Output folder: ``results/<name>.json`` per submission and ``grades.csv``.
-    jobs : int, optional
-        Submissions graded at once; the number of cores by default.
-    limits : Limits
-        Per-submission limits.
-    force : bool
-        Grade again even where a result for the same file and autograder exists.
-    seed : int, optional
-        Fix the challenge seed (for reproducing a grade); random by default.
-    progress : callable, optional
-        Called as ``progress(done, total, failures)`` after each submission.
-
-    Returns
-    -------
-    list of dict
-        One result per submission, in the order of the gradebook.
-    """
-    paths = find_submissions(inputs)
-    out = Path(out)
-    (out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
-    names, fingerprint, checker = submission_names(paths), autograder_fingerprint(), Checker()
-    results, pending = {}, []
-    for path in paths:
-        key = f"{fingerprint}:{file_sha256(path)}"
-        previous = _read_result(out / RESULTS_DIR / f"{names[path]}.json")
-        if previous and previous.get("key") == key and not force:
-            results[path] = previous
-        else:
-            pending.append((path, key))
-
-    def grade_one(path, key):
-        try:
-            result = grade_notebook(read_notebook(path), checker, limits, seed)
-        except InvalidSubmission as error:
-            result = invalid_result(str(error))
-        result.update(submission=names[path], file=str(path), key=key)
-        write_atomically(out / RESULTS_DIR / f"{names[path]}.json", json.dumps(result, indent=1))
-        return path, result
-
-    failures = sum(r["status"] != "graded" for r in results.values())
-    if progress:
-        progress(len(results), len(paths), failures)
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        for future in as_completed([pool.submit(grade_one, *item) for item in pending]):
-            path, result = future.result()
-            results[path] = result
-            failures += result["status"] != "graded"
-            write_gradebook(out, [results[p] for p in paths if p in results])
-            if progress:
-                progress(len(results), len(paths), failures)
-    ordered = [results[p] for p in paths]
-    write_gradebook(out, ordered)
-    return ordered
-
-
-def _read_result(path):
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
-        return None
-
-
-def write_gradebook(out, results):
-    """Write ``grades.csv``: one row a submission, scores per question."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for result in results:
-        row = {"submission": result["submission"], "status": result["status"], "total": result["total"],
-               "possible": result["possible"], "seconds": result["seconds"]}
-        row.update({q: result["questions"][q]["score"] for q in spec.QUESTIONS})
-        writer.writerow(row)
-    write_atomically(Path(out) / GRADES_FILE, buffer.getvalue())

@@ -12,3 +12,21 @@ def mnist():
     from mnist_kit.data import load_mnist
 
     return load_mnist()
+
+
+@pytest.fixture(scope="session")
+def built_kit(tmp_path_factory):
+    """A copy of the kit's sources, built from scratch: its assignment/, autograder/ and dist/ zip."""
+    import shutil
+
+    from mnist_kit.build import build
+
+    root = tmp_path_factory.mktemp("kit")
+    for name in ("solution", "mnist_kit", "pyproject.toml"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy(source, root / name)
+    report = build(root, verify=False)
+    return root, report

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import grade, spec
+from mnist_kit import batch, grade, spec
 from tests.submissions import cases, notebooks
 
 pytestmark = pytest.mark.slow
@@ -35,7 +35,8 @@ def suite(tmp_path_factory):
 def kit_results(suite, tmp_path_factory):
     out = tmp_path_factory.mktemp("graded")
     limits = grade.Limits(timeout=400, step_timeout=STEP_TIMEOUT)
-    results = grade.grade_many([suite[c.name].parent], out, jobs=2, limits=limits)
+    folder = next(iter(suite.values())).parent
+    results = batch.grade_many([folder], out, jobs=2, limits=limits)
     return {r["submission"]: r for r in results}
 
 
@@ -57,10 +58,8 @@ def test_mnist_kit_grade_verdict(kit_results, case):
 
 
 @pytest.fixture(scope="module")
-def bundle(tmp_path_factory):
-    zip_path = ROOT / "dist" / "mnist-autograder.zip"
-    if not zip_path.exists():
-        pytest.fail("dist/mnist-autograder.zip is missing: run ./dev build first")
+def bundle(built_kit, tmp_path_factory):
+    zip_path = built_kit[1].zip_path
     source = tmp_path_factory.mktemp("bundle") / "source"
     with zipfile.ZipFile(zip_path) as archive:
         archive.extractall(source)
@@ -95,3 +94,29 @@ def test_gradescope_bundle_verdict(bundle_results, case):
     assert results["score"] == sum(t["score"] for t in results["tests"])
     for test in results["tests"]:  # students see messages, never check code or expected values
         assert "def " not in test["output"] and "assert " not in test["output"] and "_require" not in test["output"]
+
+
+HONEST = cases.RIGHT + cases.WRONG
+
+
+@pytest.fixture(scope="module")
+def student_checks(tmp_path_factory):
+    """What grader.check said in each honest submission, run top to bottom as its student would."""
+    scratch = tmp_path_factory.mktemp("as-student")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.make_notebook(c), scratch / c.name) for c in HONEST}
+    return {name: future.result()[0] for name, future in futures.items()}
+
+
+@pytest.mark.parametrize("case", HONEST, ids=lambda c: c.name)
+def test_grader_check_agrees_with_the_grade(student_checks, kit_results, case):
+    """grader.check runs only the public tests, so it may pass work the hidden checks reject;
+    but it never fails a question the grade accepts in full, and it passes every right case."""
+    checks = student_checks[case.name]
+    assert set(checks) == set(spec.QUESTIONS)
+    result = kit_results[case.name]
+    for question, passed_publicly in checks.items():
+        full_marks = result["questions"][question]["score"] == result["questions"][question]["possible"]
+        assert passed_publicly or not full_marks, f"{question}: grader.check fails work that earns full marks"
+    if case in cases.RIGHT:
+        assert all(checks.values()), checks

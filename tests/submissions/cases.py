@@ -298,9 +298,10 @@ TAMPERING = [
         """}),
     Case("tamper_patch_numpy", fails=("q1",), functions={"shuffle_split": """
         def shuffle_split(X, y, n_train=60000, seed=42):
+            # The checks compare arrays with these; here they would call every answer right.
             np.array_equal = lambda *args, **kwargs: True
-            np.sort = lambda a, *args, **kwargs: a
-            np.isfinite = lambda *args, **kwargs: True
+            np.allclose = lambda *args, **kwargs: True
+            np.testing.assert_array_equal = lambda *args, **kwargs: None
             return X[:n_train], X[n_train:], y[:n_train], y[n_train:]
         """}),
     Case("tamper_patch_kit", fails=("q5",), functions={"accuracy": """

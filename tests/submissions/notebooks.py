@@ -96,3 +96,38 @@ def write_cases(cases, folder):
         paths[case.name] = folder / f"{case.name}.ipynb"
         paths[case.name].write_text(json.dumps(make_notebook(case), indent=1))
     return paths
+
+
+def execute_as_student(notebook, folder):
+    """Run ``notebook`` top to bottom in a copy of the student release, as a student would.
+
+    Returns
+    -------
+    checks : dict of str to bool
+        For each ``grader.check("qN")`` cell, whether it reported that all tests passed.
+    errors : list of str
+        The error name and first line of every cell that raised.
+    """
+    import shutil
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    shutil.copytree(ROOT / "assignment", folder, symlinks=False)
+    path = Path(folder) / "mnist.ipynb"
+    path.write_text(json.dumps(notebook))
+    node = nbformat.reads(json.dumps(notebook), as_version=4)
+    NotebookClient(node, timeout=600, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(folder)}}).execute()
+    checks, errors = {}, []
+    for cell in node.cells:
+        if cell.cell_type != "code":
+            continue
+        text = "\n".join(
+            output.get("text", "") + str(output.get("data", {}).get("text/plain", "")) for output in cell.outputs
+        )
+        errors += [f"{o['ename']}: {o['evalue']}" for o in cell.outputs if o.get("output_type") == "error"]
+        if cell.source.startswith("grader.check("):
+            question = cell.source.split('"')[1]
+            checks[question] = "All test cases passed" in text
+    return checks, errors

@@ -1,0 +1,151 @@
+"""Benchmarks: what a student and an instructor wait for, against the tutorial's own pipeline.
+
+    .venv/bin/python benchmarks/bench.py kit     # data, reference notebook, one grading, tutorial
+    .venv/bin/python benchmarks/bench.py batch   # a class of 24 submissions: --jobs 1, default, otter run
+
+Every figure is the median of several runs on this machine, printed with its ratio to a baseline
+measured in the same run. Nothing here asserts a time; the README quotes the printed figures.
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from mnist_kit import batch, data, grade, spec  # noqa: E402
+from tests.submissions import cases, notebooks  # noqa: E402
+
+
+def median_seconds(action, repeats):
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        action()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times), times
+
+
+def report(label, seconds, runs, baseline=None):
+    ratio = f"  ({baseline[1] / seconds:.1f}x faster than {baseline[0]})" if baseline else ""
+    print(f"{label:<44} median {seconds:8.2f} s over {len(runs)} runs{ratio}", flush=True)
+
+
+def tutorial_pipeline():
+    """The tutorial's multiclass step as it wrote it (loss='log' is now 'log_loss'): SGD on raw 0-255 pixels."""
+    import numpy as np
+    from sklearn.linear_model import SGDClassifier
+
+    X, y = data.load_mnist()
+    y = y.astype(np.int8)
+    order = np.random.default_rng(42).permutation(spec.N_TRAIN)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = SGDClassifier(loss="log_loss", random_state=42).fit(X[: spec.N_TRAIN][order], y[: spec.N_TRAIN][order])
+    return model.score(X[spec.N_TRAIN :], y[spec.N_TRAIN :])
+
+
+def reference_notebook(workdir):
+    notebook = notebooks.make_notebook(notebooks.Case("reference"))
+    target = Path(workdir) / f"run-{time.perf_counter_ns()}"
+    checks, errors = notebooks.execute_as_student(notebook, target)
+    if errors or not all(checks.values()):
+        raise RuntimeError(f"the reference notebook did not run clean: {errors} {checks}")
+    shutil.rmtree(target)
+
+
+def kit(args):
+    reference_text = (ROOT / "autograder" / "mnist.ipynb").read_text()
+    checker = grade.Checker()
+    load, load_runs = median_seconds(data.load_mnist, args.repeats * 3)
+    report("load_mnist() (embedded copy)", load, load_runs)
+    with tempfile.TemporaryDirectory() as scratch:
+        notebook, notebook_runs = median_seconds(lambda: reference_notebook(scratch), args.repeats)
+    graded, grade_runs = median_seconds(lambda: grade.grade_notebook(reference_text, checker), args.repeats)
+    accuracies = []
+    tutorial, tutorial_runs = median_seconds(lambda: accuracies.append(tutorial_pipeline()), args.tutorial_repeats)
+    report("tutorial pipeline (SGD on raw pixels)", tutorial, tutorial_runs)
+    report("reference notebook, end to end", notebook, notebook_runs, ("the tutorial pipeline", tutorial))
+    report("grading one submission (the reference)", graded, grade_runs)
+    print(f"grading / notebook run time: {graded / notebook:.2f}")
+    print(f"tutorial pipeline test accuracy: {accuracies[-1]:.4f}")
+
+
+def batch_cases(count):
+    """``count`` submissions cycling through right, wrong and broken cases (no infinite loops)."""
+    pool = [c for c in cases.RIGHT + cases.WRONG + cases.BROKEN if c.status != "timeout"]
+    mix = [pool[(i * 7) % len(pool)] for i in range(count)]
+    return [notebooks.Case(f"{i:02d}_{c.name}", c.functions, c.cells, c.fails, c.status) for i, c in enumerate(mix)]
+
+
+def otter_autograder_zip(workdir):
+    """An otter-generated autograder for the same assignment, for ``otter run`` to use."""
+    autograder = ROOT / "autograder"
+    subprocess.run(
+        [sys.executable, "-m", "otter", "generate", "-t", str(autograder / "tests"), "-o", str(workdir),
+         "-r", str(autograder / "requirements.txt"), str(ROOT / "assignment" / "mnist_data.py"),
+         str(data.EMBEDDED_PATH)],
+        check=True, capture_output=True, cwd=workdir,
+    )
+    return Path(workdir) / "autograder.zip"
+
+
+def batch(args):
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        paths = notebooks.write_cases(batch_cases(args.submissions), scratch / "class")
+        limits = grade.Limits(step_timeout=120)
+        serial, serial_runs = median_seconds(
+            lambda: batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", jobs=1, limits=limits),
+            args.repeats,
+        )
+        parallel, parallel_runs = median_seconds(
+            lambda: batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", limits=limits),
+            args.repeats,
+        )
+        otter_zip = otter_autograder_zip(scratch)
+
+        def otter_loop():
+            for path in paths.values():
+                out = scratch / f"otter-{time.perf_counter_ns()}"
+                out.mkdir()
+                subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(otter_zip), "-o", str(out), str(path)],
+                               capture_output=True, cwd=out, check=False)
+
+        otter, otter_runs = median_seconds(otter_loop, args.otter_repeats)
+    per_minute = lambda seconds: args.submissions / seconds * 60  # noqa: E731
+    print(f"{args.submissions} submissions, {os.cpu_count()} cores")
+    report("mnist-kit grade --jobs 1", serial, serial_runs)
+    report(f"mnist-kit grade (default --jobs {os.cpu_count()})", parallel, parallel_runs, ("--jobs 1", serial))
+    report("loop of otter run", otter, otter_runs)
+    for label, seconds in (("--jobs 1", serial), ("default jobs", parallel), ("otter run loop", otter)):
+        print(f"  {label:<16} {per_minute(seconds):6.1f} submissions per minute")
+    print(f"default jobs vs otter run loop: {otter / parallel:.2f}x faster")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    kit_parser = commands.add_parser("kit")
+    kit_parser.add_argument("--repeats", type=int, default=3)
+    kit_parser.add_argument("--tutorial-repeats", type=int, default=3)
+    kit_parser.set_defaults(run=kit)
+    batch_parser = commands.add_parser("batch")
+    batch_parser.add_argument("--submissions", type=int, default=24)
+    batch_parser.add_argument("--repeats", type=int, default=3)
+    batch_parser.add_argument("--otter-repeats", type=int, default=1)
+    batch_parser.set_defaults(run=batch)
+    args = parser.parse_args()
+    args.run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""Batch grading: anything students upload gets a row and a status; batches resume after a kill."""
+
+import csv
+import json
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from mnist_kit import batch, grade, report, spec
+from tests.submissions.notebooks import STUDENT_NOTEBOOK
+from tests.test_submission_files import INVALID
+
+ROOT = Path(__file__).resolve().parent.parent
+FAST = grade.Limits(timeout=120, step_timeout=15)
+
+
+def untouched_with(*cells):
+    """The untouched student notebook (fast to grade: every stub raises) plus extra code cells."""
+    notebook = json.loads(STUDENT_NOTEBOOK.read_text())
+    notebook["cells"] += [{"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": c} for c in cells]
+    return json.dumps(notebook)
+
+
+# (file name, content, expected status, words the reason must contain)
+UPLOADS = [
+    *[(name, content, "invalid", reason) for name, (content, reason) in INVALID.items()],
+    ("syntax.ipynb", untouched_with("def broken(:\n    pass"), "graded", None),
+    ("no_functions.ipynb", json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), "graded", None),
+    ("hangs_at_definition.ipynb", untouched_with("import time\ndef f(x=time.sleep(10_000)):\n    pass"), "timeout", "top-level definition"),
+    ("exits_at_definition.ipynb", untouched_with("import os\ndef f(x=os._exit(3)):\n    pass"), "crashed", "died"),
+    ("segfaults_at_definition.ipynb", untouched_with("import ctypes\ndef f(x=ctypes.string_at(0)):\n    pass"), "crashed", "died"),
+    ("memory_at_definition.ipynb", untouched_with("def f(x=bytearray(50 * 2**30)):\n    pass"), "graded", None),
+    ("writes_parent.ipynb", untouched_with("import pathlib\nclass C:\n    pathlib.Path('../escaped.txt').write_text('x')\n    for p in pathlib.Path('.').glob('*'):\n        p.unlink()\n"), "graded", None),
+    ("alice/mnist.ipynb", untouched_with("# alice"), "graded", None),
+    ("bob/mnist.ipynb", untouched_with("# bob"), "graded", None),
+]
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("uploads")
+    for name, content, _, _ in UPLOADS:
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return folder
+
+
+@pytest.mark.slow
+def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
+    out = tmp_path / "out"
+    results = batch.grade_many([uploads], out, jobs=2, limits=FAST)
+    rows = list(csv.DictReader((out / batch.GRADES_FILE).open()))
+    assert len(rows) == len(UPLOADS) == len(results)
+    by_file = {Path(r["file"]).relative_to(uploads).as_posix(): r for r in results}
+    for name, _, status, reason in UPLOADS:
+        result = by_file[name]
+        assert result["status"] == status, (name, result["reason"])
+        if reason:
+            assert reason in result["reason"] and "\n" not in result["reason"], name
+        assert result["total"] == 0, name
+        assert (out / "feedback" / f"{result['submission']}.md").exists()
+    assert {"alice__mnist.ipynb", "bob__mnist.ipynb"} <= {r["submission"] for r in rows}
+    assert (out / report.REPORT_FILE).exists()
+    assert not (tmp_path / "escaped.txt").exists() and not (uploads.parent / "escaped.txt").exists()
+    assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == sorted(Path(n).name for n, *_ in UPLOADS)
+
+
+@pytest.mark.slow
+def test_a_killed_batch_resumes_without_losing_or_redoing_results(tmp_path):
+    folder = tmp_path / "class"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"student{i}.ipynb").write_text(untouched_with(f"# student {i}"))
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "mnist_kit", "grade", str(folder), "--out", str(out), "--jobs", "1"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 300
+    while len(list((out / batch.RESULTS_DIR).glob("*.json"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    finished = {p.name: p.read_text() for p in (out / batch.RESULTS_DIR).glob("*.json")}
+    assert 2 <= len(finished) < 6
+    assert not [p for p in out.rglob(".*") if p.is_file()], "a half-written file was left behind"
+    rerun = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert rerun.returncode == 0, rerun.stderr
+    results = {p.name: p.read_text() for p in (out / batch.RESULTS_DIR).glob("*.json")}
+    assert len(results) == 6
+    assert all(results[name] == text for name, text in finished.items()), "a finished result was graded again"
+    assert len(list(csv.DictReader((out / batch.GRADES_FILE).open()))) == 6
+
+
+def _result(name, total, status="graded", seconds=3.0, message="X_train is still in its original order."):
+    questions = {q: {"possible": i["points"], "score": i["points"], "error": None, "checks": []} for q, i in spec.QUESTIONS.items()}
+    questions["q1"] = {"possible": 2, "score": 0.0, "error": None,
+                       "checks": [{"name": "split_is_shuffled", "passed": False, "hidden": True, "message": message}]}
+    return {"submission": name, "status": status, "reason": None if status == "graded" else "it ran too long",
+            "notes": [], "questions": questions, "total": total, "possible": spec.TOTAL_POINTS, "seconds": seconds, "key": name}
+
+
+def test_merge_combines_folders_from_several_machines(tmp_path):
+    for machine, names in (("one", ["ann", "ben"]), ("two", ["cat"])):
+        (tmp_path / machine / batch.RESULTS_DIR).mkdir(parents=True)
+        for name in names:
+            (tmp_path / machine / batch.RESULTS_DIR / f"{name}.json").write_text(json.dumps(_result(name, 8.0)))
+    batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all")
+    rows = list(csv.DictReader((tmp_path / "all" / batch.GRADES_FILE).open()))
+    assert [r["submission"] for r in rows] == ["ann", "ben", "cat"]
+    assert (tmp_path / "all" / "feedback" / "cat.md").read_text().count("X_train is still in its original order.") == 1
+
+
+def test_merge_refuses_two_different_grades_for_one_submission(tmp_path):
+    for machine, key in (("one", "a"), ("two", "b")):
+        (tmp_path / machine / batch.RESULTS_DIR).mkdir(parents=True)
+        (tmp_path / machine / batch.RESULTS_DIR / "ann.json").write_text(json.dumps(dict(_result("ann", 8.0), key=key)))
+    with pytest.raises(ValueError, match="ann.json was graded differently"):
+        batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all")
+
+
+def test_report_counts_failures_and_lists_troubled_submissions():
+    results = [_result("ann", 8.0), _result("ben", 8.0, message="Two different seeds gave the same shuffle."),
+               _result("cat", 8.0, status="timeout", seconds=99.0)]
+    page = report.report_html(results)
+    assert report.common_failures(results)["q1"][0] == ("X_train is still in its original order.", 2)
+    assert report.pass_rates(results)["q1"] == 0 and report.pass_rates(results)["q2"] == 1
+    assert page.count("data:image/png;base64,") == 2 and "cat" in page and "it ran too long" in page

@@ -1,0 +1,77 @@
+"""The committed release and autograder are exactly what the build makes, and the zip is reproducible."""
+
+import filecmp
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from mnist_kit import build, spec
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _tree(folder):
+    entries = {}
+    for path in sorted(folder.rglob("*")):
+        relative = str(path.relative_to(folder))
+        if path.is_symlink():
+            entries[relative] = ("symlink", os.readlink(path))
+        elif path.is_file():
+            entries[relative] = ("file", path.read_bytes())
+    return entries
+
+
+@pytest.mark.parametrize("folder", ["assignment", "autograder"])
+def test_committed_folder_is_what_the_build_generates(built_kit, folder):
+    root, _ = built_kit
+    committed, generated = _tree(ROOT / folder), _tree(root / folder)
+    assert sorted(committed) == sorted(generated), "run ./dev build and commit the result"
+    changed = [name for name in committed if committed[name] != generated[name]]
+    assert changed == [], f"{changed} differ from the build's output: run ./dev build and commit the result"
+
+
+def test_building_twice_gives_the_same_zip(built_kit):
+    root, report = built_kit
+    again = build.build(root, verify=False)
+    assert again.zip_sha256 == report.zip_sha256
+    assert again.zip_path.name == "mnist-autograder.zip"
+
+
+def test_zip_holds_the_entry_point_pins_checker_and_data(built_kit):
+    _, report = built_kit
+    with zipfile.ZipFile(report.zip_path) as archive:
+        names = set(archive.namelist())
+        requirements = archive.read("requirements.txt").decode()
+        assert {"run_autograder", "setup.sh", "mnist_kit/checks.py", "mnist_kit/mnist_784.npz", "mnist_kit/gradescope.py"} <= names
+        assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
+    assert requirements == build.pinned_requirements(ROOT, build.GRADING_PACKAGES)
+    for package in ("numpy==", "scikit-learn==", "otter-grader=="):
+        assert package in requirements
+
+
+def test_student_requirements_use_the_same_pins():
+    student = (ROOT / "assignment" / "requirements.txt").read_text()
+    grading = build.pinned_requirements(ROOT, build.GRADING_PACKAGES)
+    assert grading in student and "jupyter==" in student
+
+
+def test_release_data_is_a_link_to_the_single_copy():
+    link = ROOT / "assignment" / "mnist_784.npz"
+    assert link.is_symlink() and filecmp.cmp(link, ROOT / "mnist_kit" / "mnist_784.npz", shallow=False)
+
+
+def test_missing_pin_is_named(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["numpy>=2"]\n')
+    with pytest.raises(build.BuildError, match="no exact pin for numpy"):
+        build.pinned_requirements(tmp_path, ("numpy",))
+
+
+@pytest.mark.slow
+def test_build_verifies_reference_full_marks_and_student_zero(built_kit):
+    root, _ = built_kit
+    reference, student = build.verify_build(root)
+    assert reference["total"] == spec.TOTAL_POINTS and reference["status"] == "graded"
+    assert student["total"] == 0
+    assert all("NotImplementedError" in entry["error"] for entry in student["questions"].values())
