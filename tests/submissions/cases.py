@@ -296,9 +296,10 @@ TAMPERING = [
             import os
             os._exit(0)
         """}),
-    Case("tamper_patch_numpy", fails=("q1",), functions={"shuffle_split": """
+    # The checker compares arrays with np.array_equal; patching it changes nothing there, but in the
+    # student's own process it also stops scipy's L-BFGS after one step, so q4's model is lost too.
+    Case("tamper_patch_numpy", fails=("q1", "q4"), functions={"shuffle_split": """
         def shuffle_split(X, y, n_train=60000, seed=42):
-            # The checks compare arrays with these; here they would call every answer right.
             np.array_equal = lambda *args, **kwargs: True
             np.allclose = lambda *args, **kwargs: True
             np.testing.assert_array_equal = lambda *args, **kwargs: None
