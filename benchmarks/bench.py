@@ -90,7 +90,7 @@ def otter_autograder_zip(workdir):
     """An otter-generated autograder for the same assignment, for ``otter run`` to use."""
     autograder = ROOT / "autograder"
     subprocess.run(
-        [sys.executable, "-m", "otter", "generate", "-t", str(autograder / "tests"), "-o", str(workdir),
+        [sys.executable, "-m", "otter", "generate", "-t", str(autograder / "tests"), "-o", str(Path(workdir) / "autograder.zip"),
          "-r", str(autograder / "requirements.txt"), str(ROOT / "assignment" / "mnist_data.py"),
          str(data.EMBEDDED_PATH)],
         check=True, capture_output=True, cwd=workdir,
