@@ -87,12 +87,13 @@ def batch_cases(count):
 
 
 def otter_autograder_zip(workdir):
-    """An otter-generated autograder for the same assignment, for ``otter run`` to use."""
+    """An otter-generated autograder for the same assignment (public tests), for ``otter run`` to use."""
     autograder = ROOT / "autograder"
+    for support in (ROOT / "assignment" / "mnist_data.py", data.EMBEDDED_PATH):
+        shutil.copy(support, Path(workdir) / support.name)  # otter generate takes files from its working folder
     subprocess.run(
-        [sys.executable, "-m", "otter", "generate", "-t", str(autograder / "tests"), "-o", str(Path(workdir) / "autograder.zip"),
-         "-r", str(autograder / "requirements.txt"), str(ROOT / "assignment" / "mnist_data.py"),
-         str(data.EMBEDDED_PATH)],
+        [sys.executable, "-m", "otter", "generate", "-t", str(autograder / "tests"), "-o", "autograder.zip",
+         "-r", str(autograder / "requirements.txt"), "mnist_data.py", data.EMBEDDED_PATH.name],
         check=True, capture_output=True, cwd=workdir,
     )
     return Path(workdir) / "autograder.zip"
