@@ -358,16 +358,22 @@ print("Is image 36001 a 2?", binary_clf.predict(X[36001:36002])[0])
 # # BEGIN TESTS
 
 # %%
-def test_binary_model(LogisticRegression, X, binary_clf):
-    assert isinstance(binary_clf, LogisticRegression), (
-        f"fit_binary_classifier should return a LogisticRegression, not {type(binary_clf).__name__}"
+def test_binary_model(LogisticRegression, load_mnist, fit_binary_classifier):
+    # A fresh copy of the data, so this check judges q4 alone, whatever q1-q3 did to X and y.
+    X, y = load_mnist()
+    clf = fit_binary_classifier(X[:60000:5], y[:60000:5] == "2")
+    assert isinstance(clf, LogisticRegression), (
+        f"fit_binary_classifier should return a LogisticRegression, not {type(clf).__name__}"
     )
-    assert hasattr(binary_clf, "coef_") and binary_clf.coef_.shape == (1, 784), (
+    assert hasattr(clf, "coef_") and clf.coef_.shape == (1, 784), (
         "the model is not fitted on 784 pixels: call .fit(X, y_binary) and return the model"
     )
-    assert bool(binary_clf.predict(X[36001:36002])[0]), "the model should say True for image 36001, a 2"
+    assert bool(clf.predict(X[36001:36002])[0]), (
+        "trained on every fifth training image, the model should say True for image 36001, a 2: "
+        "fit on the X and y_binary you are given"
+    )
 
-test_binary_model(LogisticRegression, X, binary_clf)
+test_binary_model(LogisticRegression, load_mnist, fit_binary_classifier)
 
 # %% [raw]
 # # END TESTS
@@ -460,14 +466,28 @@ print("fold accuracies:", fold_accuracies.round(4), "mean:", fold_accuracies.mea
 # # BEGIN TESTS
 
 # %%
-def test_scores(np, accuracy, binary_clf, X_test, y_test_2, fold_accuracies):
-    score = accuracy(binary_clf, X_test, y_test_2)
+def test_scores(np, LogisticRegression, load_mnist, accuracy, cross_val_accuracy):
+    # A model of its own on a few thousand fresh images, so this check judges q5 alone.
+    X, y = load_mnist()
+    X_small, y_small = X[:3000] / 255.0, y[:3000] == "2"
+    X_check, y_check = X[60000:61000] / 255.0, y[60000:61000] == "2"
+    clf = LogisticRegression(max_iter=1000).fit(X_small, y_small)
+    score = accuracy(clf, X_check, y_check)
     assert 0 <= score <= 1, f"accuracy returned {score}: return a fraction between 0 and 1, not a percentage"
-    assert np.shape(fold_accuracies) == (5,), (
-        f"cross_val_accuracy(..., cv=5) should return 5 fold accuracies, got shape {np.shape(fold_accuracies)}"
+    expected = np.mean(clf.predict(X_check) == y_check)
+    assert np.isclose(score, expected), (
+        f"accuracy returned {score:.4f} but the model labels {expected:.4f} of these images correctly: "
+        "compare clf.predict(X) with y on the X and y you are given"
+    )
+    folds = cross_val_accuracy(LogisticRegression(max_iter=1000), X_small, y_small, cv=5)
+    assert np.shape(folds) == (5,), (
+        f"cross_val_accuracy(..., cv=5) should return 5 fold accuracies, got shape {np.shape(folds)}"
+    )
+    assert np.all((0 <= np.asarray(folds)) & (np.asarray(folds) <= 1)), (
+        "each fold accuracy should be a fraction between 0 and 1"
     )
 
-test_scores(np, accuracy, binary_clf, X_test, y_test_2, fold_accuracies)
+test_scores(np, LogisticRegression, load_mnist, accuracy, cross_val_accuracy)
 
 # %% [raw]
 # # END TESTS
@@ -536,14 +556,17 @@ print(f"test accuracy on all ten digits: {accuracy(digit_clf, X_test_scaled, y_t
 # # BEGIN TESTS
 
 # %%
-def test_multiclass_model(SGDClassifier, digit_clf):
-    assert isinstance(digit_clf, SGDClassifier), (
-        f"fit_multiclass_classifier should return an SGDClassifier, not {type(digit_clf).__name__}"
+def test_multiclass_model(np, SGDClassifier, load_mnist, fit_multiclass_classifier):
+    # A fresh copy of the data, so this check judges q6 alone, whatever q1-q2 did to the labels.
+    X, y = load_mnist()
+    clf = fit_multiclass_classifier(X[:60000:10] / 255.0, y[:60000:10].astype(np.int8))
+    assert isinstance(clf, SGDClassifier), (
+        f"fit_multiclass_classifier should return an SGDClassifier, not {type(clf).__name__}"
     )
-    assert digit_clf.loss == "log_loss", f"use loss='log_loss' (logistic regression), not {digit_clf.loss!r}"
-    assert list(digit_clf.classes_) == list(range(10)), "fit on the digit labels 0-9, not on the binary target"
+    assert clf.loss == "log_loss", f"use loss='log_loss' (logistic regression), not {clf.loss!r}"
+    assert list(clf.classes_) == list(range(10)), "fit on the digit labels y (0-9) you are given, not on the binary target"
 
-test_multiclass_model(SGDClassifier, digit_clf)
+test_multiclass_model(np, SGDClassifier, load_mnist, fit_multiclass_classifier)
 
 # %% [raw]
 # # END TESTS
