@@ -29,12 +29,15 @@ def find_submissions(inputs):
     Raises
     ------
     FileNotFoundError
-        When an input does not exist, naming it.
+        When an input does not exist, or a folder holds no submission, naming it.
     """
     found = []
     for item in map(Path, inputs):
         if item.is_dir():
-            found += sorted(p for p in item.rglob("*") if p.is_file() and p.suffix in SUBMISSION_SUFFIXES)
+            in_folder = [p for p in item.rglob("*") if p.is_file() and p.suffix in SUBMISSION_SUFFIXES]
+            if not in_folder:
+                raise FileNotFoundError(f"{item} holds no .ipynb or .zip file; pass the folder of submissions")
+            found += in_folder
         elif item.is_file():
             found.append(item)
         else:
