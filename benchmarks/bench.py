@@ -62,7 +62,7 @@ def reference_notebook(workdir):
     shutil.rmtree(target)
 
 
-def kit(args):
+def kit_benchmark(args):
     reference_text = (ROOT / "autograder" / "mnist.ipynb").read_text()
     checker = grade.Checker()
     load, load_runs = median_seconds(data.load_mnist, args.repeats * 3)
@@ -99,7 +99,7 @@ def otter_autograder_zip(workdir):
     return Path(workdir) / "autograder.zip"
 
 
-def batch(args):
+def batch_benchmark(args):
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         paths = notebooks.write_cases(batch_cases(args.submissions), scratch / "class")
@@ -138,12 +138,12 @@ def main():
     kit_parser = commands.add_parser("kit")
     kit_parser.add_argument("--repeats", type=int, default=3)
     kit_parser.add_argument("--tutorial-repeats", type=int, default=3)
-    kit_parser.set_defaults(run=kit)
+    kit_parser.set_defaults(run=kit_benchmark)
     batch_parser = commands.add_parser("batch")
     batch_parser.add_argument("--submissions", type=int, default=24)
     batch_parser.add_argument("--repeats", type=int, default=3)
     batch_parser.add_argument("--otter-repeats", type=int, default=1)
-    batch_parser.set_defaults(run=batch)
+    batch_parser.set_defaults(run=batch_benchmark)
     args = parser.parse_args()
     args.run(args)
 

@@ -471,7 +471,7 @@ def test_scores(np, LogisticRegression, load_mnist, accuracy, cross_val_accuracy
     X, y = load_mnist()
     X_small, y_small = X[:3000] / 255.0, y[:3000] == "2"
     X_check, y_check = X[60000:61000] / 255.0, y[60000:61000] == "2"
-    clf = LogisticRegression(max_iter=1000).fit(X_small, y_small)
+    clf = LogisticRegression(tol=0.1, max_iter=1000).fit(X_small, y_small)
     score = accuracy(clf, X_check, y_check)
     assert 0 <= score <= 1, f"accuracy returned {score}: return a fraction between 0 and 1, not a percentage"
     expected = np.mean(clf.predict(X_check) == y_check)
@@ -479,7 +479,7 @@ def test_scores(np, LogisticRegression, load_mnist, accuracy, cross_val_accuracy
         f"accuracy returned {score:.4f} but the model labels {expected:.4f} of these images correctly: "
         "compare clf.predict(X) with y on the X and y you are given"
     )
-    folds = cross_val_accuracy(LogisticRegression(max_iter=1000), X_small, y_small, cv=5)
+    folds = cross_val_accuracy(LogisticRegression(tol=0.1, max_iter=1000), X_small, y_small, cv=5)
     assert np.shape(folds) == (5,), (
         f"cross_val_accuracy(..., cv=5) should return 5 fold accuracies, got shape {np.shape(folds)}"
     )
@@ -559,7 +559,7 @@ print(f"test accuracy on all ten digits: {accuracy(digit_clf, X_test_scaled, y_t
 def test_multiclass_model(np, SGDClassifier, load_mnist, fit_multiclass_classifier):
     # A fresh copy of the data, so this check judges q6 alone, whatever q1-q2 did to the labels.
     X, y = load_mnist()
-    clf = fit_multiclass_classifier(X[:60000:10] / 255.0, y[:60000:10].astype(np.int8))
+    clf = fit_multiclass_classifier(X[:60000:60] / 255.0, y[:60000:60].astype(np.int8))
     assert isinstance(clf, SGDClassifier), (
         f"fit_multiclass_classifier should return an SGDClassifier, not {type(clf).__name__}"
     )
