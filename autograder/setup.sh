@@ -1,10 +1,19 @@
 #!/usr/bin/env bash
-# Gradescope runs this once, when the autograder image is built.
+# Gradescope runs this once, as root, when the autograder image is built.
 set -euo pipefail
 cd "$(dirname "$0")"
 python=python3.11
 if ! command -v "$python" >/dev/null; then
   apt-get update && apt-get install -y python3.11 python3.11-venv
 fi
+# The sandbox for students' code. Where the container forbids namespaces, the grader falls back
+# to running it as the unprivileged user below (results.json records which).
+apt-get install -y bubblewrap || { apt-get update && apt-get install -y bubblewrap; } \
+  || echo "setup.sh: bubblewrap is unavailable; students' code will run as an unprivileged user only" >&2
 "$python" -m venv .venv
 .venv/bin/pip install --no-cache-dir -r requirements.txt
+# The user students' code runs as: no home, no login, owns nothing here.
+id -u mnist-student >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin mnist-student
+# That user may run the interpreter in .venv, never read the checker, the tests or the reference.
+chmod 0711 .
+find . -mindepth 1 -maxdepth 1 ! -name .venv -exec chmod -R go-rwx {} +

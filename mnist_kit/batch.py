@@ -7,6 +7,7 @@ autograder, so an interrupted batch resumes where it stopped.
 """
 
 import csv
+import dataclasses
 import hashlib
 import io
 import json
@@ -17,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from . import checks, collect, data, report, spec
+from . import sandbox as sandboxes
 from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, file_sha256, grade_notebook, invalid_result, read_notebook, write_atomically
 
 CSV_COLUMNS = ["submission", "status", *spec.QUESTIONS, "total", "possible", "seconds"]
@@ -57,13 +59,13 @@ def submission_names(paths):
 def autograder_fingerprint():
     """A hash of everything that decides a grade, so that results from another version are redone."""
     digest = hashlib.sha256()
-    for module in (checks, collect, spec, sys.modules["mnist_kit.grade"]):
+    for module in (checks, collect, spec, sandboxes, sys.modules["mnist_kit.grade"]):
         digest.update(Path(module.__file__).read_bytes())
     digest.update(data.EMBEDDED_SHA256.encode())
     return digest.hexdigest()[:16]
 
 
-def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, progress=None):
+def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, progress=None, sandbox=None):
     """Grade many submissions in parallel into ``out``; resumable.
 
     Parameters
@@ -82,6 +84,9 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
         Fix the challenge seed (for reproducing a grade); random by default.
     progress : callable, optional
         Called as ``progress(done, total, failures)`` after each submission.
+    sandbox : mnist_kit.sandbox.Sandbox, optional
+        Where students' code runs; bubblewrap by default (and
+        :class:`~mnist_kit.sandbox.SandboxUnavailable` before anything is graded if it cannot run).
 
     Returns
     -------
@@ -89,6 +94,10 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
         One result per submission, in the order of the gradebook.
     """
     paths = find_submissions(inputs)
+    sandbox = sandbox or sandboxes.choose()
+    jobs = jobs or os.cpu_count() or 1
+    # Each submission graded at once gets its share of the cores (see Sandbox.environment).
+    limits = dataclasses.replace(limits, threads=max(1, (os.cpu_count() or 1) // jobs))
     out = Path(out)
     (out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
     names, fingerprint, checker = submission_names(paths), autograder_fingerprint(), Checker()
@@ -103,7 +112,7 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
 
     def grade_one(path, key):
         try:
-            result = grade_notebook(read_notebook(path), checker, limits, seed)
+            result = grade_notebook(read_notebook(path), checker, limits, seed, sandbox)
         except InvalidSubmission as error:
             result = invalid_result(str(error))
         result.update(submission=names[path], file=str(path), key=key)
@@ -114,7 +123,7 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
     failures = sum(r["status"] != "graded" for r in results.values())
     if progress:
         progress(len(results), len(paths), failures)
-    with ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
         for future in as_completed([pool.submit(grade_one, *item) for item in pending]):
             path, result = future.result()
             results[path] = result

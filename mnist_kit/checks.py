@@ -7,7 +7,9 @@ arrive as their parameters; the checker rebuilds their predictions itself on its
 the test images, so no number the student's code reports is ever trusted.
 """
 
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 
 import numpy as np
@@ -370,14 +372,45 @@ CHECKS = [
 ]
 
 
-def load_answers(directory, question):
-    """Read one question's answers, refusing anything that would need pickle."""
-    record = json.loads((directory / f"{question}.json").read_text())
-    if record.get("error"):
-        return None, record["error"]
-    with np.load(directory / f"{question}.npz", allow_pickle=False) as stored:
-        arrays = {key: stored[key] for key in stored.files}
-    return {"arrays": arrays, "descriptions": record.get("answers", {})}, None
+MAX_ANSWER_ARRAY_BYTES = 2 * 2**30
+
+
+def load_answers(record, arrays):
+    """Parse one question's answers from the bytes the student's process wrote.
+
+    Parameters
+    ----------
+    record : bytes
+        The question's JSON record: an error message, or a description of each answer.
+    arrays : bytes or None
+        The question's ``.npz``; never unpickled, and refused if it would unpack to more than
+        ``MAX_ANSWER_ARRAY_BYTES``.
+
+    Returns
+    -------
+    answers : dict or None
+        ``{"arrays": ..., "descriptions": ...}``, or None when there is an error.
+    error : str or None
+        Why the question has no answers, in one line.
+    """
+    try:
+        parsed = json.loads(record)
+        if not isinstance(parsed, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        return None, "the recorded answer is not valid JSON (did the notebook write into answers/?)"
+    if parsed.get("error"):
+        return None, str(parsed["error"])[:500]
+    descriptions = parsed.get("answers") if isinstance(parsed.get("answers"), dict) else {}
+    try:
+        with zipfile.ZipFile(io.BytesIO(arrays or b"")) as archive:
+            if sum(member.file_size for member in archive.infolist()) > MAX_ANSWER_ARRAY_BYTES:
+                return None, "the recorded answer is larger than any correct answer could be"
+        with np.load(io.BytesIO(arrays), allow_pickle=False) as stored:
+            loaded = {key: stored[key] for key in stored.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
+        return None, "the recorded answer's arrays are missing or damaged (did the notebook write into answers/?)"
+    return {"arrays": loaded, "descriptions": descriptions}, None
 
 
 def run_checks(question, answers, context):

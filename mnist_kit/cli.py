@@ -8,6 +8,7 @@ from pathlib import Path
 
 from . import build as build_module
 from . import batch, grade, report
+from . import sandbox as sandboxes
 
 
 def _build(args):
@@ -41,8 +42,14 @@ class ProgressLine:
 
 def _grade(args):
     limits = grade.Limits(timeout=args.timeout, max_memory=int(args.max_memory * 2**30))
+    batch.find_submissions(args.submissions)  # a mistyped folder is named before anything else
+    sandbox = sandboxes.choose(allow_weaker=args.no_sandbox)
+    if sandbox.kind != "bwrap":
+        print(f"mnist-kit grade: warning: grading WITHOUT the bubblewrap sandbox (isolation: {sandbox.kind}); "
+              "students' code can reach the network and whatever this user can; every result and the report record it",
+              file=sys.stderr)
     results = batch.grade_many(args.submissions, args.out, jobs=args.jobs, limits=limits, force=args.force,
-                               seed=args.seed, progress=ProgressLine())
+                               seed=args.seed, progress=ProgressLine(), sandbox=sandbox)
     for result in results:
         reason = f"  ({result['reason']})" if result.get("reason") else ""
         print(f"{result['submission']}: {result['total']}/{result['possible']} {result['status']}{reason}")
@@ -90,6 +97,8 @@ def parser():
     grade_cmd.add_argument("--max-memory", type=_positive(float), default=6.0, help="GiB per submission (default 6)")
     grade_cmd.add_argument("--force", action="store_true", help="grade again submissions already graded")
     grade_cmd.add_argument("--seed", type=int, default=None, help="fix the grading-time challenge (to reproduce a grade)")
+    grade_cmd.add_argument("--no-sandbox", action="store_true",
+                           help="grade even where bubblewrap cannot run (recorded in every result; never for untrusted work)")
     grade_cmd.set_defaults(run=_grade)
     report_cmd = commands.add_parser("report", help="(re)write OUT/report.html from graded results")
     report_cmd.add_argument("out", help="a folder written by mnist-kit grade --out")
@@ -105,7 +114,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         return args.run(args)
-    except (build_module.BuildError, grade.InvalidSubmission, OSError, ValueError) as error:
+    except (build_module.BuildError, grade.InvalidSubmission, sandboxes.SandboxUnavailable, OSError, ValueError) as error:
         print(f"mnist-kit {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

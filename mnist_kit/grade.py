@@ -1,22 +1,22 @@
 """Grade submissions: run the student's code in a sandboxed process, judge its answers out of it.
 
 For each submission the checker (this process) draws a fresh challenge, starts
-:mod:`mnist_kit.collect` in a new process with its own working directory, session, memory
-limit and time limits, and then scores the plain-data answers with :mod:`mnist_kit.checks`.
+:mod:`mnist_kit.collect` in the sandbox (:mod:`mnist_kit.sandbox`) with its own working folder,
+user, limits and time limits, and then scores the plain-data answers with :mod:`mnist_kit.checks`.
+Everything the student's process wrote is read as untrusted bytes, after it and every process it
+started are dead.
 When the student's process dies or hangs, the step it was on gets zero and the rest is
 collected again without it, so a submission keeps the points it earned.
 """
 
+import contextlib
 import hashlib
 import io
 import json
 import os
-import resource
 import secrets
 import shutil
-import signal
-import subprocess
-import sys
+import stat
 import tempfile
 import time
 import zipfile
@@ -27,11 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from . import checks, collect, data, spec
+from . import sandbox as sandboxes
 from .challenge import make_challenge, write_challenge
 
 STATUSES = ("graded", "timeout", "memory", "crashed", "invalid")
 MAX_RESTARTS = 8
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
+NOTEBOOK_FILE = "submission.ipynb"
 
 
 class InvalidSubmission(ValueError):
@@ -46,6 +48,9 @@ class Limits:
     step_timeout: float = 180.0
     max_memory: int = 6 * 2**30
     max_file_size: int = 2**30  # joblib spills big arrays to disk for its workers
+    max_processes: int = 256  # processes and threads of the student's user: a fork bomb stays inside
+    max_open_files: int = 1024
+    threads: int = os.cpu_count() or 1  # BLAS, OpenMP and joblib workers of the student's process
 
 
 class Checker:
@@ -117,42 +122,61 @@ def _notebook_from_zip(raw):
         raise InvalidSubmission(f"the notebook inside the zip cannot be read ({error})") from None
 
 
-def _limit_resources(limits):
-    def apply():
-        resource.setrlimit(resource.RLIMIT_AS, (limits.max_memory, limits.max_memory))
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.max_file_size, limits.max_file_size))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+MAX_STUDENT_FILE_BYTES = 256 * 2**20
 
-    return apply
+
+def read_student_file(workdir, *parts, max_bytes=MAX_STUDENT_FILE_BYTES):
+    """The bytes of a file the student's process wrote under ``workdir``, or None.
+
+    Never follows a symbolic link (a link to the checker or to another submission reads as
+    missing), never blocks on a FIFO, and refuses anything larger than ``max_bytes``.
+    """
+    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    folder = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, flags | os.O_DIRECTORY, dir_fd=folder)
+            os.close(folder)
+            folder = inner
+        handle = os.open(parts[-1], flags, dir_fd=folder)
+    except OSError:
+        return None
+    finally:
+        os.close(folder)
+    with os.fdopen(handle, "rb") as file:
+        if not stat.S_ISREG(os.fstat(handle).st_mode):
+            return None
+        content = file.read(max_bytes + 1)
+    return content if len(content) <= max_bytes else None
 
 
 def _read_progress(workdir):
     started, finished = [], set()
-    path = workdir / collect.PROGRESS_FILE
-    if path.exists():
-        for line in path.read_text().splitlines():
-            try:
-                event = json.loads(line)
-            except json.JSONDecodeError:
-                continue
-            if "start" in event:
-                started.append(event["start"])
-            elif "finish" in event:
-                finished.add(event["finish"])
+    content = read_student_file(workdir, collect.PROGRESS_FILE) or b""
+    for line in content.decode("utf-8", "replace").splitlines():
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if not isinstance(event, dict):
+            continue
+        if isinstance(event.get("start"), str):
+            started.append(event["start"])
+        elif isinstance(event.get("finish"), str):
+            finished.add(event["finish"])
     unfinished = [step for step in started if step not in finished]
     return unfinished[-1] if unfinished else None
 
 
-def _kill_group(process):
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    process.wait()
+def _answered(workdir, question):
+    return read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json") is not None
 
 
-def run_student_process(notebook_file, workdir, limits, deadline):
+def run_student_process(workdir, limits, deadline, sandbox, uid):
     """Collect answers, restarting past every step that kills or hangs the student's process.
+
+    The collector runs ``workdir/submission.ipynb`` inside ``sandbox`` as user ``uid``; when it
+    ends, however it ends, every process it started is killed before anything it wrote is read.
 
     Returns
     -------
@@ -160,49 +184,40 @@ def run_student_process(notebook_file, workdir, limits, deadline):
         For each abandoned step, ``(status, one-line reason)``.
     """
     failed_steps = {}
-    env = {key: os.environ[key] for key in ("PATH", "HOME", "LANG", "SYSTEMROOT") if key in os.environ}
-    env.update(PYTHONPATH=str(Path(__file__).resolve().parent.parent), MPLBACKEND="Agg", PYTHONHASHSEED="0")
     for _ in range(MAX_RESTARTS + 1):
-        (workdir / collect.PROGRESS_FILE).unlink(missing_ok=True)  # each run reports its own steps
-        command = [sys.executable, "-m", "mnist_kit.collect", str(notebook_file), str(workdir), "--skip", ",".join(failed_steps)]
-        with open(workdir / "stderr.txt", "ab") as stderr:
-            process = subprocess.Popen(
-                command,
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=stderr,
-                start_new_session=True,
-                preexec_fn=_limit_resources(limits),
-            )
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+            (workdir / collect.PROGRESS_FILE).unlink()  # each run reports its own steps
+        python_args = ["-m", "mnist_kit.collect", NOTEBOOK_FILE, ".", "--skip", ",".join(failed_steps)]
+        # The student's output goes beside its folder, where it can neither read nor replace it.
+        with open(workdir.parent / "stderr.txt", "ab") as stderr:
+            process = sandbox.start(workdir, uid, python_args, limits, stderr)
         step, step_started, reason = None, time.monotonic(), None
-        while process.poll() is None:
-            time.sleep(0.05)
-            current = _read_progress(workdir)
-            if current != step:
-                step, step_started = current, time.monotonic()
-            now = time.monotonic()
-            if now > deadline:
-                reason = ("timeout", f"the submission used up its {limits.timeout:.0f} s")
-            elif step and now - step_started > limits.step_timeout:
-                reason = ("timeout", f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
-            if reason:
-                _kill_group(process)
-                break
-        else:
-            _kill_group(process)  # the student's code may have left children behind
+        try:
+            while process.poll() is None:
+                time.sleep(0.05)
+                current = _read_progress(workdir)
+                if current != step:
+                    step, step_started = current, time.monotonic()
+                now = time.monotonic()
+                if now > deadline:
+                    reason = ("timeout", f"the submission used up its {limits.timeout:.0f} s")
+                elif step and now - step_started > limits.step_timeout:
+                    reason = ("timeout", f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
+                if reason:
+                    break
+        finally:
+            sandbox.stop(process, uid)  # the student's code may have left children behind
         step = _read_progress(workdir)
         if step is None and process.returncode == 0:
             return failed_steps
         if reason is None:
             reason = ("crashed", f"the Python process died during {_step_name(step)} (exit code {process.returncode})")
         if step is None:
-            failed_steps.update({q: reason for q in spec.QUESTIONS if not (workdir / collect.OUTPUT_DIR / f"{q}.json").exists()})
+            failed_steps.update({q: reason for q in spec.QUESTIONS if not _answered(workdir, q)})
             return failed_steps
         failed_steps[step] = reason
         if reason[0] == "timeout" and time.monotonic() > deadline:
-            failed_steps.update({q: reason for q in spec.QUESTIONS if not (workdir / collect.OUTPUT_DIR / f"{q}.json").exists()})
+            failed_steps.update({q: reason for q in spec.QUESTIONS if not _answered(workdir, q)})
             return failed_steps
     return failed_steps
 
@@ -215,7 +230,7 @@ def _step_name(step):
     return f"{step} ({', '.join(spec.QUESTIONS[step]['functions'])})"
 
 
-def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None):
+def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sandbox=None):
     """Grade one notebook and return its result as a JSON-ready dict.
 
     Parameters
@@ -228,11 +243,15 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None):
         Time and memory limits for the student's process.
     seed : int, optional
         Seed of the grading-time challenge; a fresh random one by default.
+    sandbox : mnist_kit.sandbox.Sandbox, optional
+        Where the student's code runs; by default bubblewrap, and
+        :class:`~mnist_kit.sandbox.SandboxUnavailable` if it cannot run here.
 
     Returns
     -------
     dict
-        ``status``, ``seed``, per-question ``score``/``possible``/``checks``, ``total``, ``possible``.
+        ``status``, ``seed``, per-question ``score``/``possible``/``checks``, ``total``,
+        ``possible``, and ``sandbox``: the isolation the student's code ran in.
 
     Examples
     --------
@@ -241,39 +260,40 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None):
     (10.0, 10)
     """
     checker = checker or Checker()
+    sandbox = sandbox or sandboxes.choose()
     seed = secrets.randbits(32) if seed is None else seed
     arrays, params = checker.challenge(seed)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="mnist-kit-") as scratch:
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-") as scratch, sandbox.account() as uid:
         # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
         workdir = Path(scratch) / "work"
         workdir.mkdir()
-        notebook_file = workdir / "submission.ipynb"
-        notebook_file.write_text(notebook_text, encoding="utf-8")
+        (workdir / NOTEBOOK_FILE).write_text(notebook_text, encoding="utf-8")
         # The student's own copy of the loader and data: deleting or editing it harms nobody else.
         shutil.copy(data.__file__, workdir / "mnist_data.py")
         shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
         write_challenge(workdir, arrays, params)
-        failed_steps = run_student_process(notebook_file, workdir, limits, started + limits.timeout)
+        sandbox.prepare(workdir, uid)
+        failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid)
         result = _judge(workdir, checker.context(arrays, params), failed_steps)
-    result.update(seed=seed, seconds=round(time.monotonic() - started, 2))
+    result.update(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe())
     return result
 
 
 def _judge(workdir, context, failed_steps):
     questions, events = {}, [reason for reason in failed_steps.values()]
-    definitions = workdir / "definitions.json"
-    notes = json.loads(definitions.read_text())["errors"] if definitions.exists() else []
+    notes = _definition_errors(read_student_file(workdir, "definitions.json"))
     notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
     for question, info in spec.QUESTIONS.items():
         entry = {"possible": info["points"], "score": 0.0, "error": None, "checks": []}
-        answers_file = workdir / collect.OUTPUT_DIR / f"{question}.json"
+        record = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json")
         if question in failed_steps:
             entry["error"] = failed_steps[question][1]
-        elif not answers_file.exists():
+        elif record is None:
             entry["error"] = "no answer was recorded for this question"
         else:
-            answers, error = checks.load_answers(workdir / collect.OUTPUT_DIR, question)
+            arrays = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.npz")
+            answers, error = checks.load_answers(record, arrays)
             if error:
                 entry["error"] = error
                 if error.startswith(("MemoryError", "_ArrayMemoryError")):
@@ -294,6 +314,14 @@ def _judge(workdir, context, failed_steps):
         "total": round(sum(q["score"] for q in questions.values()), 2),
         "possible": spec.TOTAL_POINTS,
     }
+
+
+def _definition_errors(content):
+    try:
+        errors = json.loads(content)["errors"] if content else []
+    except (ValueError, TypeError, KeyError):
+        return ["the record of the notebook's definitions was damaged"]
+    return [str(error)[:500] for error in errors] if isinstance(errors, list) else []
 
 
 def invalid_result(reason):

@@ -1,8 +1,13 @@
 """Gradescope entry point: grade ``<root>/submission`` into ``<root>/results/results.json``.
 
-The bundle's ``run_autograder`` calls this with the autograder root (``/autograder`` on
+The bundle's ``run_autograder`` calls this, as root, with the autograder root (``/autograder`` on
 Gradescope; any folder with the same layout locally). It grades exactly as ``mnist-kit grade``
 does and reports one Gradescope test per question, whose output lists the failure messages only.
+
+The student's code runs in the bubblewrap sandbox when the container allows namespaces, and
+otherwise as the unprivileged ``mnist-student`` user that ``setup.sh`` creates. Either way, every
+process of the student's user is killed before ``results.json`` is written, into a folder that
+user cannot write, so nothing the student started can race the grader for it.
 """
 
 import argparse
@@ -11,6 +16,7 @@ import sys
 from pathlib import Path
 
 from . import grade
+from . import sandbox as sandboxes
 
 
 def find_submission(submission_dir):
@@ -40,6 +46,7 @@ def gradescope_results(result):
             "visibility": "visible",
         })
     output = f"Status: {result['status']}" + (f" ({result['reason']})" if result.get("reason") else "")
+    output += f"\nIsolation: {(result.get('sandbox') or {}).get('kind', 'none')}"
     return {"score": result["total"], "tests": tests, "output": output}
 
 
@@ -47,15 +54,21 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", default="/autograder", help="the autograder folder (default /autograder)")
     parser.add_argument("--step-timeout", type=float, default=grade.Limits.step_timeout, help="seconds per question")
+    parser.add_argument("--sandbox", choices=sandboxes.KINDS, default=None,
+                        help="force one isolation (default: bubblewrap where it works, else the unprivileged user)")
     args = parser.parse_args(argv)
     root = Path(args.root)
     limits = grade.Limits(step_timeout=args.step_timeout)
+    sandbox = sandboxes.choose(allow_weaker=True, kind=args.sandbox)
+    results_dir = root / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    results_dir.chmod(0o755)  # the student's user may read its result, never write it
     try:
-        result = grade.grade_notebook(grade.read_notebook(find_submission(root / "submission")), limits=limits)
+        result = grade.grade_notebook(grade.read_notebook(find_submission(root / "submission")), limits=limits, sandbox=sandbox)
     except grade.InvalidSubmission as error:
         result = grade.invalid_result(str(error))
-    (root / "results").mkdir(parents=True, exist_ok=True)
-    grade.write_atomically(root / "results" / "results.json", json.dumps(gradescope_results(result), indent=1))
+    sandbox.kill_leftovers()
+    grade.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
     print(f"graded: {result['total']}/{result['possible']} ({result['status']})")
     return 0
 

@@ -23,6 +23,14 @@ def failure_messages(entry):
     return [check["message"] for check in entry["checks"] if not check["passed"]]
 
 
+def unsandboxed_warning(result):
+    """One line when ``result`` was graded without the full sandbox, else None."""
+    kind = (result.get("sandbox") or {}).get("kind")
+    if kind == "bwrap" or result.get("status") == "invalid":
+        return None
+    return f"graded without the bubblewrap sandbox (isolation: {kind or 'unknown'})"
+
+
 def feedback_markdown(result):
     """The feedback for one submission, in Markdown: score per question and what to fix."""
     lines = [f"# Feedback for {result['submission']}", "",
@@ -111,6 +119,11 @@ def report_html(results):
     )
     slowest = sorted(results, key=lambda r: r.get("seconds") or 0, reverse=True)[:10]
     troubled = [r for r in results if r["status"] != "graded"]
+    unsandboxed = [r for r in results if r["status"] != "invalid" and unsandboxed_warning(r)]
+    warning = (f'<p id="sandbox-warning" style="background:#fde2e1;padding:.6em;border:1px solid #c00"><strong>'
+               f'{len(unsandboxed)} submission(s) were graded without the bubblewrap sandbox</strong>: their code could '
+               f'reach the network, the grader\'s files or processes. Regrade untrusted work with the sandbox. '
+               f'{html.escape(", ".join(r["submission"] for r in unsandboxed[:20]))}</p>') if unsandboxed else ""
     mean = sum(r["total"] for r in results) / len(results) if results else 0
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>MNIST assignment: grading report</title>
@@ -118,7 +131,7 @@ def report_html(results):
 table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
 th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 <h1>MNIST assignment: grading report</h1>
-<p>{len(results)} submissions, mean score {mean:.2f} / {spec.TOTAL_POINTS}, {len(troubled)} with a status other than graded.</p>
+{warning}<p>{len(results)} submissions, mean score {mean:.2f} / {spec.TOTAL_POINTS}, {len(troubled)} with a status other than graded.</p>
 <h2>Scores</h2><img id="score-histogram" alt="histogram of total scores" src="data:image/png;base64,{_score_histogram(results)}">
 <h2>Questions</h2><img id="pass-rates" alt="pass rate per question" src="data:image/png;base64,{_pass_rate_chart(results)}">
 <h2>Most common failures</h2>{failures}

@@ -1,0 +1,359 @@
+"""Start the student's process in an operating-system sandbox, and clean up after it.
+
+Student code is hostile: it runs at definition time (class bodies, decorators, default
+arguments) and inside every graded function, and may try to change grades, read hidden
+material, reach the network, outlive its grading or harm other submissions. Three levels of
+isolation, strongest first; every result records the one in force (:meth:`Sandbox.describe`):
+
+``"bwrap"``
+    bubblewrap namespaces: no network (its own network namespace), its own PID namespace (it
+    sees and signals only its own processes; all of them die with it), a read-only view of the
+    interpreter and of the kit's *student side* only (collector, data, challenge format; never
+    the checker or the grader), its own working folder as the only writable place besides a
+    private, size-capped ``/tmp``; and an unprivileged user that owns no file outside it.
+``"user"``
+    No namespaces (Gradescope's containers usually forbid them), but the grader is root: the
+    student's code runs as an unprivileged user of its own, which cannot write the grader's
+    files or signal the grader, and every process of that user is killed before its answers are
+    read. The network, the host's ``/tmp`` and ``/dev/shm`` stay within its reach.
+``"none"``
+    The grader's own user; only the resource limits and the out-of-process checker protect
+    the grade. Used only when the instructor asks for it (``--no-sandbox``).
+
+Every level sets the same limits, which the student's code cannot lift: address space, file
+size, number of processes and threads, open files (and the wall time, enforced by the grader).
+"""
+
+import functools
+import os
+import queue
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import weakref
+from contextlib import contextmanager
+from pathlib import Path
+
+from . import data
+
+KINDS = ("bwrap", "user", "none")
+# The collector and what it imports; the checker and the grader are never shown to the student.
+STUDENT_MODULES = ("__init__.py", "challenge.py", "collect.py", "data.py", "spec.py")
+INSIDE_WORKDIR = "/submission"
+INSIDE_KIT = "/opt/mnist-kit"
+# Unprivileged users no account uses: one per submission graded at once, so that the limit on
+# processes and the final kill of everything a user runs never touch a neighbour.
+UID_BASE = 2_000_000_000
+UID_POOL_SIZE = 64
+STUDENT_ACCOUNT = "mnist-student"  # created by the Gradescope bundle's setup.sh
+PRIVATE_TMP_BYTES = 2 * 2**30  # joblib spills arrays of a few hundred MB here
+INSTALL_HINT = "install bubblewrap (sudo apt-get install bubblewrap)"
+
+
+class SandboxUnavailable(RuntimeError):
+    """The requested isolation cannot be had on this machine; the message says what to do."""
+
+
+def _base_bwrap_flags():
+    flags = ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
+             "--unshare-uts", "--unshare-cgroup-try"]
+    if os.geteuid() != 0:  # without root, a user namespace maps the student to 'nobody'
+        flags += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
+    return flags
+
+
+@functools.cache
+def bwrap_problem():
+    """Why the bubblewrap sandbox cannot be used here, or None when it works (checked once)."""
+    bwrap = shutil.which("bwrap")
+    if bwrap is None:
+        return f"bubblewrap (bwrap) is not installed; {INSTALL_HINT}"
+    if os.geteuid() == 0 and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is missing, so the sandbox cannot drop root; install util-linux"
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-probe-") as scratch:
+        sandbox = Sandbox("bwrap", uids=[UID_BASE])
+        if os.geteuid() == 0:
+            os.chown(scratch, UID_BASE, UID_BASE)
+        command = sandbox.command(Path(scratch), UID_BASE, ["-c", "pass"])
+        try:
+            probe = subprocess.run(command, capture_output=True, text=True, timeout=60, env=sandbox.environment(Path(scratch), 1))
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"bubblewrap could not start ({error})"
+    if probe.returncode != 0:
+        detail = (probe.stderr.strip().splitlines() or ["no message"])[-1]
+        return f"bubblewrap cannot create its namespaces here ({detail})"
+    return None
+
+
+def _uids(kind):
+    if kind == "none":
+        return [os.getuid()]
+    try:
+        import pwd
+
+        return [pwd.getpwnam(STUDENT_ACCOUNT).pw_uid]
+    except (ImportError, KeyError):
+        return range(UID_BASE, UID_BASE + UID_POOL_SIZE)
+
+
+def choose(allow_weaker=False, kind=None):
+    """The strongest isolation available, or ``kind`` if asked for.
+
+    Parameters
+    ----------
+    allow_weaker : bool
+        Fall back to ``"user"`` (as root) or ``"none"`` when bubblewrap cannot run, instead of
+        raising. The instructor's explicit ``--no-sandbox``; Gradescope's entry point.
+    kind : {"bwrap", "user", "none"}, optional
+        Force one level (tests use it to exercise the fallbacks).
+
+    Raises
+    ------
+    SandboxUnavailable
+        When bubblewrap cannot run and ``allow_weaker`` is false, or ``kind`` cannot be had.
+
+    Examples
+    --------
+    >>> sandbox = choose()  # doctest: +SKIP
+    >>> sandbox.describe()["kind"]  # doctest: +SKIP
+    'bwrap'
+    """
+    if kind is not None and kind not in KINDS:
+        raise SandboxUnavailable(f"unknown sandbox kind {kind!r}; choose one of {', '.join(KINDS)}")
+    if kind == "bwrap" or (kind is None and not allow_weaker):
+        problem = bwrap_problem()
+        if problem:
+            raise SandboxUnavailable(f"{problem}, or pass --no-sandbox to grade without it (not for untrusted work)")
+        kind = "bwrap"
+    if kind is None:
+        kind = "bwrap" if bwrap_problem() is None else ("user" if user_problem() is None else "none")
+    if kind == "user" and user_problem():
+        raise SandboxUnavailable(user_problem())
+    return Sandbox(kind, _uids(kind))
+
+
+@functools.cache
+def user_problem():
+    """Why students' code cannot run as an unprivileged user here, or None (checked once)."""
+    if os.geteuid() != 0:
+        return "the 'user' sandbox switches to an unprivileged user, which needs root"
+    uid = _uids("user")[0]
+    try:
+        probe = subprocess.run([sys.executable, "-s", "-c", "import numpy"], user=uid, group=uid, extra_groups=[],
+                               cwd="/", capture_output=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"an unprivileged user cannot start {sys.executable} ({error}); install Python outside private folders"
+    if probe.returncode != 0:
+        return f"an unprivileged user cannot run {sys.executable}; install Python and its packages where every user can read them"
+    return None
+
+
+def _student_kit():
+    """A folder holding only the student side of the kit, readable by the student's user."""
+    folder = Path(tempfile.mkdtemp(prefix="mnist-kit-student-side-"))
+    package = folder / "mnist_kit"
+    package.mkdir()
+    source = Path(__file__).resolve().parent
+    for name in STUDENT_MODULES:
+        shutil.copy(source / name, package / name)
+    try:  # one 14 MB file, shared read-only by every submission graded in this process
+        os.link(data.EMBEDDED_PATH, package / data.EMBEDDED_PATH.name)
+    except OSError:
+        shutil.copy(data.EMBEDDED_PATH, package / data.EMBEDDED_PATH.name)
+    for path in (folder, package):
+        path.chmod(0o755)
+    for path in package.iterdir():
+        path.chmod(0o644)
+    return folder
+
+
+def _ancestors(path):
+    return [str(parent) for parent in reversed(Path(path).parents) if str(parent) != "/"]
+
+
+class Sandbox:
+    """One level of isolation, with a pool of unprivileged users to run submissions as."""
+
+    def __init__(self, kind, uids):
+        self.kind = kind
+        self.uids = tuple(uids)
+        self._free_uids = queue.Queue()
+        for uid in self.uids:
+            self._free_uids.put(uid)
+        self.kit = _student_kit()
+        weakref.finalize(self, shutil.rmtree, self.kit, True)
+
+    def describe(self):
+        """What the student's process gets, recorded in every result."""
+        bwrap = self.kind == "bwrap"
+        private_user = self.kind in ("bwrap", "user") and os.geteuid() == 0
+        return {
+            "kind": self.kind,
+            "network": not bwrap,
+            "pid_namespace": bwrap,
+            "user": "unprivileged uid of its own" if private_user else ("nobody (user namespace)" if bwrap else "the grader's"),
+            "sees_checker": not bwrap and _readable_by_others(Path(__file__).with_name("checks.py")),
+            "writable": "its own folder and a private /tmp" if bwrap else "its own folder, the host's /tmp and /dev/shm",
+        }
+
+    @contextmanager
+    def account(self):
+        """Lend a user id for one submission; block while every user is busy."""
+        uid = self._free_uids.get()
+        try:
+            yield uid
+        finally:
+            self._free_uids.put(uid)
+
+    def prepare(self, workdir, uid):
+        """Give the student's user its working folder (and nothing else)."""
+        if self.kind != "bwrap":
+            (workdir / ".tmp").mkdir(exist_ok=True)
+        if os.geteuid() == 0 and self.kind != "none":
+            for path in (workdir, *workdir.glob(".tmp")):
+                os.chown(path, uid, uid)
+            workdir.parent.chmod(0o711)
+
+    def environment(self, workdir, threads):
+        """The whole environment of the student's process: nothing of the grader's leaks in."""
+        inside = self.kind == "bwrap"
+        tmp = "/tmp" if inside else str(workdir / ".tmp")
+        env = {
+            "PATH": "/usr/local/bin:/usr/bin:/bin",
+            "LANG": "C.UTF-8",
+            "HOME": INSIDE_WORKDIR if inside else str(workdir),
+            "TMPDIR": tmp,
+            "JOBLIB_TEMP_FOLDER": tmp,
+            "MPLCONFIGDIR": f"{tmp}/matplotlib",
+            "MPLBACKEND": "Agg",
+            "PYTHONPATH": INSIDE_KIT if inside else str(self.kit),
+            "PYTHONHASHSEED": "0",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        # Each submission graded at once gets its share of the cores, so students' n_jobs=-1 and
+        # BLAS threads do not oversubscribe the machine.
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT"):
+            env[name] = str(threads)
+        return env
+
+    def command(self, workdir, uid, python_args):
+        """The command line that runs ``python python_args`` for the student, in ``workdir``."""
+        python = [sys.executable, "-s", *python_args]
+        if self.kind != "bwrap":
+            return python
+        flags = _base_bwrap_flags()
+        binds = [Path(sys.prefix), Path(sys.base_prefix), Path(sys.exec_prefix), Path(sys.executable).resolve().parent.parent]
+        made = set()
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+            if os.path.islink(top):
+                flags += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                flags += ["--ro-bind", top, top]
+        flags += ["--ro-bind", "/usr", "/usr"]
+        for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf"):
+            flags += ["--ro-bind-try", etc, etc]
+        mounts = [(path, path) for path in sorted({str(p) for p in binds if not str(p).startswith("/usr/")} - {"/usr"})]
+        for source, target in [*mounts, (str(self.kit), INSIDE_KIT)]:
+            for parent in _ancestors(target):  # bubblewrap would make them 0700, closed to the student
+                if parent not in made:
+                    flags += ["--perms", "0755", "--dir", parent]
+                    made.add(parent)
+            flags += ["--ro-bind", source, target]
+        flags += [
+            "--bind", str(workdir), INSIDE_WORKDIR,
+            "--proc", "/proc", "--dev", "/dev",
+            "--perms", "1777", "--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/tmp",
+            "--perms", "1777", "--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/dev/shm",
+            "--remount-ro", "/",
+            "--chdir", INSIDE_WORKDIR,
+        ]
+        if os.geteuid() == 0:
+            flags += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
+                      "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+        return ["bwrap", *flags, "--", *python]
+
+    def start(self, workdir, uid, python_args, limits, stderr):
+        """Start the student's process; it is the leader of a new session."""
+        as_user = {"user": uid, "group": uid, "extra_groups": []} if self.kind == "user" else {}
+        return subprocess.Popen(
+            self.command(workdir, uid, python_args),
+            cwd=workdir,
+            env=self.environment(workdir, limits.threads),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            start_new_session=True,
+            preexec_fn=_resource_limits(limits),
+            **as_user,
+        )
+
+    def stop(self, process, uid):
+        """Kill the student's process and everything it started, however detached."""
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait()
+        if self.kind != "none":  # a PID namespace dies with its first process; a plain user does not
+            kill_all_processes_of({uid})
+
+    def kill_leftovers(self):
+        """Kill every process of every user this sandbox lends (not the grader's own)."""
+        if self.kind != "none":
+            kill_all_processes_of(set(self.uids))
+
+
+def _readable_by_others(path):
+    path = Path(path).resolve()
+    folders_open = all(os.stat(parent).st_mode & 0o001 for parent in path.parents)
+    return bool(folders_open and os.stat(path).st_mode & 0o004)
+
+
+def _resource_limits(limits):
+    def apply():
+        for name, value in (
+            (resource.RLIMIT_AS, limits.max_memory),
+            (resource.RLIMIT_FSIZE, limits.max_file_size),
+            (resource.RLIMIT_NPROC, limits.max_processes),
+            (resource.RLIMIT_NOFILE, limits.max_open_files),
+            (resource.RLIMIT_CORE, 0),
+        ):
+            resource.setrlimit(name, (value, value))
+
+    return apply
+
+
+def processes_of(uids):
+    """Process ids whose real, effective or saved user is one of ``uids``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            line = next(line for line in (entry / "status").read_text().splitlines() if line.startswith("Uid:"))
+        except (OSError, StopIteration):
+            continue
+        if {int(u) for u in line.split()[1:4]} & uids:
+            found.append(int(entry.name))
+    return found
+
+
+def kill_all_processes_of(uids, attempts=200):
+    """SIGKILL every process of ``uids`` until none is left (a fork bomb is outrun, not raced)."""
+    uids = set(uids) - {os.getuid()}
+    pids = []
+    for _ in range(attempts):
+        pids = processes_of(uids)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.01)
+    raise RuntimeError(f"processes of users {sorted(uids)} survive SIGKILL: {pids}")
