@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench.py kit     # data, reference notebook, one grading, tutorial
     .venv/bin/python benchmarks/bench.py batch   # a class of 24 submissions: --jobs 1, default, otter run
+    .venv/bin/python benchmarks/bench.py sandbox # start-up cost per submission with and without the sandbox
 
 Every figure is the median of several runs on this machine, printed with its ratio to a baseline
 measured in the same run. Nothing here asserts a time; the README quotes the printed figures.
@@ -21,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_kit import batch, data, grade, spec  # noqa: E402
+from mnist_kit import batch, data, grade, sandbox, spec  # noqa: E402
 from tests.submissions import cases, notebooks  # noqa: E402
 
 
@@ -132,6 +133,37 @@ def batch_benchmark(args):
     print(f"default jobs vs otter run loop: {otter / parallel:.2f}x faster")
 
 
+def sandbox_benchmark(args):
+    """What the sandbox adds to each submission: starting the student's Python, and grading a no-op notebook."""
+    empty = '{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
+    checker = grade.Checker()
+    checker.challenge(0)  # load the checker's data before timing
+    kinds = ["none", "bwrap"] + (["user"] if sandbox.user_problem() is None else [])
+    figures = {}
+    for kind in kinds:
+        box = sandbox.choose(kind=kind)
+        limits = grade.Limits()
+
+        def start_python():
+            with tempfile.TemporaryDirectory() as scratch, box.account() as uid:
+                workdir = Path(scratch) / "work"
+                workdir.mkdir()
+                box.prepare(workdir, uid)
+                process = box.start(workdir, uid, ["-c", "pass"], limits, subprocess.DEVNULL)
+                process.wait()
+                box.stop(process, uid)
+
+        figures[kind] = (median_seconds(start_python, args.repeats * 3),
+                         median_seconds(lambda: grade.grade_notebook(empty, checker, seed=1, sandbox=box), args.repeats))
+    base_start, base_grade = figures["none"][0][0], figures["none"][1][0]
+    for kind, ((start, start_runs), (graded, grade_runs)) in figures.items():
+        report(f"start the student's Python ({kind})", start, start_runs)
+        report(f"grade an empty notebook ({kind})", graded, grade_runs)
+        if kind != "none":
+            print(f"  {kind} adds {start - base_start:+.3f} s to starting the student's Python "
+                  f"and {graded - base_grade:+.3f} s to grading a submission (vs none, same run)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -144,6 +176,9 @@ def main():
     batch_parser.add_argument("--repeats", type=int, default=3)
     batch_parser.add_argument("--otter-repeats", type=int, default=1)
     batch_parser.set_defaults(run=batch_benchmark)
+    sandbox_parser = commands.add_parser("sandbox")
+    sandbox_parser.add_argument("--repeats", type=int, default=5)
+    sandbox_parser.set_defaults(run=sandbox_benchmark)
     args = parser.parse_args()
     args.run(args)
 

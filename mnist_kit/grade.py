@@ -143,9 +143,10 @@ def read_student_file(workdir, *parts, max_bytes=MAX_STUDENT_FILE_BYTES):
         return None
     finally:
         os.close(folder)
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        os.close(handle)
+        return None
     with os.fdopen(handle, "rb") as file:
-        if not stat.S_ISREG(os.fstat(handle).st_mode):
-            return None
         content = file.read(max_bytes + 1)
     return content if len(content) <= max_bytes else None
 

@@ -24,12 +24,13 @@ Every level sets the same limits, which the student's code cannot lift: address 
 size, number of processes and threads, open files (and the wall time, enforced by the grader).
 """
 
+import fcntl
 import functools
 import os
-import queue
 import resource
 import shutil
 import signal
+import site
 import subprocess
 import sys
 import tempfile
@@ -49,6 +50,7 @@ INSIDE_KIT = "/opt/mnist-kit"
 # processes and the final kill of everything a user runs never touch a neighbour.
 UID_BASE = 2_000_000_000
 UID_POOL_SIZE = 64
+LEASE_DIR = Path("/run/mnist-kit-users")  # root only: which grading holds which user id
 STUDENT_ACCOUNT = "mnist-student"  # created by the Gradescope bundle's setup.sh
 PRIVATE_TMP_BYTES = 2 * 2**30  # joblib spills arrays of a few hundred MB here
 INSTALL_HINT = "install bubblewrap (sudo apt-get install bubblewrap)"
@@ -78,7 +80,7 @@ def bwrap_problem():
         sandbox = Sandbox("bwrap", uids=[UID_BASE])
         if os.geteuid() == 0:
             os.chown(scratch, UID_BASE, UID_BASE)
-        command = sandbox.command(Path(scratch), UID_BASE, ["-c", "pass"])
+        command = sandbox.command(Path(scratch), UID_BASE, ["-c", "import numpy"])
         try:
             probe = subprocess.run(command, capture_output=True, text=True, timeout=60, env=sandbox.environment(Path(scratch), 1))
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -143,8 +145,8 @@ def user_problem():
         return "the 'user' sandbox switches to an unprivileged user, which needs root"
     uid = _uids("user")[0]
     try:
-        probe = subprocess.run([sys.executable, "-s", "-c", "import numpy"], user=uid, group=uid, extra_groups=[],
-                               cwd="/", capture_output=True, timeout=60)
+        probe = subprocess.run([sys.executable, "-S", "-c", "import numpy"], user=uid, group=uid, extra_groups=[],
+                               cwd="/", capture_output=True, timeout=60, env={"PYTHONPATH": os.pathsep.join(site.getsitepackages())})
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"an unprivileged user cannot start {sys.executable} ({error}); install Python outside private folders"
     if probe.returncode != 0:
@@ -181,9 +183,6 @@ class Sandbox:
     def __init__(self, kind, uids):
         self.kind = kind
         self.uids = tuple(uids)
-        self._free_uids = queue.Queue()
-        for uid in self.uids:
-            self._free_uids.put(uid)
         self.kit = _student_kit()
         weakref.finalize(self, shutil.rmtree, self.kit, True)
 
@@ -202,12 +201,30 @@ class Sandbox:
 
     @contextmanager
     def account(self):
-        """Lend a user id for one submission; block while every user is busy."""
-        uid = self._free_uids.get()
-        try:
-            yield uid
-        finally:
-            self._free_uids.put(uid)
+        """Lend a user id for one submission, that no other grading on this machine holds.
+
+        A lock file per user id (in a folder only root can write) makes the lease hold across
+        threads and across several graders running at once; it waits while every id is busy.
+        """
+        if len(self.uids) == 1 or os.geteuid() != 0:
+            yield self.uids[0]
+            return
+        LEASE_DIR.mkdir(mode=0o700, exist_ok=True)
+        while True:
+            for uid in self.uids:
+                handle = open(LEASE_DIR / str(uid), "a")
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.close()
+                    continue
+                try:
+                    kill_all_processes_of({uid})  # nothing of an earlier, interrupted grading
+                    yield uid
+                finally:
+                    handle.close()
+                return
+            time.sleep(0.1)
 
     def prepare(self, workdir, uid):
         """Give the student's user its working folder (and nothing else)."""
@@ -216,6 +233,7 @@ class Sandbox:
         if os.geteuid() == 0 and self.kind != "none":
             for path in (workdir, *workdir.glob(".tmp")):
                 os.chown(path, uid, uid)
+                path.chmod(0o700)
             workdir.parent.chmod(0o711)
 
     def environment(self, workdir, threads):
@@ -230,7 +248,8 @@ class Sandbox:
             "JOBLIB_TEMP_FOLDER": tmp,
             "MPLCONFIGDIR": f"{tmp}/matplotlib",
             "MPLBACKEND": "Agg",
-            "PYTHONPATH": INSIDE_KIT if inside else str(self.kit),
+            # With "python -S", .pth files are not read: an editable install cannot show the checker.
+            "PYTHONPATH": os.pathsep.join([INSIDE_KIT if inside else str(self.kit), *site.getsitepackages()]),
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
@@ -242,7 +261,7 @@ class Sandbox:
 
     def command(self, workdir, uid, python_args):
         """The command line that runs ``python python_args`` for the student, in ``workdir``."""
-        python = [sys.executable, "-s", *python_args]
+        python = [sys.executable, "-S", *python_args]
         if self.kind != "bwrap":
             return python
         flags = _base_bwrap_flags()

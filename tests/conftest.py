@@ -30,3 +30,14 @@ def built_kit(tmp_path_factory):
             shutil.copy(source, root / name)
     report = build(root, verify=False)
     return root, report
+
+
+@pytest.fixture(scope="session")
+def bundle(built_kit, tmp_path_factory):
+    """The Gradescope zip, unzipped as Gradescope does into ``source/``."""
+    import zipfile
+
+    source = tmp_path_factory.mktemp("bundle") / "source"
+    with zipfile.ZipFile(built_kit[1].zip_path) as archive:
+        archive.extractall(source)
+    return source

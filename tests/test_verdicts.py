@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -57,22 +56,13 @@ def test_mnist_kit_grade_verdict(kit_results, case):
         assert entry["error"] or any(c["message"] for c in entry["checks"] if not c["passed"])
 
 
-@pytest.fixture(scope="module")
-def bundle(built_kit, tmp_path_factory):
-    zip_path = built_kit[1].zip_path
-    source = tmp_path_factory.mktemp("bundle") / "source"
-    with zipfile.ZipFile(zip_path) as archive:
-        archive.extractall(source)
-    return source
-
-
-def run_bundle(bundle, notebook, root):
+def run_bundle(bundle, notebook, root, options=()):
     """Lay out a Gradescope autograder folder around ``notebook`` and run the bundle's entry point."""
     (root / "submission").mkdir(parents=True)
     (root / "source").symlink_to(bundle)
     (root / "submission" / notebook.name).write_bytes(notebook.read_bytes())
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    subprocess.run(["bash", str(bundle / "run_autograder"), "--step-timeout", str(STEP_TIMEOUT)],
+    subprocess.run(["bash", str(bundle / "run_autograder"), "--step-timeout", str(STEP_TIMEOUT), *options],
                    env=env, check=True, capture_output=True, timeout=900)
     return json.loads((root / "results" / "results.json").read_text())
 

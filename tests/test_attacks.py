@@ -1,0 +1,222 @@
+"""Hostile submissions are contained, through ``mnist-kit grade`` and through the Gradescope bundle.
+
+For every attack in :mod:`tests.submissions.attacks`, at definition time and inside a graded
+function: the verdict is the submission's honest part (q1-q3 earned, q4-q6 stubs), the batch
+finishes with a row for every submission (a correct one graded beside the attacks keeps its full
+marks), nothing outside the submission's folder changed, no connection reached the host, and no
+process of it is still running afterwards.
+
+The bundle runs twice: with bubblewrap (what Gradescope gets where namespaces work) and forced
+into the fallback without namespaces, as root with the student's code run as an unprivileged
+user. That fallback cannot cut the network or hide the host's ``/tmp`` and ``/dev/shm`` (the
+README says so), so there the network attacks are left out and ``/tmp`` is not inspected.
+"""
+
+import csv
+import glob
+import json
+import os
+import secrets
+import socket
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from mnist_kit import batch, grade, sandbox, spec
+from tests.submissions import attacks, notebooks
+from tests.submissions.notebooks import Case
+from tests.test_verdicts import run_bundle
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+LIMITS = grade.Limits(timeout=300, step_timeout=120)
+CORRECT = Case("correct_beside_the_attacks")
+MARKER = f"pwned-{secrets.token_hex(6)}"  # the name of every file the attacks drop, new each run
+SANDBOX_UIDS = set(range(sandbox.UID_BASE, sandbox.UID_BASE + sandbox.UID_POOL_SIZE))
+
+
+class Listener:
+    """A TCP server on the host's loopback that counts whoever reaches it."""
+
+    def __init__(self):
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.accepted = 0
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            connection.close()
+
+
+@pytest.fixture(scope="module")
+def listener():
+    server = Listener()
+    yield server
+    server.server.close()
+
+
+@pytest.fixture(scope="module")
+def secret():
+    value = f"grader-secret-{secrets.token_hex(8)}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_KIT_TEST_SECRET", value)
+        yield value
+
+
+def targets(out, kit, submissions, results_folders, listener, secret, conceded=()):
+    """What the attacks aim at; ``conceded`` lists shared folders the isolation in force leaves writable."""
+    return {"out": str(out), "kit": str(kit), "submissions": str(submissions), "home": os.path.expanduser("~"),
+            "checker": str(Path(kit) / "checks.py"), "gradescope_results": [str(f) for f in results_folders],
+            "port": listener.port, "secret": secret, "conceded": list(conceded), "marker": MARKER}
+
+
+def snapshot(folder):
+    """Every file under ``folder`` with its size and modification time."""
+    return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in Path(folder).rglob("*") if p.is_file()}
+
+
+def markers(*folders, host_tmp=True):
+    """Files the attacks dropped, wherever they could look for them on the host."""
+    found = [p for folder in folders for p in Path(folder).rglob(MARKER)]
+    if host_tmp:
+        found += host_tmp_markers()
+    return found
+
+
+def host_tmp_markers():
+    return [Path(p) for pattern in ("/tmp/", "/tmp/*/", "/dev/shm/") for p in glob.glob(pattern + MARKER)]
+
+
+def leftover_processes():
+    """Processes of any sandbox user, or started by an attack, still alive."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            uids = {int(u) for u in next(l for l in (entry / "status").read_text().splitlines() if l.startswith("Uid:")).split()[1:4]}
+        except (OSError, StopIteration):
+            continue
+        if uids & SANDBOX_UIDS or "3607" in cmdline or "mnist_kit.collect" in cmdline:
+            found.append(f"{entry.name}: {cmdline[:120]}")
+    return found
+
+
+def honest_verdict(case):
+    return {q: q not in case.fails for q in spec.QUESTIONS}
+
+
+@pytest.fixture(scope="module")
+def attacked_batch(tmp_path_factory, listener, secret):
+    root = tmp_path_factory.mktemp("attacked")
+    submissions, out = root / "submissions", root / "graded"
+    aimed = targets(out, ROOT / "mnist_kit", submissions, [], listener, secret)
+    cases = [*attacks.attack_cases(aimed), CORRECT]
+    notebooks.write_cases(cases, submissions)
+    before = {"kit": snapshot(ROOT / "mnist_kit"), "submissions": snapshot(submissions)}
+    results = batch.grade_many([submissions], out, jobs=2, limits=LIMITS)
+    time.sleep(1)  # a daemon that survived would have forged the gradebook by now
+    rows = {row["submission"]: row for row in csv.DictReader((out / batch.GRADES_FILE).open())}
+    stored = {r["submission"]: r for r in batch.load_results(out)}
+    return {"cases": cases, "results": {r["submission"]: r for r in results}, "rows": rows, "stored": stored,
+            "before": before, "root": root, "out": out, "submissions": submissions}
+
+
+def test_every_attack_kind_runs_at_definition_time_and_in_a_function():
+    cases = attacks.attack_cases(targets("o", "k", "s", [], Listener(), "x"))
+    assert {c.name for c in cases} == {f"attack_{k}_{w}" for k in attacks.ATTACKS for w in ("at_definition", "in_function")}
+    used = {next(p for p, t in attacks.DEFINITION_TIME.items() if t.format(kind=k) in c.cells) for c in cases
+            for k in attacks.ATTACKS if c.name == f"attack_{k}_at_definition"}
+    assert used == set(attacks.DEFINITION_TIME)
+
+
+def test_kit_batch_gives_every_submission_its_honest_verdict_and_a_row(attacked_batch):
+    problems = []
+    for case in attacked_batch["cases"]:
+        result, row = attacked_batch["stored"][case.name], attacked_batch["rows"].get(case.name)
+        verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
+        lost = {q: e["error"] for q, e in result["questions"].items() if not verdict[q]}
+        earned = sum(spec.QUESTIONS[q]["points"] for q, ok in honest_verdict(case).items() if ok)
+        if (result["status"], verdict) != ("graded", honest_verdict(case)) or result["total"] != earned:
+            problems.append(f"{case.name}: {result['status']} {result['total']} {lost}")
+        if row is None or float(row["total"]) != earned:
+            problems.append(f"{case.name}: gradebook row {row}")
+        if result["sandbox"]["kind"] != "bwrap":
+            problems.append(f"{case.name}: graded in {result['sandbox']}")
+    assert not problems, "\n".join(problems)
+
+
+def test_kit_batch_changes_nothing_outside_the_submissions_folders(attacked_batch, listener):
+    before = attacked_batch["before"]
+    assert snapshot(ROOT / "mnist_kit") == before["kit"]
+    assert snapshot(attacked_batch["submissions"]) == before["submissions"]
+    assert markers(ROOT / "mnist_kit", attacked_batch["root"], os.path.expanduser("~")) == []
+    assert listener.accepted == 0
+
+
+def test_kit_batch_leaves_no_process_behind(attacked_batch):
+    assert leftover_processes() == []
+
+
+def bundle_attacks(bundle, scratch, listener, secret, kind, left_out=()):
+    case_names = [c.name for c in attacks.attack_cases(targets("", "", "", [], listener, secret)) if not c.name.startswith(left_out)]
+    roots = {name: scratch / name for name in case_names}
+    conceded = () if kind == "bwrap" else ("/tmp", "/dev/shm")
+    aimed = targets(scratch, bundle / "mnist_kit", scratch, [root / "results" for root in roots.values()], listener, secret, conceded)
+    aimed_cases = [c for c in attacks.attack_cases(aimed) if c.name in roots]
+    paths = notebooks.write_cases(aimed_cases, scratch / "notebooks")
+    before = snapshot(bundle)
+    jobs = 2 if kind == "bwrap" else 1  # the fallback gives every run the same user, as Gradescope's one container does
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        futures = {c.name: pool.submit(run_bundle, bundle, paths[c.name], roots[c.name], ["--sandbox", kind]) for c in aimed_cases}
+        [future.result() for future in futures.values()]
+    time.sleep(1)
+    results = {name: json.loads((roots[name] / "results" / "results.json").read_text()) for name in roots}
+    return aimed_cases, results, before
+
+
+@pytest.fixture(scope="module", params=["bwrap", "user"])
+def attacked_bundle(request, bundle, tmp_path_factory, listener, secret):
+    kind = request.param
+    if kind == "user" and sandbox.user_problem():
+        pytest.skip(f"the fallback cannot be exercised here: {sandbox.user_problem()}")
+    left_out = ("attack_network",) if kind == "user" else ()
+    scratch = tmp_path_factory.mktemp(f"gradescope-{kind}")
+    cases, results, before = bundle_attacks(bundle, scratch, listener, secret, kind, left_out)
+    if kind == "user":  # conceded: that fallback cannot hide the host's /tmp and /dev/shm
+        for path in host_tmp_markers():
+            path.unlink()
+    return {"kind": kind, "cases": cases, "results": results, "before": before, "scratch": scratch}
+
+
+def test_bundle_gives_every_attack_its_honest_verdict(attacked_bundle):
+    problems = []
+    for case in attacked_bundle["cases"]:
+        result = attacked_bundle["results"][case.name]
+        verdict = {t["name"]: t["score"] == t["max_score"] for t in result["tests"]}
+        if verdict != honest_verdict(case) or result["score"] != sum(t["score"] for t in result["tests"]):
+            problems.append(f"{case.name}: {result['output']} {[t['output'] for t in result['tests'] if t['score'] < t['max_score']]}")
+        if f"Isolation: {attacked_bundle['kind']}" not in result["output"]:
+            problems.append(f"{case.name}: {result['output']}")
+    assert not problems, "\n".join(problems)
+
+
+def test_bundle_changes_nothing_outside_the_submissions_folder(attacked_bundle, bundle, listener):
+    assert snapshot(bundle) == attacked_bundle["before"]
+    host_tmp = attacked_bundle["kind"] == "bwrap"
+    assert markers(bundle, attacked_bundle["scratch"], os.path.expanduser("~"), host_tmp=host_tmp) == []
+    assert listener.accepted == 0
+
+
+def test_bundle_leaves_no_process_behind(attacked_bundle):
+    assert leftover_processes() == []

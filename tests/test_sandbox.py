@@ -1,0 +1,130 @@
+"""The sandbox's parts, fast: choosing the isolation, refusing without it, reading untrusted files."""
+
+import io
+import json
+import os
+
+import numpy as np
+import pytest
+
+from mnist_kit import checks, cli, grade, report, sandbox
+
+EMPTY_NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
+needs_bwrap = pytest.mark.skipif(sandbox.bwrap_problem() is not None, reason=f"{sandbox.bwrap_problem()}")
+
+
+@pytest.fixture
+def no_bwrap(monkeypatch):
+    """A machine without bubblewrap."""
+    real_which = sandbox.shutil.which
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None if name == "bwrap" else real_which(name))
+    sandbox.bwrap_problem.cache_clear()
+    yield
+    sandbox.bwrap_problem.cache_clear()
+
+
+def test_without_bubblewrap_choosing_refuses_and_says_how_to_install_it(no_bwrap):
+    with pytest.raises(sandbox.SandboxUnavailable, match="apt-get install bubblewrap.*--no-sandbox"):
+        sandbox.choose()
+
+
+def test_without_bubblewrap_grade_is_one_line_and_grades_nothing(no_bwrap, tmp_path, capsys):
+    (tmp_path / "a.ipynb").write_text(EMPTY_NOTEBOOK)
+    assert cli.main(["grade", str(tmp_path), "--out", str(tmp_path / "out")]) == 1
+    error = capsys.readouterr().err.strip()
+    assert "\n" not in error and "bubblewrap" in error and "--no-sandbox" in error
+    assert not (tmp_path / "out").exists()
+
+
+def test_no_sandbox_warns_and_every_result_and_the_report_record_it(no_bwrap, tmp_path, capsys):
+    (tmp_path / "a.ipynb").write_text(EMPTY_NOTEBOOK)
+    out = tmp_path / "out"
+    assert cli.main(["grade", str(tmp_path / "a.ipynb"), "--out", str(out), "--no-sandbox"]) == 0
+    assert "WITHOUT the bubblewrap sandbox" in capsys.readouterr().err
+    result = json.loads((out / "results" / "a.json").read_text())
+    assert result["sandbox"]["kind"] in ("user", "none") and result["sandbox"]["network"] is True
+    assert 'id="sandbox-warning"' in (out / "report.html").read_text()
+    assert "without the bubblewrap sandbox" in report.unsandboxed_warning(result)
+
+
+@needs_bwrap
+def test_bubblewrap_is_recorded_and_the_report_has_no_warning(tmp_path):
+    result = grade.grade_notebook(EMPTY_NOTEBOOK, seed=1)
+    assert result["sandbox"] == {**result["sandbox"], "kind": "bwrap", "network": False, "pid_namespace": True, "sees_checker": False}
+    assert report.unsandboxed_warning(result) is None
+    assert 'id="sandbox-warning"' not in report.report_html([{**result, "submission": "a"}])
+
+
+def test_unknown_kind_is_named():
+    with pytest.raises(sandbox.SandboxUnavailable, match="unknown sandbox kind 'docker'"):
+        sandbox.choose(kind="docker")
+
+
+def test_students_environment_holds_nothing_of_the_graders(monkeypatch, tmp_path):
+    monkeypatch.setenv("GRADER_SECRET", "s3cret")
+    for kind in ("bwrap", "none"):
+        env = sandbox.Sandbox(kind, [os.getuid()]).environment(tmp_path, threads=3)
+        assert "s3cret" not in json.dumps(env)
+        assert env["OMP_NUM_THREADS"] == env["LOKY_MAX_CPU_COUNT"] == "3"
+
+
+def test_bubblewrap_command_shows_the_student_side_only(tmp_path):
+    command = sandbox.Sandbox("bwrap", [sandbox.UID_BASE]).command(tmp_path, sandbox.UID_BASE, ["-c", "pass"])
+    text = " ".join(command)
+    assert "--unshare-net" in command and "--unshare-pid" in command and "--die-with-parent" in command
+    assert str(tmp_path) in text and "/mnist_kit " not in text  # only the copied student side is bound
+    if os.geteuid() == 0:
+        assert f"--reuid={sandbox.UID_BASE}" in command
+
+
+def test_student_side_kit_has_no_checker():
+    side = sandbox.Sandbox("none", [os.getuid()])
+    kit = side.kit
+    assert sorted(p.name for p in (kit / "mnist_kit").iterdir()) == sorted([*sandbox.STUDENT_MODULES, "mnist_784.npz"])
+
+
+@pytest.mark.parametrize("make, expected", [
+    (lambda d: (d / "f").write_bytes(b"ok"), b"ok"),
+    (lambda d: (d / "f").symlink_to("/etc/hostname"), None),
+    (lambda d: os.mkfifo(d / "f"), None),
+    (lambda d: (d / "f").write_bytes(b"x" * 11), None),
+    (lambda d: (d / "f").mkdir(), None),
+    (lambda d: None, None),
+])
+def test_untrusted_files_are_read_without_links_fifos_or_oversize(tmp_path, make, expected):
+    make(tmp_path)
+    assert grade.read_student_file(tmp_path, "f", max_bytes=10) == expected
+
+
+def test_a_linked_answers_folder_reads_as_missing(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "q1.json").write_text("{}")
+    (tmp_path / "work").mkdir()
+    (tmp_path / "work" / "answers").symlink_to(tmp_path / "elsewhere")
+    assert grade.read_student_file(tmp_path / "work", "answers", "q1.json") is None
+
+
+def _npz(**arrays):
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def test_answers_that_would_unpack_too_large_are_refused(monkeypatch):
+    monkeypatch.setattr(checks, "MAX_ANSWER_ARRAY_BYTES", 1000)
+    record = json.dumps({"error": None, "answers": {}}).encode()
+    assert checks.load_answers(record, _npz(a=np.zeros(10)))[1] is None
+    answers, error = checks.load_answers(record, _npz(a=np.zeros(1000)))
+    assert answers is None and "larger than any correct answer" in error
+
+
+@pytest.mark.parametrize("record, arrays, message", [
+    (b"not json", b"", "not valid JSON"),
+    (b"[1, 2]", b"", "not valid JSON"),
+    (json.dumps({"error": None, "answers": {}}).encode(), b"PK broken", "missing or damaged"),
+    (json.dumps({"error": None, "answers": {}}).encode(), None, "missing or damaged"),
+])
+def test_damaged_answers_get_one_line(record, arrays, message):
+    answers, error = checks.load_answers(record, arrays)
+    assert answers is None and message in error and "\n" not in error
+
