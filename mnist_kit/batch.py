@@ -21,7 +21,7 @@ from . import checks, collect, data, report, spec
 from . import sandbox as sandboxes
 from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, file_sha256, grade_notebook, invalid_result, read_notebook, write_atomically
 
-CSV_COLUMNS = ["submission", "status", *spec.QUESTIONS, "total", "possible", "seconds"]
+CSV_COLUMNS = ["submission", "status", *spec.QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
 RESULTS_DIR = "results"
 GRADES_FILE = "grades.csv"
 
@@ -157,7 +157,8 @@ def write_gradebook(out, results):
     writer.writeheader()
     for result in results:
         row = {"submission": result["submission"], "status": result["status"], "total": result["total"],
-               "possible": result["possible"], "seconds": result["seconds"]}
+               "possible": result["possible"], "seconds": result["seconds"],
+               "sandbox": (result.get("sandbox") or {}).get("kind", ""), "reason": " ".join((result.get("reason") or "").split())}
         row.update({q: result["questions"][q]["score"] for q in spec.QUESTIONS})
         writer.writerow(row)
     write_atomically(Path(out) / GRADES_FILE, buffer.getvalue())

@@ -59,9 +59,12 @@ def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
     by_file = {Path(r["file"]).relative_to(uploads).as_posix(): r for r in results}
     for name, _, status, reason in UPLOADS:
         result = by_file[name]
-        assert result["status"] == status, (name, result["reason"])
+        row = next(r for r in rows if r["submission"] == result["submission"])
+        assert result["status"] == row["status"] == status, (name, result["reason"])
         if reason:
             assert reason in result["reason"] and "\n" not in result["reason"], name
+            assert reason in row["reason"], name
+        assert row["sandbox"] == ("" if status == "invalid" else "bwrap"), name
         assert result["total"] == 0, name
         assert (out / "feedback" / f"{result['submission']}.md").exists()
     assert {"alice__mnist.ipynb", "bob__mnist.ipynb"} <= {r["submission"] for r in rows}
