@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench.py kit     # data, reference notebook, one grading, tutorial
     .venv/bin/python benchmarks/bench.py batch   # a class of 24 submissions: --jobs 1, default, otter run
     .venv/bin/python benchmarks/bench.py sandbox # start-up cost per submission with and without the sandbox
+    .venv/bin/python benchmarks/bench.py floor   # CPU of one grading against the reference functions alone
 
 Every figure is the median of several runs on this machine, printed with its ratio to a baseline
 measured in the same run. Nothing here asserts a time; the README quotes the printed figures.
@@ -10,6 +11,7 @@ measured in the same run. Nothing here asserts a time; the README quotes the pri
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -24,6 +26,12 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_kit import batch, data, grade, sandbox, spec  # noqa: E402
 from tests.submissions import cases, notebooks  # noqa: E402
+
+
+def cpu_seconds():
+    """CPU time of this process and of every child it has waited for (the sandboxed student's too)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def median_seconds(action, repeats):
@@ -109,10 +117,14 @@ def batch_benchmark(args):
             lambda: batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", jobs=1, limits=limits),
             args.repeats,
         )
-        parallel, parallel_runs = median_seconds(
-            lambda: batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", limits=limits),
-            args.repeats,
-        )
+        busy = []
+
+        def default_jobs():
+            cpu_before, started = cpu_seconds(), time.perf_counter()
+            batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", limits=limits)
+            busy.append((cpu_seconds() - cpu_before) / ((time.perf_counter() - started) * os.cpu_count()))
+
+        parallel, parallel_runs = median_seconds(default_jobs, args.repeats)
         otter_zip = otter_autograder_zip(scratch)
 
         def otter_loop():
@@ -131,6 +143,8 @@ def batch_benchmark(args):
     for label, seconds in (("--jobs 1", serial), ("default jobs", parallel), ("otter run loop", otter)):
         print(f"  {label:<16} {per_minute(seconds):6.1f} submissions per minute")
     print(f"default jobs vs otter run loop: {otter / parallel:.2f}x faster")
+    print(f"cores kept busy with the default jobs (CPU time / (wall time x cores)): "
+          f"median {statistics.median(busy):.0%} over {len(busy)} runs {[f'{b:.0%}' for b in busy]}")
 
 
 def sandbox_benchmark(args):
@@ -164,6 +178,49 @@ def sandbox_benchmark(args):
                   f"and {graded - base_grade:+.3f} s to grading a submission (vs none, same run)")
 
 
+FLOOR_SCRIPT = """
+import json, sys, time
+from pathlib import Path
+from mnist_kit import collect
+from mnist_kit.challenge import read_challenge
+notebook = json.loads(Path(sys.argv[1]).read_text())
+namespace = {"__name__": "__student__"}
+for _, source in collect.definition_statements(notebook)[0]:
+    exec(source, namespace)
+arrays, params = read_challenge(sys.argv[2])
+answers = collect._Answers(namespace, arrays, params)
+started = time.process_time()
+for question in ("q1", "q2", "q3", "q4", "q5", "q6"):
+    getattr(answers, question)()
+print(time.process_time() - started)
+"""
+
+
+def floor_benchmark(args):
+    """Grading's CPU against its floor: the reference functions alone, on the same challenge, same threads."""
+    from mnist_kit.challenge import write_challenge
+
+    reference = ROOT / "autograder" / "mnist.ipynb"
+    checker, box = grade.Checker(), sandbox.choose()
+    limits = grade.Limits(threads=1)  # what each of two concurrent gradings gets on two cores
+    floors, gradings = [], []
+    for seed in range(args.repeats):
+        with tempfile.TemporaryDirectory() as scratch:
+            write_challenge(scratch, *checker.challenge(seed))
+            env = dict(box.environment(Path(scratch), limits.threads), PYTHONPATH=str(ROOT))
+            run = subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, str(reference), scratch], env=env,
+                                 capture_output=True, text=True, check=True)
+            floors.append(float(run.stdout.split()[-1]))
+        before = cpu_seconds()
+        result = grade.grade_notebook(reference.read_text(), checker, limits, seed=seed, sandbox=box)
+        gradings.append(cpu_seconds() - before)
+        assert result["total"] == spec.TOTAL_POINTS, result
+    floor, graded = statistics.median(floors), statistics.median(gradings)
+    print(f"reference functions alone (the floor)      median {floor:8.2f} CPU-s over {len(floors)} seeds {[round(f, 1) for f in floors]}")
+    print(f"grading the reference ({box.kind}, 1 thread) median {graded:8.2f} CPU-s over {len(gradings)} seeds {[round(g, 1) for g in gradings]}")
+    print(f"grading / floor: {graded / floor:.2f} (the kit adds {graded / floor - 1:+.0%}; target <= +15%)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -179,6 +236,9 @@ def main():
     sandbox_parser = commands.add_parser("sandbox")
     sandbox_parser.add_argument("--repeats", type=int, default=5)
     sandbox_parser.set_defaults(run=sandbox_benchmark)
+    floor_parser = commands.add_parser("floor")
+    floor_parser.add_argument("--repeats", type=int, default=3)
+    floor_parser.set_defaults(run=floor_benchmark)
     args = parser.parse_args()
     args.run(args)
 
