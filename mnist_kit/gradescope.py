@@ -64,12 +64,14 @@ def main(argv=None):
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     results_dir.chmod(0o755)  # the student's user may read its result, never write it
-    try:
-        result = grade.grade_notebook(grade.read_notebook(find_submission(root / "submission")), limits=limits, sandbox=sandbox)
-    except grade.InvalidSubmission as error:
-        result = grade.invalid_result(str(error))
-    sandbox.kill_leftovers()
-    grade.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
+    with sandbox.account() as uid:  # held until results.json is written
+        try:
+            notebook = grade.read_notebook(find_submission(root / "submission"))
+            result = grade.grade_notebook(notebook, limits=limits, sandbox=sandbox.only(uid))
+        except grade.InvalidSubmission as error:
+            result = grade.invalid_result(str(error))
+        sandbox.kill_leftovers(uid)
+        grade.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
     print(f"graded: {result['total']}/{result['possible']} ({result['status']})")
     return 0
 

@@ -50,6 +50,7 @@ INSIDE_KIT = "/opt/mnist-kit"
 # processes and the final kill of everything a user runs never touch a neighbour.
 UID_BASE = 2_000_000_000
 UID_POOL_SIZE = 64
+PROBE_UID = UID_BASE - 1  # checks that the sandbox works, outside the pool so it never meets a grading
 LEASE_DIR = Path("/run/mnist-kit-users")  # root only: which grading holds which user id
 STUDENT_ACCOUNT = "mnist-student"  # created by the Gradescope bundle's setup.sh
 PRIVATE_TMP_BYTES = 2 * 2**30  # joblib spills arrays of a few hundred MB here
@@ -77,17 +78,17 @@ def bwrap_problem():
     if os.geteuid() == 0 and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is missing, so the sandbox cannot drop root; install util-linux"
     with tempfile.TemporaryDirectory(prefix="mnist-kit-probe-") as scratch:
-        sandbox = Sandbox("bwrap", uids=[UID_BASE])
+        sandbox = Sandbox("bwrap", uids=[PROBE_UID])
         if os.geteuid() == 0:
-            os.chown(scratch, UID_BASE, UID_BASE)
-        command = sandbox.command(Path(scratch), UID_BASE, ["-c", "import numpy"])
+            os.chown(scratch, PROBE_UID, PROBE_UID)
+        command = sandbox.command(Path(scratch), PROBE_UID, ["-c", "import numpy"])
         try:
             probe = subprocess.run(command, capture_output=True, text=True, timeout=60, env=sandbox.environment(Path(scratch), 1))
         except (OSError, subprocess.TimeoutExpired) as error:
             return f"bubblewrap could not start ({error})"
     if probe.returncode != 0:
         detail = (probe.stderr.strip().splitlines() or ["no message"])[-1]
-        return f"bubblewrap cannot create its namespaces here ({detail})"
+        return f"the bubblewrap sandbox does not work here ({detail})"
     return None
 
 
@@ -143,7 +144,7 @@ def user_problem():
     """Why students' code cannot run as an unprivileged user here, or None (checked once)."""
     if os.geteuid() != 0:
         return "the 'user' sandbox switches to an unprivileged user, which needs root"
-    uid = _uids("user")[0]
+    uid = PROBE_UID
     try:
         probe = subprocess.run([sys.executable, "-S", "-c", "import numpy"], user=uid, group=uid, extra_groups=[],
                                cwd="/", capture_output=True, timeout=60, env={"PYTHONPATH": os.pathsep.join(site.getsitepackages())})
@@ -180,11 +181,19 @@ def _ancestors(path):
 class Sandbox:
     """One level of isolation, with a pool of unprivileged users to run submissions as."""
 
-    def __init__(self, kind, uids):
+    def __init__(self, kind, uids, kit=None):
         self.kind = kind
         self.uids = tuple(uids)
-        self.kit = _student_kit()
-        weakref.finalize(self, shutil.rmtree, self.kit, True)
+        if kit is None:
+            kit = _student_kit()
+            weakref.finalize(self, shutil.rmtree, kit, True)
+        self.kit = kit
+
+    def only(self, uid):
+        """The same sandbox, lending nothing but ``uid`` (a lease already held)."""
+        narrowed = Sandbox(self.kind, [uid], kit=self.kit)
+        narrowed._owner = self  # keeps the shared student-side folder alive
+        return narrowed
 
     def describe(self):
         """What the student's process gets, recorded in every result."""
@@ -313,13 +322,12 @@ class Sandbox:
         except ProcessLookupError:
             pass
         process.wait()
-        if self.kind != "none" and os.geteuid() == 0:  # a PID namespace dies with its first process; a plain user does not
-            kill_all_processes_of({uid})
+        self.kill_leftovers(uid)  # a PID namespace dies with its first process; a plain user does not
 
-    def kill_leftovers(self):
-        """Kill every process of every user this sandbox lends (not the grader's own)."""
+    def kill_leftovers(self, uid):
+        """Kill every process of ``uid``, whose lease the caller holds (never the grader's own user)."""
         if self.kind != "none" and os.geteuid() == 0:
-            kill_all_processes_of(set(self.uids))
+            kill_all_processes_of({uid})
 
 
 def _readable_by_others(path):
