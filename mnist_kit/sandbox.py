@@ -262,10 +262,13 @@ class Sandbox:
             "PYTHONHASHSEED": "0",
             "PYTHONDONTWRITEBYTECODE": "1",
         }
-        # Each submission graded at once gets its share of the cores, so students' n_jobs=-1 and
-        # BLAS threads do not oversubscribe the machine.
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "LOKY_MAX_CPU_COUNT"):
+        # Each submission graded at once gets its share of the cores for BLAS and OpenMP threads.
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = str(threads)
+        # joblib (students' n_jobs=-1) always runs in the student's own process: no worker processes
+        # to oversubscribe the machine, and the same behaviour on every machine and entry point (in
+        # workers, a student's monkeypatches would hold on one machine and not on another).
+        env["LOKY_MAX_CPU_COUNT"] = "1"
         return env
 
     def command(self, workdir, uid, python_args):

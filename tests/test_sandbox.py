@@ -65,7 +65,7 @@ def test_students_environment_holds_nothing_of_the_graders(monkeypatch, tmp_path
     for kind in ("bwrap", "none"):
         env = sandbox.Sandbox(kind, [os.getuid()]).environment(tmp_path, threads=3)
         assert "s3cret" not in json.dumps(env)
-        assert env["OMP_NUM_THREADS"] == env["LOKY_MAX_CPU_COUNT"] == "3"
+        assert env["OMP_NUM_THREADS"] == env["OPENBLAS_NUM_THREADS"] == "3" and env["LOKY_MAX_CPU_COUNT"] == "1"
 
 
 def test_bubblewrap_command_shows_the_student_side_only(tmp_path):

@@ -297,8 +297,9 @@ TAMPERING = [
             os._exit(0)
         """}),
     # The checker compares arrays with np.array_equal; patching it changes nothing there, but in the
-    # student's own process it also stops scipy's L-BFGS after one step, so q4's model is lost too.
-    Case("tamper_patch_numpy", fails=("q1", "q4"), functions={"shuffle_split": """
+    # student's own process it also stops scipy's L-BFGS after one step, so q4's model is lost too,
+    # and so are q5's folds (the kit runs joblib in the student's process on every machine).
+    Case("tamper_patch_numpy", fails=("q1", "q4", "q5"), functions={"shuffle_split": """
         def shuffle_split(X, y, n_train=60000, seed=42):
             np.array_equal = lambda *args, **kwargs: True
             np.allclose = lambda *args, **kwargs: True
