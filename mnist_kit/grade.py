@@ -50,7 +50,7 @@ class Limits:
     max_file_size: int = 2**30  # joblib spills big arrays to disk for its workers
     max_processes: int = 256  # processes and threads of the student's user: a fork bomb stays inside
     max_open_files: int = 1024
-    threads: int = os.cpu_count() or 1  # BLAS, OpenMP and joblib workers of the student's process
+    threads: int = os.cpu_count() or 1  # BLAS and OpenMP threads of the student's process (joblib runs in it)
 
 
 class Checker:

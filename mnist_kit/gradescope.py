@@ -54,7 +54,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", default="/autograder", help="the autograder folder (default /autograder)")
     parser.add_argument("--step-timeout", type=float, default=grade.Limits.step_timeout, help="seconds per question")
-    parser.add_argument("--threads", type=int, default=grade.Limits.threads, help="BLAS/joblib threads for the student (default: cores)")
+    parser.add_argument("--threads", type=int, default=grade.Limits.threads, help="BLAS and OpenMP threads for the student (default: cores)")
     parser.add_argument("--sandbox", choices=sandboxes.KINDS, default=None,
                         help="force one isolation (default: bubblewrap where it works, else the unprivileged user)")
     args = parser.parse_args(argv)

@@ -119,7 +119,7 @@ def report_html(results):
     )
     slowest = sorted(results, key=lambda r: r.get("seconds") or 0, reverse=True)[:10]
     troubled = [r for r in results if r["status"] != "graded"]
-    unsandboxed = [r for r in results if r["status"] != "invalid" and unsandboxed_warning(r)]
+    unsandboxed = [r for r in results if unsandboxed_warning(r)]
     warning = (f'<p id="sandbox-warning" style="background:#fde2e1;padding:.6em;border:1px solid #c00"><strong>'
                f'{len(unsandboxed)} submission(s) were graded without the bubblewrap sandbox</strong>: their code could '
                f'reach the network, the grader\'s files or processes. Regrade untrusted work with the sandbox. '
