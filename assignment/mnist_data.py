@@ -66,6 +66,11 @@ def load_mnist(source="embedded"):
 
 
 def _load_embedded():
+    if EMBEDDED_PATH.is_symlink() and not EMBEDDED_PATH.exists():
+        raise MnistUnavailableError(
+            f"{EMBEDDED_PATH} is a link to a file that is not there (the folder was copied without its "
+            "data); unzip mnist-student.zip from your course page instead, it holds the data itself"
+        )
     try:
         raw = EMBEDDED_PATH.read_bytes()
     except OSError as error:

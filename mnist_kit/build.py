@@ -6,7 +6,9 @@ build converts it to ``.ipynb``, runs Otter Assign on it, and lays out:
 * ``assignment/``: the student notebook (no solutions), its public tests, the data loader and
   data, and the pinned requirements; committed, so students can take it as it is;
 * ``autograder/``: the reference notebook, the tests, and the Gradescope entry scripts;
-* ``dist/mnist-autograder.zip``: the Gradescope bundle, byte-identical for identical inputs.
+* ``dist/mnist-autograder.zip``: the Gradescope bundle, byte-identical for identical inputs;
+* ``dist/mnist-student.zip``: what students are given: the release with the data file itself in
+  it (in git the release only links to the package's copy, and a copied link can dangle).
 
 It then verifies that the reference earns every point and the untouched student notebook none.
 """
@@ -31,6 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = Path("solution") / "mnist.py"
 NOTEBOOK = "mnist.ipynb"
 ZIP_NAME = "mnist-autograder.zip"
+STUDENT_ZIP_NAME = "mnist-student.zip"
+STUDENT_ZIP_FOLDER = "mnist"  # students unzip one folder, not loose files
 DATA_MODULE = "mnist_data.py"
 GRADING_PACKAGES = ("numpy", "scikit-learn", "otter-grader", "matplotlib")
 STUDENT_PACKAGES = (*GRADING_PACKAGES, "jupyter")
@@ -47,6 +51,8 @@ class BuildError(RuntimeError):
 class BuildReport:
     zip_path: Path
     zip_sha256: str
+    student_zip_path: Path
+    student_zip_sha256: str
     reference: dict | None = None
     student: dict | None = None
 
@@ -170,8 +176,15 @@ def write_deterministic_zip(path, files):
     os.replace(temporary, path)
 
 
+def student_zip_files(release_files):
+    """The student zip's members: the release under one folder, with the data's bytes in place of its link."""
+    embedded = data.EMBEDDED_PATH.read_bytes()
+    return {f"{STUDENT_ZIP_FOLDER}/{name}": embedded if isinstance(content, SymlinkTo) else content
+            for name, content in release_files.items()}
+
+
 def build(root=ROOT, verify=True, out="dist"):
-    """Regenerate ``assignment/``, ``autograder/`` and the Gradescope zip; optionally verify them.
+    """Regenerate ``assignment/``, ``autograder/`` and the two zips; optionally verify them.
 
     Parameters
     ----------
@@ -181,7 +194,7 @@ def build(root=ROOT, verify=True, out="dist"):
         Grade the reference (must earn every point) and the untouched student notebook (must earn
         none, with every question reporting a result).
     out : str
-        Folder under ``root`` for the zip; ignored by git.
+        Folder under ``root`` for the zips; ignored by git.
 
     Returns
     -------
@@ -221,7 +234,9 @@ def build(root=ROOT, verify=True, out="dist"):
     bundle.update(_package_files(root))
     zip_path = root / out / ZIP_NAME
     write_deterministic_zip(zip_path, bundle)
-    report = BuildReport(zip_path, grade.file_sha256(zip_path))
+    student_zip_path = root / out / STUDENT_ZIP_NAME
+    write_deterministic_zip(student_zip_path, student_zip_files(student_files))
+    report = BuildReport(zip_path, grade.file_sha256(zip_path), student_zip_path, grade.file_sha256(student_zip_path))
     if verify:
         report.reference, report.student = verify_build(root)
     return report

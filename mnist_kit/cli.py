@@ -11,10 +11,15 @@ from . import batch, grade, report
 from . import sandbox as sandboxes
 
 
+def _shown(path):
+    return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
+
+
 def _build(args):
     report = build_module.build(verify=not args.no_verify)
-    print(f"wrote assignment/, autograder/ and {report.zip_path.relative_to(Path.cwd()) if report.zip_path.is_relative_to(Path.cwd()) else report.zip_path}")
-    print(f"zip sha256 {report.zip_sha256}")
+    print("wrote assignment/ and autograder/")
+    print(f"wrote {_shown(report.zip_path)} (upload to Gradescope), sha256 {report.zip_sha256}")
+    print(f"wrote {_shown(report.student_zip_path)} (hand out to students), sha256 {report.student_zip_sha256}")
     if report.reference:
         print(f"verified: reference {report.reference['total']}/{report.reference['possible']}, "
               f"untouched student notebook {report.student['total']}/{report.student['possible']}")
@@ -86,7 +91,7 @@ def _positive(kind):
 def parser():
     main = argparse.ArgumentParser(prog="mnist-kit", description="Build and grade the MNIST assignment.")
     commands = main.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="regenerate assignment/, autograder/ and dist/mnist-autograder.zip, then verify")
+    build = commands.add_parser("build", help="regenerate assignment/, autograder/, dist/mnist-autograder.zip and dist/mnist-student.zip, then verify")
     build.add_argument("--no-verify", action="store_true", help="skip grading the reference and the student notebook")
     build.set_defaults(run=_build)
     grade_cmd = commands.add_parser("grade", help="grade notebooks or otter export zips into a gradebook")

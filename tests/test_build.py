@@ -1,13 +1,15 @@
 """The committed release and autograder are exactly what the build makes, and the zip is reproducible."""
 
 import filecmp
+import hashlib
 import os
+import stat
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from mnist_kit import build, spec
+from mnist_kit import build, data, spec
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -32,11 +34,23 @@ def test_committed_folder_is_what_the_build_generates(built_kit, folder):
     assert changed == [], f"{changed} differ from the build's output: run ./dev build and commit the result"
 
 
-def test_building_twice_gives_the_same_zip(built_kit):
+def test_building_twice_gives_the_same_zips(built_kit):
     root, report = built_kit
     again = build.build(root, verify=False)
-    assert again.zip_sha256 == report.zip_sha256
-    assert again.zip_path.name == "mnist-autograder.zip"
+    assert (again.zip_sha256, again.student_zip_sha256) == (report.zip_sha256, report.student_zip_sha256)
+    assert (again.zip_path.name, again.student_zip_path.name) == ("mnist-autograder.zip", "mnist-student.zip")
+
+
+def test_student_zip_is_the_release_with_the_data_itself(built_kit):
+    root, report = built_kit
+    release = {name: content for name, (kind, content) in _tree(root / "assignment").items() if kind == "file"}
+    release["mnist_784.npz"] = (ROOT / "mnist_kit" / "mnist_784.npz").read_bytes()
+    with zipfile.ZipFile(report.student_zip_path) as archive:
+        members = {info.filename: archive.read(info) for info in archive.infolist()}
+        modes = {info.external_attr >> 16 for info in archive.infolist()}
+    assert members == {f"mnist/{name}": content for name, content in release.items()}
+    assert all(stat.S_ISREG(mode) for mode in modes)  # no links: copying the folder keeps the data
+    assert hashlib.sha256(members["mnist/mnist_784.npz"]).hexdigest() == data.EMBEDDED_SHA256
 
 
 def test_zip_holds_the_entry_point_pins_checker_and_data(built_kit):

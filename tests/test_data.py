@@ -29,8 +29,9 @@ def test_embedded_copy_matches_the_published_hashes_and_counts(mnist):
     [
         (lambda path: path.unlink(), "cannot be read"),
         (lambda path: path.write_bytes(path.read_bytes()[:-10]), "is damaged"),
+        (lambda path: (path.unlink(), path.symlink_to("../mnist_kit/mnist_784.npz")), "unzip mnist-student.zip"),
     ],
-    ids=["missing", "truncated"],
+    ids=["missing", "truncated", "dangling link after a copy"],
 )
 def test_damaged_embedded_copy_fails_clearly(tmp_path, monkeypatch, damage, message):
     copy = tmp_path / "mnist_784.npz"
