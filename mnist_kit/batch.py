@@ -65,7 +65,8 @@ def autograder_fingerprint():
     return digest.hexdigest()[:16]
 
 
-def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, progress=None, sandbox=None):
+def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, progress=None, sandbox=None,
+               all_feedback=False):
     """Grade many submissions in parallel into ``out``; resumable.
 
     Parameters
@@ -87,6 +88,8 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
     sandbox : mnist_kit.sandbox.Sandbox, optional
         Where students' code runs; bubblewrap by default (and
         :class:`~mnist_kit.sandbox.SandboxUnavailable` before anything is graded if it cannot run).
+    all_feedback : bool
+        Feedback files show every check; by default they withhold what ``spec.VISIBILITY`` withholds.
 
     Returns
     -------
@@ -117,7 +120,7 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
             result = invalid_result(str(error))
         result.update(submission=names[path], file=str(path), key=key)
         write_atomically(out / RESULTS_DIR / f"{names[path]}.json", json.dumps(result, indent=1))
-        report.write_feedback(out, result)
+        report.write_feedback(out, result, all_feedback)
         return path, result
 
     failures = sum(r["status"] != "graded" for r in results.values())
@@ -133,6 +136,8 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
                 progress(len(results), len(paths), failures)
     ordered = [results[p] for p in paths]
     write_gradebook(out, ordered)
+    for result in ordered:  # resumed ones too, so every file follows this run's all_feedback
+        report.write_feedback(out, result, all_feedback)
     report.write_report(out, load_results(out))
     return ordered
 
@@ -164,7 +169,7 @@ def write_gradebook(out, results):
     write_atomically(Path(out) / GRADES_FILE, buffer.getvalue())
 
 
-def merge(sources, out):
+def merge(sources, out, all_feedback=False):
     """Combine graded folders (e.g. from several machines) into ``out``: results, gradebook, feedback, report.
 
     Raises
@@ -190,5 +195,5 @@ def merge(sources, out):
     results = load_results(out)
     write_gradebook(out, results)
     for result in results:
-        report.write_feedback(out, result)
+        report.write_feedback(out, result, all_feedback)
     return report.write_report(out, results)

@@ -176,6 +176,15 @@ def write_deterministic_zip(path, files):
     os.replace(temporary, path)
 
 
+def check_visibility(visibility):
+    """Raise :class:`BuildError` unless ``visibility`` gives each kind of check one of Gradescope's settings."""
+    if set(visibility) != {"public", "hidden"}:
+        raise BuildError(f"spec.VISIBILITY must have exactly the keys 'public' and 'hidden', not {sorted(visibility)}")
+    for kind, setting in visibility.items():
+        if setting not in spec.VISIBILITY_CHOICES:
+            raise BuildError(f"spec.VISIBILITY[{kind!r}] is {setting!r}; choose one of {', '.join(spec.VISIBILITY_CHOICES)}")
+
+
 def student_zip_files(release_files):
     """The student zip's members: the release under one folder, with the data's bytes in place of its link."""
     embedded = data.EMBEDDED_PATH.read_bytes()
@@ -203,9 +212,11 @@ def build(root=ROOT, verify=True, out="dist"):
     Raises
     ------
     BuildError
-        If Otter Assign fails or the verification does not hold.
+        If ``spec.VISIBILITY`` is not a Gradescope setting, Otter Assign fails, or the
+        verification does not hold.
     """
     root = Path(root)
+    check_visibility(spec.VISIBILITY)
     with tempfile.TemporaryDirectory(prefix="mnist-kit-build-") as scratch:
         scratch = Path(scratch)
         (scratch / "source").mkdir()

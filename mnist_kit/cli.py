@@ -54,7 +54,8 @@ def _grade(args):
               "students' code can reach the network and whatever this user can; every result and the report record it",
               file=sys.stderr)
     results = batch.grade_many(args.submissions, args.out, jobs=args.jobs, limits=limits, force=args.force,
-                               seed=args.seed, progress=ProgressLine(), sandbox=sandbox)
+                               seed=args.seed, progress=ProgressLine(), sandbox=sandbox,
+                               all_feedback=args.all_feedback)
     for result in results:
         reason = f"  ({result['reason']})" if result.get("reason") else ""
         print(f"{result['submission']}: {result['total']}/{result['possible']} {result['status']}{reason}")
@@ -71,7 +72,7 @@ def _report(args):
 
 
 def _merge(args):
-    print(f"wrote {Path(args.out) / batch.GRADES_FILE} and {batch.merge(args.folders, args.out)}")
+    print(f"wrote {Path(args.out) / batch.GRADES_FILE} and {batch.merge(args.folders, args.out, args.all_feedback)}")
     return 0
 
 
@@ -86,6 +87,11 @@ def _positive(kind):
         return value
 
     return parse
+
+
+def _add_all_feedback(command):
+    command.add_argument("--all-feedback", action="store_true",
+                         help="feedback files show every check's points and message (default: withhold what spec.VISIBILITY withholds)")
 
 
 def parser():
@@ -104,6 +110,7 @@ def parser():
     grade_cmd.add_argument("--seed", type=int, default=None, help="fix the grading-time challenge (to reproduce a grade)")
     grade_cmd.add_argument("--no-sandbox", action="store_true",
                            help="grade even where bubblewrap cannot run (recorded in every result; never for untrusted work)")
+    _add_all_feedback(grade_cmd)
     grade_cmd.set_defaults(run=_grade)
     report_cmd = commands.add_parser("report", help="(re)write OUT/report.html from graded results")
     report_cmd.add_argument("out", help="a folder written by mnist-kit grade --out")
@@ -111,6 +118,7 @@ def parser():
     merge_cmd = commands.add_parser("merge", help="combine folders graded on several machines")
     merge_cmd.add_argument("folders", nargs="+", help="folders written by mnist-kit grade --out")
     merge_cmd.add_argument("--out", required=True, help="the combined folder")
+    _add_all_feedback(merge_cmd)
     merge_cmd.set_defaults(run=_merge)
     return main
 

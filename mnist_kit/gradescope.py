@@ -2,7 +2,8 @@
 
 The bundle's ``run_autograder`` calls this, as root, with the autograder root (``/autograder`` on
 Gradescope; any folder with the same layout locally). It grades exactly as ``mnist-kit grade``
-does and reports one Gradescope test per question, whose output lists the failure messages only.
+does and reports two Gradescope tests per question (its public and its hidden checks, shown to
+students as ``spec.VISIBILITY`` says), whose output lists the failure messages only.
 
 The student's code runs in the bubblewrap sandbox when the container allows namespaces, and
 otherwise as the unprivileged ``mnist-student`` user that ``setup.sh`` creates. Either way, every
@@ -15,7 +16,7 @@ import json
 import sys
 from pathlib import Path
 
-from . import grade
+from . import grade, report, spec
 from . import sandbox as sandboxes
 
 
@@ -30,24 +31,35 @@ def find_submission(submission_dir):
     raise grade.InvalidSubmission("no .ipynb or .zip file was submitted; upload your notebook or the zip grader.export() made")
 
 
-def gradescope_results(result):
-    """Turn a kit result into Gradescope's results.json structure."""
+def gradescope_results(result, visibility=spec.VISIBILITY):
+    """Turn a kit result into Gradescope's results.json structure.
+
+    Each question becomes a test for its public checks and one for its hidden checks, each with
+    its share of the question's points, the failed checks' messages (never their code), and the
+    visibility ``visibility`` sets for its kind (``spec.VISIBILITY`` by default). The overall
+    score is left for Gradescope to add up from the tests unless every test is visible, so it
+    never states a withheld test's points by itself.
+    """
     tests = []
     for question, entry in result["questions"].items():
-        lines = [entry["error"]] if entry["error"] else []
-        lines += [f"- {check['message']}" for check in entry["checks"] if not check["passed"]]
-        passed = sum(c["passed"] for c in entry["checks"])
-        summary = f"{passed} of {len(entry['checks'])} checks passed" if entry["checks"] else "not graded"
-        tests.append({
-            "name": question,
-            "score": entry["score"],
-            "max_score": entry["possible"],
-            "output": "\n".join([summary, *lines]),
-            "visibility": "visible",
-        })
+        for part in report.question_parts(question, entry):
+            lines = [part["error"]] if part["error"] else []
+            lines += [f"- {message}" for message in part["failures"]]
+            summary = (f"{part['passed']} of {part['count']} {part['kind']} checks passed" if entry["checks"]
+                       else f"{part['kind']} checks: not run")
+            tests.append({
+                "name": f"{question}: {part['kind']} checks",
+                "score": part["score"],
+                "max_score": part["possible"],
+                "output": "\n".join([summary, *lines]),
+                "visibility": visibility[part["kind"]],
+            })
     output = f"Status: {result['status']}" + (f" ({result['reason']})" if result.get("reason") else "")
     output += f"\nIsolation: {(result.get('sandbox') or {}).get('kind', 'none')}"
-    return {"score": result["total"], "tests": tests, "output": output}
+    results = {"tests": tests, "output": output}
+    if all(test["visibility"] == "visible" for test in tests):
+        results["score"] = result["total"]
+    return results
 
 
 def main(argv=None):

@@ -10,10 +10,65 @@ import html
 import io
 from pathlib import Path
 
-from . import grade, spec
+from . import checks, grade, spec
 
 REPORT_FILE = "report.html"
 FEEDBACK_DIR = "feedback"
+CHECK_KINDS = ("public", "hidden")
+# When a withheld kind of check is released, in the words of a sentence to the student.
+RELEASED = {"after_due_date": "after the due date", "after_published": "when grades are published",
+            "hidden": "to instructors only"}
+
+
+def question_parts(question, entry):
+    """Split one question's result into its public and its hidden checks, as students are shown them.
+
+    Parameters
+    ----------
+    question : str
+        The question, e.g. ``"q1"``.
+    entry : dict
+        Its entry in a result's ``questions``.
+
+    Returns
+    -------
+    list of dict
+        One dict per kind of check the question has, in :data:`CHECK_KINDS` order: ``kind``,
+        ``count`` (checks of that kind), ``passed``, ``score``, ``possible`` (its share of the
+        question's points, by number of checks), ``error`` (why nothing was checked; on the
+        first part only) and ``failures`` (failed checks' messages). The parts' scores and
+        points add up to the question's exactly.
+
+    Examples
+    --------
+    >>> entry = {"possible": 1, "score": 0.5, "error": None, "checks": [
+    ...     {"passed": True, "hidden": False, "message": ""},
+    ...     {"passed": False, "hidden": True, "message": "wrong values"}]}
+    >>> [(p["kind"], p["score"], p["possible"], p["failures"]) for p in question_parts("q2", entry)]
+    [('public', 0.5, 0.5, []), ('hidden', 0.0, 0.5, ['wrong values'])]
+    """
+    registered = [hidden for owner, _, hidden in checks.CHECKS if owner == question]
+    parts, possible_left = [], entry["possible"]
+    for kind in CHECK_KINDS:
+        count = sum(hidden == (kind == "hidden") for hidden in registered)
+        if not count:
+            continue
+        ran = [c for c in entry["checks"] if c["hidden"] == (kind == "hidden")]
+        passed = sum(c["passed"] for c in ran)
+        # The last part takes what is left, so the parts' points add up to the question's.
+        possible = possible_left if count == len(registered) - sum(p["count"] for p in parts) else round(entry["possible"] * count / len(registered), 2)
+        possible_left = round(possible_left - possible, 2)
+        parts.append({"kind": kind, "count": count, "passed": passed, "score": round(possible * passed / count, 2),
+                      "possible": possible, "error": None if parts else entry["error"],
+                      "failures": [c["message"] for c in ran if not c["passed"]]})
+    # The question's score was rounded once, the parts' each: give any cent of difference to a
+    # part it fits, partly passed ones first, so the parts add up to exactly what the gradebook says.
+    drift = round(entry["score"] - sum(p["score"] for p in parts), 2)
+    if drift:
+        candidates = sorted(parts, key=lambda p: p["passed"] in (0, p["count"]))
+        part = next((p for p in candidates if 0 <= p["score"] + drift <= p["possible"]), parts[-1])
+        part["score"] = round(part["score"] + drift, 2)
+    return parts
 
 
 def failure_messages(entry):
@@ -31,26 +86,52 @@ def unsandboxed_warning(result):
     return f"graded without the bubblewrap sandbox (isolation: {kind or 'unknown'})"
 
 
-def feedback_markdown(result):
-    """The feedback for one submission, in Markdown: score per question and what to fix."""
-    lines = [f"# Feedback for {result['submission']}", "",
-             f"**Total: {result['total']} / {result['possible']}** (status: {result['status']})", ""]
+def feedback_markdown(result, everything=False, visibility=spec.VISIBILITY):
+    """The feedback for one submission, in Markdown: score per question and what to fix.
+
+    Parameters
+    ----------
+    result : dict
+        A result as :func:`mnist_kit.grade.grade_notebook` returns it.
+    everything : bool
+        Show every check's points and message. By default a kind of check whose ``visibility``
+        is not ``"visible"`` is withheld, as Gradescope withholds it, and the file says when it
+        will be released.
+    visibility : dict
+        When students see each kind of check (``spec.VISIBILITY``).
+    """
+    shown = {kind: everything or visibility[kind] == "visible" for kind in CHECK_KINDS}
+    parts = {q: question_parts(q, e) for q, e in result["questions"].items()}
+    lines = [f"# Feedback for {result['submission']}", ""]
+    if all(shown.values()):
+        lines += [f"**Total: {result['total']} / {result['possible']}** (status: {result['status']})", ""]
+    else:
+        visible = [p for ps in parts.values() for p in ps if shown[p["kind"]]]
+        withheld = [kind for kind in CHECK_KINDS if not shown[kind]]
+        lines += [f"**Points so far: {round(sum(p['score'] for p in visible), 2)} / {round(sum(p['possible'] for p in visible), 2)}** "
+                  f"(status: {result['status']}). The results of the "
+                  + " and ".join(f"{kind} checks are released {RELEASED[visibility[kind]]}" for kind in withheld) + ".", ""]
     if result.get("reason"):
         lines += [f"Note: {result['reason']}.", ""]
     lines += [f"- {note}" for note in result.get("notes", [])] + ([""] if result.get("notes") else [])
-    lines += ["| question | score | out of |", "|---|---|---|"]
-    lines += [f"| {q} | {e['score']} | {e['possible']} |" for q, e in result["questions"].items()]
-    for question, entry in result["questions"].items():
-        messages = failure_messages(entry)
+    lines += ["| question | " + " | ".join(f"{kind} checks" for kind in CHECK_KINDS) + " |", "|---" * (1 + len(CHECK_KINDS)) + "|"]
+    for question, question_parts_ in parts.items():
+        by_kind = {p["kind"]: p for p in question_parts_}
+        cells = [("none" if kind not in by_kind else f"{by_kind[kind]['score']} / {by_kind[kind]['possible']}" if shown[kind]
+                  else f"released {RELEASED[visibility[kind]]}") for kind in CHECK_KINDS]
+        lines.append(f"| {question} | " + " | ".join(cells) + " |")
+    for question, question_parts_ in parts.items():
+        messages = [m for p in question_parts_ if shown[p["kind"]] for m in ([p["error"]] if p["error"] else p["failures"])]
         if messages:
             lines += ["", f"## {question}: what to fix", ""] + [f"- {m}" for m in messages]
     return "\n".join(lines) + "\n"
 
 
-def write_feedback(out, result):
+def write_feedback(out, result, everything=False):
+    """Write ``out/feedback/<submission>.md`` (see :func:`feedback_markdown`)."""
     folder = Path(out) / FEEDBACK_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    grade.write_atomically(folder / f"{result['submission']}.md", feedback_markdown(result))
+    grade.write_atomically(folder / f"{result['submission']}.md", feedback_markdown(result, everything))
 
 
 def _figure_png(draw):

@@ -25,3 +25,10 @@ THRESHOLDS = {
 N_TRAIN = 60_000
 TARGET_DIGIT = 2
 SHOWCASE_IMAGE = 36_001  # the tutorial's example: a '2'
+
+# What students see on Gradescope, and when: for each kind of check, one of Gradescope's
+# "visible" (at once), "after_due_date", "after_published" (when grades are published) or
+# "hidden" (instructors only). A hidden check's message and its points follow its setting; the
+# kit's own feedback files do too, unless the instructor asks for everything. Rebuild after a change.
+VISIBILITY = {"public": "visible", "hidden": "after_due_date"}
+VISIBILITY_CHOICES = ("visible", "after_due_date", "after_published", "hidden")

@@ -28,7 +28,7 @@ import pytest
 from mnist_kit import batch, grade, sandbox, spec
 from tests.submissions import attacks, notebooks
 from tests.submissions.notebooks import Case
-from tests.test_verdicts import run_bundle
+from tests.test_verdicts import bundle_verdict, run_bundle
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
@@ -202,8 +202,7 @@ def test_bundle_gives_every_attack_its_honest_verdict(attacked_bundle):
     problems = []
     for case in attacked_bundle["cases"]:
         result = attacked_bundle["results"][case.name]
-        verdict = {t["name"]: t["score"] == t["max_score"] for t in result["tests"]}
-        if verdict != honest_verdict(case) or result["score"] != sum(t["score"] for t in result["tests"]):
+        if bundle_verdict(result) != honest_verdict(case) or sum(t["max_score"] for t in result["tests"]) != spec.TOTAL_POINTS:
             problems.append(f"{case.name}: {result['output']} {[t['output'] for t in result['tests'] if t['score'] < t['max_score']]}")
         if f"Isolation: {attacked_bundle['kind']}" not in result["output"]:
             problems.append(f"{case.name}: {result['output']}")

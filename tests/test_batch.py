@@ -111,7 +111,7 @@ def test_merge_combines_folders_from_several_machines(tmp_path):
         (tmp_path / machine / batch.RESULTS_DIR).mkdir(parents=True)
         for name in names:
             (tmp_path / machine / batch.RESULTS_DIR / f"{name}.json").write_text(json.dumps(_result(name, 8.0)))
-    batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all")
+    batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all", all_feedback=True)
     rows = list(csv.DictReader((tmp_path / "all" / batch.GRADES_FILE).open()))
     assert [r["submission"] for r in rows] == ["ann", "ben", "cat"]
     assert (tmp_path / "all" / "feedback" / "cat.md").read_text().count("X_train is still in its original order.") == 1

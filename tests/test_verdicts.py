@@ -70,6 +70,11 @@ def run_bundle(bundle, notebook, root, options=()):
     return json.loads((root / "results" / "results.json").read_text())
 
 
+def bundle_verdict(results):
+    """Whether each question earned full marks in a results.json (a question is one test per kind of check)."""
+    return {q: all(t["score"] == t["max_score"] for t in results["tests"] if t["name"].startswith(f"{q}: ")) for q in spec.QUESTIONS}
+
+
 # The bundle's entry point grades with the very grade_notebook that mnist-kit grade uses; what it
 # adds is finding the upload, choosing the sandbox, and turning a result into results.json. So
 # every *kind of outcome* goes through it, not every case: each status (all broken cases), each
@@ -101,10 +106,11 @@ def bundle_results(suite, bundle, tmp_path_factory):
 @pytest.mark.parametrize("case", BUNDLE_CASES, ids=lambda c: c.name)
 def test_gradescope_bundle_verdict(bundle_results, case):
     results = bundle_results[case.name]
-    verdict = {t["name"]: t["score"] == t["max_score"] for t in results["tests"]}
+    verdict = bundle_verdict(results)
     status = results["output"].split()[1]
     assert (status, verdict) == expected(case), results["output"]
-    assert results["score"] == sum(t["score"] for t in results["tests"])
+    assert sum(t["max_score"] for t in results["tests"]) == spec.TOTAL_POINTS
+    assert {t["visibility"] for t in results["tests"]} == set(spec.VISIBILITY.values())
     for test in results["tests"]:  # students see messages, never check code or expected values
         assert "def " not in test["output"] and "assert " not in test["output"] and "_require" not in test["output"]
 

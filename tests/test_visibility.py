@@ -1,0 +1,111 @@
+"""What students are shown, and when: public checks at once, hidden checks as spec.VISIBILITY says."""
+
+import json
+
+import pytest
+
+from mnist_kit import build, checks, cli, gradescope, report, spec
+
+HIDDEN_MESSAGE = "a hidden check's message"
+PUBLIC_MESSAGE = "a public check's message"
+
+
+def graded_result(passing):
+    """A result in which each check passes when ``passing(question, index)`` says so."""
+    questions = {}
+    for question, info in spec.QUESTIONS.items():
+        registered = [(check.__name__, hidden) for owner, check, hidden in checks.CHECKS if owner == question]
+        ran = [{"name": name, "hidden": hidden, "passed": passing(question, index),
+                "message": "" if passing(question, index) else (HIDDEN_MESSAGE if hidden else PUBLIC_MESSAGE)}
+               for index, (name, hidden) in enumerate(registered)]
+        score = round(info["points"] * sum(c["passed"] for c in ran) / len(ran), 2)
+        questions[question] = {"possible": info["points"], "score": score, "error": None, "checks": ran}
+    return {"submission": "ann", "status": "graded", "reason": None, "notes": [], "questions": questions,
+            "total": round(sum(q["score"] for q in questions.values()), 2), "possible": spec.TOTAL_POINTS,
+            "sandbox": {"kind": "bwrap"}}
+
+
+PATTERNS = {
+    "all pass": lambda question, index: True,
+    "none pass": lambda question, index: False,
+    "every other": lambda question, index: index % 2 == 0,
+    "first fails": lambda question, index: index > 0,
+}
+
+
+@pytest.mark.parametrize("question", spec.QUESTIONS)
+def test_parts_add_up_to_the_question_exactly_whichever_checks_pass(question):
+    count = sum(owner == question for owner, _, _ in checks.CHECKS)
+    for passing in range(2**count):  # every subset of the question's checks
+        entry = graded_result(lambda q, index: bool(passing >> index & 1))["questions"][question]
+        parts = report.question_parts(question, entry)
+        assert [p["kind"] for p in parts] == ["public", "hidden"]
+        assert round(sum(p["score"] for p in parts), 2) == entry["score"]
+        assert round(sum(p["possible"] for p in parts), 2) == entry["possible"]
+        for part in parts:
+            assert 0 <= part["score"] <= part["possible"]
+            assert (part["score"] == part["possible"]) == (part["passed"] == part["count"])
+
+
+def test_gradescope_shows_public_checks_at_once_and_hidden_ones_after_the_due_date():
+    results = gradescope.gradescope_results(graded_result(PATTERNS["none pass"]))
+    assert [t["name"] for t in results["tests"]] == [f"{q}: {kind} checks" for q in spec.QUESTIONS for kind in ("public", "hidden")]
+    for test in results["tests"]:
+        kind = test["name"].split()[1]
+        assert test["visibility"] == {"public": "visible", "hidden": "after_due_date"}[kind]
+        # a withheld message only ever sits in a withheld test
+        assert (HIDDEN_MESSAGE in test["output"]) == (kind == "hidden")
+    assert "score" not in results, "a total beside withheld tests would state their points"
+    assert sum(t["max_score"] for t in results["tests"]) == spec.TOTAL_POINTS
+
+
+def test_gradescope_states_the_total_when_everything_is_visible():
+    result = graded_result(PATTERNS["every other"])
+    results = gradescope.gradescope_results(result, {"public": "visible", "hidden": "visible"})
+    assert results["score"] == result["total"] == round(sum(t["score"] for t in results["tests"]), 2)
+
+
+def test_an_error_is_told_in_the_public_test():
+    result = graded_result(PATTERNS["all pass"])
+    result["questions"]["q4"] = {"possible": 2, "score": 0.0, "error": "ValueError: no samples", "checks": []}
+    tests = {t["name"]: t for t in gradescope.gradescope_results(result)["tests"]}
+    assert "ValueError: no samples" in tests["q4: public checks"]["output"]
+    assert tests["q4: hidden checks"]["output"] == "hidden checks: not run"
+    assert tests["q4: public checks"]["score"] == tests["q4: hidden checks"]["score"] == 0
+
+
+def test_feedback_withholds_what_gradescope_withholds():
+    text = report.feedback_markdown(graded_result(PATTERNS["none pass"]))
+    assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE not in text
+    assert "hidden checks are released after the due date" in text
+    assert "| q1 | 0.0 / 0.25 | released after the due date |" in text
+    assert "Total:" not in text
+
+
+def test_feedback_shows_everything_when_asked():
+    result = graded_result(PATTERNS["every other"])
+    text = report.feedback_markdown(result, everything=True)
+    assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE in text and "released" not in text
+    assert f"**Total: {result['total']} / {spec.TOTAL_POINTS}**" in text
+
+
+def test_feedback_follows_another_setting():
+    text = report.feedback_markdown(graded_result(PATTERNS["none pass"]), visibility={"public": "visible", "hidden": "after_published"})
+    assert "released when grades are published" in text and HIDDEN_MESSAGE not in text
+
+
+@pytest.mark.parametrize("visibility, message", [
+    ({"public": "visible", "hidden": "after_due"}, "spec.VISIBILITY['hidden'] is 'after_due'; choose one of visible, after_due_date"),
+    ({"public": "visible"}, "must have exactly the keys 'public' and 'hidden'"),
+])
+def test_a_wrong_setting_stops_the_build_with_one_line(visibility, message):
+    with pytest.raises(build.BuildError, match=message.replace("[", r"\[").replace("]", r"\]")) as error:
+        build.check_visibility(visibility)
+    assert "\n" not in str(error.value)
+
+
+def test_the_shipped_setting_is_valid_and_the_cli_can_ask_for_everything():
+    build.check_visibility(spec.VISIBILITY)
+    assert cli.parser().parse_args(["grade", "x", "--out", "y", "--all-feedback"]).all_feedback
+    assert cli.parser().parse_args(["merge", "x", "--out", "y", "--all-feedback"]).all_feedback
+    assert not cli.parser().parse_args(["grade", "x", "--out", "y"]).all_feedback
