@@ -4,6 +4,10 @@
 ``OUT/grades.csv``, ``OUT/feedback/<submission>.md`` and ``OUT/report.html`` are derived from
 the results. Rerunning skips submissions already graded from the same bytes by the same
 autograder, so an interrupted batch resumes where it stopped.
+
+A result is never overwritten unseen: before a run regrades a submission (another autograder
+version, a changed file, or ``force``), it keeps the earlier result and the gradebook as they
+were in ``OUT/results/history/<run>/``, and :func:`regrade_changes` tells whose grade changed.
 """
 
 import csv
@@ -14,6 +18,7 @@ import json
 import os
 import shutil
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
@@ -23,6 +28,7 @@ from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, file
 
 CSV_COLUMNS = ["submission", "status", *spec.QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
 RESULTS_DIR = "results"
+HISTORY_DIR = "history"
 GRADES_FILE = "grades.csv"
 
 def find_submissions(inputs):
@@ -104,7 +110,7 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
     out = Path(out)
     (out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
     names, fingerprint, checker = submission_names(paths), autograder_fingerprint(), Checker()
-    results, pending = {}, []
+    results, pending, replaced = {}, [], []
     for path in paths:
         key = f"{fingerprint}:{file_sha256(path)}"
         previous = _read_result(out / RESULTS_DIR / f"{names[path]}.json")
@@ -112,6 +118,10 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
             results[path] = previous
         else:
             pending.append((path, key))
+            if previous:
+                replaced.append(previous)
+    if replaced:
+        _keep_history(out, replaced)
 
     def grade_one(path, key):
         try:
@@ -138,8 +148,125 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
     write_gradebook(out, ordered)
     for result in ordered:  # resumed ones too, so every file follows this run's all_feedback
         report.write_feedback(out, result, all_feedback)
-    report.write_report(out, load_results(out))
+    report.write_report(out, load_results(out), regrade_changes(out))
     return ordered
+
+
+def _keep_history(out, previous_results):
+    """Copy the results about to be replaced, and the gradebook they made, into a history run.
+
+    A run that was interrupted before it replaced all it had kept is continued, so that one
+    regrade stays one run however often it is resumed.
+    """
+    history = Path(out) / RESULTS_DIR / HISTORY_DIR
+    run = _unfinished_run(out)
+    if run is None:
+        stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
+        run = history / stamp
+        for suffix in range(1, 1000):  # two runs in one second get their own folders
+            if not run.exists():
+                break
+            run = history / f"{stamp}.{suffix}"
+        run.mkdir(parents=True)
+        if (Path(out) / GRADES_FILE).exists():
+            shutil.copy(Path(out) / GRADES_FILE, run / GRADES_FILE)
+    for result in previous_results:
+        if not (run / f"{result['submission']}.json").exists():
+            write_atomically(run / f"{result['submission']}.json", json.dumps(result, indent=1))
+
+
+def _history_runs(out):
+    history = Path(out) / RESULTS_DIR / HISTORY_DIR
+    return sorted(p for p in history.iterdir() if p.is_dir()) if history.is_dir() else []
+
+
+def _unfinished_run(out):
+    """The latest history run if some result it kept has not been replaced yet, else None."""
+    runs = _history_runs(out)
+    if runs and any(_read_result(kept) == _read_result(Path(out) / RESULTS_DIR / kept.name) for kept in runs[-1].glob("*.json")):
+        return runs[-1]
+    return None
+
+
+def regrade_changes(out):
+    """Whose grade the latest regrade changed, and why.
+
+    Parameters
+    ----------
+    out : path-like
+        A folder written by :func:`grade_many`.
+
+    Returns
+    -------
+    dict or None
+        None if nothing was ever regraded; else ``run`` (the history folder's name),
+        ``regraded`` (how many submissions it regraded so far) and ``changed``: one dict per
+        submission whose status or any question's score changed, with ``submission``,
+        ``status`` and ``total`` (each a ``(before, after)`` pair), ``questions``
+        (``{question: (before, after)}`` for the changed ones), ``cause`` (``"autograder
+        changed"``, ``"file changed"`` or ``"forced"``) and ``why`` (the checks that flipped).
+
+    Examples
+    --------
+    >>> changes = regrade_changes("graded")  # doctest: +SKIP
+    >>> [(c["submission"], c["total"]) for c in changes["changed"]]  # doctest: +SKIP
+    [('ann', (8.0, 10.0))]
+    """
+    runs = _history_runs(out)
+    if not runs:
+        return None
+    changed, regraded = [], 0
+    for before_path in sorted(runs[-1].glob("*.json")):
+        before, after = _read_result(before_path), _read_result(Path(out) / RESULTS_DIR / before_path.name)
+        if not before or not after or after == before:
+            continue  # removed since, or not regraded yet (the run was interrupted)
+        regraded += 1
+        questions = {q: (before["questions"][q]["score"], entry["score"]) for q, entry in after["questions"].items()
+                     if q in before["questions"] and before["questions"][q]["score"] != entry["score"]}
+        if questions or before["status"] != after["status"]:
+            changed.append({"submission": after["submission"], "status": (before["status"], after["status"]),
+                            "total": (before["total"], after["total"]), "questions": questions,
+                            "cause": _regrade_cause(before, after), "why": flipped_checks(before, after)})
+    return {"run": runs[-1].name, "regraded": regraded, "changed": changed}
+
+
+def _regrade_cause(before, after):
+    fingerprint_before, _, file_before = (before.get("key") or "").partition(":")
+    fingerprint_after, _, file_after = (after.get("key") or "").partition(":")
+    if fingerprint_before != fingerprint_after:
+        return "autograder changed"
+    return "file changed" if file_before != file_after else "forced"
+
+
+def flipped_checks(before, after):
+    """What differs between two results of one submission, question by question, in short phrases.
+
+    Examples
+    --------
+    >>> q = lambda passed: {"error": None, "checks": [{"name": "cast_dtype", "passed": passed}]}
+    >>> flipped_checks({"questions": {"q2": q(False)}}, {"questions": {"q2": q(True)}})
+    ['q2 cast_dtype: failed → passed']
+    >>> flipped_checks({"questions": {"q2": q(False)}}, {"questions": {"q2": {"error": None, "checks": []}}})
+    ['q2 cast_dtype: failed → gone']
+    """
+    phrases = []
+    word = {True: "passed", False: "failed"}
+    for question, entry in after["questions"].items():
+        old = before["questions"].get(question, {})
+        if (old.get("error") or None) != (entry.get("error") or None):
+            phrases.append(f"{question}: {_outcome(old)} → {_outcome(entry)}")
+            continue
+        passed_before = {c["name"]: c["passed"] for c in old.get("checks", [])}
+        passed_after = {c["name"]: c["passed"] for c in entry["checks"]}
+        for name in [*passed_after, *(n for n in passed_before if n not in passed_after)]:
+            was, now = passed_before.get(name), passed_after.get(name)
+            if was != now:  # a check the new autograder added or removed shows as new or gone
+                phrases.append(f"{question} {name}: {word.get(was, 'new')} → {word.get(now, 'gone')}")
+    return phrases
+
+
+def _outcome(entry):
+    return f"error ({entry['error'][:80]})" if entry.get("error") else "checked"
 
 
 def load_results(out):
@@ -196,4 +323,4 @@ def merge(sources, out, all_feedback=False):
     write_gradebook(out, results)
     for result in results:
         report.write_feedback(out, result, all_feedback)
-    return report.write_report(out, results)
+    return report.write_report(out, results, regrade_changes(out))

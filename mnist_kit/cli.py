@@ -48,6 +48,7 @@ class ProgressLine:
 def _grade(args):
     limits = grade.Limits(timeout=args.timeout, max_memory=int(args.max_memory * 2**30))
     batch.find_submissions(args.submissions)  # a mistyped folder is named before anything else
+    regrade_run_before = (batch.regrade_changes(args.out) or {}).get("run")
     sandbox = sandboxes.choose(allow_weaker=args.no_sandbox)
     if sandbox.kind != "bwrap":
         print(f"mnist-kit grade: warning: grading WITHOUT the bubblewrap sandbox (isolation: {sandbox.kind}); "
@@ -59,6 +60,13 @@ def _grade(args):
     for result in results:
         reason = f"  ({result['reason']})" if result.get("reason") else ""
         print(f"{result['submission']}: {result['total']}/{result['possible']} {result['status']}{reason}")
+    changes = batch.regrade_changes(args.out)
+    if changes and changes["run"] == regrade_run_before:
+        changes = None  # this run regraded nothing; an older regrade is in the report, not news
+    if changes:
+        print(report.changed_grades_summary(changes))
+        for submission, *cells in report.changed_grade_rows(changes):
+            print(f"  {submission}: " + ", ".join(f"{name} {cell}" for name, cell in zip(report.CHANGED_GRADE_HEADER[1:], cells) if cell))
     print(f"wrote {Path(args.out) / batch.GRADES_FILE}, {Path(args.out) / report.REPORT_FILE} and feedback/")
     return 0
 
@@ -67,7 +75,7 @@ def _report(args):
     results = batch.load_results(args.out)
     if not results:
         raise FileNotFoundError(f"{args.out} holds no graded results; run mnist-kit grade --out {args.out} first")
-    print(f"wrote {report.write_report(args.out, results)}")
+    print(f"wrote {report.write_report(args.out, results, batch.regrade_changes(args.out))}")
     return 0
 
 

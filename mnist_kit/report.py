@@ -192,8 +192,40 @@ def _table(header, rows):
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def report_html(results):
-    """One self-contained HTML page about a graded class (images embedded, no network needed)."""
+def _change(pair):
+    return f"{pair[0]} → {pair[1]}"
+
+
+def changed_grade_rows(changes):
+    """The rows of the "changed grades" table: submission, status, each question, total, cause, why."""
+    return [(c["submission"], _change(c["status"]) if c["status"][0] != c["status"][1] else c["status"][1],
+             *[_change(c["questions"][q]) if q in c["questions"] else "" for q in spec.QUESTIONS],
+             _change(c["total"]), c["cause"], "; ".join(c["why"]))
+            for c in changes["changed"]]
+
+
+CHANGED_GRADE_HEADER = ["submission", "status", *spec.QUESTIONS, "total", "cause", "why"]
+
+
+def changed_grades_summary(changes):
+    """One sentence about the latest regrade (see :func:`mnist_kit.batch.regrade_changes`)."""
+    return (f"The regrade of {changes['run']} (UTC) changed {len(changes['changed'])} of the "
+            f"{changes['regraded']} grades it redid; the earlier results and gradebook are kept in "
+            f"results/history/{changes['run']}/.")
+
+
+def _changed_grades_html(changes):
+    if not changes:
+        return ""
+    table = _table(CHANGED_GRADE_HEADER, changed_grade_rows(changes)) if changes["changed"] else ""
+    return f'<h2>Changed grades</h2><div id="changed-grades"><p>{html.escape(changed_grades_summary(changes))}</p>{table}</div>'
+
+
+def report_html(results, changes=None):
+    """One self-contained HTML page about a graded class (images embedded, no network needed).
+
+    ``changes`` (from :func:`mnist_kit.batch.regrade_changes`) adds the "changed grades" table.
+    """
     failures = "".join(
         f"<h3>{q}</h3>" + (_table(["count", "message"], [(n, m) for m, n in rows]) if rows else "<p>No failures.</p>")
         for q, rows in common_failures(results).items()
@@ -213,6 +245,7 @@ table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #cc
 th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 <h1>MNIST assignment: grading report</h1>
 {warning}<p>{len(results)} submissions, mean score {mean:.2f} / {spec.TOTAL_POINTS}, {len(troubled)} with a status other than graded.</p>
+{_changed_grades_html(changes)}
 <h2>Scores</h2><img id="score-histogram" alt="histogram of total scores" src="data:image/png;base64,{_score_histogram(results)}">
 <h2>Questions</h2><img id="pass-rates" alt="pass rate per question" src="data:image/png;base64,{_pass_rate_chart(results)}">
 <h2>Most common failures</h2>{failures}
@@ -222,8 +255,8 @@ th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 """
 
 
-def write_report(out, results):
-    """Write ``out/report.html`` about ``results``; return its path."""
+def write_report(out, results, changes=None):
+    """Write ``out/report.html`` about ``results`` (and ``changes``, see :func:`report_html`); return its path."""
     path = Path(out) / REPORT_FILE
-    grade.write_atomically(path, report_html(results))
+    grade.write_atomically(path, report_html(results, changes))
     return path

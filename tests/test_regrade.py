@@ -1,0 +1,92 @@
+"""Regrading after an autograder fix: nothing is lost, and everyone can see whose grade changed and why."""
+
+import csv
+import html
+import json
+
+import pytest
+
+from mnist_kit import batch, checks, cli, spec
+from tests.submissions.notebooks import UNANSWERED, Case, write_cases
+
+# q1 to q3 answered, the slow questions left as stubs: each grading takes seconds.
+QUICK = {name: UNANSWERED for question in ("q4", "q5", "q6") for name in spec.QUESTIONS[question]["functions"]}
+
+
+def _buggy_cast_values(answers, context):
+    raise checks.CheckFailed("a bug in the autograder")
+
+
+_buggy_cast_values.__name__ = "cast_values"  # the same check, before its fix
+
+
+def _history_runs(out):
+    return sorted(p.name for p in (out / batch.RESULTS_DIR / batch.HISTORY_DIR).iterdir())
+
+
+@pytest.mark.slow
+def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_changed(tmp_path, monkeypatch, capsys):
+    folder, out = tmp_path / "class", tmp_path / "graded"
+    write_cases([Case("ann", QUICK), Case("ben", {**QUICK, "cast_labels": UNANSWERED})], folder)
+    command = ["grade", str(folder), "--out", str(out), "--jobs", "2"]
+    # Version 1 of the autograder has a bug: one of q2's checks fails everyone.
+    monkeypatch.setattr(checks, "CHECKS", [(q, _buggy_cast_values if c is checks.cast_values else c, h) for q, c, h in checks.CHECKS])
+    monkeypatch.setattr(batch, "autograder_fingerprint", lambda: "version-1")
+    assert cli.main(command) == 0
+    gradebook_before = (out / batch.GRADES_FILE).read_text()
+    results_before = {p.name: p.read_text() for p in (out / batch.RESULTS_DIR).glob("*.json")}
+    assert not (out / batch.RESULTS_DIR / batch.HISTORY_DIR).exists(), "a first grading has no history"
+    monkeypatch.undo()  # the fix: the real checks, a new autograder version
+    capsys.readouterr()
+
+    assert cli.main(command) == 0
+    printed = capsys.readouterr().out
+    changes = batch.regrade_changes(out)
+    assert changes["regraded"] == 2
+    (ann,) = changes["changed"]  # ben's q2 raised under both versions: same grade, not listed
+    assert (ann["submission"], ann["questions"], ann["cause"]) == ("ann", {"q2": (0.5, 1.0)}, "autograder changed")
+    assert ann["total"][1] - ann["total"][0] == 0.5 and ann["status"] == ("graded", "graded")
+    assert ann["why"] == ["q2 cast_values: failed → passed"]
+    assert "changed 1 of the 2 grades" in printed
+    assert "ann: status graded, q2 0.5 → 1.0, total" in printed and "why q2 cast_values: failed → passed" in printed
+    page = html.unescape((out / "report.html").read_text())
+    assert 'id="changed-grades"' in page and "q2 cast_values: failed → passed" in page
+    # Nothing is lost: the earlier gradebook and results, byte for byte.
+    (run,) = _history_runs(out)
+    kept = out / batch.RESULTS_DIR / batch.HISTORY_DIR / run
+    assert (kept / batch.GRADES_FILE).read_text() == gradebook_before
+    assert {p.name: p.read_text() for p in kept.glob("*.json")} == results_before
+    assert [r["submission"] for r in csv.DictReader((out / batch.GRADES_FILE).open())] == ["ann", "ben"]
+
+    assert cli.main(command) == 0  # nothing to regrade: no new history, no table printed
+    assert "changed" not in capsys.readouterr().out and len(_history_runs(out)) == 1
+
+    assert cli.main([*command, "--force"]) == 0
+    printed = capsys.readouterr().out
+    changes = batch.regrade_changes(out)
+    assert len(_history_runs(out)) == 2 and changes["regraded"] == 2
+    assert changes["changed"] == [] and "changed 0 of the 2 grades" in printed
+
+
+def _result(name, score, seed):
+    questions = {q: {"possible": i["points"], "score": score if q == "q2" else 0.0, "error": None,
+                     "checks": [{"name": "cast_dtype", "passed": bool(score), "hidden": False, "message": ""}] if q == "q2" else []}
+                 for q, i in spec.QUESTIONS.items()}
+    return {"submission": name, "status": "graded", "questions": questions, "total": score, "seed": seed, "key": f"v{seed}:{name}"}
+
+
+def test_an_interrupted_regrade_resumes_into_the_same_history_run(tmp_path):
+    results = tmp_path / batch.RESULTS_DIR
+    results.mkdir()
+    old = {name: _result(name, 0.0, 1) for name in ("ann", "ben")}
+    for name, result in old.items():
+        (results / f"{name}.json").write_text(json.dumps(result))
+    batch._keep_history(tmp_path, list(old.values()))
+    (results / "ann.json").write_text(json.dumps(_result("ann", 1.0, 2)))  # then the run was killed
+    batch._keep_history(tmp_path, [old["ben"]])  # the rerun regrades ben only
+    (results / "ben.json").write_text(json.dumps(_result("ben", 0.0, 2)))
+    assert len(_history_runs(tmp_path)) == 1
+    changes = batch.regrade_changes(tmp_path)
+    assert changes["regraded"] == 2
+    assert [(c["submission"], c["questions"], c["why"]) for c in changes["changed"]] == [
+        ("ann", {"q2": (0.0, 1.0)}, ["q2 cast_dtype: failed → passed"])]
