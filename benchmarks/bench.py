@@ -207,7 +207,7 @@ def floor_benchmark(args):
     for seed in range(args.repeats):
         with tempfile.TemporaryDirectory() as scratch:
             write_challenge(scratch, *checker.challenge(seed))
-            env = dict(box.environment(Path(scratch), limits.threads), PYTHONPATH=str(ROOT))
+            env = dict(box.environment(Path(scratch), limits.threads), PYTHONPATH=f"{ROOT}:{ROOT / 'assignment'}")
             run = subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, str(reference), scratch], env=env,
                                  capture_output=True, text=True, check=True)
             floors.append(float(run.stdout.split()[-1]))

@@ -50,7 +50,6 @@ def make_challenge(seed, images, digits):
     }
     n_train = spec.N_TRAIN
     permutation = rng.permutation(images.shape[1])
-    train_images = images[:n_train, permutation]
     is_target = digits[:n_train] == spec.TARGET_DIGIT
     arrays = {
         "q1_X": q1_images,
@@ -62,15 +61,21 @@ def make_challenge(seed, images, digits):
         "q5_rows": np.sort(rng.choice(images.shape[0] - n_train, size=2_000, replace=False)),
         "q5_cv_rows": np.sort(rng.choice(n_train, size=n_train - int(rng.integers(1, 1_000)), replace=False)),
     }
-    arrays["q5_coef"], arrays["q5_intercept"] = _centroid_model(train_images, is_target)
+    arrays["q5_coef"], arrays["q5_intercept"] = _centroid_model(images[:n_train], is_target, permutation)
     return arrays, params
 
 
-def _centroid_model(images, is_target):
-    """A cheap, reasonable linear classifier: the direction from the mean non-target to the mean target."""
-    target_mean, other_mean = images[is_target].mean(axis=0), images[~is_target].mean(axis=0)
-    coef = (target_mean - other_mean) / 255.0
-    intercept = -coef @ (target_mean + other_mean) / 2.0
+def _centroid_model(images, is_target, permutation):
+    """A cheap, reasonable linear classifier: the direction from the mean non-target to the mean target.
+
+    Its weights are for pixels in ``permutation``'s order; the means are taken before permuting,
+    which gives the same numbers without a permuted copy of the images.
+    """
+    target_sum, total_sum = images[is_target].sum(axis=0, dtype=np.float64), images.sum(axis=0, dtype=np.float64)
+    target_mean = target_sum / is_target.sum()
+    other_mean = (total_sum - target_sum) / (~is_target).sum()
+    coef = ((target_mean - other_mean) / 255.0)[permutation]
+    intercept = -coef @ (target_mean + other_mean)[permutation] / 2.0
     return coef.reshape(1, -1), np.array([intercept])
 
 

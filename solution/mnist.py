@@ -505,8 +505,12 @@ test_scores(np, LogisticRegression, load_mnist, accuracy, cross_val_accuracy)
 # Gradient descent is sensitive to the size of its inputs. On raw pixels (0–255) the steps are
 # enormous, the weights swing back and forth, and the original version of this tutorial needed
 # minutes to reach about 88 %. Dividing the pixels by 255 puts them between 0 and 1; the same model
-# then settles in seconds at about 91 %. So we scale first. **The goal:** at least 88 % of the
-# scaled test images labelled correctly.
+# then settles in seconds at about 91 %. So we scale first.
+#
+# One more trick makes it faster still: `average=True` keeps the average of the weights along the
+# walk, which wobbles far less than the last step's weights, so three passes over the images
+# (`max_iter=3, tol=None`) already reach about 91 %. **The goal:** at least 88 % of the scaled
+# test images labelled correctly.
 
 # %%
 X_train_scaled, X_test_scaled = X_train / 255.0, X_test / 255.0
@@ -538,7 +542,7 @@ def fit_multiclass_classifier(X, y):
     array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], dtype=int8)
     """
     # BEGIN SOLUTION NO PROMPT
-    return SGDClassifier(loss="log_loss", random_state=42, n_jobs=-1).fit(X, y)
+    return SGDClassifier(loss="log_loss", average=True, max_iter=3, tol=None, random_state=42, n_jobs=-1).fit(X, y)
     # END SOLUTION
     """ # BEGIN PROMPT
     raise NotImplementedError("fit_multiclass_classifier: return an SGDClassifier(loss='log_loss') fitted on X and y")
