@@ -77,16 +77,22 @@ def bundle_verdict(results):
 
 # The bundle's entry point grades with the very grade_notebook that mnist-kit grade uses; what it
 # adds is finding the upload, choosing the sandbox, and turning a result into results.json. So
-# every *kind of outcome* goes through it, not every case: each status (all broken cases), each
-# kind of tampering (all of them, since several attack the entry points themselves), one right
-# and one wrong case for each question a right or wrong case can lose. Every case still gets
-# its verdict through mnist-kit grade above, and tests/test_attacks.py adds the hostile ones.
-BUNDLE_CASES = (
-    cases.RIGHT[:1]
-    + [next(c for c in cases.WRONG if c.fails == (q,)) for q in spec.QUESTIONS]
-    + cases.BROKEN
-    + cases.TAMPERING
-)
+# every *kind of outcome* goes through it, not every case: one right case, the first broken case
+# of each status, every kind of tampering (all of them, since several attack the entry points
+# themselves), and a wrong case for any question none of those loses, so that each question's
+# tests in results.json are seen losing points. How a result becomes results.json is proven for
+# every question and every mix of passed checks by the fast tests in test_visibility.py. Every
+# case still gets its verdict through mnist-kit grade above, and test_attacks.py adds the hostile ones.
+def _bundle_cases():
+    chosen = cases.RIGHT[:1] + [next(c for c in cases.BROKEN if c.status == s) for s in dict.fromkeys(c.status for c in cases.BROKEN)]
+    chosen += cases.TAMPERING
+    for question in spec.QUESTIONS:
+        if not any(question in c.fails for c in chosen):
+            chosen.append(next(c for c in cases.WRONG if c.fails == (question,)))
+    return chosen
+
+
+BUNDLE_CASES = _bundle_cases()
 
 
 def test_bundle_cases_cover_every_status_question_and_tampering():
@@ -120,12 +126,17 @@ HONEST = cases.RIGHT + cases.WRONG
 
 @pytest.fixture(scope="module")
 def student_checks(tmp_path_factory):
-    """What grader.check said in each honest submission, run top to bottom as its student would."""
+    """What grader.check said in each honest submission, run top to bottom in a Jupyter kernel.
+
+    The notebooks run without their demo cells (see ``notebooks.without_demos``), which cannot
+    change what ``grader.check`` says; the student-zip test in ``test_student_notebook.py`` runs
+    a whole notebook, demos and export included.
+    """
     scratch = tmp_path_factory.mktemp("as-student")
     with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=2) as pool:
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # two kernels at once: one core's BLAS each
             patch.setenv(name, "1")
-        futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.make_notebook(c), scratch / c.name) for c in HONEST}
+        futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebooks.make_notebook(c)), scratch / c.name) for c in HONEST}
     return {name: future.result()[0] for name, future in futures.items()}
 
 

@@ -12,6 +12,8 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mnist_kit import spec
+
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT_NOTEBOOK = ROOT / "assignment" / "mnist.ipynb"
 REFERENCE_NOTEBOOK = ROOT / "autograder" / "mnist.ipynb"
@@ -96,6 +98,28 @@ def write_cases(cases, folder):
         paths[case.name] = folder / f"{case.name}.ipynb"
         paths[case.name].write_text(json.dumps(make_notebook(case), indent=1))
     return paths
+
+
+def without_demos(notebook, first_self_contained="q4"):
+    """``notebook`` without the demo cells of the questions whose public tests need none of them.
+
+    From the answer cell of ``first_self_contained`` on, only answer cells and ``grader.check``
+    cells are kept: the public tests of q4-q6 load a fresh copy of the data and take the
+    student's functions as arguments, so the cells that only show things there (fitting demo
+    models on all 60,000 images, plots, the export) cannot change what ``grader.check`` says,
+    and they are most of a notebook's run time. q1-q3's tests read the notebook's variables
+    (``X_train``, ``y_train_2``...), so everything before stays.
+    """
+    first_function = spec.QUESTIONS[first_self_contained]["functions"][0]
+    kept, reached = copy.deepcopy(notebook), False
+    cells = []
+    for cell in kept["cells"]:
+        is_answer = ANSWER_TAG in cell.get("metadata", {}).get("tags", [])
+        reached = reached or (is_answer and f"def {first_function}(" in _source(cell))
+        if not reached or cell["cell_type"] != "code" or is_answer or _source(cell).startswith("grader.check("):
+            cells.append(cell)
+    kept["cells"] = cells
+    return kept
 
 
 def execute_as_student(notebook, folder):
