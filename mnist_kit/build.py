@@ -23,6 +23,7 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,8 +261,11 @@ def verify_build(root=ROOT):
     sandbox = sandboxes.choose(allow_weaker=True)
     if sandbox.kind != "bwrap":
         print(f"note: verifying the build without the bubblewrap sandbox ({sandboxes.bwrap_problem()})", file=sys.stderr)
-    reference = grade.grade_notebook((root / "autograder" / NOTEBOOK).read_text(), checker, sandbox=sandbox)
-    student = grade.grade_notebook((root / "assignment" / NOTEBOOK).read_text(), checker, sandbox=sandbox)
+    # Both at once, each with its share of the cores (they lease different users).
+    limits = grade.Limits(threads=max(1, (os.cpu_count() or 1) // 2))
+    notebooks = [(root / folder / NOTEBOOK).read_text() for folder in ("autograder", "assignment")]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        reference, student = pool.map(lambda text: grade.grade_notebook(text, checker, limits, sandbox=sandbox), notebooks)
     problems = []
     if reference["total"] != spec.TOTAL_POINTS:
         lost = {q: e.get("error") or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in reference["questions"].items() if e["score"] < e["possible"]}

@@ -14,10 +14,12 @@ dies or hangs the supervisor knows which step to blame and can rerun the rest wi
 import argparse
 import ast
 import contextlib
+import importlib.util
 import io
 import json
 import sys
 import traceback
+import types
 from pathlib import Path
 
 import numpy as np
@@ -241,8 +243,42 @@ def describe_exception(error):
     return f"{type(error).__name__}{where}: {text}" if text else f"{type(error).__name__}{where}"
 
 
+# Imported by every notebook for grader.check, which grading never calls; importing otter takes
+# seconds (nbformat, jsonschema), so it loads at the first use of one of its names instead.
+DEFERRED_MODULES = ("otter",)
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module until one of its attributes is used; then imports it for real.
+
+    ``import otter`` binds this stand-in; ``otter.Notebook``, ``from otter import ...`` and
+    ``import otter.test_files`` all import the real package first, so code that uses the module
+    behaves as before, minus the import's cost when nothing does.
+    """
+
+    def __init__(self, spec):
+        super().__init__(spec.name)
+        self.__spec__ = spec
+
+    def __getattr__(self, name):
+        real = self.__dict__.get("_real_module")
+        if real is None:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = self.__dict__["_real_module"] = importlib.import_module(self.__name__)
+        return getattr(real, name)
+
+
+def _defer_imports(names):
+    for name in names:
+        spec = None if name in sys.modules else importlib.util.find_spec(name)
+        if spec is not None:
+            sys.modules[name] = _DeferredModule(spec)
+
+
 def run(notebook_path, workdir, skip=()):
     """Execute the student's definitions and record every question's answers in ``workdir``."""
+    _defer_imports(DEFERRED_MODULES)
     workdir = Path(workdir)
     progress = _Progress(workdir / PROGRESS_FILE)
     answers_dir = workdir / OUTPUT_DIR

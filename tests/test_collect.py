@@ -51,3 +51,24 @@ def test_plain_records_what_the_value_really_holds(value, dtype, contents):
     assert type(array) is np.ndarray
     assert description["dtype"] == dtype
     assert array.tolist() == contents
+
+
+DEFERRED_OTTER = """
+import sys
+from mnist_kit import collect
+collect._defer_imports(["otter"])
+import otter
+print("otter.api" in sys.modules)           # not loaded by the import statement
+from otter import Notebook
+print("otter.api" in sys.modules, Notebook.__name__)
+import otter.test_files
+print(otter.test_files.__name__)
+"""
+
+
+def test_a_deferred_module_loads_at_its_first_use_and_then_behaves_as_itself():
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-c", DEFERRED_OTTER], capture_output=True, text=True, check=True)
+    assert run.stdout.split("\n")[:3] == ["False", "True Notebook", "otter.test_files"]

@@ -1,7 +1,7 @@
 """Every submission in the suite gets exactly its expected verdict, from both grading entry points.
 
 Slow: it grades every case with ``mnist-kit grade``, and a subset through the Gradescope bundle's
-own ``run_autograder`` (see :data:`BUNDLE_CASES`), two at a time.
+own ``run_autograder`` (see :data:`BUNDLE_CASES`), :data:`AT_ONCE` at a time.
 """
 
 import json
@@ -19,8 +19,11 @@ from tests.submissions import cases, notebooks
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
 # The "runs forever" case waits this long. Honest steps take at most ~15 s here, so a machine
-# several times slower, grading two at a time, still passes; the wait overlaps other gradings.
+# several times slower, grading three at a time, still passes.
 STEP_TIMEOUT = 100.0
+# Gradings (and student kernels) at once on two cores: while the "runs forever" case waits out
+# its step limit, and while kernels start, the others keep both cores busy.
+AT_ONCE = 3
 
 
 def expected(case):
@@ -37,7 +40,7 @@ def kit_results(suite, tmp_path_factory):
     out = tmp_path_factory.mktemp("graded")
     limits = grade.Limits(timeout=400, step_timeout=STEP_TIMEOUT)
     folder = next(iter(suite.values())).parent
-    results = batch.grade_many([folder], out, jobs=2, limits=limits)
+    results = batch.grade_many([folder], out, jobs=AT_ONCE, limits=limits)
     return {r["submission"]: r for r in results}
 
 
@@ -64,7 +67,7 @@ def run_bundle(bundle, notebook, root, options=()):
     (root / "source").symlink_to(bundle)
     (root / "submission" / notebook.name).write_bytes(notebook.read_bytes())
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
-    # Two gradings at a time: each gets one core's worth of threads, as mnist-kit grade gives them.
+    # Several gradings at a time: each gets one BLAS thread, as mnist-kit grade gives them when jobs >= cores.
     subprocess.run(["bash", str(bundle / "run_autograder"), "--step-timeout", str(STEP_TIMEOUT), "--threads", "1", *options],
                    env=env, check=True, capture_output=True, timeout=900)
     return json.loads((root / "results" / "results.json").read_text())
@@ -104,7 +107,7 @@ def test_bundle_cases_cover_every_status_question_and_tampering():
 @pytest.fixture(scope="module")
 def bundle_results(suite, bundle, tmp_path_factory):
     scratch = tmp_path_factory.mktemp("gradescope")
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
         futures = {c.name: pool.submit(run_bundle, bundle, suite[c.name], scratch / c.name) for c in BUNDLE_CASES}
     return {name: future.result() for name, future in futures.items()}
 
@@ -133,8 +136,8 @@ def student_checks(tmp_path_factory):
     a whole notebook, demos and export included.
     """
     scratch = tmp_path_factory.mktemp("as-student")
-    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=2) as pool:
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # two kernels at once: one core's BLAS each
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS"):  # several kernels at once: one BLAS thread each
             patch.setenv(name, "1")
         futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebooks.make_notebook(c)), scratch / c.name) for c in HONEST}
     return {name: future.result()[0] for name, future in futures.items()}
