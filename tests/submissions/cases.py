@@ -59,7 +59,7 @@ RIGHT = [
         """}),
     Case("right_sgd_other_settings", functions={"fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
-            model = SGDClassifier(loss="log_loss", alpha=5e-5, max_iter=50, tol=1e-3, random_state=7)
+            model = SGDClassifier(loss="log_loss", alpha=5e-5, max_iter=50, tol=1e-2, random_state=7)
             return model.fit(X, y)
         """}),
     Case("right_helpers_and_constants", cells=["""
