@@ -115,13 +115,13 @@ def feedback_markdown(result, everything=False, visibility=spec.VISIBILITY):
         lines += [f"Note: {result['reason']}.", ""]
     lines += [f"- {note}" for note in result.get("notes", [])] + ([""] if result.get("notes") else [])
     lines += ["| question | " + " | ".join(f"{kind} checks" for kind in CHECK_KINDS) + " |", "|---" * (1 + len(CHECK_KINDS)) + "|"]
-    for question, question_parts_ in parts.items():
-        by_kind = {p["kind"]: p for p in question_parts_}
+    for question, kinds in parts.items():
+        by_kind = {p["kind"]: p for p in kinds}
         cells = [("none" if kind not in by_kind else f"{by_kind[kind]['score']} / {by_kind[kind]['possible']}" if shown[kind]
                   else f"released {RELEASED[visibility[kind]]}") for kind in CHECK_KINDS]
         lines.append(f"| {question} | " + " | ".join(cells) + " |")
-    for question, question_parts_ in parts.items():
-        messages = [m for p in question_parts_ if shown[p["kind"]] for m in ([p["error"]] if p["error"] else p["failures"])]
+    for question, kinds in parts.items():
+        messages = [m for p in kinds if shown[p["kind"]] for m in ([p["error"]] if p["error"] else p["failures"])]
         if messages:
             lines += ["", f"## {question}: what to fix", ""] + [f"- {m}" for m in messages]
     return "\n".join(lines) + "\n"
