@@ -265,7 +265,8 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
     seed = secrets.randbits(32) if seed is None else seed
     arrays, params = checker.challenge(seed)
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="mnist-kit-") as scratch, sandbox.account() as uid:
+    # The folder goes before the lease does: the next grading under this user never meets it.
+    with sandbox.account() as uid, tempfile.TemporaryDirectory(prefix=sandboxes.WORK_PREFIX) as scratch:
         # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
         workdir = Path(scratch) / "work"
         workdir.mkdir()

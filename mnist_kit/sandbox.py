@@ -53,6 +53,7 @@ UID_POOL_SIZE = 64
 PROBE_UID = UID_BASE - 1  # checks that the sandbox works, outside the pool so it never meets a grading
 LEASE_DIR = Path("/run/mnist-kit-users")  # root only: which grading holds which user id
 STUDENT_ACCOUNT = "mnist-student"  # created by the Gradescope bundle's setup.sh
+WORK_PREFIX = "mnist-kit-work-"  # a grading's private folder in the temporary folder
 PRIVATE_TMP_BYTES = 2 * 2**30  # joblib spills arrays of a few hundred MB here
 INSTALL_HINT = "install bubblewrap (sudo apt-get install bubblewrap)"
 
@@ -228,7 +229,9 @@ class Sandbox:
                     handle.close()
                     continue
                 try:
-                    kill_all_processes_of({uid})  # nothing of an earlier, interrupted grading
+                    # Nothing of an earlier grading that was killed before it could clean up.
+                    kill_all_processes_of({uid})
+                    remove_files_of(uid)
                     yield uid
                 finally:
                     handle.close()
@@ -366,6 +369,33 @@ def processes_of(uids):
         if {int(u) for u in line.split()[1:4]} & uids:
             found.append(int(entry.name))
     return found
+
+
+def remove_files_of(uid, folders=(tempfile.gettempdir(), "/dev/shm")):
+    """Delete what an earlier grading under ``uid`` left in the shared temporary folders.
+
+    Only for a caller that holds ``uid``'s lease: then no live grading uses it, so every grading
+    folder whose work folder ``uid`` owns, and every entry of ``folders`` it owns, is a leftover
+    (of a grader killed mid-grading, or of a student's writes in the no-namespace fallback), and
+    the next student under ``uid`` must not read it.
+    """
+    for folder in map(Path, folders):
+        for entry in (folder.glob(f"{WORK_PREFIX}*") if folder.is_dir() else []):
+            if _owner(entry / "work") == uid:
+                shutil.rmtree(entry, ignore_errors=True)
+        for entry in (folder.iterdir() if folder.is_dir() else []):
+            if _owner(entry) == uid:
+                if entry.is_dir() and not entry.is_symlink():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
+
+
+def _owner(path):
+    try:
+        return path.lstat().st_uid
+    except OSError:
+        return None
 
 
 def kill_all_processes_of(uids, attempts=200):

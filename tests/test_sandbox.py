@@ -128,3 +128,31 @@ def test_damaged_answers_get_one_line(record, arrays, message):
     answers, error = checks.load_answers(record, arrays)
     assert answers is None and message in error and "\n" not in error
 
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="leasing users and owning files as them needs root")
+def test_a_leased_user_starts_without_what_an_earlier_grading_left(tmp_path):
+    """A grader killed mid-grading leaves its folder (the challenge, the notebook) owned by the
+    student's user; in the no-namespace fallback the next student under that user could read it."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    uid, other = sandbox.PROBE_UID - 10, sandbox.PROBE_UID - 11  # outside the pool any grading uses
+    shared = Path(tempfile.gettempdir())
+    stale = Path(tempfile.mkdtemp(prefix=sandbox.WORK_PREFIX))
+    (stale / "work").mkdir()
+    (stale / "work" / "challenge.json").write_text("{}")
+    dropped, kept = shared / f"mnist-kit-test-left-by-{uid}", shared / f"mnist-kit-test-kept-{other}"
+    for path, owner in ((stale / "work", uid), (dropped, uid), (kept, other)):
+        path.touch() if not path.exists() else None
+        os.chown(path, owner, owner)
+    try:
+        with sandbox.Sandbox("user", [uid, other], kit=tmp_path).account() as leased:
+            assert leased == uid
+            assert not stale.exists() and not dropped.exists()
+            assert kept.exists(), "another user's files are not this lease's to remove"
+    finally:
+        shutil.rmtree(stale, ignore_errors=True)
+        for path in (dropped, kept):
+            path.unlink(missing_ok=True)
