@@ -116,6 +116,7 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
         previous = _read_result(out / RESULTS_DIR / f"{names[path]}.json")
         if previous and previous.get("key") == key and not force:
             results[path] = previous
+            report.write_feedback(out, previous, all_feedback)  # so every file follows this run's setting
         else:
             pending.append((path, key))
             if previous:
@@ -146,8 +147,6 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
                 progress(len(results), len(paths), failures)
     ordered = [results[p] for p in paths]
     write_gradebook(out, ordered)
-    for result in ordered:  # resumed ones too, so every file follows this run's all_feedback
-        report.write_feedback(out, result, all_feedback)
     report.write_report(out, load_results(out), regrade_changes(out))
     return ordered
 
