@@ -339,8 +339,8 @@ def cross_val_level(answers, context):
     mean = float(np.mean(folds))
     _require(
         mean >= spec.THRESHOLDS["cross_val_mean"],
-        f"The folds average {mean:.3f}; a logistic regression that detects 2s reaches at least "
-        f"{spec.THRESHOLDS['cross_val_mean']}. Fit the model passed in on each training fold.",
+        f"The folds average {mean:.3f}; the logistic model the grader passes in detects 2s with at least "
+        f"{spec.THRESHOLDS['cross_val_mean']}. Fit a fresh copy of the model passed in on each training fold.",
     )
 
 

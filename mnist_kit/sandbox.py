@@ -27,7 +27,6 @@ size, number of processes and threads, open files (and the wall time, enforced b
 import fcntl
 import functools
 import os
-import resource
 import shutil
 import signal
 import site
@@ -76,8 +75,8 @@ def bwrap_problem():
     bwrap = shutil.which("bwrap")
     if bwrap is None:
         return f"bubblewrap (bwrap) is not installed; {INSTALL_HINT}"
-    if os.geteuid() == 0 and shutil.which("setpriv") is None:
-        return "setpriv (util-linux) is missing, so the sandbox cannot drop root; install util-linux"
+    if _util_linux_problem():
+        return _util_linux_problem()
     with tempfile.TemporaryDirectory(prefix="mnist-kit-probe-") as scratch:
         sandbox = Sandbox("bwrap", uids=[PROBE_UID])
         if os.geteuid() == 0:
@@ -90,6 +89,14 @@ def bwrap_problem():
     if probe.returncode != 0:
         detail = (probe.stderr.strip().splitlines() or ["no message"])[-1]
         return f"the bubblewrap sandbox does not work here ({detail})"
+    return None
+
+
+def _util_linux_problem():
+    """Every sandbox, even none, starts the student through prlimit; as root, through setpriv too."""
+    for tool in ("prlimit", "setpriv") if os.geteuid() == 0 else ("prlimit",):
+        if shutil.which(tool) is None:
+            return f"{tool} (util-linux) is missing, so students' code cannot be limited; install util-linux"
     return None
 
 
@@ -137,6 +144,8 @@ def choose(allow_weaker=False, kind=None):
         kind = "bwrap" if bwrap_problem() is None else ("user" if user_problem() is None else "none")
     if kind == "user" and user_problem():
         raise SandboxUnavailable(user_problem())
+    if _util_linux_problem():
+        raise SandboxUnavailable(_util_linux_problem())
     return Sandbox(kind, _uids(kind))
 
 
@@ -145,9 +154,11 @@ def user_problem():
     """Why students' code cannot run as an unprivileged user here, or None (checked once)."""
     if os.geteuid() != 0:
         return "the 'user' sandbox switches to an unprivileged user, which needs root"
+    if _util_linux_problem():
+        return _util_linux_problem()
     uid = PROBE_UID
     try:
-        probe = subprocess.run([sys.executable, "-S", "-c", "import numpy"], user=uid, group=uid, extra_groups=[],
+        probe = subprocess.run([*_as_user(uid), sys.executable, "-S", "-c", "import numpy"],
                                cwd="/", capture_output=True, timeout=60, env={"PYTHONPATH": os.pathsep.join(site.getsitepackages())})
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"an unprivileged user cannot start {sys.executable} ({error}); install Python outside private folders"
@@ -302,23 +313,29 @@ class Sandbox:
             flags += ["--ro-bind", source, target]
         flags += ["--bind", str(workdir), INSIDE_WORKDIR, "--remount-ro", "/", "--chdir", INSIDE_WORKDIR]
         if os.geteuid() == 0:
-            flags += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--",
-                      "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+            flags += ["--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID"]
+            python = [*_as_user(uid), *python]
         return ["bwrap", *flags, "--", *python]
 
     def start(self, workdir, uid, python_args, limits, stderr):
-        """Start the student's process; it is the leader of a new session."""
-        as_user = {"user": uid, "group": uid, "extra_groups": []} if self.kind == "user" else {}
+        """Start the student's process; it is the leader of a new session.
+
+        The limits and the switch of user are util-linux commands the new process executes,
+        never Python code run between fork and exec: a grader's other threads may hold locks
+        at that moment (a checker's BLAS call did, and a batch froze), and without such code
+        ``subprocess`` starts the process with vfork, which runs no fork handlers at all.
+        """
+        command = self.command(workdir, uid, python_args)
+        if self.kind == "user":
+            command = [*_as_user(uid), *command]
         return subprocess.Popen(
-            self.command(workdir, uid, python_args),
+            [*_limited(limits), *command],
             cwd=workdir,
             env=self.environment(workdir, limits.threads),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,
-            preexec_fn=_resource_limits(limits),
-            **as_user,
         )
 
     def stop(self, process, uid):
@@ -342,18 +359,15 @@ def _readable_by_others(path):
     return bool(folders_open and os.stat(path).st_mode & 0o004)
 
 
-def _resource_limits(limits):
-    def apply():
-        for name, value in (
-            (resource.RLIMIT_AS, limits.max_memory),
-            (resource.RLIMIT_FSIZE, limits.max_file_size),
-            (resource.RLIMIT_NPROC, limits.max_processes),
-            (resource.RLIMIT_NOFILE, limits.max_open_files),
-            (resource.RLIMIT_CORE, 0),
-        ):
-            resource.setrlimit(name, (value, value))
+def _limited(limits):
+    """The prefix that runs a command under ``limits`` (soft and hard alike, so they cannot be raised)."""
+    return ["prlimit", f"--as={limits.max_memory}", f"--fsize={limits.max_file_size}",
+            f"--nproc={limits.max_processes}", f"--nofile={limits.max_open_files}", "--core=0", "--"]
 
-    return apply
+
+def _as_user(uid):
+    """The prefix that runs a command as ``uid``, with that group and no other (needs root)."""
+    return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
 
 def processes_of(uids):

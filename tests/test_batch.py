@@ -30,7 +30,8 @@ UPLOADS = [
     *[(name, content, "invalid", reason) for name, (content, reason) in INVALID.items()],
     ("syntax.ipynb", untouched_with("def broken(:\n    pass"), "graded", None),
     ("no_functions.ipynb", json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), "graded", None),
-    ("hangs_at_definition.ipynb", untouched_with("import time\ndef f(x=time.sleep(10_000)):\n    pass"), "timeout", "top-level definition"),
+    # Busy, not asleep: a step limit must stop a process that keeps a core to itself.
+    ("spins_at_definition.ipynb", untouched_with("def spin():\n    while True:\n        pass\n\n\ndef f(x=spin()):\n    pass"), "timeout", "top-level definition"),
     ("exits_at_definition.ipynb", untouched_with("import os\ndef f(x=os._exit(3)):\n    pass"), "crashed", "died"),
     ("segfaults_at_definition.ipynb", untouched_with("import ctypes\ndef f(x=ctypes.string_at(0)):\n    pass"), "crashed", "died"),
     ("memory_at_definition.ipynb", untouched_with("def f(x=bytearray(50 * 2**30)):\n    pass"), "graded", None),

@@ -156,3 +156,49 @@ def test_a_leased_user_starts_without_what_an_earlier_grading_left(tmp_path):
         shutil.rmtree(stale, ignore_errors=True)
         for path in (dropped, kept):
             path.unlink(missing_ok=True)
+
+
+def _started_kinds():
+    kinds = [pytest.param("bwrap", marks=needs_bwrap)]
+    if os.geteuid() == 0:
+        kinds.append(pytest.param("user", marks=pytest.mark.skipif(sandbox.user_problem() is not None, reason=f"{sandbox.user_problem()}")))
+    return kinds
+
+
+@pytest.mark.parametrize("kind", _started_kinds())
+def test_the_student_runs_under_every_limit_as_its_leased_user(tmp_path, kind):
+    from pathlib import Path
+
+    limits = grade.Limits(max_memory=3 * 2**30, max_file_size=2**29, max_processes=100, max_open_files=500)
+    box = sandbox.choose(kind=kind)
+    report_script = ("import json, os, resource; open('seen.json', 'w').write(json.dumps([os.getuid(), os.getgroups(), "
+                     "[resource.getrlimit(getattr(resource, 'RLIMIT_' + n)) for n in ('AS', 'FSIZE', 'NPROC', 'NOFILE', 'CORE')]]))")
+    with box.account() as uid:
+        workdir = Path(tmp_path) / "work"
+        workdir.mkdir()
+        box.prepare(workdir, uid)
+        with open(tmp_path / "stderr.txt", "wb") as stderr:
+            process = box.start(workdir, uid, ["-c", report_script], limits, stderr)
+            process.wait()
+            box.stop(process, uid)
+        seen_uid, groups, rlimits = json.loads((workdir / "seen.json").read_text())
+    assert seen_uid == uid and set(groups) <= {uid}
+    wanted = [limits.max_memory, limits.max_file_size, limits.max_processes, limits.max_open_files, 0]
+    assert rlimits == [[value, value] for value in wanted]
+
+
+def test_no_python_runs_between_fork_and_exec(monkeypatch, tmp_path):
+    """A grader's other threads may hold locks (BLAS's, the allocator's) at the fork; Python code in
+    the child before exec (preexec_fn, or the user switch subprocess does itself) then waits forever:
+    a batch froze this way. Without it, subprocess starts the student with vfork and runs no fork handlers."""
+    seen = {}
+
+    class Recorder:
+        def __init__(self, args, **options):
+            seen.update(options, args=args)
+
+    monkeypatch.setattr(sandbox.subprocess, "Popen", Recorder)
+    for kind in ("bwrap", "user"):
+        sandbox.Sandbox(kind, [sandbox.PROBE_UID], kit=tmp_path).start(tmp_path, sandbox.PROBE_UID, ["-c", "pass"], grade.Limits(), None)
+        assert not {"preexec_fn", "user", "group", "extra_groups", "umask"} & set(seen), kind
+        assert seen["args"][0] == "prlimit"
