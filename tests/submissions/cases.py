@@ -59,7 +59,7 @@ RIGHT = [
         """}),
     Case("right_sgd_other_settings", functions={"fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
-            model = SGDClassifier(loss="log_loss", alpha=5e-5, max_iter=50, tol=1e-2, random_state=7)
+            model = SGDClassifier(loss="log_loss", alpha=5e-5, learning_rate="adaptive", eta0=0.01, max_iter=5, tol=None, random_state=7)
             return model.fit(X, y)
         """}),
     Case("right_helpers_and_constants", cells=["""
@@ -299,9 +299,9 @@ TAMPERING = [
             os._exit(0)
         """}),
     # The checker compares arrays with np.array_equal; patching it changes nothing there, but in the
-    # student's own process it also stops scipy's L-BFGS after one step, so q4's model is lost too,
-    # and so are q5's folds (the kit runs joblib in the student's process on every machine).
-    Case("tamper_patch_numpy", fails=("q1", "q4", "q5"), functions={"shuffle_split": """
+    # student's own process it also stops scipy's L-BFGS after one step, so q4's model is lost too
+    # (q5's folds, fitted by the grader's SGD model, do not use it).
+    Case("tamper_patch_numpy", fails=("q1", "q4"), functions={"shuffle_split": """
         def shuffle_split(X, y, n_train=60000, seed=42):
             np.array_equal = lambda *args, **kwargs: True
             np.allclose = lambda *args, **kwargs: True
