@@ -81,7 +81,7 @@ def test_a_killed_batch_resumes_without_losing_or_redoing_results(tmp_path):
     for i in range(6):
         (folder / f"student{i}.ipynb").write_text(untouched_with(f"# student {i}"))
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "mnist_kit", "grade", str(folder), "--out", str(out), "--jobs", "1"]
+    command = [sys.executable, "-m", "mnist_kit", "grade", str(folder), "--out", str(out), "--jobs", "2"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
     while len(list((out / batch.RESULTS_DIR).glob("*.json"))) < 2 and time.monotonic() < deadline:
