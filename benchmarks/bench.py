@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_kit import batch, data, grade, sandbox, spec  # noqa: E402
+from mnist_kit.questions import TOTAL_POINTS  # noqa: E402
 from tests.submissions import cases, notebooks  # noqa: E402
 
 
@@ -188,16 +189,17 @@ FLOOR_SCRIPT = """
 import json, sys, time
 from pathlib import Path
 from mnist_kit import collect
-from mnist_kit.challenge import read_challenge
+from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
+from mnist_kit.questions import QUESTIONS
 notebook = json.loads(Path(sys.argv[1]).read_text())
 namespace = {"__name__": "__student__"}
 for _, source in collect.definition_statements(notebook)[0]:
     exec(source, namespace)
 arrays, params = read_challenge(sys.argv[2])
-answers = collect._Answers(namespace, arrays, params)
+data = StudentData(inputs_of(SHARED, arrays, params)[0])
 started = time.process_time()
-for question in ("q1", "q2", "q3", "q4", "q5", "q6"):
-    getattr(answers, question)()
+for name, question in QUESTIONS.items():
+    question.collector()(collect.Student(namespace), Inputs(*inputs_of(name, arrays, params), data))
 print(time.process_time() - started)
 """
 
@@ -220,7 +222,7 @@ def floor_benchmark(args):
         before = cpu_seconds()
         result = grade.grade_notebook(reference.read_text(), checker, limits, seed=seed, sandbox=box)
         gradings.append(cpu_seconds() - before)
-        assert result["total"] == spec.TOTAL_POINTS, result
+        assert result["total"] == TOTAL_POINTS, result
     floor, graded = statistics.median(floors), statistics.median(gradings)
     print(f"reference functions alone (the floor)      median {floor:8.2f} CPU-s over {len(floors)} seeds {[round(f, 1) for f in floors]}")
     print(f"grading the reference ({box.kind}, 1 thread) median {graded:8.2f} CPU-s over {len(gradings)} seeds {[round(g, 1) for g in gradings]}")

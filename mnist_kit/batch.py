@@ -13,23 +13,25 @@ were in ``OUT/results/history/<run>/``, and :func:`regrade_changes` tells whose 
 import csv
 import dataclasses
 import hashlib
+import importlib.metadata
 import io
 import json
 import os
 import shutil
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import checks, collect, data, report, spec
+from . import data, report, spec
 from . import sandbox as sandboxes
 from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, file_sha256, grade_notebook, invalid_result, read_notebook, write_atomically
+from .questions import QUESTIONS
 
-CSV_COLUMNS = ["submission", "status", *spec.QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
+CSV_COLUMNS = ["submission", "status", *QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
 RESULTS_DIR = "results"
 HISTORY_DIR = "history"
 GRADES_FILE = "grades.csv"
+PACKAGE = Path(__file__).resolve().parent
 
 def find_submissions(inputs):
     """Expand files and folders into the submission files to grade, sorted, each once.
@@ -62,12 +64,18 @@ def submission_names(paths):
     return names
 
 
-def autograder_fingerprint():
-    """A hash of everything that decides a grade, so that results from another version are redone."""
+def autograder_fingerprint(package=PACKAGE):
+    """A hash of everything that can change a grade, so that results from another version are redone.
+
+    That is every module of the kit (questions included: their inputs, collectors and checks),
+    the data, and the installed versions of the packages grading depends on.
+    """
     digest = hashlib.sha256()
-    for module in (checks, collect, spec, sandboxes, sys.modules["mnist_kit.grade"]):
-        digest.update(Path(module.__file__).read_bytes())
-    digest.update(data.EMBEDDED_SHA256.encode())
+    for path in sorted(Path(package).rglob("*.py")):
+        digest.update(f"{path.relative_to(package)}\0".encode() + path.read_bytes())
+    digest.update(file_sha256(Path(package) / data.EMBEDDED_PATH.name).encode())
+    for name in spec.GRADING_PACKAGES:
+        digest.update(f"{name}=={importlib.metadata.version(name)}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -290,7 +298,7 @@ def write_gradebook(out, results):
         row = {"submission": result["submission"], "status": result["status"], "total": result["total"],
                "possible": result["possible"], "seconds": result["seconds"],
                "sandbox": (result.get("sandbox") or {}).get("kind", ""), "reason": " ".join((result.get("reason") or "").split())}
-        row.update({q: result["questions"][q]["score"] for q in spec.QUESTIONS})
+        row.update({q: result["questions"][q]["score"] for q in QUESTIONS})
         writer.writerow(row)
     write_atomically(Path(out) / GRADES_FILE, buffer.getvalue())
 

@@ -13,10 +13,12 @@ build converts it to ``.ipynb``, runs Otter Assign on it, and lays out:
 It then verifies that the reference earns every point and the untouched student notebook none.
 """
 
+import ast
 import contextlib
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import sys
@@ -27,18 +29,21 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import data, grade, spec
+import yaml
+
+from . import data, grade, questions, spec
 from . import sandbox as sandboxes
+from .collect import definition_statements
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = Path("solution") / "mnist.py"
-NOTEBOOK = "mnist.ipynb"
-ZIP_NAME = "mnist-autograder.zip"
-STUDENT_ZIP_NAME = "mnist-student.zip"
-STUDENT_ZIP_FOLDER = "mnist"  # students unzip one folder, not loose files
-DATA_MODULE = "mnist_data.py"
-GRADING_PACKAGES = ("numpy", "scikit-learn", "otter-grader", "matplotlib")
+PACKAGE = Path(__file__).resolve().parent
+SOURCE = Path(spec.SOURCE)
+NOTEBOOK = spec.NOTEBOOK
+GRADING_PACKAGES = spec.GRADING_PACKAGES
 STUDENT_PACKAGES = (*GRADING_PACKAGES, "jupyter")
+# The reference is graded on these seeds at every build: it must clear every threshold by its margin.
+MARGIN_SEEDS = (0, 1, 2)
+REGISTRY_FILE = "mnist_kit/questions/__init__.py"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Jupytext's own bookkeeping; it means nothing to a student and only adds noise to diffs.
 _JUPYTEXT_CELL_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker")
@@ -134,7 +139,7 @@ python="$root/source/.venv/bin/python"
 exec "$python" -m mnist_kit.gradescope "$root" "$@"
 """
 
-SETUP_SH = """#!/usr/bin/env bash
+SETUP_SH = f"""#!/usr/bin/env bash
 # Gradescope runs this once, as root, when the autograder image is built.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -144,22 +149,22 @@ if ! command -v "$python" >/dev/null; then
 fi
 # The sandbox for students' code. Where the container forbids namespaces, the grader falls back
 # to running it as the unprivileged user below (results.json records which).
-apt-get install -y bubblewrap || { apt-get update && apt-get install -y bubblewrap; } \\
+apt-get install -y bubblewrap || {{ apt-get update && apt-get install -y bubblewrap; }} \\
   || echo "setup.sh: bubblewrap is unavailable; students' code will run as an unprivileged user only" >&2
 "$python" -m venv .venv
 .venv/bin/pip install --no-cache-dir -r requirements.txt
 # The user students' code runs as: no home, no login, owns nothing here.
-id -u mnist-student >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin mnist-student
+id -u {spec.STUDENT_ACCOUNT} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin {spec.STUDENT_ACCOUNT}
 # That user may run the interpreter in .venv, never read the checker, the tests or the reference.
 chmod 0711 .
-find . -mindepth 1 -maxdepth 1 ! -name .venv -exec chmod -R go-rwx {} +
+find . -mindepth 1 -maxdepth 1 ! -name .venv -exec chmod -R go-rwx {{}} +
 """
 
 
 def _package_files(root):
-    package = root / "mnist_kit"
-    files = {f"mnist_kit/{p.name}": p.read_bytes() for p in sorted(package.glob("*.py"))}
-    files[f"mnist_kit/{data.EMBEDDED_PATH.name}"] = data.EMBEDDED_PATH.read_bytes()
+    package = root / PACKAGE.name
+    files = {f"{PACKAGE.name}/{p.relative_to(package)}": p.read_bytes() for p in sorted(package.rglob("*.py"))}
+    files[f"{PACKAGE.name}/{data.EMBEDDED_PATH.name}"] = data.EMBEDDED_PATH.read_bytes()
     return files
 
 
@@ -189,20 +194,21 @@ def check_visibility(visibility):
 def student_zip_files(release_files):
     """The student zip's members: the release under one folder, with the data's bytes in place of its link."""
     embedded = data.EMBEDDED_PATH.read_bytes()
-    return {f"{STUDENT_ZIP_FOLDER}/{name}": embedded if isinstance(content, SymlinkTo) else content
+    return {f"{spec.STUDENT_ZIP_FOLDER}/{name}": embedded if isinstance(content, SymlinkTo) else content
             for name, content in release_files.items()}
 
 
 def build(root=ROOT, verify=True, out="dist"):
-    """Regenerate ``assignment/``, ``autograder/`` and the two zips; optionally verify them.
+    """Regenerate ``assignment/`` and ``autograder/``, check that the pieces agree, and write the two zips.
 
     Parameters
     ----------
     root : path-like
         The kit's repository root.
     verify : bool
-        Grade the reference (must earn every point) and the untouched student notebook (must earn
-        none, with every question reporting a result).
+        Grade the reference (it must earn every point, and clear every threshold by its margin on
+        each of :data:`MARGIN_SEEDS`) and the untouched student notebook (it must earn none, with
+        every question reporting a result) before any zip is written.
     out : str
         Folder under ``root`` for the zips; ignored by git.
 
@@ -213,8 +219,9 @@ def build(root=ROOT, verify=True, out="dist"):
     Raises
     ------
     BuildError
-        If ``spec.VISIBILITY`` is not a Gradescope setting, Otter Assign fails, or the
-        verification does not hold.
+        If ``spec.VISIBILITY`` is not a Gradescope setting, the notebook and the question units
+        disagree (:func:`check_questions`), Otter Assign fails, or the verification does not
+        hold. Nothing under ``out`` is written then.
     """
     root = Path(root)
     check_visibility(spec.VISIBILITY)
@@ -226,13 +233,14 @@ def build(root=ROOT, verify=True, out="dist"):
         student_dir, autograder_dir = scratch / "otter" / "student", scratch / "otter" / "autograder"
         for path in (student_dir / NOTEBOOK, autograder_dir / NOTEBOOK):
             _normalise_notebook(path)
+        check_questions(json.loads(master.read_text()), json.loads((student_dir / NOTEBOOK).read_text()))
         student_files = {str(p.relative_to(student_dir)): p.read_bytes() for p in student_dir.rglob("*") if p.is_file()}
         autograder_files = {str(p.relative_to(autograder_dir)): p.read_bytes() for p in autograder_dir.rglob("*") if p.is_file()}
     loader = Path(data.__file__).read_bytes()
     student_files.update({
-        DATA_MODULE: loader,
+        spec.DATA_MODULE: loader,
         # One copy of the data in git: the release links to the package's file.
-        data.EMBEDDED_PATH.name: SymlinkTo(f"../mnist_kit/{data.EMBEDDED_PATH.name}"),
+        data.EMBEDDED_PATH.name: SymlinkTo(f"../{PACKAGE.name}/{data.EMBEDDED_PATH.name}"),
         "requirements.txt": pinned_requirements(root, STUDENT_PACKAGES).encode(),
     })
     autograder_files.update({
@@ -242,34 +250,122 @@ def build(root=ROOT, verify=True, out="dist"):
     })
     _replace_dir(root / "assignment", student_files)
     _replace_dir(root / "autograder", autograder_files)
-    bundle = {name: content for name, content in autograder_files.items()}
-    bundle.update(_package_files(root))
-    zip_path = root / out / ZIP_NAME
+    verified = verify_build(root) if verify else (None, None)
+    # Written only now: a build that fails its verification leaves no zip to hand out.
+    bundle = {**autograder_files, **_package_files(root)}
+    zip_path, student_zip_path = root / out / spec.AUTOGRADER_ZIP, root / out / spec.STUDENT_ZIP
     write_deterministic_zip(zip_path, bundle)
-    student_zip_path = root / out / STUDENT_ZIP_NAME
     write_deterministic_zip(student_zip_path, student_zip_files(student_files))
-    report = BuildReport(zip_path, grade.file_sha256(zip_path), student_zip_path, grade.file_sha256(student_zip_path))
-    if verify:
-        report.reference, report.student = verify_build(root)
-    return report
+    return BuildReport(zip_path, grade.file_sha256(zip_path), student_zip_path, grade.file_sha256(student_zip_path), *verified)
 
 
-def verify_build(root=ROOT):
-    """Grade the reference and the untouched student notebook; raise unless 100 % and 0 %."""
+_GOAL = re.compile(r"at least (\d+(?:\.\d+)?) ?%")
+
+
+def check_questions(master, student):
+    """Raise :class:`BuildError` unless the notebook and the registered question units agree.
+
+    Every ``BEGIN QUESTION`` block of the source is a registered unit and every unit has a block,
+    in the same order, with the unit's points if the block states any; every unit has a
+    collector and at least one public and one hidden check; every function it grades is defined
+    in the reference and in the student release; and the goals the notebook's text states around
+    a question ("at least 97 %") are exactly the unit's thresholds.
+
+    Parameters
+    ----------
+    master : dict
+        The source notebook (otter-assign format), as nbformat JSON.
+    student : dict
+        The student release's notebook made from it.
+    """
+    blocks, texts, text = {}, {}, []
+    for cell in master["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] == "markdown":
+            text.append(source)
+        elif cell["cell_type"] == "raw" and source.lstrip().startswith("# BEGIN QUESTION"):
+            config = yaml.safe_load(source.split("\n", 1)[1]) if "\n" in source else None
+            if not isinstance(config, dict) or "name" not in config:
+                raise BuildError(f"{SOURCE}: a BEGIN QUESTION block has no 'name: qN' line; name the question")
+            blocks[str(config["name"])] = config
+        elif cell["cell_type"] == "raw" and source.lstrip().startswith("# END QUESTION") and blocks:
+            texts[list(blocks)[-1]], text = "\n".join(text), []
+    registered = questions.QUESTIONS
+    for name in blocks:
+        if name not in registered:
+            raise BuildError(f"{SOURCE} has question {name} but {REGISTRY_FILE} does not register it; write its unit "
+                             "mnist_kit/questions/<qN_what_it_does>/ and add it to REGISTRY (README: Change the assignment)")
+    for name, question in registered.items():
+        if name not in blocks:
+            raise BuildError(f"{REGISTRY_FILE} registers {name} ({question.package}) but {SOURCE} has no BEGIN QUESTION block "
+                             f"named {name}; add the question to the notebook or remove it from REGISTRY")
+    if list(blocks) != list(registered):
+        raise BuildError(f"{REGISTRY_FILE} lists the questions as {list(registered)} but {SOURCE} has them as {list(blocks)}; "
+                         "order REGISTRY as the notebook")
+    reference_functions, student_functions = _defined_functions(master), _defined_functions(student)
+    for name, question in registered.items():
+        unit = f"mnist_kit/questions/{question.package}"
+        points = blocks[name].get("points")
+        if points is not None and points != question.points:
+            raise BuildError(f"{SOURCE} gives {name} {points} points but {unit}/__init__.py says POINTS = {question.points}; make them agree")
+        question.collector()
+        kinds = {check.hidden for check in question.checks}
+        for hidden, kind in ((False, "public"), (True, "hidden")):
+            if hidden not in kinds:
+                raise BuildError(f"{unit}/checks.py has no {kind} check; every question needs at least one public and one hidden check")
+        for function in question.functions:
+            for defined, where in ((reference_functions, f"the reference in {SOURCE}"), (student_functions, "the student release")):
+                if function not in defined:
+                    raise BuildError(f"{unit}/__init__.py grades {function}() but {where} does not define it; "
+                                     f"write it in {name}'s BEGIN SOLUTION block of {SOURCE} (or fix FUNCTIONS)")
+        stated = {float(match) for match in _GOAL.findall(texts.get(name, ""))}
+        wanted = {round(threshold.value * 100, 6) for threshold in question.thresholds.values()}
+        if stated != wanted:
+            raise BuildError(f"{SOURCE} states the goals of {name} as {_percents(stated)} but {unit}/__init__.py's THRESHOLDS are "
+                             f"{_percents(wanted)}; write each as 'at least N %' in the text before {name}'s END QUESTION")
+
+
+def _percents(values):
+    return ", ".join(f"{value:g} %" for value in sorted(values)) or "none"
+
+
+def _defined_functions(notebook):
+    names = set()
+    for _, source in definition_statements(notebook)[0]:
+        with contextlib.suppress(SyntaxError):
+            names.update(node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef))
+    return names
+
+
+def verify_build(root=ROOT, seeds=MARGIN_SEEDS):
+    """Grade the reference on ``seeds`` and the untouched student notebook; raise unless they earn 100 % and 0 %.
+
+    On every seed the reference must also land above each question's thresholds by that
+    threshold's margin, as its checks measure it.
+
+    Returns
+    -------
+    reference, student : dict
+        The reference's result on the first seed, and the student notebook's.
+    """
     checker = grade.Checker()
     # Both notebooks are our own, so a machine without bubblewrap may verify them without it.
     sandbox = sandboxes.choose(allow_weaker=True)
     if sandbox.kind != "bwrap":
         print(f"note: verifying the build without the bubblewrap sandbox ({sandboxes.bwrap_problem()})", file=sys.stderr)
-    # Both at once, each with its share of the cores (they lease different users).
+    # Two at a time, each with its share of the cores (they lease different users).
     limits = grade.Limits(threads=max(1, (os.cpu_count() or 1) // 2))
-    notebooks = [(root / folder / NOTEBOOK).read_text() for folder in ("autograder", "assignment")]
+    reference_text, student_text = ((root / folder / NOTEBOOK).read_text() for folder in ("autograder", "assignment"))
+    jobs = [(reference_text, seed) for seed in seeds] + [(student_text, seeds[0])]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        reference, student = pool.map(lambda text: grade.grade_notebook(text, checker, limits, sandbox=sandbox), notebooks)
+        *references, student = pool.map(lambda job: grade.grade_notebook(job[0], checker, limits, seed=job[1], sandbox=sandbox), jobs)
     problems = []
-    if reference["total"] != spec.TOTAL_POINTS:
-        lost = {q: e.get("error") or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in reference["questions"].items() if e["score"] < e["possible"]}
-        problems.append(f"the reference scores {reference['total']}/{spec.TOTAL_POINTS}, losing points on {lost}")
+    for seed, reference in zip(seeds, references):
+        if reference["total"] != questions.TOTAL_POINTS:
+            lost = {q: e.get("error") or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in reference["questions"].items() if e["score"] < e["possible"]}
+            problems.append(f"the reference scores {reference['total']}/{questions.TOTAL_POINTS} on seed {seed}, losing points on {lost}")
+        else:
+            problems += _short_margins(reference, seed)
     if student["total"] != 0:
         problems.append(f"the untouched student notebook scores {student['total']}, not 0")
     silent = [q for q, e in student["questions"].items() if not e["error"] and not e["checks"]]
@@ -277,4 +373,18 @@ def verify_build(root=ROOT):
         problems.append(f"questions {silent} report no result for the student notebook")
     if problems:
         raise BuildError("; ".join(problems))
-    return reference, student
+    return references[0], student
+
+
+def _short_margins(reference, seed):
+    problems = []
+    for name, question in questions.QUESTIONS.items():
+        measured = {key: value for check in reference["questions"][name]["checks"] for key, value in check.get("measured", {}).items()}
+        unit = f"mnist_kit/questions/{question.package}"
+        for threshold_name, threshold in question.thresholds.items():
+            if threshold_name not in measured:
+                problems.append(f"no check in {unit}/checks.py measures {threshold_name}; return {{{threshold_name!r}: value}} from the check that tests it")
+            elif measured[threshold_name] < threshold.value + threshold.margin:
+                problems.append(f"on seed {seed} the reference's {threshold_name} is {measured[threshold_name]:.4f}, under {threshold.value} "
+                                f"+ the margin {threshold.margin} that {unit}/__init__.py asks; improve the reference in {SOURCE} or change the threshold")
+    return problems

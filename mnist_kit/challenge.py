@@ -4,18 +4,40 @@ The checker draws a challenge from a seed nobody knows in advance, hands it to t
 process as plain data (``challenge.npz`` and ``challenge.json``), and later judges the answers
 against the same challenge. Outputs that were hard-coded or computed from anything but the
 inputs therefore cannot pass.
+
+Every question draws its inputs from a random stream of its own, derived from the seed and the
+question's name, so adding, removing or changing a question never changes another's inputs.
+The data the fitting questions share (MNIST with its pixel columns permuted, the training rows
+in a drawn order) comes from a stream of its own too.
 """
 
 import json
+import zlib
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from . import spec
+from .questions import QUESTIONS
 
 ARRAYS_FILE = "challenge.npz"
 PARAMS_FILE = "challenge.json"
-CV_FOLD_CHOICES = (3, 4, 5)
+SHARED = "shared"  # the stream and key prefix of the data several questions use
+
+
+def stream(seed, name):
+    """The random generator of one part of the challenge: the same seed and name, the same draws."""
+    return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
+
+
+@dataclass(frozen=True)
+class DrawData:
+    """What a question's ``draw`` may use: the checker's own MNIST and the shared draws."""
+
+    images: np.ndarray  # (70000, 784) uint8, 0-255, in OpenML's order
+    digits: np.ndarray  # (70000,) int8
+    shared: dict  # pixel_permutation, train_order
 
 
 def make_challenge(seed, images, digits):
@@ -33,50 +55,34 @@ def make_challenge(seed, images, digits):
     Returns
     -------
     arrays : dict of str to ndarray
-        Inputs that are arrays; none of them is an object array, so they travel without pickle.
+        Inputs that are arrays, each key prefixed with its question's name (``q1_X``); none is
+        an object array, so they travel without pickle.
     params : dict
-        Scalar inputs (sizes, seeds, the digit for ``make_binary_target``), JSON-serialisable.
+        Scalar inputs, keyed alike, plus the ``seed``; JSON-serialisable.
+
+    Examples
+    --------
+    >>> arrays, params = make_challenge(7, *load_embedded())  # doctest: +SKIP
+    >>> params["q5_cv"]  # doctest: +SKIP
+    4
     """
-    rng = np.random.default_rng(seed)
-    n_rows = int(rng.integers(80, 160))
-    row_ids = np.arange(n_rows)
-    q1_images = np.column_stack([row_ids, rng.normal(size=(n_rows, 3))])
-    params = {
-        "seed": int(seed),
-        "q1_n_train": int(rng.integers(n_rows // 3, 2 * n_rows // 3)),
-        "q1_seeds": [int(s) for s in rng.choice(10_000, size=2, replace=False)],
-        "q3_digit": int(rng.choice([d for d in range(10) if d != spec.TARGET_DIGIT])),
-        "q5_cv": int(rng.choice(CV_FOLD_CHOICES)),
-    }
-    n_train = spec.N_TRAIN
-    permutation = rng.permutation(images.shape[1])
-    is_target = digits[:n_train] == spec.TARGET_DIGIT
-    arrays = {
-        "q1_X": q1_images,
-        "q1_y": row_ids.astype(str),
-        "q2_y": rng.integers(0, 10, size=int(rng.integers(50, 200))).astype(str),
-        "q3_y": rng.integers(0, 10, size=int(rng.integers(50, 200))).astype(np.int8),
-        "pixel_permutation": permutation,
-        "train_order": rng.permutation(n_train),
-        "q5_rows": np.sort(rng.choice(images.shape[0] - n_train, size=2_000, replace=False)),
-        "q5_cv_rows": np.sort(rng.choice(n_train, size=n_train - int(rng.integers(1, 1_000)), replace=False)),
-    }
-    arrays["q5_coef"], arrays["q5_intercept"] = _centroid_model(images[:n_train], is_target, permutation)
+    rng = stream(seed, SHARED)
+    shared = {"pixel_permutation": rng.permutation(images.shape[1]), "train_order": rng.permutation(spec.N_TRAIN)}
+    arrays = {f"{SHARED}_{key}": value for key, value in shared.items()}
+    params = {"seed": int(seed)}
+    data = DrawData(images, digits, shared)
+    for name, question in QUESTIONS.items():
+        question_arrays, question_params = question.draw(stream(seed, name), data)
+        arrays.update({f"{name}_{key}": value for key, value in question_arrays.items()})
+        params.update({f"{name}_{key}": value for key, value in question_params.items()})
     return arrays, params
 
 
-def _centroid_model(images, is_target, permutation):
-    """A cheap, reasonable linear classifier: the direction from the mean non-target to the mean target.
-
-    Its weights are for pixels in ``permutation``'s order; the means are taken before permuting,
-    which gives the same numbers without a permuted copy of the images.
-    """
-    target_sum, total_sum = images[is_target].sum(axis=0, dtype=np.float64), images.sum(axis=0, dtype=np.float64)
-    target_mean = target_sum / is_target.sum()
-    other_mean = (total_sum - target_sum) / (~is_target).sum()
-    coef = ((target_mean - other_mean) / 255.0)[permutation]
-    intercept = -coef @ (target_mean + other_mean)[permutation] / 2.0
-    return coef.reshape(1, -1), np.array([intercept])
+def inputs_of(name, arrays, params):
+    """One question's (or the shared data's) part of a challenge, without the prefix."""
+    prefix = f"{name}_"
+    return ({key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)},
+            {key[len(prefix):]: value for key, value in params.items() if key.startswith(prefix)})
 
 
 def write_challenge(directory, arrays, params):
@@ -92,3 +98,48 @@ def read_challenge(directory):
     with np.load(directory / ARRAYS_FILE, allow_pickle=False) as stored:
         arrays = {key: stored[key] for key in stored.files}
     return arrays, json.loads((directory / PARAMS_FILE).read_text())
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """One question's grading-time inputs, and the MNIST views it is graded on.
+
+    In the student's process ``data`` is a :class:`StudentData`; in the checker's, a
+    :class:`CheckerData`.
+    """
+
+    arrays: dict
+    params: dict
+    data: object
+
+
+class StudentData:
+    """MNIST as the student's functions receive it: pixels permuted, training rows reordered.
+
+    Built before any student code runs, from the stored bytes: select first, convert once.
+    """
+
+    def __init__(self, shared_arrays):
+        from .data import read_embedded
+
+        images, digits = read_embedded()
+        permuted = images[:, shared_arrays["pixel_permutation"]]
+        order = shared_arrays["train_order"]
+        self.train_images = permuted[: spec.N_TRAIN][order].astype(np.float64)
+        self.train_digits = digits[: spec.N_TRAIN][order].astype(np.int8)
+        self.test_images = permuted[spec.N_TRAIN :].astype(np.float64)
+        self.test_digits = digits[spec.N_TRAIN :].astype(np.int8)
+
+
+@dataclass(frozen=True)
+class CheckerData:
+    """What checks measure on: the checker's own test images, permuted like the student's."""
+
+    test_images: np.ndarray
+    test_digits: np.ndarray
+    showcase_image: np.ndarray
+
+    @classmethod
+    def from_mnist(cls, images, digits, shared_arrays):
+        permutation = shared_arrays["pixel_permutation"]
+        return cls(images[spec.N_TRAIN :, permutation], digits[spec.N_TRAIN :], images[spec.SHOWCASE_IMAGE, permutation])

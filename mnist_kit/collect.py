@@ -1,9 +1,10 @@
 """Run a student's definitions and record what their functions return, as plain data only.
 
-This module is the only part of the kit that runs inside the student's process, so nothing it
-writes is trusted: it records answers, it never scores them. It executes the notebook's imports,
+This module (with each question unit's ``collect.py``, see :mod:`mnist_kit.questions`) is the
+only part of the kit that runs inside the student's process, so nothing it writes is trusted: it
+records answers, it never scores them. It executes the notebook's imports,
 function and class definitions and literal constants (everything else, such as the notebook's own
-demo calls, plots and ``grader.check`` cells, is skipped), then calls each question's functions
+demo calls, plots and ``grader.check`` cells, is skipped), then calls each question's collector
 on the grading-time challenge and writes the results as ``.npz`` (no pickle) and JSON. The
 checker (:mod:`mnist_kit.checks`) reads them in a process that never runs student code.
 
@@ -24,8 +25,8 @@ from pathlib import Path
 
 import numpy as np
 
-from . import spec
-from .challenge import read_challenge
+from .challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
+from .questions import QUESTIONS
 
 PROGRESS_FILE = "progress.jsonl"
 OUTPUT_DIR = "answers"
@@ -128,104 +129,16 @@ def _model_parameters(model):
     return parameters, description
 
 
-def _fixed_logistic_model(coef, intercept, classes):
-    from sklearn.linear_model import LogisticRegression
+class Student:
+    """The student's definitions, as a question's collector reaches them."""
 
-    model = LogisticRegression()
-    model.coef_, model.intercept_, model.classes_ = coef, intercept, classes
-    model.n_features_in_ = coef.shape[1]
-    return model
-
-
-def cross_validation_model():
-    """The unfitted model the grader hands to the student's ``cross_val_accuracy``.
-
-    A logistic regression fitted by one averaged pass of SGD: on every fold layout it averages
-    above ``spec.THRESHOLDS["cross_val_mean"]`` like ``LogisticRegression(tol=0.1)`` does, at a
-    sixth of the cost, and the cost of this question is paid by every grading. What is graded
-    is the folding, not the model.
-    """
-    from sklearn.linear_model import SGDClassifier
-
-    return SGDClassifier(loss="log_loss", average=True, max_iter=1, tol=None, random_state=0)
-
-
-class _Answers:
-    """Calls the student's functions on the challenge, one question at a time."""
-
-    def __init__(self, namespace, arrays, params):
-        from .data import read_embedded
-
-        self.namespace, self.arrays, self.params = namespace, arrays, params
-        # Select on the stored bytes and convert once: the same float64 pixels as load_mnist's.
-        images, digits = read_embedded()
-        permuted = images[:, arrays["pixel_permutation"]]
-        order = arrays["train_order"]
-        self.train_images = permuted[: spec.N_TRAIN][order].astype(np.float64)
-        self.train_digits = digits[: spec.N_TRAIN][order].astype(np.int8)
-        self.test_images = permuted[spec.N_TRAIN :].astype(np.float64)
-        self.test_digits = digits[spec.N_TRAIN :].astype(np.int8)
+    def __init__(self, namespace):
+        self.namespace = namespace
 
     def function(self, name):
         if not callable(self.namespace.get(name)):
             raise NameError(f"the notebook does not define a function named {name}")
         return self.namespace[name]
-
-    def q1(self):
-        shuffle_split = self.function("shuffle_split")
-        images, labels = self.arrays["q1_X"], self.arrays["q1_y"].astype(object)
-        n_train, (seed, other_seed) = self.params["q1_n_train"], self.params["q1_seeds"]
-        given_images, given_labels = images.copy(), labels.copy()
-        calls = {
-            "first": shuffle_split(given_images, given_labels, n_train=n_train, seed=seed),
-            "repeat": shuffle_split(images.copy(), labels.copy(), n_train=n_train, seed=seed),
-            "other_seed": shuffle_split(images.copy(), labels.copy(), n_train=n_train, seed=other_seed),
-        }
-        answers = {"X_after_call": given_images, "y_after_call": given_labels}
-        for call, result in calls.items():
-            if not isinstance(result, tuple) or len(result) != 4:
-                raise TypeError(
-                    "shuffle_split must return a tuple of four arrays (X_train, X_test, y_train, y_test), "
-                    f"but it returned {type(result).__name__}"
-                )
-            for part, value in zip(("X_train", "X_test", "y_train", "y_test"), result):
-                answers[f"{call}_{part}"] = value
-        return answers
-
-    def q2(self):
-        return {"cast": self.function("cast_labels")(self.arrays["q2_y"].astype(object))}
-
-    def q3(self):
-        make_binary_target = self.function("make_binary_target")
-        digits = self.arrays["q3_y"]
-        return {
-            "default_digit": make_binary_target(digits.copy()),
-            "other_digit": make_binary_target(digits.copy(), digit=self.params["q3_digit"]),
-        }
-
-    def q4(self):
-        target = self.train_digits == spec.TARGET_DIGIT
-        return {"model": self.function("fit_binary_classifier")(self.train_images, target)}
-
-    def q5(self):
-        accuracy = self.function("accuracy")
-        cross_val_accuracy = self.function("cross_val_accuracy")
-        rows = self.arrays["q5_rows"]
-        model = _fixed_logistic_model(self.arrays["q5_coef"], self.arrays["q5_intercept"], np.array([False, True]))
-        cv_rows = self.arrays["q5_cv_rows"]
-        return {
-            "accuracy": accuracy(model, self.test_images[rows], self.test_digits[rows] == spec.TARGET_DIGIT),
-            "fold_accuracies": cross_val_accuracy(
-                cross_validation_model(),
-                self.train_images[cv_rows],
-                self.train_digits[cv_rows] == spec.TARGET_DIGIT,
-                cv=self.params["q5_cv"],
-            ),
-        }
-
-    def q6(self):
-        scaled = self.train_images / 255.0
-        return {"model": self.function("fit_multiclass_classifier")(scaled, self.train_digits.copy())}
 
 
 def save_answers(directory, question, answers):
@@ -296,9 +209,10 @@ def run(notebook_path, workdir, skip=()):
     arrays, params = read_challenge(workdir)
     notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
     statements, problems = definition_statements(notebook)
-    answers = _Answers({}, arrays, params)  # loads the data before any student code runs
-    namespace = answers.namespace
-    namespace["__name__"] = "__student__"
+    data = StudentData(inputs_of(SHARED, arrays, params)[0])  # loaded before any student code runs
+    collectors = {name: question.collector() for name, question in QUESTIONS.items()}
+    namespace = {"__name__": "__student__"}
+    student = Student(namespace)
     captured = _CappedText(MAX_CAPTURED_OUTPUT)
     definition_errors = list(problems)
     for index, (label, source) in enumerate(statements):
@@ -313,13 +227,14 @@ def run(notebook_path, workdir, skip=()):
                 definition_errors.append(f"{label}: {describe_exception(error)}")
         progress.finish(step)
     (workdir / "definitions.json").write_text(json.dumps({"errors": definition_errors}))
-    for question in spec.QUESTIONS:
+    for question, collector in collectors.items():
         if question in skip:
             continue
         progress.start(question)
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             try:
-                save_answers(answers_dir, question, getattr(answers, question)())
+                inputs = Inputs(*inputs_of(question, arrays, params), data)
+                save_answers(answers_dir, question, collector(student, inputs))
             except BaseException as error:  # noqa: B036
                 save_error(answers_dir, question, describe_exception(error))
         progress.finish(question)

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks, collect, data, spec
+from . import checks, collect, data
 from . import sandbox as sandboxes
-from .challenge import make_challenge, write_challenge
+from .challenge import SHARED, CheckerData, Inputs, inputs_of, make_challenge, write_challenge
+from .questions import QUESTIONS, TOTAL_POINTS
 
 STATUSES = ("graded", "timeout", "memory", "crashed", "invalid")
 MAX_RESTARTS = 8
@@ -54,22 +55,20 @@ class Limits:
 
 
 class Checker:
-    """Holds the checker's own copy of MNIST and judges answers; never runs student code."""
+    """Holds the checker's own copy of the data and draws challenges from it; never runs student code."""
 
     @cached_property
-    def _mnist(self):
+    def _data(self):
         images, labels = data.load_mnist()
         return images, labels.astype(np.int8)
 
     def challenge(self, seed):
-        images, digits = self._mnist
-        return make_challenge(seed, images, digits)
+        return make_challenge(seed, *self._data)
 
-    def context(self, arrays, params):
-        images, digits = self._mnist
-        test_images = images[spec.N_TRAIN :, arrays["pixel_permutation"]]
-        showcase = images[spec.SHOWCASE_IMAGE, arrays["pixel_permutation"]]
-        return checks.Context(arrays, params, test_images, digits[spec.N_TRAIN :], showcase)
+    def inputs(self, arrays, params):
+        """Each question's grading-time inputs, with the checker's own data to measure answers on."""
+        checker_data = CheckerData.from_mnist(*self._data, inputs_of(SHARED, arrays, params)[0])
+        return {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
 
 
 def read_notebook(path):
@@ -214,11 +213,11 @@ def run_student_process(workdir, limits, deadline, sandbox, uid):
         if reason is None:
             reason = ("crashed", f"the Python process died during {_step_name(step)} (exit code {process.returncode})")
         if step is None:
-            failed_steps.update({q: reason for q in spec.QUESTIONS if not _answered(workdir, q)})
+            failed_steps.update({q: reason for q in QUESTIONS if not _answered(workdir, q)})
             return failed_steps
         failed_steps[step] = reason
         if reason[0] == "timeout" and time.monotonic() > deadline:
-            failed_steps.update({q: reason for q in spec.QUESTIONS if not _answered(workdir, q)})
+            failed_steps.update({q: reason for q in QUESTIONS if not _answered(workdir, q)})
             return failed_steps
     return failed_steps
 
@@ -228,7 +227,7 @@ def _step_name(step):
         return "start-up"
     if step.startswith("define:"):
         return "a top-level definition"
-    return f"{step} ({', '.join(spec.QUESTIONS[step]['functions'])})"
+    return f"{step} ({', '.join(QUESTIONS[step].functions)})"
 
 
 def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sandbox=None):
@@ -277,17 +276,17 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
         write_challenge(workdir, arrays, params)
         sandbox.prepare(workdir, uid)
         failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid)
-        result = _judge(workdir, checker.context(arrays, params), failed_steps)
+        result = _judge(workdir, checker.inputs(arrays, params), failed_steps)
     result.update(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe())
     return result
 
 
-def _judge(workdir, context, failed_steps):
+def _judge(workdir, inputs, failed_steps):
     questions, events = {}, [reason for reason in failed_steps.values()]
     notes = _definition_errors(read_student_file(workdir, "definitions.json"))
     notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
-    for question, info in spec.QUESTIONS.items():
-        entry = {"possible": info["points"], "score": 0.0, "error": None, "checks": []}
+    for question, unit in QUESTIONS.items():
+        entry = {"possible": unit.points, "score": 0.0, "error": None, "checks": []}
         record = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json")
         if question in failed_steps:
             entry["error"] = failed_steps[question][1]
@@ -301,11 +300,13 @@ def _judge(workdir, context, failed_steps):
                 if error.startswith(("MemoryError", "_ArrayMemoryError")):
                     events.append(("memory", error))
             else:
-                results = checks.run_checks(question, answers, context)
+                results = checks.run_checks(unit, answers, inputs[question])
                 entry["checks"] = [
-                    {"name": r.name, "passed": r.passed, "hidden": r.hidden, "message": r.message} for r in results
+                    {"name": r.name, "passed": r.passed, "hidden": r.hidden, "message": r.message}
+                    | ({"measured": r.measured} if r.measured else {})
+                    for r in results
                 ]
-                entry["score"] = round(info["points"] * sum(r.passed for r in results) / len(results), 2)
+                entry["score"] = round(unit.points * sum(r.passed for r in results) / len(results), 2)
         questions[question] = entry
     status = next((s for s in ("memory", "timeout", "crashed") if any(e[0] == s for e in events)), "graded")
     return {
@@ -314,7 +315,7 @@ def _judge(workdir, context, failed_steps):
         "notes": notes,
         "questions": questions,
         "total": round(sum(q["score"] for q in questions.values()), 2),
-        "possible": spec.TOTAL_POINTS,
+        "possible": TOTAL_POINTS,
     }
 
 
@@ -328,9 +329,9 @@ def _definition_errors(content):
 
 def invalid_result(reason):
     """The result of a file that could not be read as a notebook: a row with zero points."""
-    questions = {q: {"possible": i["points"], "score": 0.0, "error": reason, "checks": []} for q, i in spec.QUESTIONS.items()}
+    questions = {q: {"possible": unit.points, "score": 0.0, "error": reason, "checks": []} for q, unit in QUESTIONS.items()}
     return {"status": "invalid", "reason": reason, "notes": [], "questions": questions, "total": 0.0,
-            "possible": spec.TOTAL_POINTS, "seed": None, "seconds": 0.0}
+            "possible": TOTAL_POINTS, "seed": None, "seconds": 0.0}
 
 
 def file_sha256(path):

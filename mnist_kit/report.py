@@ -10,7 +10,8 @@ import html
 import io
 from pathlib import Path
 
-from . import checks, grade, spec
+from . import grade, spec
+from .questions import QUESTIONS, TOTAL_POINTS
 
 REPORT_FILE = "report.html"
 FEEDBACK_DIR = "feedback"
@@ -47,7 +48,7 @@ def question_parts(question, entry):
     >>> [(p["kind"], p["score"], p["possible"], p["failures"]) for p in question_parts("q2", entry)]
     [('public', 0.5, 0.5, []), ('hidden', 0.0, 0.5, ['wrong values'])]
     """
-    registered = [hidden for owner, _, hidden in checks.CHECKS if owner == question]
+    registered = [check.hidden for check in QUESTIONS[question].checks]
     parts, possible_left = [], entry["possible"]
     for kind in CHECK_KINDS:
         count = sum(hidden == (kind == "hidden") for hidden in registered)
@@ -151,7 +152,7 @@ def _figure_png(draw):
 
 def _score_histogram(results):
     def draw(axes):
-        axes.hist([r["total"] for r in results], bins=[x - 0.5 for x in range(spec.TOTAL_POINTS + 2)], color="#3b6ea5", edgecolor="white")
+        axes.hist([r["total"] for r in results], bins=[x - 0.5 for x in range(int(TOTAL_POINTS) + 2)], color="#3b6ea5", edgecolor="white")
         axes.set_xlabel("total score")
         axes.set_ylabel("submissions")
         axes.set_title("Score distribution")
@@ -162,7 +163,7 @@ def _score_histogram(results):
 def pass_rates(results):
     """Share of submissions with full marks on each question."""
     return {q: sum(r["questions"][q]["score"] == r["questions"][q]["possible"] for r in results) / max(len(results), 1)
-            for q in spec.QUESTIONS}
+            for q in QUESTIONS}
 
 
 def _pass_rate_chart(results):
@@ -179,7 +180,7 @@ def _pass_rate_chart(results):
 
 def common_failures(results, limit=5):
     """For each question, its most frequent failure messages with their counts."""
-    counts = {q: collections.Counter() for q in spec.QUESTIONS}
+    counts = {q: collections.Counter() for q in QUESTIONS}
     for result in results:
         for question, entry in result["questions"].items():
             counts[question].update(failure_messages(entry))
@@ -199,12 +200,12 @@ def _change(pair):
 def changed_grade_rows(changes):
     """The rows of the "changed grades" table: submission, status, each question, total, cause, why."""
     return [(c["submission"], _change(c["status"]) if c["status"][0] != c["status"][1] else c["status"][1],
-             *[_change(c["questions"][q]) if q in c["questions"] else "" for q in spec.QUESTIONS],
+             *[_change(c["questions"][q]) if q in c["questions"] else "" for q in QUESTIONS],
              _change(c["total"]), c["cause"], "; ".join(c["why"]))
             for c in changes["changed"]]
 
 
-CHANGED_GRADE_HEADER = ["submission", "status", *spec.QUESTIONS, "total", "cause", "why"]
+CHANGED_GRADE_HEADER = ["submission", "status", *QUESTIONS, "total", "cause", "why"]
 
 
 def changed_grades_summary(changes):
@@ -244,7 +245,7 @@ def report_html(results, changes=None):
 table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
 th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 <h1>MNIST assignment: grading report</h1>
-{warning}<p>{len(results)} submissions, mean score {mean:.2f} / {spec.TOTAL_POINTS}, {len(troubled)} with a status other than graded.</p>
+{warning}<p>{len(results)} submissions, mean score {mean:.2f} / {TOTAL_POINTS}, {len(troubled)} with a status other than graded.</p>
 {_changed_grades_html(changes)}
 <h2>Scores</h2><img id="score-histogram" alt="histogram of total scores" src="data:image/png;base64,{_score_histogram(results)}">
 <h2>Questions</h2><img id="pass-rates" alt="pass rate per question" src="data:image/png;base64,{_pass_rate_chart(results)}">

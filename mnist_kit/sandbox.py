@@ -38,11 +38,12 @@ import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import data
+from . import data, questions, spec
 
 KINDS = ("bwrap", "user", "none")
 # The collector and what it imports; the checker and the grader are never shown to the student.
 STUDENT_MODULES = ("__init__.py", "challenge.py", "collect.py", "data.py", "spec.py")
+PACKAGE = Path(__file__).resolve().parent
 INSIDE_WORKDIR = "/submission"
 INSIDE_KIT = "/opt/mnist-kit"
 # Unprivileged users no account uses: one per submission graded at once, so that the limit on
@@ -51,7 +52,7 @@ UID_BASE = 2_000_000_000
 UID_POOL_SIZE = 64
 PROBE_UID = UID_BASE - 1  # checks that the sandbox works, outside the pool so it never meets a grading
 LEASE_DIR = Path("/run/mnist-kit-users")  # root only: which grading holds which user id
-STUDENT_ACCOUNT = "mnist-student"  # created by the Gradescope bundle's setup.sh
+STUDENT_ACCOUNT = spec.STUDENT_ACCOUNT
 WORK_PREFIX = "mnist-kit-work-"  # a grading's private folder in the temporary folder
 PRIVATE_TMP_BYTES = 2 * 2**30  # joblib spills arrays of a few hundred MB here
 INSTALL_HINT = "install bubblewrap (sudo apt-get install bubblewrap)"
@@ -170,20 +171,25 @@ def user_problem():
 def _student_kit():
     """A folder holding only the student side of the kit, readable by the student's user."""
     folder = Path(tempfile.mkdtemp(prefix="mnist-kit-student-side-"))
-    package = folder / "mnist_kit"
-    package.mkdir()
-    source = Path(__file__).resolve().parent
-    for name in STUDENT_MODULES:
-        shutil.copy(source / name, package / name)
+    package = folder / PACKAGE.name
+    for relative in student_side_files():
+        (package / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(PACKAGE / relative, package / relative)
     try:  # one 14 MB file, shared read-only by every submission graded in this process
         os.link(data.EMBEDDED_PATH, package / data.EMBEDDED_PATH.name)
     except OSError:
         shutil.copy(data.EMBEDDED_PATH, package / data.EMBEDDED_PATH.name)
-    for path in (folder, package):
-        path.chmod(0o755)
-    for path in package.iterdir():
-        path.chmod(0o644)
+    folder.chmod(0o755)
+    for path in package.rglob("*"):
+        path.chmod(0o755 if path.is_dir() else 0o644)
+    package.chmod(0o755)
     return folder
+
+
+def student_side_files():
+    """The kit's files the student's process may see, relative to the package: never a checker."""
+    units = [Path(questions.FOLDER.name) / package / name for package in questions.REGISTRY for name in questions.STUDENT_SIDE]
+    return [Path(name) for name in STUDENT_MODULES] + [Path(questions.FOLDER.name) / "__init__.py"] + units
 
 
 def _ancestors(path):

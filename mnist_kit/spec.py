@@ -1,26 +1,21 @@
-"""The assignment's contract in one place: questions, their points, and the grading thresholds.
+"""The assignment's identity and settings, in one place.
 
-The notebook, the checks, the gradebook columns and the README all follow this file.
+Its name decides every file the kit writes for it; its questions (points, functions, thresholds)
+are units in :mod:`mnist_kit.questions`; the data's layout and when students see which checks are
+here.
 """
 
-QUESTIONS = {
-    "q1": {"points": 2, "functions": ["shuffle_split"]},
-    "q2": {"points": 1, "functions": ["cast_labels"]},
-    "q3": {"points": 1, "functions": ["make_binary_target"]},
-    "q4": {"points": 2, "functions": ["fit_binary_classifier"]},
-    "q5": {"points": 2, "functions": ["accuracy", "cross_val_accuracy"]},
-    "q6": {"points": 2, "functions": ["fit_multiclass_classifier"]},
-}
-TOTAL_POINTS = sum(question["points"] for question in QUESTIONS.values())
-
-# Measured by the checker itself on the 10,000 test images (or the training folds), never
-# taken from a number the student's code reports.
-THRESHOLDS = {
-    "binary_accuracy": 0.97,  # always answering "not a 2" already scores 0.897
-    "binary_recall": 0.80,  # share of the test 2s the binary model finds
-    "cross_val_mean": 0.97,
-    "multiclass_accuracy": 0.88,
-}
+ASSIGNMENT = "mnist"
+SOURCE = f"solution/{ASSIGNMENT}.py"  # the single source: reference notebook + public tests
+NOTEBOOK = f"{ASSIGNMENT}.ipynb"
+AUTOGRADER_ZIP = f"{ASSIGNMENT}-autograder.zip"
+STUDENT_ZIP = f"{ASSIGNMENT}-student.zip"
+STUDENT_ZIP_FOLDER = ASSIGNMENT  # students unzip one folder, not loose files
+STUDENT_ACCOUNT = f"{ASSIGNMENT}-student"  # created by the Gradescope bundle's setup.sh
+DATA_MODULE = f"{ASSIGNMENT}_data.py"  # the loader, as the notebook imports it
+# What a grade depends on: pinned exactly in pyproject.toml, copied into the student release and
+# the Gradescope bundle, and part of the regrade fingerprint.
+GRADING_PACKAGES = ("numpy", "scikit-learn", "otter-grader", "matplotlib")
 
 N_TRAIN = 60_000
 TARGET_DIGIT = 2

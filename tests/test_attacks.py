@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, grade, sandbox, spec
+from mnist_kit import batch, grade, sandbox
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.submissions import attacks, notebooks
 from tests.submissions.notebooks import Case
 from tests.test_verdicts import bundle_verdict, run_bundle
@@ -129,7 +130,7 @@ def leftover_processes():
 
 
 def honest_verdict(case):
-    return {q: q not in case.fails for q in spec.QUESTIONS}
+    return {q: q not in case.fails for q in QUESTIONS}
 
 
 @pytest.fixture(scope="module")
@@ -162,7 +163,7 @@ def test_kit_batch_gives_every_submission_its_honest_verdict_and_a_row(attacked_
         result, row = attacked_batch["stored"][case.name], attacked_batch["rows"].get(case.name)
         verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
         lost = {q: e["error"] for q, e in result["questions"].items() if not verdict[q]}
-        earned = sum(spec.QUESTIONS[q]["points"] for q, ok in honest_verdict(case).items() if ok)
+        earned = sum(QUESTIONS[q].points for q, ok in honest_verdict(case).items() if ok)
         if (result["status"], verdict) != ("graded", honest_verdict(case)) or result["total"] != earned:
             problems.append(f"{case.name}: {result['status']} {result['total']} {lost}")
         if row is None or float(row["total"]) != earned:
@@ -218,7 +219,7 @@ def test_bundle_gives_every_attack_its_honest_verdict(attacked_bundle):
     problems = []
     for case in attacked_bundle["cases"]:
         result = attacked_bundle["results"][case.name]
-        if bundle_verdict(result) != honest_verdict(case) or sum(t["max_score"] for t in result["tests"]) != spec.TOTAL_POINTS:
+        if bundle_verdict(result) != honest_verdict(case) or sum(t["max_score"] for t in result["tests"]) != TOTAL_POINTS:
             problems.append(f"{case.name}: {result['output']} {[t['output'] for t in result['tests'] if t['score'] < t['max_score']]}")
         if f"Isolation: {attacked_bundle['kind']}" not in result["output"]:
             problems.append(f"{case.name}: {result['output']}")

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, grade, report, spec
+from mnist_kit import batch, grade, report
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.submissions.notebooks import STUDENT_NOTEBOOK
 from tests.test_submission_files import INVALID
 
@@ -100,11 +101,11 @@ def test_a_killed_batch_resumes_without_losing_or_redoing_results(tmp_path):
 
 
 def _result(name, total, status="graded", seconds=3.0, message="X_train is still in its original order."):
-    questions = {q: {"possible": i["points"], "score": i["points"], "error": None, "checks": []} for q, i in spec.QUESTIONS.items()}
+    questions = {q: {"possible": i.points, "score": i.points, "error": None, "checks": []} for q, i in QUESTIONS.items()}
     questions["q1"] = {"possible": 2, "score": 0.0, "error": None,
                        "checks": [{"name": "split_is_shuffled", "passed": False, "hidden": True, "message": message}]}
     return {"submission": name, "status": status, "reason": None if status == "graded" else "it ran too long",
-            "notes": [], "questions": questions, "total": total, "possible": spec.TOTAL_POINTS, "seconds": seconds, "key": name}
+            "notes": [], "questions": questions, "total": total, "possible": TOTAL_POINTS, "seconds": seconds, "key": name}
 
 
 def test_merge_combines_folders_from_several_machines(tmp_path):

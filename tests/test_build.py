@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import build, data, spec
+from mnist_kit import build, data
+from mnist_kit.questions import TOTAL_POINTS
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +87,6 @@ def test_missing_pin_is_named(tmp_path):
 def test_build_verifies_reference_full_marks_and_student_zero(built_kit):
     root, _ = built_kit
     reference, student = build.verify_build(root)
-    assert reference["total"] == spec.TOTAL_POINTS and reference["status"] == "graded"
+    assert reference["total"] == TOTAL_POINTS and reference["status"] == "graded"
     assert student["total"] == 0
     assert all("NotImplementedError" in entry["error"] for entry in student["questions"].values())

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import build, spec
+from mnist_kit import build
+from mnist_kit.questions import TOTAL_POINTS
 from tests.submissions import cases, notebooks
 from tests.test_verdicts import bundle_verdict, expected
 
@@ -84,4 +85,4 @@ def test_run_autograder_grades_with_the_set_up_environment(set_up_bundle, case, 
     results = json.loads((root / "results" / "results.json").read_text())
     assert (results["output"].split()[1], bundle_verdict(results)) == expected(case), results["output"]
     assert f"Isolation: {isolation}" in results["output"]
-    assert sum(t["max_score"] for t in results["tests"]) == spec.TOTAL_POINTS
+    assert sum(t["max_score"] for t in results["tests"]) == TOTAL_POINTS

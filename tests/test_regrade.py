@@ -6,11 +6,13 @@ import json
 
 import pytest
 
-from mnist_kit import batch, checks, cli, spec
+from mnist_kit import batch, checks, cli
+from mnist_kit.questions import QUESTIONS
+from mnist_kit.questions.q2_cast_labels import checks as cast_checks
 from tests.submissions.notebooks import UNANSWERED, Case, write_cases
 
 # q1 to q3 answered, the slow questions left as stubs: each grading takes seconds.
-QUICK = {name: UNANSWERED for question in ("q4", "q5", "q6") for name in spec.QUESTIONS[question]["functions"]}
+QUICK = {name: UNANSWERED for question in ("q4", "q5", "q6") for name in QUESTIONS[question].functions}
 
 
 def _buggy_cast_values(answers, context):
@@ -30,7 +32,8 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     write_cases([Case("ann", QUICK), Case("ben", {**QUICK, "cast_labels": UNANSWERED})], folder)
     command = ["grade", str(folder), "--out", str(out), "--jobs", "2"]
     # Version 1 of the autograder has a bug: one of q2's checks fails everyone.
-    monkeypatch.setattr(checks, "CHECKS", [(q, _buggy_cast_values if c is checks.cast_values else c, h) for q, c, h in checks.CHECKS])
+    monkeypatch.setattr(cast_checks, "CHECKS", [checks.Check(_buggy_cast_values, c.hidden) if c.function is cast_checks.cast_values else c
+                                               for c in cast_checks.CHECKS])
     monkeypatch.setattr(batch, "autograder_fingerprint", lambda: "version-1")
     assert cli.main(command) == 0
     gradebook_before = (out / batch.GRADES_FILE).read_text()
@@ -69,9 +72,9 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
 
 
 def _result(name, score, seed):
-    questions = {q: {"possible": i["points"], "score": score if q == "q2" else 0.0, "error": None,
+    questions = {q: {"possible": i.points, "score": score if q == "q2" else 0.0, "error": None,
                      "checks": [{"name": "cast_dtype", "passed": bool(score), "hidden": False, "message": ""}] if q == "q2" else []}
-                 for q, i in spec.QUESTIONS.items()}
+                 for q, i in QUESTIONS.items()}
     return {"submission": name, "status": "graded", "questions": questions, "total": score, "seed": seed, "key": f"v{seed}:{name}"}
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mnist_kit import checks, cli, grade, report, sandbox
+from mnist_kit.questions import QUESTIONS
 
 EMPTY_NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 needs_bwrap = pytest.mark.skipif(sandbox.bwrap_problem() is not None, reason=f"{sandbox.bwrap_problem()}")
@@ -79,8 +80,12 @@ def test_bubblewrap_command_shows_the_student_side_only(tmp_path):
 
 def test_student_side_kit_has_no_checker():
     side = sandbox.Sandbox("none", [os.getuid()])
-    kit = side.kit
-    assert sorted(p.name for p in (kit / "mnist_kit").iterdir()) == sorted([*sandbox.STUDENT_MODULES, "mnist_784.npz"])
+    package = side.kit / "mnist_kit"
+    files = sorted(str(p.relative_to(package)) for p in package.rglob("*") if p.is_file())
+    assert files == sorted([*map(str, sandbox.student_side_files()), "mnist_784.npz"])
+    assert not [f for f in files if f.endswith("checks.py")], "no checker module, the kit's or a question's"
+    units = {f"questions/{question.package}/collect.py" for question in QUESTIONS.values()}
+    assert units <= set(files), "every question's collector is there"
 
 
 @pytest.mark.parametrize("make, expected", [

@@ -10,15 +10,16 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, cli, spec
+from mnist_kit import batch, cli
 from mnist_kit.collect import definition_statements
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.submissions.notebooks import Case, make_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = json.loads((ROOT / "assignment" / "mnist.ipynb").read_text())
 
 
-STUB_NAMES = [f for q in spec.QUESTIONS.values() for f in q["functions"]]
+STUB_NAMES = [f for q in QUESTIONS.values() for f in q.functions]
 
 
 def student_functions():
@@ -47,7 +48,7 @@ def test_every_stub_documents_its_return_value_and_an_example(name):
 
 def test_every_question_has_a_check_cell_and_the_notebook_exports_without_pdf():
     sources = ["".join(c["source"]) for c in STUDENT["cells"] if c["cell_type"] == "code"]
-    assert [s for s in sources if s.startswith("grader.check(")] == [f'grader.check("{q}")' for q in spec.QUESTIONS]
+    assert [s for s in sources if s.startswith("grader.check(")] == [f'grader.check("{q}")' for q in QUESTIONS]
     assert any("grader.export(pdf=False)" in s for s in sources)
 
 
@@ -81,7 +82,7 @@ def test_student_zip_works_offline_in_an_empty_folder_and_its_export_earns_full_
     outcome = json.loads(run.stdout.splitlines()[-1])
     assert outcome["interfaces"] == ["lo"]
     assert outcome["errors"] == []
-    assert outcome["checks"] == {q: True for q in spec.QUESTIONS}
+    assert outcome["checks"] == {q: True for q in QUESTIONS}
     exports = list(release.glob("mnist_*.zip"))
     assert len(exports) == 1
     with zipfile.ZipFile(exports[0]) as archive:
@@ -89,4 +90,4 @@ def test_student_zip_works_offline_in_an_empty_folder_and_its_export_earns_full_
         assert not any(name.endswith(".pdf") for name in archive.namelist())
     assert cli.main(["grade", str(exports[0]), "--out", str(tmp_path / "graded")]) == 0
     (result,) = batch.load_results(tmp_path / "graded")
-    assert (result["status"], result["total"]) == ("graded", spec.TOTAL_POINTS)
+    assert (result["status"], result["total"]) == ("graded", TOTAL_POINTS)

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from mnist_kit import batch, grade, spec
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.submissions import cases, notebooks
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ AT_ONCE = 3
 
 
 def expected(case):
-    return case.status, {q: q not in case.fails for q in spec.QUESTIONS}
+    return case.status, {q: q not in case.fails for q in QUESTIONS}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +77,7 @@ def run_bundle(bundle, notebook, root, options=()):
 
 def bundle_verdict(results):
     """Whether each question earned full marks in a results.json (a question is one test per kind of check)."""
-    return {q: all(t["score"] == t["max_score"] for t in results["tests"] if t["name"].startswith(f"{q}: ")) for q in spec.QUESTIONS}
+    return {q: all(t["score"] == t["max_score"] for t in results["tests"] if t["name"].startswith(f"{q}: ")) for q in QUESTIONS}
 
 
 # The bundle's entry point grades with the very grade_notebook that mnist-kit grade uses; what it
@@ -90,7 +91,7 @@ def bundle_verdict(results):
 def _bundle_cases():
     chosen = cases.RIGHT[:1] + [next(c for c in cases.BROKEN if c.status == s) for s in dict.fromkeys(c.status for c in cases.BROKEN)]
     chosen += cases.TAMPERING
-    for question in spec.QUESTIONS:
+    for question in QUESTIONS:
         if not any(question in c.fails for c in chosen):
             chosen.append(next(c for c in cases.WRONG if c.fails == (question,)))
     return chosen
@@ -101,7 +102,7 @@ BUNDLE_CASES = _bundle_cases()
 
 def test_bundle_cases_cover_every_status_question_and_tampering():
     assert {c.status for c in BUNDLE_CASES} == {c.status for c in cases.ALL}
-    assert {q for c in BUNDLE_CASES for q in c.fails} == set(spec.QUESTIONS)
+    assert {q for c in BUNDLE_CASES for q in c.fails} == set(QUESTIONS)
     assert {c.name for c in cases.TAMPERING} <= {c.name for c in BUNDLE_CASES}
 
 
@@ -119,7 +120,7 @@ def test_gradescope_bundle_verdict(bundle_results, case):
     verdict = bundle_verdict(results)
     status = results["output"].split()[1]
     assert (status, verdict) == expected(case), results["output"]
-    assert sum(t["max_score"] for t in results["tests"]) == spec.TOTAL_POINTS
+    assert sum(t["max_score"] for t in results["tests"]) == TOTAL_POINTS
     assert {t["visibility"] for t in results["tests"]} == set(spec.VISIBILITY.values())
     for test in results["tests"]:  # students see messages, never check code or expected values
         assert "def " not in test["output"] and "assert " not in test["output"] and "_require" not in test["output"]
@@ -151,7 +152,7 @@ def test_grader_check_agrees_with_the_grade(student_checks, kit_results, case):
     """grader.check runs only the public tests, so it may pass work the hidden checks reject;
     but it never fails a question the grade accepts in full, and it passes every right case."""
     checks = student_checks[case.name]
-    assert set(checks) == set(spec.QUESTIONS)
+    assert set(checks) == set(QUESTIONS)
     result = kit_results[case.name]
     for question, passed_publicly in checks.items():
         full_marks = result["questions"][question]["score"] == result["questions"][question]["possible"]

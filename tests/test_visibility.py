@@ -5,23 +5,26 @@ import json
 import pytest
 
 from mnist_kit import build, checks, cli, gradescope, report, spec
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 
 HIDDEN_MESSAGE = "a hidden check's message"
 PUBLIC_MESSAGE = "a public check's message"
+# A setting of our own, so these tests hold whatever spec.VISIBILITY an instructor chooses.
+WITHHOLD_HIDDEN = {"public": "visible", "hidden": "after_due_date"}
 
 
 def graded_result(passing):
     """A result in which each check passes when ``passing(question, index)`` says so."""
     questions = {}
-    for question, info in spec.QUESTIONS.items():
-        registered = [(check.__name__, hidden) for owner, check, hidden in checks.CHECKS if owner == question]
+    for question, info in QUESTIONS.items():
+        registered = [(check.name, check.hidden) for check in info.checks]
         ran = [{"name": name, "hidden": hidden, "passed": passing(question, index),
                 "message": "" if passing(question, index) else (HIDDEN_MESSAGE if hidden else PUBLIC_MESSAGE)}
                for index, (name, hidden) in enumerate(registered)]
-        score = round(info["points"] * sum(c["passed"] for c in ran) / len(ran), 2)
-        questions[question] = {"possible": info["points"], "score": score, "error": None, "checks": ran}
+        score = round(info.points * sum(c["passed"] for c in ran) / len(ran), 2)
+        questions[question] = {"possible": info.points, "score": score, "error": None, "checks": ran}
     return {"submission": "ann", "status": "graded", "reason": None, "notes": [], "questions": questions,
-            "total": round(sum(q["score"] for q in questions.values()), 2), "possible": spec.TOTAL_POINTS,
+            "total": round(sum(q["score"] for q in questions.values()), 2), "possible": TOTAL_POINTS,
             "sandbox": {"kind": "bwrap"}}
 
 
@@ -33,9 +36,9 @@ PATTERNS = {
 }
 
 
-@pytest.mark.parametrize("question", spec.QUESTIONS)
+@pytest.mark.parametrize("question", QUESTIONS)
 def test_parts_add_up_to_the_question_exactly_whichever_checks_pass(question):
-    count = sum(owner == question for owner, _, _ in checks.CHECKS)
+    count = len(QUESTIONS[question].checks)
     for passing in range(2**count):  # every subset of the question's checks
         entry = graded_result(lambda q, index: bool(passing >> index & 1))["questions"][question]
         parts = report.question_parts(question, entry)
@@ -47,16 +50,17 @@ def test_parts_add_up_to_the_question_exactly_whichever_checks_pass(question):
             assert (part["score"] == part["possible"]) == (part["passed"] == part["count"])
 
 
-def test_gradescope_shows_public_checks_at_once_and_hidden_ones_after_the_due_date():
+def test_gradescope_shows_each_kind_of_check_as_the_setting_says():
     results = gradescope.gradescope_results(graded_result(PATTERNS["none pass"]))
-    assert [t["name"] for t in results["tests"]] == [f"{q}: {kind} checks" for q in spec.QUESTIONS for kind in ("public", "hidden")]
+    assert [t["name"] for t in results["tests"]] == [f"{q}: {kind} checks" for q in QUESTIONS for kind in ("public", "hidden")]
     for test in results["tests"]:
         kind = test["name"].split()[1]
-        assert test["visibility"] == {"public": "visible", "hidden": "after_due_date"}[kind]
+        assert test["visibility"] == spec.VISIBILITY[kind]
         # a withheld message only ever sits in a withheld test
         assert (HIDDEN_MESSAGE in test["output"]) == (kind == "hidden")
-    assert "score" not in results, "a total beside withheld tests would state their points"
-    assert sum(t["max_score"] for t in results["tests"]) == spec.TOTAL_POINTS
+    if set(spec.VISIBILITY.values()) != {"visible"}:
+        assert "score" not in results, "a total beside withheld tests would state their points"
+    assert sum(t["max_score"] for t in results["tests"]) == TOTAL_POINTS
 
 
 def test_gradescope_states_the_total_when_everything_is_visible():
@@ -75,7 +79,7 @@ def test_an_error_is_told_in_the_public_test():
 
 
 def test_feedback_withholds_what_gradescope_withholds():
-    text = report.feedback_markdown(graded_result(PATTERNS["none pass"]))
+    text = report.feedback_markdown(graded_result(PATTERNS["none pass"]), visibility=WITHHOLD_HIDDEN)
     assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE not in text
     assert "hidden checks are released after the due date" in text
     assert "| q1 | 0.0 / 0.25 | released after the due date |" in text
@@ -86,7 +90,7 @@ def test_feedback_shows_everything_when_asked():
     result = graded_result(PATTERNS["every other"])
     text = report.feedback_markdown(result, everything=True)
     assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE in text and "released" not in text
-    assert f"**Total: {result['total']} / {spec.TOTAL_POINTS}**" in text
+    assert f"**Total: {result['total']} / {TOTAL_POINTS}**" in text
 
 
 def test_feedback_follows_another_setting():

@@ -12,7 +12,7 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mnist_kit import spec
+from mnist_kit.questions import QUESTIONS
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDENT_NOTEBOOK = ROOT / "assignment" / "mnist.ipynb"
@@ -110,7 +110,7 @@ def without_demos(notebook, first_self_contained="q4"):
     and they are most of a notebook's run time. q1-q3's tests read the notebook's variables
     (``X_train``, ``y_train_2``...), so everything before stays.
     """
-    first_function = spec.QUESTIONS[first_self_contained]["functions"][0]
+    first_function = QUESTIONS[first_self_contained].functions[0]
     kept, reached = copy.deepcopy(notebook), False
     cells = []
     for cell in kept["cells"]:
