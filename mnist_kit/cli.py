@@ -6,9 +6,15 @@ import sys
 import time
 from pathlib import Path
 
-from . import build as build_module
-from . import batch, grade, report
-from . import sandbox as sandboxes
+try:
+    from . import build as build_module
+    from . import batch, grade, report
+    from . import sandbox as sandboxes
+    _BROKEN_QUESTION = None
+except ValueError as error:  # a question unit that cannot load stops every command, in one line
+    if type(error).__name__ != "QuestionError":
+        raise
+    _BROKEN_QUESTION = error
 
 
 def _shown(path):
@@ -133,6 +139,9 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
+    if _BROKEN_QUESTION is not None:
+        print(f"mnist-kit {args.command}: error: {_BROKEN_QUESTION}", file=sys.stderr)
+        return 1
     try:
         return args.run(args)
     except (build_module.BuildError, grade.InvalidSubmission, sandboxes.SandboxUnavailable, OSError, ValueError) as error:

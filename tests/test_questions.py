@@ -1,0 +1,315 @@
+"""A question is one unit, and the kit says which file to edit when the pieces disagree."""
+
+import ast
+import copy
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mnist_kit import batch, build, challenge, questions, sandbox
+from mnist_kit.questions import QUESTIONS, QuestionError, Threshold
+
+ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "mnist_kit"
+
+
+@pytest.fixture(scope="module")
+def notebooks(tmp_path_factory):
+    """The source notebook (otter-assign format) and the committed student release."""
+    master = build._source_notebook(ROOT, tmp_path_factory.mktemp("source"))
+    return json.loads(master.read_text()), json.loads((ROOT / "assignment" / "mnist.ipynb").read_text())
+
+
+def _source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _edited(notebook, old, new):
+    edited = copy.deepcopy(notebook)
+    hits = 0
+    for cell in edited["cells"]:
+        if old in _source(cell):
+            cell["source"], hits = _source(cell).replace(old, new), hits + 1
+    assert hits, f"{old!r} is not in the notebook"
+    return edited
+
+
+def _without_question(notebook, name):
+    """The notebook with question ``name``'s block (BEGIN QUESTION to END QUESTION) removed."""
+    cells, skipping = [], False
+    for cell in notebook["cells"]:
+        text = _source(cell)
+        if cell["cell_type"] == "raw" and text.startswith("# BEGIN QUESTION") and f"name: {name}" in text:
+            skipping = True
+        if not skipping:
+            cells.append(cell)
+        if skipping and cell["cell_type"] == "raw" and text.startswith("# END QUESTION"):
+            skipping = False
+    return {**notebook, "cells": cells}
+
+
+def _registry(monkeypatch, changed):
+    monkeypatch.setattr(questions, "QUESTIONS", changed)
+
+
+def _one_line_error(notebooks, match):
+    with pytest.raises(build.BuildError, match=match) as error:
+        build.check_questions(*notebooks)
+    assert "\n" not in str(error.value)
+    return str(error.value)
+
+
+def test_the_shipped_notebook_and_units_agree(notebooks):
+    build.check_questions(*notebooks)
+
+
+def test_every_unit_is_one_folder_with_its_three_sides():
+    for question in QUESTIONS.values():
+        assert sorted(p.name for p in question.folder.glob("*.py")) == ["__init__.py", "checks.py", "collect.py"]
+        kinds = {check.hidden for check in question.checks}
+        assert kinds == {False, True}, f"{question.name} needs a public and a hidden check"
+    assert list(QUESTIONS) == [f"q{i}" for i in range(1, len(QUESTIONS) + 1)]
+
+
+def test_a_question_only_in_the_notebook_is_named(notebooks, monkeypatch):
+    _registry(monkeypatch, {k: v for k, v in QUESTIONS.items() if k != "q3"})
+    message = _one_line_error(notebooks, "solution/mnist.py has question q3 but mnist_kit/questions/__init__.py does not register it")
+    assert "add it to REGISTRY" in message
+
+
+def test_a_question_only_in_the_registry_is_named(notebooks):
+    master, student = notebooks
+    _one_line_error((_without_question(master, "q3"), student),
+                    r"mnist_kit/questions/__init__.py registers q3 \(q3_binary_target\) but solution/mnist.py has no BEGIN QUESTION block named q3")
+
+
+def test_removing_a_question_from_both_is_consistent(notebooks, monkeypatch):
+    master, student = notebooks
+    _registry(monkeypatch, {k: v for k, v in QUESTIONS.items() if k != "q3"})
+    build.check_questions(_without_question(master, "q3"), student)
+
+
+def test_registry_order_follows_the_notebook(notebooks, monkeypatch):
+    _registry(monkeypatch, {k: QUESTIONS[k] for k in ("q2", "q1", "q3", "q4", "q5", "q6")})
+    _one_line_error(notebooks, "order REGISTRY as the notebook")
+
+
+def test_a_threshold_the_text_does_not_state_is_named(notebooks, monkeypatch):
+    q6 = QUESTIONS["q6"]
+    raised = dataclasses.replace(q6, thresholds={"multiclass_accuracy": Threshold(0.89, margin=0.02)})
+    _registry(monkeypatch, {**QUESTIONS, "q6": raised})
+    message = _one_line_error(notebooks, "solution/mnist.py states the goals of q6 as 88 % but "
+                                         "mnist_kit/questions/q6_multiclass_classifier/__init__.py's THRESHOLDS are 89 %")
+    master, student = notebooks
+    build.check_questions(_edited(master, "at least 88 %", "at least 89 %"), student)  # the recipe's second step
+    assert "at least N %" in message
+
+
+def test_points_stated_in_the_notebook_must_match(notebooks):
+    master, student = notebooks
+    edited = _edited(master, "name: q2", "name: q2\npoints: 3")
+    _one_line_error((edited, student), "gives q2 3 points but mnist_kit/questions/q2_cast_labels/__init__.py says POINTS = 1")
+
+
+def test_a_graded_function_missing_from_the_release_is_named(notebooks):
+    master, student = notebooks
+    renamed = _edited(student, "def cast_labels(", "def cast_label(")
+    _one_line_error((master, renamed), r"q2_cast_labels/__init__.py grades cast_labels\(\) but the student release does not define it")
+
+
+def test_a_unit_without_hidden_checks_is_named(notebooks, monkeypatch):
+    class OnlyPublic(type(QUESTIONS["q2"])):
+        @property
+        def checks(self):
+            return tuple(c for c in super().checks if not c.hidden)
+
+    q2 = OnlyPublic(**{f.name: getattr(QUESTIONS["q2"], f.name) for f in dataclasses.fields(QUESTIONS["q2"])})
+    _registry(monkeypatch, {**QUESTIONS, "q2": q2})
+    _one_line_error(notebooks, "mnist_kit/questions/q2_cast_labels/checks.py has no hidden check")
+
+
+@pytest.fixture
+def unit_folder(tmp_path, monkeypatch):
+    """A place for question units of a test's own, importable as mnist_kit.questions.<name>."""
+    monkeypatch.setattr(questions, "__path__", [*questions.__path__, str(tmp_path)])
+    yield tmp_path
+    for name in [m for m in sys.modules if m.startswith("mnist_kit.questions.q7_")]:
+        del sys.modules[name]
+
+
+@pytest.mark.parametrize("files, message", [
+    ({}, r"mnist_kit/questions/q7_missing/__init__.py is missing: REGISTRY in mnist_kit/questions/__init__.py names 'q7_missing'"),
+    ({"__init__.py": "NAME = 'q7'\nFUNCTIONS = ()\n"}, r"q7_missing/__init__.py does not define POINTS, draw"),
+    ({"__init__.py": "NAME = 'q7'\nPOINTS = 0\nFUNCTIONS = ()\ndef draw(rng, data):\n    return {}, {}\n"}, r"POINTS is 0"),
+    ({"__init__.py": "NAME = 'q1'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, data):\n    return {}, {}\n"}, r"both named q1"),
+])
+def test_a_broken_unit_is_named_when_the_registry_loads(unit_folder, files, message):
+    if files:
+        (unit_folder / "q7_missing").mkdir()
+        for name, text in files.items():
+            (unit_folder / "q7_missing" / name).write_text(text)
+    with pytest.raises(QuestionError, match=message):
+        questions._questions((*questions.REGISTRY, "q7_missing"))
+
+
+def test_a_unit_without_checks_or_collector_is_named(unit_folder):
+    (unit_folder / "q7_partial").mkdir()
+    (unit_folder / "q7_partial" / "__init__.py").write_text("NAME = 'q7'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, data):\n    return {}, {}\n")
+    question = questions._questions(("q7_partial",))["q7"]
+    with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/checks.py is missing"):
+        question.checks
+    with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/collect.py is missing"):
+        question.collector()
+    (unit_folder / "q7_partial" / "checks.py").write_text("")
+    with pytest.raises(QuestionError, match=r"q7_partial/checks.py has no CHECKS list; add CHECKS = \[public"):
+        question.checks
+
+
+def test_the_cli_names_a_broken_unit_in_one_line(tmp_path):
+    copy_root = tmp_path / "kit"
+    shutil.copytree(PACKAGE, copy_root / "mnist_kit", ignore=shutil.ignore_patterns("__pycache__", "*.npz"))
+    registry = copy_root / "mnist_kit" / "questions" / "__init__.py"
+    registry.write_text(registry.read_text().replace('"q6_multiclass_classifier",', '"q6_multiclass_classifier",\n    "q7_precision",'))
+    run = subprocess.run([sys.executable, "-m", "mnist_kit.cli", "build"], cwd=copy_root, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": str(copy_root)})
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.strip().splitlines() == [
+        "mnist-kit build: error: mnist_kit/questions/q7_precision/__init__.py is missing: REGISTRY in "
+        "mnist_kit/questions/__init__.py names 'q7_precision'; write the unit or remove the name"]
+
+
+@pytest.fixture(scope="module")
+def small_mnist():
+    """A stand-in for MNIST with its shape: drawing inputs needs the rows and the labels, not the real pictures."""
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, size=(70_000, 784), dtype=np.uint8), rng.integers(0, 10, size=70_000).astype(np.int8)
+
+
+def _by_question(arrays, params, names):
+    return {name: challenge.inputs_of(name, arrays, params) for name in names}
+
+
+def _same(left, right):
+    (left_arrays, left_params), (right_arrays, right_params) = left, right
+    return left_params == right_params and left_arrays.keys() == right_arrays.keys() and all(
+        np.array_equal(left_arrays[k], right_arrays[k]) for k in left_arrays)
+
+
+def test_removing_or_adding_a_question_leaves_the_others_inputs_alone(small_mnist, monkeypatch):
+    before = _by_question(*challenge.make_challenge(5, *small_mnist), [*QUESTIONS, challenge.SHARED])
+    q7 = dataclasses.replace(QUESTIONS["q1"], name="q7")  # a new question that draws as much as q1
+    for changed in ({k: v for k, v in QUESTIONS.items() if k != "q3"}, {**QUESTIONS, "q7": q7}):
+        monkeypatch.setattr(challenge, "QUESTIONS", changed)
+        after = _by_question(*challenge.make_challenge(5, *small_mnist), [*changed, challenge.SHARED])
+        for name in set(before) & set(after):
+            assert _same(before[name], after[name]), f"{name}'s inputs changed"
+    monkeypatch.undo()
+    other_seed = _by_question(*challenge.make_challenge(6, *small_mnist), ["q1"])
+    assert not _same(before["q1"], other_seed["q1"]), "another seed draws other inputs"
+
+
+def _fingerprint_of_a_copy(tmp_path, change=None):
+    copy_root = tmp_path / "package"
+    if copy_root.exists():
+        shutil.rmtree(copy_root)
+    shutil.copytree(PACKAGE, copy_root, ignore=shutil.ignore_patterns("__pycache__", "*.npz"))
+    shutil.copy(PACKAGE / "mnist_784.npz", copy_root / "mnist_784.npz")
+    if change:
+        change(copy_root)
+    return batch.autograder_fingerprint(copy_root)
+
+
+def _append(relative, text=b"\n# changed\n"):
+    def change(root):
+        with open(root / relative, "ab") as file:
+            file.write(text)
+    return change
+
+
+GRADING_SIDE = ["grade.py", "sandbox.py", "collect.py", "checks.py", "challenge.py", "spec.py", "data.py",
+                "questions/__init__.py", "questions/q5_accuracy/__init__.py", "questions/q2_cast_labels/collect.py",
+                "questions/q6_multiclass_classifier/checks.py", "mnist_784.npz"]
+
+
+def test_the_regrade_fingerprint_covers_everything_that_can_change_a_grade(tmp_path, monkeypatch):
+    original = _fingerprint_of_a_copy(tmp_path)
+    assert original == _fingerprint_of_a_copy(tmp_path), "the same files, the same fingerprint"
+    for relative in GRADING_SIDE:
+        assert _fingerprint_of_a_copy(tmp_path, _append(relative)) != original, f"changing {relative} triggers no regrade"
+
+    def new_unit(root):
+        shutil.copytree(root / "questions" / "q2_cast_labels", root / "questions" / "q7_new")
+    assert _fingerprint_of_a_copy(tmp_path, new_unit) != original, "a new question triggers no regrade"
+    real_version = batch.importlib.metadata.version
+    for package in ("numpy", "scikit-learn", "otter-grader"):
+        monkeypatch.setattr(batch.importlib.metadata, "version", lambda name, p=package: "0.0" if name == p else real_version(name))
+        assert _fingerprint_of_a_copy(tmp_path) != original, f"another {package} triggers no regrade"
+
+
+def test_the_student_side_holds_every_collector_and_no_checker():
+    files = {str(p) for p in sandbox.student_side_files()}
+    assert {f"questions/{q.package}/collect.py" for q in QUESTIONS.values()} <= files
+    assert not [f for f in files if f.endswith("checks.py") or f in ("grade.py", "batch.py", "build.py")]
+
+
+# The kit's layers, lowest first: a module imports only modules in its own layer or below.
+LAYERS = [
+    {"spec", "data"},
+    {"questions"},
+    {"challenge", "checks"},
+    {"collect", "question units"},
+    {"sandbox"},
+    {"grade"},
+    {"report"},
+    {"batch", "gradescope"},
+    {"build"},
+    {"cli", "__main__"},
+]
+
+
+def _layer(module):
+    return next(index for index, layer in enumerate(LAYERS) if module in layer)
+
+
+def _kit_imports(path):
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("mnist_kit")):
+            module = (node.module or "").removeprefix("mnist_kit").lstrip(".")
+            if node.level == 2 or module.startswith("questions."):
+                found.add("questions")  # a unit reaches the registry (Threshold) or a sibling module of its own
+            elif module:
+                found.add(module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
+    return found
+
+
+def _module_name(path):
+    relative = path.relative_to(PACKAGE)
+    if relative.parts[0] == "questions":
+        return "questions" if len(relative.parts) == 2 else "question units"
+    return relative.stem
+
+
+@pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
+def test_no_module_imports_a_layer_above_its_own(path):
+    module = _module_name(path)
+    above = {name for name in _kit_imports(path) - {module} if name in {m for layer in LAYERS for m in layer} and _layer(name) > _layer(module)}
+    assert not above, f"{path.relative_to(ROOT)} ({module}) imports {above}, a layer above it"
+
+
+def test_question_code_lives_in_its_unit():
+    """No module outside the units names a question's functions: they are the units' to know."""
+    names = {f for q in QUESTIONS.values() for f in q.functions}
+    for path in PACKAGE.glob("*.py"):
+        text = path.read_text()
+        assert not [n for n in names if f"{n}(" in text or f'"{n}"' in text], f"{path.name} names a question's function"
