@@ -22,24 +22,57 @@ class CheckFailed(AssertionError):
 
 @dataclass(frozen=True)
 class Check:
-    """A check and whether it is hidden (its message shown as ``spec.VISIBILITY`` says; its code never)."""
+    """A check, whether it is hidden, and a defect it exists to catch.
+
+    A hidden check's message is shown as ``spec.VISIBILITY`` says; its code never is. ``defect``
+    turns a right answer into one the check must reject (see :func:`changed`); the tests apply
+    it to the reference's answers, so every check is proven able to fail.
+    """
 
     function: object
     hidden: bool
+    defect: object
 
     @property
     def name(self):
         return self.function.__name__
 
 
-def public(function):
+def public(function, defect):
     """Register ``function`` as a public check: ``grader.check`` in the notebook tests the same property."""
-    return Check(function, hidden=False)
+    return Check(function, hidden=False, defect=defect)
 
 
-def hidden(function):
+def hidden(function, defect):
     """Register ``function`` as a hidden check: it runs at grading time only."""
-    return Check(function, hidden=True)
+    return Check(function, hidden=True, defect=defect)
+
+
+def changed(key, change):
+    """A defect: the recorded answer ``key`` replaced by ``change(answer)``.
+
+    Examples
+    --------
+    >>> public(split_shapes, defect=changed("first_X_train", lambda rows: rows[:-1]))  # doctest: +SKIP
+    """
+    def defect(answers):
+        answers["arrays"][key] = change(answers["arrays"][key])
+    return defect
+
+
+def described(key, **claims):
+    """A defect: the answer ``key`` claims other things about itself (``type``, ``dtype``, ``loss``)."""
+    def defect(answers):
+        answers["descriptions"][key] = {**answers["descriptions"][key], **claims}
+    return defect
+
+
+def combined(*defects):
+    """A defect made of several, applied in order."""
+    def defect(answers):
+        for each in defects:
+            each(answers)
+    return defect
 
 
 @dataclass(frozen=True)

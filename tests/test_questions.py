@@ -97,7 +97,8 @@ def test_removing_a_question_from_both_is_consistent(notebooks, monkeypatch):
 
 
 def test_registry_order_follows_the_notebook(notebooks, monkeypatch):
-    _registry(monkeypatch, {k: QUESTIONS[k] for k in ("q2", "q1", "q3", "q4", "q5", "q6")})
+    first, second, *rest = QUESTIONS
+    _registry(monkeypatch, {k: QUESTIONS[k] for k in (second, first, *rest)})
     _one_line_error(notebooks, "order REGISTRY as the notebook")
 
 
@@ -204,8 +205,9 @@ def _same(left, right):
 
 def test_removing_or_adding_a_question_leaves_the_others_inputs_alone(small_mnist, monkeypatch):
     before = _by_question(*challenge.make_challenge(5, *small_mnist), [*QUESTIONS, challenge.SHARED])
-    q7 = dataclasses.replace(QUESTIONS["q1"], name="q7")  # a new question that draws as much as q1
-    for changed in ({k: v for k, v in QUESTIONS.items() if k != "q3"}, {**QUESTIONS, "q7": q7}):
+    new = f"q{len(QUESTIONS) + 1}"
+    added = dataclasses.replace(QUESTIONS["q1"], name=new)  # a new question that draws as much as q1
+    for changed in ({k: v for k, v in QUESTIONS.items() if k != "q3"}, {**QUESTIONS, new: added}):
         monkeypatch.setattr(challenge, "QUESTIONS", changed)
         after = _by_question(*challenge.make_challenge(5, *small_mnist), [*changed, challenge.SHARED])
         for name in set(before) & set(after):

@@ -1,6 +1,7 @@
 """Regrading after an autograder fix: nothing is lost, and everyone can see whose grade changed and why."""
 
 import csv
+import dataclasses
 import html
 import json
 
@@ -32,7 +33,7 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     write_cases([Case("ann", QUICK), Case("ben", {**QUICK, "cast_labels": UNANSWERED})], folder)
     command = ["grade", str(folder), "--out", str(out), "--jobs", "2"]
     # Version 1 of the autograder has a bug: one of q2's checks fails everyone.
-    monkeypatch.setattr(cast_checks, "CHECKS", [checks.Check(_buggy_cast_values, c.hidden) if c.function is cast_checks.cast_values else c
+    monkeypatch.setattr(cast_checks, "CHECKS", [dataclasses.replace(c, function=_buggy_cast_values) if c.function is cast_checks.cast_values else c
                                                for c in cast_checks.CHECKS])
     monkeypatch.setattr(batch, "autograder_fingerprint", lambda: "version-1")
     assert cli.main(command) == 0

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mnist_kit.checks import answer, hidden, is_ndarray, public, require
+from mnist_kit.checks import answer, changed, hidden, is_ndarray, public, require
 
 
 def split_shapes(answers, inputs):
@@ -80,12 +80,12 @@ def split_leaves_inputs_alone(answers, inputs):
 
 
 CHECKS = [
-    public(split_shapes),
-    hidden(split_keeps_pairs),
-    hidden(split_test_untouched),
-    hidden(split_uses_training_rows),
-    hidden(split_is_shuffled),
-    hidden(split_is_reproducible),
-    hidden(split_depends_on_seed),
-    hidden(split_leaves_inputs_alone),
+    public(split_shapes, defect=changed("first_X_train", lambda rows: rows[:-1])),
+    hidden(split_keeps_pairs, defect=changed("first_y_train", lambda labels: np.roll(labels, 1))),
+    hidden(split_test_untouched, defect=changed("first_X_test", lambda rows: rows[::-1])),
+    hidden(split_uses_training_rows, defect=changed("first_X_train", lambda rows: rows + 1)),
+    hidden(split_is_shuffled, defect=changed("first_X_train", lambda rows: rows[np.argsort(rows[:, 0])])),
+    hidden(split_is_reproducible, defect=changed("repeat_X_train", lambda rows: np.roll(rows, 1, axis=0))),
+    hidden(split_depends_on_seed, defect=lambda answers: answers["arrays"].update(other_seed_X_train=answers["arrays"]["first_X_train"])),
+    hidden(split_leaves_inputs_alone, defect=changed("X_after_call", lambda rows: np.roll(rows, 1, axis=0))),
 ]

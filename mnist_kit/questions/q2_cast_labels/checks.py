@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mnist_kit.checks import answer, dtype_name, hidden, is_ndarray, public, require
+from mnist_kit.checks import answer, changed, combined, described, dtype_name, hidden, is_ndarray, public, require
 
 
 def cast_dtype(answers, inputs):
@@ -23,4 +23,7 @@ def cast_values(answers, inputs):
     )
 
 
-CHECKS = [public(cast_dtype), hidden(cast_values)]
+CHECKS = [
+    public(cast_dtype, defect=combined(changed("cast", lambda cast: cast.astype(np.int64)), described("cast", dtype=np.dtype(np.int64).str))),
+    hidden(cast_values, defect=changed("cast", lambda cast: (cast + 1).astype(np.int8))),
+]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, dtype_name, hidden, is_ndarray, public, require
+from mnist_kit.checks import answer, changed, combined, described, dtype_name, hidden, is_ndarray, public, require
 
 
 def binary_dtype(answers, inputs):
@@ -32,4 +32,9 @@ def binary_other_digit(answers, inputs):
     )
 
 
-CHECKS = [public(binary_dtype), public(binary_default_digit), hidden(binary_other_digit)]
+CHECKS = [
+    public(binary_dtype, defect=combined(changed("default_digit", lambda target: target.astype(np.int64)),
+                                         described("default_digit", dtype=np.dtype(np.int64).str))),
+    public(binary_default_digit, defect=changed("default_digit", lambda target: ~target)),
+    hidden(binary_other_digit, defect=changed("other_digit", lambda target: ~target)),
+]

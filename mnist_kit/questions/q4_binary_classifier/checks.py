@@ -3,7 +3,7 @@
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import hidden, model, model_shapes_ok, predict, public, require
+from mnist_kit.checks import changed, combined, described, hidden, model, model_shapes_ok, predict, public, require
 from mnist_kit.questions.q4_binary_classifier import THRESHOLDS
 
 
@@ -45,4 +45,8 @@ def binary_model_showcase(answers, inputs):
     )
 
 
-CHECKS = [public(binary_model_type), hidden(binary_model_quality), hidden(binary_model_showcase)]
+CHECKS = [
+    public(binary_model_type, defect=described("model", type="SGDClassifier")),
+    hidden(binary_model_quality, defect=changed("model_coef_", np.zeros_like)),
+    hidden(binary_model_showcase, defect=combined(changed("model_coef_", np.negative), changed("model_intercept_", np.negative))),
+]

@@ -3,7 +3,7 @@
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, hidden, predict, public, require
+from mnist_kit.checks import answer, changed, hidden, predict, public, require
 from mnist_kit.questions.q5_accuracy import THRESHOLDS
 
 
@@ -58,4 +58,8 @@ def cross_val_level(answers, inputs):
     return {"cross_val_mean": mean}
 
 
-CHECKS = [hidden(accuracy_value), public(cross_val_folds), hidden(cross_val_level)]
+CHECKS = [
+    hidden(accuracy_value, defect=changed("accuracy", lambda share: np.asarray(share * 100))),
+    public(cross_val_folds, defect=changed("fold_accuracies", lambda folds: folds[:-1])),
+    hidden(cross_val_level, defect=changed("fold_accuracies", lambda folds: folds * 0.9)),
+]

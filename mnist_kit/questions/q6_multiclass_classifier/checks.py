@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mnist_kit.checks import hidden, model, model_shapes_ok, predict, public, require
+from mnist_kit.checks import changed, described, hidden, model, model_shapes_ok, predict, public, require
 from mnist_kit.questions.q6_multiclass_classifier import THRESHOLDS
 
 
@@ -35,4 +35,7 @@ def multiclass_model_quality(answers, inputs):
     return {"multiclass_accuracy": accuracy}
 
 
-CHECKS = [public(multiclass_model_type), hidden(multiclass_model_quality)]
+CHECKS = [
+    public(multiclass_model_type, defect=described("model", loss="hinge")),
+    hidden(multiclass_model_quality, defect=changed("model_coef_", lambda coef: np.roll(coef, 1, axis=0))),
+]

@@ -1,0 +1,103 @@
+"""The README's recipe "Add a question", followed to the letter on a copy of the kit.
+
+The test applies the README's code blocks themselves (each names its file and where it goes), so
+the recipe cannot drift from what works. Then it builds the copy (which verifies that the
+reference earns 11/11 on three seeds and the untouched release 0), runs the copy's fast tests of
+its questions and checks, and grades the recipe's wrong case.
+"""
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTION = "**Add a question.**"
+BLOCK = re.compile(r"```python\n(.*?)```", re.S)
+DIRECTIVE = re.compile(r'# (?P<path>\S+?)(?:: insert (?P<where>before the cell that starts|after the line with) "(?P<marker>.*)")?$')
+
+
+def recipe_blocks(readme):
+    """The ``(path, where, marker, text)`` of each code block in the README's "Add a question"."""
+    section = readme[readme.index(SECTION):]
+    section = section[: section.index("\n## ")]
+    blocks = []
+    for block in BLOCK.findall(section):
+        first, text = block.split("\n", 1)
+        match = DIRECTIVE.fullmatch(first)
+        assert match, f"a block of the README's recipe does not say where it goes: {first!r}"
+        blocks.append((match["path"], match["where"], match["marker"], text))
+    return blocks
+
+
+def apply_block(root, path, where, marker, text):
+    target = root / path
+    if where is None:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text)
+        return
+    lines = target.read_text().splitlines(keepends=True)
+    if where == "after the line with":
+        index = next(i for i, line in enumerate(lines) if marker in line) + 1
+    else:
+        start = next(i for i, line in enumerate(lines) if line.rstrip() == f"# {marker}")
+        index = max(i for i in range(start) if lines[i].startswith("# %%"))
+    target.write_text("".join(lines[:index]) + text + "".join(lines[index:]))
+
+
+def test_the_recipe_names_every_file_it_touches():
+    paths = [path for path, *_ in recipe_blocks((ROOT / "README.md").read_text())]
+    new_unit = {p for p in paths if p.startswith("mnist_kit/questions/q7_")}
+    assert len({Path(p).parent for p in new_unit}) == 1, "one new unit"
+    assert set(paths) - new_unit == {"solution/mnist.py", "mnist_kit/questions/__init__.py", "tests/submissions/cases.py"}
+
+
+@pytest.fixture(scope="module")
+def kit_with_q7(tmp_path_factory):
+    root = tmp_path_factory.mktemp("kit-with-q7")
+    for name in ("solution", "mnist_kit", "tests", "pyproject.toml", "README.md"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
+        else:
+            shutil.copy(source, root / name)
+    for block in recipe_blocks((root / "README.md").read_text()):
+        apply_block(root, *block)
+    return root
+
+
+def run_in(root, *command):
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    return subprocess.run([sys.executable, *command], cwd=root, env=env, capture_output=True, text=True, timeout=900)
+
+
+@pytest.mark.slow
+def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7, tmp_path):
+    root = kit_with_q7
+    built = run_in(root, "-m", "mnist_kit.cli", "build")
+    assert built.returncode == 0, built.stderr
+    assert "verified: reference 11.0/11, untouched student notebook 0.0/11" in built.stdout
+    student = (root / "assignment" / "mnist.ipynb").read_text()
+    assert 'grader.check(\\"q7\\")' in student and "hits / np.sum(y_pred)" not in student
+    assert (root / "assignment" / "tests" / "q7.py").exists()
+
+    # The copy's own fast tests: its checks pass the reference and fail their defects, the unit is whole.
+    tested = run_in(root, "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider",
+                    "tests/test_checks.py", "tests/test_questions.py", "tests/test_verdicts.py")
+    assert tested.returncode == 0, tested.stdout[-3000:]
+    assert "q7" in run_in(root, "-m", "pytest", "--co", "-q", "tests/test_checks.py").stdout
+
+    writer = ("import sys; from pathlib import Path; from tests.submissions import cases, notebooks; "
+              "notebooks.write_cases([c for c in cases.WRONG if c.fails == ('q7',)], Path(sys.argv[1]))")
+    assert run_in(root, "-c", writer, str(tmp_path / "class")).returncode == 0
+    graded = run_in(root, "-m", "mnist_kit.cli", "grade", str(tmp_path / "class"), "--out", str(tmp_path / "graded"))
+    assert graded.returncode == 0, graded.stderr
+    [result] = [json.loads(p.read_text()) for p in (tmp_path / "graded" / "results").glob("*.json")]
+    lost = {q: e["score"] < e["possible"] for q, e in result["questions"].items()}
+    assert lost == {**{f"q{i}": False for i in range(1, 7)}, "q7": True}, result
+    assert "q7" in (tmp_path / "graded" / "grades.csv").read_text().splitlines()[0]
