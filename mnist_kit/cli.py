@@ -6,6 +6,8 @@ import sys
 import time
 from pathlib import Path
 
+from . import spec
+
 try:
     from . import build as build_module
     from . import batch, grade, report
@@ -109,9 +111,9 @@ def _add_all_feedback(command):
 
 
 def parser():
-    main = argparse.ArgumentParser(prog="mnist-kit", description="Build and grade the MNIST assignment.")
+    main = argparse.ArgumentParser(prog="mnist-kit", description=f"Build and grade the {spec.ASSIGNMENT} assignment.")
     commands = main.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help="regenerate assignment/, autograder/, dist/mnist-autograder.zip and dist/mnist-student.zip, then verify")
+    build = commands.add_parser("build", help=f"regenerate assignment/, autograder/, dist/{spec.AUTOGRADER_ZIP} and dist/{spec.STUDENT_ZIP}, then verify")
     build.add_argument("--no-verify", action="store_true", help="skip grading the reference and the student notebook")
     build.set_defaults(run=_build)
     grade_cmd = commands.add_parser("grade", help="grade notebooks or otter export zips into a gradebook")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks, collect, data
+from . import checks, collect, data, spec
 from . import sandbox as sandboxes
 from .challenge import SHARED, CheckerData, Inputs, inputs_of, make_challenge, write_challenge
 from .questions import QUESTIONS, TOTAL_POINTS
@@ -271,7 +271,7 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
         workdir.mkdir()
         (workdir / NOTEBOOK_FILE).write_text(notebook_text, encoding="utf-8")
         # The student's own copy of the loader and data: deleting or editing it harms nobody else.
-        shutil.copy(data.__file__, workdir / "mnist_data.py")
+        shutil.copy(data.__file__, workdir / spec.DATA_MODULE)
         shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
         write_challenge(workdir, arrays, params)
         sandbox.prepare(workdir, uid)

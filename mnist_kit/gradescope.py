@@ -31,7 +31,7 @@ def find_submission(submission_dir):
     raise grade.InvalidSubmission("no .ipynb or .zip file was submitted; upload your notebook or the zip grader.export() made")
 
 
-def gradescope_results(result, visibility=spec.VISIBILITY):
+def gradescope_results(result, visibility=None):
     """Turn a kit result into Gradescope's results.json structure.
 
     Each question becomes a test for its public checks and one for its hidden checks, each with
@@ -40,6 +40,7 @@ def gradescope_results(result, visibility=spec.VISIBILITY):
     score is left for Gradescope to add up from the tests unless every test is visible, so it
     never states a withheld test's points by itself.
     """
+    visibility = visibility or spec.VISIBILITY
     tests = []
     for question, entry in result["questions"].items():
         for part in report.question_parts(question, entry):

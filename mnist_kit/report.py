@@ -87,7 +87,7 @@ def unsandboxed_warning(result):
     return f"graded without the bubblewrap sandbox (isolation: {kind or 'unknown'})"
 
 
-def feedback_markdown(result, everything=False, visibility=spec.VISIBILITY):
+def feedback_markdown(result, everything=False, visibility=None):
     """The feedback for one submission, in Markdown: score per question and what to fix.
 
     Parameters
@@ -98,9 +98,10 @@ def feedback_markdown(result, everything=False, visibility=spec.VISIBILITY):
         Show every check's points and message. By default a kind of check whose ``visibility``
         is not ``"visible"`` is withheld, as Gradescope withholds it, and the file says when it
         will be released.
-    visibility : dict
-        When students see each kind of check (``spec.VISIBILITY``).
+    visibility : dict, optional
+        When students see each kind of check; ``spec.VISIBILITY`` by default.
     """
+    visibility = visibility or spec.VISIBILITY
     shown = {kind: everything or visibility[kind] == "visible" for kind in CHECK_KINDS}
     parts = {q: question_parts(q, e) for q, e in result["questions"].items()}
     lines = [f"# Feedback for {result['submission']}", ""]

@@ -113,3 +113,21 @@ def test_the_shipped_setting_is_valid_and_the_cli_can_ask_for_everything():
     assert cli.parser().parse_args(["grade", "x", "--out", "y", "--all-feedback"]).all_feedback
     assert cli.parser().parse_args(["merge", "x", "--out", "y", "--all-feedback"]).all_feedback
     assert not cli.parser().parse_args(["grade", "x", "--out", "y"]).all_feedback
+
+
+SETTINGS = [{"public": public, "hidden": hidden} for public in ("visible", "after_due_date")
+            for hidden in spec.VISIBILITY_CHOICES]
+
+
+@pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: f"{s['public']}-{s['hidden']}")
+def test_an_instructors_setting_is_followed_everywhere(setting, monkeypatch):
+    """README, "Change when students see the checks": edit spec.VISIBILITY; Gradescope and the feedback follow."""
+    monkeypatch.setattr(spec, "VISIBILITY", setting)
+    build.check_visibility(spec.VISIBILITY)
+    result = graded_result(PATTERNS["every other"])
+    tests = gradescope.gradescope_results(result)["tests"]
+    assert all(t["visibility"] == setting[t["name"].split()[1]] for t in tests)
+    text = report.feedback_markdown(result)
+    for kind, message in (("public", PUBLIC_MESSAGE), ("hidden", HIDDEN_MESSAGE)):
+        assert (message in text) == (setting[kind] == "visible"), f"the feedback shows {kind} messages against the setting"
+    assert ("Total:" in text) == (set(setting.values()) == {"visible"})
