@@ -2,9 +2,11 @@
 
 
 def collect(student, inputs):
-    make_binary_target = student.function("make_binary_target")
-    digits = inputs.arrays["y"]
+    digits, other = inputs.arrays["y"], inputs.params["digit"]
+    first, second = digits.copy(), digits.copy()
     return {
-        "default_digit": make_binary_target(digits.copy()),
-        "other_digit": make_binary_target(digits.copy(), digit=inputs.params["digit"]),
+        "default_digit": student.call("make_binary_target", first, on=f"on {len(digits)} labels with the default digit"),
+        "other_digit": student.call("make_binary_target", second, digit=other, on=f"on {len(digits)} labels with digit={other}"),
+        "default_digit_y_after_call": first,
+        "other_digit_y_after_call": second,
     }
