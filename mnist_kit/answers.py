@@ -15,6 +15,12 @@ class Failure:
     message: str
 
 
+def if_returned(result, value):
+    """``value`` if the call that gave ``result`` returned, else its failure: a stub leaves its inputs
+    alone too, and must not earn the check that says so."""
+    return result if isinstance(result, Failure) else value
+
+
 class Student:
     """The student's definitions, as a question's collector reaches them."""
 

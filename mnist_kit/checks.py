@@ -32,7 +32,7 @@ class Check:
 
     function: object
     hidden: bool
-    defect: object
+    defect: object  # defect(answers, inputs) edits the answers in place
     weight: float = 1.0
 
     @property
@@ -57,24 +57,16 @@ def changed(key, change):
     --------
     >>> public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1]))  # doctest: +SKIP
     """
-    def defect(answers):
+    def defect(answers, inputs):
         answers["arrays"][key] = change(answers["arrays"][key])
-    return defect
-
-
-def removed(*keys):
-    """A defect: the answers ``keys`` are not there, as when the function returned something else."""
-    def defect(answers):
-        for key in keys:
-            answers["arrays"].pop(key)
     return defect
 
 
 def combined(*defects):
     """A defect made of several, applied in order."""
-    def defect(answers):
+    def defect(answers, inputs):
         for each in defects:
-            each(answers)
+            each(answers, inputs)
     return defect
 
 
@@ -85,6 +77,7 @@ class CheckResult:
     passed: bool
     message: str
     hidden: bool
+    weight: float
     measured: dict  # what a passing check measured against a threshold, by threshold name
 
 
@@ -220,12 +213,12 @@ def run_checks(question, answers, inputs):
         try:
             measured = check.function(answers, inputs) or {}
         except CheckFailed as failure:
-            results.append(CheckResult(question.name, check.name, False, str(failure), check.hidden, {}))
+            results.append(CheckResult(question.name, check.name, False, str(failure), check.hidden, check.weight, {}))
         except (KeyError, ValueError, TypeError, IndexError) as error:
             # Missing or malformed answers (wrong shapes, wrong types) are the student's, not the checker's.
-            results.append(CheckResult(question.name, check.name, False, _malformed_message(check, error), check.hidden, {}))
+            results.append(CheckResult(question.name, check.name, False, _malformed_message(check, error), check.hidden, check.weight, {}))
         else:
-            results.append(CheckResult(question.name, check.name, True, "", check.hidden, measured))
+            results.append(CheckResult(question.name, check.name, True, "", check.hidden, check.weight, measured))
     return results
 
 

@@ -126,6 +126,6 @@ CHECKS = [
     hidden(split_uses_training_rows, defect=changed("small_X_train", lambda rows: rows + 1)),
     hidden(split_is_shuffled, defect=changed("large_X_train", lambda rows: rows[np.argsort(rows[:, 0])])),
     hidden(split_is_reproducible, defect=changed("small_repeat_X_train", lambda rows: np.roll(rows, 1, axis=0))),
-    hidden(split_depends_on_seed, defect=lambda answers: answers["arrays"].update(large_other_seed_X_train=answers["arrays"]["large_X_train"])),
+    hidden(split_depends_on_seed, defect=lambda answers, inputs: answers["arrays"].update(large_other_seed_X_train=answers["arrays"]["large_X_train"])),
     hidden(split_leaves_inputs_alone, defect=changed("small_X_after_call", lambda rows: np.roll(rows, 1, axis=0))),
 ]

@@ -1,6 +1,6 @@
 """q1 in the student's process: shuffle_split three times on each table, and the tables after the first call."""
 
-from mnist_kit.answers import Failure
+from mnist_kit.answers import Failure, if_returned
 
 PARTS = ("X_train", "X_test", "y_train", "y_test")
 
@@ -28,7 +28,7 @@ def collect(student, inputs):
         images, labels = inputs.arrays[f"{table}_X"].copy(), inputs.arrays[f"{table}_y"].astype(object)
         result = student.call("shuffle_split", images, labels, on=on, **keywords)
         if call == table:  # what the first call left of its arguments
-            answers.update({f"{call}_X_after_call": images, f"{call}_y_after_call": labels})
+            answers.update({f"{call}_X_after_call": if_returned(result, images), f"{call}_y_after_call": if_returned(result, labels)})
         if not isinstance(result, Failure) and not (isinstance(result, tuple) and len(result) == 4):
             result = Failure(f"{on}, shuffle_split returned a {type(result).__name__}, not the tuple (X_train, X_test, y_train, y_test)")
         if isinstance(result, Failure):

@@ -7,10 +7,17 @@ and their accuracies from these records on its own copy of the data, so a fold a
 only if it is what a model fitted on the other folds scores on its fold.
 """
 
+import os
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 
 from mnist_kit import spec
+from mnist_kit.answers import if_returned
 
 from . import CROSS_VALIDATIONS
 
@@ -18,12 +25,16 @@ MAX_RECORDS = 64  # fits, and predictions, kept per cross-validation: a right on
 
 
 class Journal:
-    """Every fit and prediction of the grader's model and of its copies (``clone`` shares the journal)."""
+    """Every fit and prediction of the grader's model and of its copies, in a folder of record files.
 
-    def __init__(self, images, weights):
-        self._weights = weights
+    ``clone`` shares the journal, and joblib's worker processes (``n_jobs=2``) write into the same
+    folder, so nothing that happens to a copy goes unrecorded.
+    """
+
+    def __init__(self, images, weights, name):
+        self._weights, self._folder = weights, Path(tempfile.mkdtemp(prefix=f"journal-{name}-", dir="."))
+        self._folder = self._folder.resolve()
         self._row_of = {key: row for row, key in enumerate((images @ weights).tolist())}
-        self.fits, self.predictions = [], []
 
     def __deepcopy__(self, memo):
         return self
@@ -35,14 +46,30 @@ class Journal:
             return np.array([-1])
         return np.array([self._row_of.get(key, -1) for key in (images @ self._weights).tolist()], dtype=np.int32)
 
+    def _write(self, kind, **arrays):
+        if len(list(self._folder.iterdir())) < 2 * MAX_RECORDS:
+            name = f"{time.monotonic_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{kind}.npz"
+            np.savez(self._folder / name, **arrays)
+            return name
+        return ""
+
     def fitted(self, images, coef, intercept):
-        if len(self.fits) < MAX_RECORDS:
-            self.fits.append((self.rows(images), coef.copy(), intercept.copy()))
-        return len(self.fits) - 1
+        return self._write("fit", rows=self.rows(images), coef=coef, intercept=intercept)
 
     def predicted(self, fit, images):
-        if len(self.predictions) < MAX_RECORDS:
-            self.predictions.append((fit, self.rows(images)))
+        self._write("prediction", fit=np.array(fit), rows=self.rows(images))
+
+    def read(self):
+        """The fits [(rows, coef, intercept)] and predictions [(fit number, rows)], in the order they happened."""
+        fits, predictions, numbers = [], [], {}
+        for path in sorted(self._folder.iterdir()):
+            with np.load(path, allow_pickle=False) as record:
+                if path.stem.endswith("-fit"):
+                    numbers[path.name] = len(fits)
+                    fits.append((record["rows"], record["coef"], record["intercept"]))
+                else:
+                    predictions.append((numbers.get(str(record["fit"]), -1), record["rows"]))
+        return fits, predictions
 
 
 class GraderModel(ClassifierMixin, BaseEstimator):
@@ -95,18 +122,23 @@ def collect(student, inputs):
         model = _fixed_model(arrays[f"{kind}_coef"], arrays[f"{kind}_intercept"], classes)
         answers[f"{kind}_accuracy"] = student.call("accuracy", model, images, labels,
                                                    on=f"with a {len(classes)}-class model on {len(rows):,} test images")
-        answers[f"{kind}_X_after_call"], answers[f"{kind}_y_after_call"] = images @ weights, labels
+        returned = answers[f"{kind}_accuracy"]
+        answers[f"{kind}_X_after_call"] = if_returned(returned, images @ weights)
+        answers[f"{kind}_y_after_call"] = if_returned(returned, labels)
     for call, cv in CROSS_VALIDATIONS.items():
         rows = arrays[f"{call}_rows"]
         images, labels = data.train_images[rows], data.train_digits[rows] == spec.TARGET_DIGIT
-        journal = Journal(images, weights)
+        journal = Journal(images, weights, call)
         answers[f"{call}_folds"] = student.call("cross_val_accuracy", GraderModel(journal), images, labels, cv=cv,
                                                 on=f"with cv={cv} on {len(rows):,} training images")
-        answers[f"{call}_X_after_call"], answers[f"{call}_y_after_call"] = images @ weights, labels
-        answers[f"{call}_records"] = np.array([len(journal.fits), len(journal.predictions)])
-        for number, (fit_rows, coef, intercept) in enumerate(journal.fits):
+        returned = answers[f"{call}_folds"]
+        answers[f"{call}_X_after_call"] = if_returned(returned, images @ weights)
+        answers[f"{call}_y_after_call"] = if_returned(returned, labels)
+        fits, predictions = journal.read()
+        answers[f"{call}_records"] = np.array([len(fits), len(predictions)])
+        for number, (fit_rows, coef, intercept) in enumerate(fits):
             answers.update({f"{call}_fit{number}_rows": fit_rows, f"{call}_fit{number}_coef": coef,
                             f"{call}_fit{number}_intercept": intercept})
-        for number, (fit, predicted_rows) in enumerate(journal.predictions):
+        for number, (fit, predicted_rows) in enumerate(predictions):
             answers.update({f"{call}_prediction{number}_fit": np.array(fit), f"{call}_prediction{number}_rows": predicted_rows})
     return answers
