@@ -227,7 +227,10 @@ def test_inputs_of_unseeded_questions_are_the_same_for_everyone():
 
 @pytest.fixture(scope="module")
 def student_checks(tmp_path_factory):
-    """What grader.check said in each honest submission, run top to bottom in a Jupyter kernel.
+    """What grader.check said in each right submission, run top to bottom in a Jupyter kernel.
+
+    (Wrong work is graded on its wrong question only, where grader.check may say anything: it
+    runs the public tests only.)
 
     The notebooks run without their demo cells (see ``notebooks.without_demos``), which cannot
     change what ``grader.check`` says; the student-zip test in ``test_student_notebook.py`` runs
@@ -239,15 +242,14 @@ def student_checks(tmp_path_factory):
         # otherwise start worker processes in every kernel).
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT"):
             patch.setenv(name, "1")
-        futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebooks.make_notebook(c)), scratch / c.name) for c in HONEST}
+        futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebooks.make_notebook(c)), scratch / c.name) for c in cases.RIGHT}
     return {name: future.result()[0] for name, future in futures.items()}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", HONEST, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", cases.RIGHT, ids=lambda c: c.name)
 def test_grader_check_agrees_with_the_grade(student_checks, kit_results, case):
-    """grader.check runs only the public tests, so it may pass work the hidden checks reject;
-    but it never fails a question the grade accepts in full, and it passes every right case."""
+    """grader.check passes every right case, whose questions the grade accepts in full."""
     checks = student_checks[case.name]
     assert set(checks) == set(QUESTIONS)
     result = kit_results[case.name]

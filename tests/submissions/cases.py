@@ -190,7 +190,7 @@ WRONG = [
         """}),
     Case("wrong_sgd_hinge", fails=("q6",), functions={"fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
-            return SGDClassifier(loss="hinge", random_state=42).fit(X, y)
+            return SGDClassifier(loss="hinge", average=True, max_iter=3, tol=None, random_state=42).fit(X, y)
         """}),
     Case("wrong_sgd_binary_target", fails=("q6",), functions={"fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
