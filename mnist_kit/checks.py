@@ -22,30 +22,32 @@ class CheckFailed(AssertionError):
 
 @dataclass(frozen=True)
 class Check:
-    """A check, whether it is hidden, and a defect it exists to catch.
+    """A check, whether it is hidden, its weight in the question's points, and a defect it catches.
 
-    A hidden check's message is shown as ``spec.VISIBILITY`` says; its code never is. ``defect``
-    turns a right answer into one the check must reject (see :func:`changed`); the tests apply
-    it to the reference's answers, so every check is proven able to fail.
+    A hidden check's message is shown as ``spec.VISIBILITY`` says; its code never is. A question's
+    points are shared among its checks by ``weight``. ``defect`` turns a right answer into one the
+    check must reject (see :func:`changed`); the tests apply it to the reference's answers, so
+    every check is proven able to fail.
     """
 
     function: object
     hidden: bool
-    defect: object
+    defect: object  # defect(answers, inputs) edits the answers in place
+    weight: float = 1.0
 
     @property
     def name(self):
         return self.function.__name__
 
 
-def public(function, defect):
+def public(function, defect, weight=1.0):
     """Register ``function`` as a public check: ``grader.check`` in the notebook tests the same property."""
-    return Check(function, hidden=False, defect=defect)
+    return Check(function, hidden=False, defect=defect, weight=weight)
 
 
-def hidden(function, defect):
+def hidden(function, defect, weight=1.0):
     """Register ``function`` as a hidden check: it runs at grading time only."""
-    return Check(function, hidden=True, defect=defect)
+    return Check(function, hidden=True, defect=defect, weight=weight)
 
 
 def changed(key, change):
@@ -53,25 +55,18 @@ def changed(key, change):
 
     Examples
     --------
-    >>> public(split_shapes, defect=changed("first_X_train", lambda rows: rows[:-1]))  # doctest: +SKIP
+    >>> public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1]))  # doctest: +SKIP
     """
-    def defect(answers):
+    def defect(answers, inputs):
         answers["arrays"][key] = change(answers["arrays"][key])
-    return defect
-
-
-def described(key, **claims):
-    """A defect: the answer ``key`` claims other things about itself (``type``, ``dtype``, ``loss``)."""
-    def defect(answers):
-        answers["descriptions"][key] = {**answers["descriptions"][key], **claims}
     return defect
 
 
 def combined(*defects):
     """A defect made of several, applied in order."""
-    def defect(answers):
+    def defect(answers, inputs):
         for each in defects:
-            each(answers)
+            each(answers, inputs)
     return defect
 
 
@@ -82,6 +77,7 @@ class CheckResult:
     passed: bool
     message: str
     hidden: bool
+    weight: float
     measured: dict  # what a passing check measured against a threshold, by threshold name
 
 
@@ -91,18 +87,42 @@ def require(condition, message):
         raise CheckFailed(message)
 
 
-def answer(answers, key):
-    """One recorded answer: its array and its description (what the returned value claimed to be)."""
-    return answers["arrays"][key], answers["descriptions"].get(key, {})
+def answer(answers, key, name=None):
+    """One recorded answer, as an array; :class:`CheckFailed` saying why when there is none.
+
+    An answer is missing when the call that should give it raised (the message says on what
+    input, and where) or when the function returned something that is not an array or a number.
+    The description only words the message: the verdict comes from the data alone.
+
+    Parameters
+    ----------
+    answers : dict
+        As :func:`load_answers` returns them.
+    key : str
+        The answer's key, ``<call>_<part>`` for a call that returns several parts.
+    name : str, optional
+        How the message calls the answer (``"X_train"``); ``key`` by default.
+    """
+    if key in answers["arrays"]:
+        return answers["arrays"][key]
+    for call, message in answers["failures"].items():
+        if key == call or key.startswith(f"{call}_"):
+            raise CheckFailed(message[:1].upper() + message[1:] + ".")
+    returned = answers["descriptions"].get(key, {}).get("type")
+    raise CheckFailed(f"{name or key} should be a numpy array or a number, not {returned}." if returned
+                      else f"{name or key} was not recorded.")
 
 
-def is_ndarray(description):
-    return description.get("type") == "ndarray"
+def array_of(answers, key, name, ndim=1):
+    """A recorded answer that must be a numpy array with ``ndim`` dimensions (a number has none)."""
+    value = answer(answers, key, name)
+    require(value.ndim == ndim, f"{name} should be a numpy array with {ndim} dimension{'s' * (ndim != 1)}, not of shape {value.shape}."
+            if ndim else f"{name} should be one number, not an array of shape {value.shape}.")
+    return value
 
 
-def dtype_name(description):
-    dtype = description.get("dtype")
-    return "object" if dtype == "object" else str(np.dtype(dtype)) if dtype else "unknown"
+def dtype_name(array):
+    return str(array.dtype) if array.dtype.kind != "U" else "str (the labels were not cast)"
 
 
 def decision_function(parameters, images):
@@ -119,9 +139,8 @@ def predict(parameters, images):
 
 
 def model(answers):
-    """A recorded model: its parameters (``coef_``, ``intercept_``, ``classes_``) and description."""
-    parameters = {name: answers["arrays"][f"model_{name}"] for name in ("coef_", "intercept_", "classes_")}
-    return parameters, answers["descriptions"]["model"]
+    """A recorded model's parameters: ``coef_``, ``intercept_`` and ``classes_``."""
+    return {name: answer(answers, f"model_{name}", f"the model's {name}") for name in ("coef_", "intercept_", "classes_")}
 
 
 def model_shapes_ok(parameters, n_features, n_classes):
@@ -147,7 +166,8 @@ def load_answers(record, arrays):
     Returns
     -------
     answers : dict or None
-        ``{"arrays": ..., "descriptions": ...}``, or None when there is an error.
+        ``{"arrays": ..., "descriptions": ..., "failures": ...}`` (failures: the message of each
+        call that raised), or None when there is an error.
     error : str or None
         Why the question has no answers, in one line.
     """
@@ -160,6 +180,9 @@ def load_answers(record, arrays):
     if parsed.get("error"):
         return None, str(parsed["error"])[:500]
     descriptions = parsed.get("answers") if isinstance(parsed.get("answers"), dict) else {}
+    descriptions = {key: value for key, value in descriptions.items() if isinstance(value, dict)}
+    failures = parsed.get("failures") if isinstance(parsed.get("failures"), dict) else {}
+    failures = {str(call): str(message)[:500] for call, message in failures.items()}
     try:
         with zipfile.ZipFile(io.BytesIO(arrays or b"")) as archive:
             if sum(member.file_size for member in archive.infolist()) > MAX_ANSWER_ARRAY_BYTES:
@@ -168,7 +191,7 @@ def load_answers(record, arrays):
             loaded = {key: stored[key] for key in stored.files}
     except (zipfile.BadZipFile, ValueError, OSError, EOFError):
         return None, "the recorded answer's arrays are missing or damaged (did the notebook write into answers/?)"
-    return {"arrays": loaded, "descriptions": descriptions}, None
+    return {"arrays": loaded, "descriptions": descriptions, "failures": failures}, None
 
 
 def run_checks(question, answers, inputs):
@@ -190,12 +213,12 @@ def run_checks(question, answers, inputs):
         try:
             measured = check.function(answers, inputs) or {}
         except CheckFailed as failure:
-            results.append(CheckResult(question.name, check.name, False, str(failure), check.hidden, {}))
+            results.append(CheckResult(question.name, check.name, False, str(failure), check.hidden, check.weight, {}))
         except (KeyError, ValueError, TypeError, IndexError) as error:
             # Missing or malformed answers (wrong shapes, wrong types) are the student's, not the checker's.
-            results.append(CheckResult(question.name, check.name, False, _malformed_message(check, error), check.hidden, {}))
+            results.append(CheckResult(question.name, check.name, False, _malformed_message(check, error), check.hidden, check.weight, {}))
         else:
-            results.append(CheckResult(question.name, check.name, True, "", check.hidden, measured))
+            results.append(CheckResult(question.name, check.name, True, "", check.hidden, check.weight, measured))
     return results
 
 

@@ -18,13 +18,17 @@ import contextlib
 import importlib.util
 import io
 import json
+import linecache
+import numbers
+import random
 import sys
-import traceback
 import types
+import zlib
 from pathlib import Path
 
 import numpy as np
 
+from .answers import Failure, Student, describe_exception
 from .challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
 from .questions import QUESTIONS
 
@@ -63,7 +67,9 @@ def definition_statements(notebook):
             continue
         for node in tree.body:
             if isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node):
-                statements.append((f"cell {number}, line {node.lineno}", ast.get_source_segment(source, node)))
+                # Padded so that tracebacks count lines as the cell does.
+                segment = "\n" * (node.lineno - 1) + ast.get_source_segment(source, node, padded=True)
+                statements.append((f"cell {number}, line {node.lineno}", segment))
     return statements, problems
 
 
@@ -102,14 +108,22 @@ class _CappedText(io.TextIOBase):
 
 
 def plain(value):
-    """Turn a returned value into a plain ndarray plus what it claimed to be.
+    """Turn a returned value into a plain array, or None, plus what it was (for messages only).
 
-    ``np.array(..., subok=False)`` copies the real buffer, so a subclass that lies about its
-    ``dtype`` or overrides ``__eq__`` is reduced to its actual contents. Object arrays (string
-    labels) are stored as unicode, with their dtype recorded as ``object``.
+    Only what the checker can judge as data is kept: numpy arrays, reduced by
+    ``np.array(..., subok=False)`` to their real buffer (a subclass that lies about its
+    ``dtype`` or overrides ``__eq__`` keeps only its actual contents), and single numbers, as
+    0-d arrays. Anything else (a list, a tuple, a string) is not stored, so a check that needs an
+    array fails on it whatever the description says. Object arrays (string labels) are stored as
+    unicode, so their stored dtype is not ``object``.
     """
-    description = {"type": type(value).__name__, "dtype": None}
-    array = np.array(value, subok=False)
+    description = {"type": type(value).__name__}
+    if isinstance(value, np.ndarray):
+        array = np.array(value, subok=False)
+    elif isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, (str, bytes)):
+        array = np.asarray(value)
+    else:
+        return None, description
     description["dtype"] = "object" if array.dtype == object else array.dtype.str
     if array.dtype == object:
         array = array.astype(str)
@@ -121,49 +135,38 @@ def _model_parameters(model):
     parameters = {}
     description = {"type": type(model).__name__, "module": type(model).__module__}
     for name in ("coef_", "intercept_", "classes_"):
-        if not hasattr(model, name):
-            raise AttributeError(f"the returned {description['type']} has no {name}; was it fitted?")
-        parameters[name], _ = plain(getattr(model, name))
+        parameters[name], _ = plain(getattr(model, name, None))
+        if parameters[name] is None:
+            raise AttributeError(f"the returned {description['type']} has no array {name}; was it fitted?")
     get_params = getattr(model, "get_params", None)
     description["loss"] = str(get_params().get("loss")) if callable(get_params) else None
     return parameters, description
 
 
-class Student:
-    """The student's definitions, as a question's collector reaches them."""
-
-    def __init__(self, namespace):
-        self.namespace = namespace
-
-    def function(self, name):
-        if not callable(self.namespace.get(name)):
-            raise NameError(f"the notebook does not define a function named {name}")
-        return self.namespace[name]
-
-
 def save_answers(directory, question, answers):
-    """Write one question's answers: arrays to ``<q>.npz``, descriptions to ``<q>.json``."""
-    arrays, descriptions = {}, {}
+    """Write one question's answers: arrays to ``<q>.npz``; descriptions and failed calls to ``<q>.json``.
+
+    A value under the key ``model`` is stored as its parameters; a :class:`Failure` as the
+    message of the call that raised; anything :func:`plain` cannot store, as its description only.
+    """
+    arrays, descriptions, failures = {}, {}, {}
     for key, value in answers.items():
-        if key == "model":
+        if isinstance(value, Failure):
+            failures[key] = value.message
+        elif key == "model":
             parameters, descriptions[key] = _model_parameters(value)
             arrays.update({f"model_{name}": array for name, array in parameters.items()})
         else:
-            arrays[key], descriptions[key] = plain(value)
+            array, descriptions[key] = plain(value)
+            if array is not None:
+                arrays[key] = array
     np.savez(directory / f"{question}.npz", **arrays)
-    (directory / f"{question}.json").write_text(json.dumps({"error": None, "answers": descriptions}))
+    record = {"error": None, "answers": descriptions, "failures": failures}
+    (directory / f"{question}.json").write_text(json.dumps(record))
 
 
 def save_error(directory, question, message):
     (directory / f"{question}.json").write_text(json.dumps({"error": message, "answers": {}}))
-
-
-def describe_exception(error):
-    """One line about what the student's code raised, pointing at the student's own frame."""
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<student")]
-    where = f" (in {frames[-1].name}, {frames[-1].filename.strip('<>')})" if frames else ""
-    text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-    return f"{type(error).__name__}{where}: {text}" if text else f"{type(error).__name__}{where}"
 
 
 # Imported by every notebook for grader.check, which grading never calls; importing otter takes
@@ -199,8 +202,23 @@ def _defer_imports(names):
             sys.modules[name] = _DeferredModule(spec)
 
 
-def run(notebook_path, workdir, skip=()):
-    """Execute the student's definitions and record every question's answers in ``workdir``."""
+def _seed_global_generators(name):
+    """Seed the generators that code without a ``random_state`` draws from, the same way in every grading.
+
+    So a submission's answers (an unseeded ``SGDClassifier``'s too) are the same each time it is
+    graded, whichever questions ran before and however often the process restarted.
+    """
+    seed = zlib.crc32(name.encode())
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def run(notebook_path, workdir, skip=(), only=None):
+    """Execute the student's definitions and record the questions' answers in ``workdir``.
+
+    ``skip`` lists steps not to run again (after a crash or a hang); ``only``, the questions to
+    collect (all by default).
+    """
     _defer_imports(DEFERRED_MODULES)
     workdir = Path(workdir)
     progress = _Progress(workdir / PROGRESS_FILE)
@@ -209,8 +227,11 @@ def run(notebook_path, workdir, skip=()):
     arrays, params = read_challenge(workdir)
     notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
     statements, problems = definition_statements(notebook)
-    data = StudentData(inputs_of(SHARED, arrays, params)[0])  # loaded before any student code runs
-    collectors = {name: question.collector() for name, question in QUESTIONS.items()}
+    questions = {name: question for name, question in QUESTIONS.items() if only is None or name in only}
+    collectors = {name: question.collector() for name, question in questions.items()}
+    # Loaded before any student code runs, and only when a question to collect uses it.
+    shared = inputs_of(SHARED, arrays, params)[0]
+    data = StudentData(shared) if any(question.uses_data for question in questions.values()) else None
     namespace = {"__name__": "__student__"}
     student = Student(namespace)
     captured = _CappedText(MAX_CAPTURED_OUTPUT)
@@ -222,7 +243,8 @@ def run(notebook_path, workdir, skip=()):
         progress.start(step)
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             try:
-                exec(compile(source, f"<student {label}>", "exec"), namespace)
+                _seed_global_generators(step)
+                exec(_compile_student(source, label), namespace)
             except BaseException as error:  # noqa: B036 - student code may raise anything, SystemExit included
                 definition_errors.append(f"{label}: {describe_exception(error)}")
         progress.finish(step)
@@ -233,6 +255,7 @@ def run(notebook_path, workdir, skip=()):
         progress.start(question)
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             try:
+                _seed_global_generators(question)
                 inputs = Inputs(*inputs_of(question, arrays, params), data)
                 save_answers(answers_dir, question, collector(student, inputs))
             except BaseException as error:  # noqa: B036
@@ -240,13 +263,22 @@ def run(notebook_path, workdir, skip=()):
         progress.finish(question)
 
 
+def _compile_student(source, label):
+    """Compile a statement of the student's so that tracebacks show its cell, its line and the line's text."""
+    filename = f"<student {label}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    return compile(source, filename, "exec")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook")
     parser.add_argument("workdir")
     parser.add_argument("--skip", default="", help="comma-separated steps not to run again")
+    parser.add_argument("--only", default="", help="comma-separated questions to collect (default: all)")
     args = parser.parse_args(argv)
-    run(args.notebook, args.workdir, skip=set(filter(None, args.skip.split(","))))
+    only = set(filter(None, args.only.split(","))) or None
+    run(args.notebook, args.workdir, skip=set(filter(None, args.skip.split(","))), only=only)
 
 
 if __name__ == "__main__":

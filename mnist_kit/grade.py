@@ -172,11 +172,12 @@ def _answered(workdir, question):
     return read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json") is not None
 
 
-def run_student_process(workdir, limits, deadline, sandbox, uid):
+def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple(QUESTIONS)):
     """Collect answers, restarting past every step that kills or hangs the student's process.
 
-    The collector runs ``workdir/submission.ipynb`` inside ``sandbox`` as user ``uid``; when it
-    ends, however it ends, every process it started is killed before anything it wrote is read.
+    The collector runs ``workdir/submission.ipynb`` inside ``sandbox`` as user ``uid`` and collects
+    ``questions``; when it ends, however it ends, every process it started is killed before
+    anything it wrote is read.
 
     Returns
     -------
@@ -187,7 +188,7 @@ def run_student_process(workdir, limits, deadline, sandbox, uid):
     for _ in range(MAX_RESTARTS + 1):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
             (workdir / collect.PROGRESS_FILE).unlink()  # each run reports its own steps
-        python_args = ["-m", "mnist_kit.collect", NOTEBOOK_FILE, ".", "--skip", ",".join(failed_steps)]
+        python_args = ["-m", "mnist_kit.collect", NOTEBOOK_FILE, ".", "--skip", ",".join(failed_steps), "--only", ",".join(questions)]
         # The student's output goes beside its folder, where it can neither read nor replace it.
         with open(workdir.parent / "stderr.txt", "ab") as stderr:
             process = sandbox.start(workdir, uid, python_args, limits, stderr)
@@ -213,11 +214,11 @@ def run_student_process(workdir, limits, deadline, sandbox, uid):
         if reason is None:
             reason = ("crashed", f"the Python process died during {_step_name(step)} (exit code {process.returncode})")
         if step is None:
-            failed_steps.update({q: reason for q in QUESTIONS if not _answered(workdir, q)})
+            failed_steps.update({q: reason for q in questions if not _answered(workdir, q)})
             return failed_steps
         failed_steps[step] = reason
         if reason[0] == "timeout" and time.monotonic() > deadline:
-            failed_steps.update({q: reason for q in QUESTIONS if not _answered(workdir, q)})
+            failed_steps.update({q: reason for q in questions if not _answered(workdir, q)})
             return failed_steps
     return failed_steps
 
@@ -230,7 +231,7 @@ def _step_name(step):
     return f"{step} ({', '.join(QUESTIONS[step].functions)})"
 
 
-def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sandbox=None):
+def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sandbox=None, questions=None):
     """Grade one notebook and return its result as a JSON-ready dict.
 
     Parameters
@@ -246,6 +247,9 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
     sandbox : mnist_kit.sandbox.Sandbox, optional
         Where the student's code runs; by default bubblewrap, and
         :class:`~mnist_kit.sandbox.SandboxUnavailable` if it cannot run here.
+    questions : sequence of str, optional
+        Grade only these questions (the others are skipped: not run, not in the result, not in
+        ``possible``); every question by default.
 
     Returns
     -------
@@ -261,6 +265,10 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
     """
     checker = checker or Checker()
     sandbox = sandbox or sandboxes.choose()
+    questions = tuple(QUESTIONS) if questions is None else tuple(questions)
+    unknown = [q for q in questions if q not in QUESTIONS]
+    if unknown:
+        raise ValueError(f"questions={unknown} are not registered; choose among {', '.join(QUESTIONS)}")
     seed = secrets.randbits(32) if seed is None else seed
     arrays, params = checker.challenge(seed)
     started = time.monotonic()
@@ -275,17 +283,19 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
         shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
         write_challenge(workdir, arrays, params)
         sandbox.prepare(workdir, uid)
-        failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid)
-        result = _judge(workdir, checker.inputs(arrays, params), failed_steps)
+        failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid, questions)
+        result = _judge(workdir, checker.inputs(arrays, params), failed_steps, questions)
     result.update(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe())
     return result
 
 
-def _judge(workdir, inputs, failed_steps):
+def _judge(workdir, inputs, failed_steps, graded):
     questions, events = {}, [reason for reason in failed_steps.values()]
     notes = _definition_errors(read_student_file(workdir, "definitions.json"))
     notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
     for question, unit in QUESTIONS.items():
+        if question not in graded:
+            continue
         entry = {"possible": unit.points, "score": 0.0, "error": None, "checks": []}
         record = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json")
         if question in failed_steps:
@@ -302,11 +312,11 @@ def _judge(workdir, inputs, failed_steps):
             else:
                 results = checks.run_checks(unit, answers, inputs[question])
                 entry["checks"] = [
-                    {"name": r.name, "passed": r.passed, "hidden": r.hidden, "message": r.message}
+                    {"name": r.name, "passed": r.passed, "hidden": r.hidden, "weight": r.weight, "message": r.message}
                     | ({"measured": r.measured} if r.measured else {})
                     for r in results
                 ]
-                entry["score"] = round(unit.points * sum(r.passed for r in results) / len(results), 2)
+                entry["score"] = round(unit.points * sum(r.weight for r in results if r.passed) / sum(r.weight for r in results), 2)
         questions[question] = entry
     status = next((s for s in ("memory", "timeout", "crashed") if any(e[0] == s for e in events)), "graded")
     return {
@@ -315,7 +325,7 @@ def _judge(workdir, inputs, failed_steps):
         "notes": notes,
         "questions": questions,
         "total": round(sum(q["score"] for q in questions.values()), 2),
-        "possible": TOTAL_POINTS,
+        "possible": sum(q["possible"] for q in questions.values()),
     }
 
 

@@ -36,7 +36,7 @@ def question_parts(question, entry):
     list of dict
         One dict per kind of check the question has, in :data:`CHECK_KINDS` order: ``kind``,
         ``count`` (checks of that kind), ``passed``, ``score``, ``possible`` (its share of the
-        question's points, by number of checks), ``error`` (why nothing was checked; on the
+        question's points, by the checks' weights), ``error`` (why nothing was checked; on the
         first part only) and ``failures`` (failed checks' messages). The parts' scores and
         points add up to the question's exactly.
 
@@ -48,20 +48,23 @@ def question_parts(question, entry):
     >>> [(p["kind"], p["score"], p["possible"], p["failures"]) for p in question_parts("q2", entry)]
     [('public', 0.5, 0.5, []), ('hidden', 0.0, 0.5, ['wrong values'])]
     """
-    registered = [check.hidden for check in QUESTIONS[question].checks]
+    registered = QUESTIONS[question].checks
+    total_weight = sum(check.weight for check in registered)
     parts, possible_left = [], entry["possible"]
     for kind in CHECK_KINDS:
-        count = sum(hidden == (kind == "hidden") for hidden in registered)
-        if not count:
+        of_kind = [check for check in registered if check.hidden == (kind == "hidden")]
+        if not of_kind:
             continue
+        weight = sum(check.weight for check in of_kind)
         ran = [c for c in entry["checks"] if c["hidden"] == (kind == "hidden")]
-        passed = sum(c["passed"] for c in ran)
+        passed_weight = sum(c.get("weight", 1.0) for c in ran if c["passed"])
         # The last part takes what is left, so the parts' points add up to the question's.
-        possible = possible_left if count == len(registered) - sum(p["count"] for p in parts) else round(entry["possible"] * count / len(registered), 2)
+        last = len(of_kind) == len(registered) - sum(p["count"] for p in parts)
+        possible = possible_left if last else round(entry["possible"] * weight / total_weight, 2)
         possible_left = round(possible_left - possible, 2)
-        parts.append({"kind": kind, "count": count, "passed": passed, "score": round(possible * passed / count, 2),
-                      "possible": possible, "error": None if parts else entry["error"],
-                      "failures": [c["message"] for c in ran if not c["passed"]]})
+        parts.append({"kind": kind, "count": len(of_kind), "passed": sum(c["passed"] for c in ran),
+                      "score": round(possible * passed_weight / weight, 2), "possible": possible,
+                      "error": None if parts else entry["error"], "failures": [c["message"] for c in ran if not c["passed"]]})
     # The question's score was rounded once, the parts' each: give any cent of difference to a
     # part it fits, partly passed ones first, so the parts add up to exactly what the gradebook says.
     drift = round(entry["score"] - sum(p["score"] for p in parts), 2)

@@ -17,6 +17,9 @@ DATA_MODULE = f"{ASSIGNMENT}_data.py"  # the loader, as the notebook imports it
 # the Gradescope bundle, and part of the regrade fingerprint.
 GRADING_PACKAGES = ("numpy", "scikit-learn", "otter-grader", "matplotlib")
 
+# The seed of the inputs every submission is graded on alike (the data the models are fitted on,
+# the cross-validation folds' rows); each grading draws the rest from a seed of its own.
+ASSIGNMENT_SEED = 20_260_101
 N_TRAIN = 60_000
 TARGET_DIGIT = 2
 SHOWCASE_IMAGE = 36_001  # the tutorial's example: a '2'

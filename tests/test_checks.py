@@ -8,12 +8,14 @@ answer is the reference's with the defect the check declares, in its unit's ``ch
 import copy
 import io
 import json
+import os
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mnist_kit import checks, collect, grade
+from mnist_kit.answers import Student
 from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of
 from mnist_kit.questions import QUESTIONS
 
@@ -35,12 +37,15 @@ def reference_answers(tmp_path_factory):
         if "mnist_data" not in source:
             exec(source, namespace)
     data = StudentData(inputs_of(SHARED, arrays, params)[0])
+    collect._seed_global_generators("reference")
     folder = tmp_path_factory.mktemp("answers")
     recorded = {}
+    os.chdir(folder)  # the question's own working folder, as in the sandbox
     for name, question in QUESTIONS.items():
-        collect.save_answers(folder, name, question.collector()(collect.Student(namespace), Inputs(*inputs_of(name, arrays, params), data)))
+        collect.save_answers(folder, name, question.collector()(Student(namespace), Inputs(*inputs_of(name, arrays, params), data)))
         recorded[name], error = checks.load_answers((folder / f"{name}.json").read_bytes(), (folder / f"{name}.npz").read_bytes())
         assert error is None, error
+    os.chdir(ROOT)
     return recorded, checker.inputs(arrays, params)
 
 
@@ -64,7 +69,7 @@ def test_check_passes_the_reference(reference_answers, question, check):
 def test_check_fails_its_defect_with_a_message(reference_answers, question, check):
     answers, inputs = reference_answers
     broken = copy.deepcopy(answers[question.name])
-    check.defect(broken)
+    check.defect(broken, inputs[question.name])
     result = _run(question, check, broken, inputs)
     assert not result.passed
     assert result.message and "\n" not in result.message and "Traceback" not in result.message

@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from mnist_kit import collect
+from mnist_kit.answers import describe_exception
 from mnist_kit.collect import definition_statements, plain
 
 
@@ -14,7 +16,7 @@ def test_keeps_definitions_and_drops_everything_else():
         "%matplotlib inline\ndef f(x):\n    return x\n\nclass C:\n    pass\nwhile True:\n    pass\nimport os; os._exit(0)\n",
     )
     statements, problems = definition_statements(notebook)
-    kept = [source.split("\n")[0] for _, source in statements]
+    kept = [source.lstrip("\n").split("\n")[0] for _, source in statements]
     assert kept == ["import numpy as np", "from os import path", "LIMIT = 3", "TABLE = {'a': (1, 2)}", "def f(x):", "class C:", "import os"]
     assert problems == []
 
@@ -42,15 +44,33 @@ class _AlwaysEqual(np.ndarray):
         (np.array([1, 0, 1]).view(_LyingDtype), np.dtype(int).str, [1, 0, 1]),
         (np.zeros(3, dtype=np.int8).view(_AlwaysEqual), "|i1", [0, 0, 0]),
         (np.array(["5", "7"], dtype=object), "object", ["5", "7"]),
-        ([True, False], "|b1", [True, False]),
+        (np.float64(0.25), "<f8", 0.25),
+        (3, np.dtype(int).str, 3),
     ],
-    ids=["lying-dtype", "always-equal", "object-strings", "list"],
+    ids=["lying-dtype", "always-equal", "object-strings", "numpy-number", "python-number"],
 )
 def test_plain_records_what_the_value_really_holds(value, dtype, contents):
     array, description = plain(value)
     assert type(array) is np.ndarray
     assert description["dtype"] == dtype
     assert array.tolist() == contents
+
+
+@pytest.mark.parametrize("value", [[True, False], (1, 2), "7", None, {"a": 1}], ids=repr)
+def test_plain_keeps_nothing_but_arrays_and_numbers(value):
+    array, description = plain(value)
+    assert array is None and description == {"type": type(value).__name__}
+
+
+def test_statements_keep_their_lines_so_errors_point_at_them():
+    notebook = _notebook("import numpy as np\n\n\ndef f(x):\n    y = x + 1\n    return x[5]\n")
+    namespace = {}
+    for label, source in definition_statements(notebook)[0]:
+        exec(collect._compile_student(source, label), namespace)
+    with pytest.raises(IndexError) as raised:
+        namespace["f"](np.arange(3))
+    assert describe_exception(raised.value) == (
+        "IndexError at cell 1, line 6: `return x[5]` (index 5 is out of bounds for axis 0 with size 3)")
 
 
 DEFERRED_OTTER = """

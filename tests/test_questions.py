@@ -148,8 +148,8 @@ def unit_folder(tmp_path, monkeypatch):
 @pytest.mark.parametrize("files, message", [
     ({}, r"mnist_kit/questions/q7_missing/__init__.py is missing: REGISTRY in mnist_kit/questions/__init__.py names 'q7_missing'"),
     ({"__init__.py": "NAME = 'q7'\nFUNCTIONS = ()\n"}, r"q7_missing/__init__.py does not define POINTS, draw"),
-    ({"__init__.py": "NAME = 'q7'\nPOINTS = 0\nFUNCTIONS = ()\ndef draw(rng, data):\n    return {}, {}\n"}, r"POINTS is 0"),
-    ({"__init__.py": "NAME = 'q1'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, data):\n    return {}, {}\n"}, r"both named q1"),
+    ({"__init__.py": "NAME = 'q7'\nPOINTS = 0\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"}, r"POINTS is 0"),
+    ({"__init__.py": "NAME = 'q1'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"}, r"both named q1"),
 ])
 def test_a_broken_unit_is_named_when_the_registry_loads(unit_folder, files, message):
     if files:
@@ -162,7 +162,7 @@ def test_a_broken_unit_is_named_when_the_registry_loads(unit_folder, files, mess
 
 def test_a_unit_without_checks_or_collector_is_named(unit_folder):
     (unit_folder / "q7_partial").mkdir()
-    (unit_folder / "q7_partial" / "__init__.py").write_text("NAME = 'q7'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, data):\n    return {}, {}\n")
+    (unit_folder / "q7_partial" / "__init__.py").write_text("NAME = 'q7'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n")
     question = questions._questions(("q7_partial",))["q7"]
     with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/checks.py is missing"):
         question.checks
@@ -190,7 +190,9 @@ def test_the_cli_names_a_broken_unit_in_one_line(tmp_path):
 def small_mnist():
     """A stand-in for MNIST with its shape: drawing inputs needs the rows and the labels, not the real pictures."""
     rng = np.random.default_rng(0)
-    return rng.integers(0, 256, size=(70_000, 784), dtype=np.uint8), rng.integers(0, 10, size=70_000).astype(np.int8)
+    images = rng.integers(0, 256, size=(70_000, 784), dtype=np.uint8)
+    images[:, :20] = 0  # MNIST's blank border, where the trap goes
+    return images, rng.integers(0, 10, size=70_000).astype(np.int8)
 
 
 def _by_question(arrays, params, names):

@@ -1,9 +1,13 @@
-"""Every submission in the suite gets exactly its expected verdict, from both grading entry points.
+"""Every submission in the suite gets exactly its expected verdict, from both grading entry points, on any draw.
 
-The tests that grade are slow: they grade every case with ``mnist-kit grade``, and a subset through the Gradescope bundle's
-own ``run_autograder`` (see :data:`BUNDLE_CASES`), :data:`AT_ONCE` at a time.
+The tests that grade are slow. The broken and tampering cases, a right one and two copies of
+another go through ``mnist-kit grade`` whole; the honest cases (right and wrong work) are graded on
+the questions they are about (``notebooks.graded_questions``), and again under two more seeds on
+the questions whose inputs change with the seed; a subset goes through the Gradescope bundle's own
+``run_autograder`` (see :data:`BUNDLE_CASES`). :data:`AT_ONCE` gradings run at a time.
 """
 
+import itertools
 import json
 import os
 import subprocess
@@ -11,9 +15,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from mnist_kit import batch, grade, spec
+from mnist_kit.challenge import inputs_of
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.submissions import cases, notebooks
 
@@ -27,8 +33,17 @@ STEP_TIMEOUT = 60.0
 AT_ONCE = 3
 
 
-def expected(case):
-    return case.status, {q: q not in case.fails for q in QUESTIONS}
+LIMITS = grade.Limits(timeout=400, step_timeout=STEP_TIMEOUT)
+HONEST = cases.RIGHT + cases.WRONG
+COPIED = next(c for c in cases.RIGHT if c.name == "right_unseeded_sgd")  # twice in the batch: same file, same grade
+WHOLE = [cases.RIGHT[0], COPIED, *cases.BROKEN, *cases.TAMPERING]  # graded whole, through the batch
+# Questions whose inputs change with the grading's seed (the others are the same for everyone).
+SEEDED = ("q1", "q2", "q3", "q5")
+MORE_SEEDS = (11, 2027)
+
+
+def expected(case, questions=tuple(QUESTIONS)):
+    return case.status, {q: q not in case.fails for q in questions}
 
 
 @pytest.fixture(scope="module")
@@ -36,13 +51,64 @@ def suite(tmp_path_factory):
     return notebooks.write_cases(cases.ALL, tmp_path_factory.mktemp("submissions"))
 
 
+CHECKER = grade.Checker()
+
+
+def _grade_case(case, questions, seed=None):
+    return grade.grade_notebook(json.dumps(notebooks.make_notebook(case)), CHECKER, LIMITS, seed=seed, questions=questions)
+
+
 @pytest.fixture(scope="module")
 def kit_results(suite, tmp_path_factory):
-    out = tmp_path_factory.mktemp("graded")
-    limits = grade.Limits(timeout=400, step_timeout=STEP_TIMEOUT)
-    folder = next(iter(suite.values())).parent
-    results = batch.grade_many([folder], out, jobs=AT_ONCE, limits=limits)
-    return {r["submission"]: r for r in results}
+    folder = tmp_path_factory.mktemp("whole")
+    for case in WHOLE:
+        (folder / suite[case.name].name).write_bytes(suite[case.name].read_bytes())
+    (folder / f"{COPIED.name}_copy.ipynb").write_bytes(suite[COPIED.name].read_bytes())
+    results = {r["submission"]: r for r in batch.grade_many([folder], tmp_path_factory.mktemp("graded"), jobs=AT_ONCE, limits=LIMITS)}
+    honest = [c for c in HONEST if c.name not in results]
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+        graded = pool.map(lambda case: _grade_case(case, notebooks.graded_questions(case)), honest)
+        results.update({case.name: result for case, result in zip(honest, graded)})
+    return results
+
+
+def _checks(entry):
+    return entry["error"] is None, [(c["name"], c["passed"]) for c in entry["checks"]], entry["score"]
+
+
+@pytest.mark.slow
+def test_two_copies_of_one_file_get_the_same_grade(kit_results):
+    first, second = kit_results[COPIED.name], kit_results[f"{COPIED.name}_copy"]
+    assert first["seed"] != second["seed"], "each copy draws its own seed"
+    assert (first["status"], first["total"]) == (second["status"], second["total"]) == ("graded", TOTAL_POINTS)
+    assert {q: _checks(e) for q, e in first["questions"].items()} == {q: _checks(e) for q, e in second["questions"].items()}
+
+
+def seed_notebooks():
+    """Notebooks that each hold one honest case's functions for some of the seeded questions.
+
+    Cases that write no extra cells are merged, one per question, so few gradings cover them all.
+    """
+    per_question = {q: [c for c in HONEST if q in notebooks.graded_questions(c) and not c.cells] for q in SEEDED}
+    merged = []
+    for group in itertools.zip_longest(*per_question.values()):
+        chosen = {q: c for q, c in zip(per_question, group) if c is not None}
+        functions = {f: source for q, c in chosen.items() for f, source in c.functions.items() if f in QUESTIONS[q].functions}
+        merged.append((notebooks.Case("seeds", functions=functions), chosen))
+    return merged
+
+
+@pytest.fixture(scope="module")
+def results_under_more_seeds():
+    """For each honest case and seeded question it is about, the question's entry under each of MORE_SEEDS."""
+    jobs = [(case, chosen, seed) for case, chosen in seed_notebooks() for seed in MORE_SEEDS]
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+        graded = pool.map(lambda job: (job, _grade_case(job[0], list(job[1]), seed=job[2])), jobs)
+        entries = {}
+        for (case, chosen, seed), result in graded:
+            for question, honest in chosen.items():
+                entries.setdefault((honest.name, question), {})[seed] = result["questions"][question]
+    return entries
 
 
 def test_suite_has_enough_cases_of_each_kind():
@@ -70,7 +136,8 @@ def test_mnist_kit_grade_verdict(kit_results, case):
     result = kit_results[case.name]
     verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
     lost = {q: e["error"] or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in result["questions"].items() if not verdict[q]}
-    assert (result["status"], verdict) == expected(case), f"lost points: {lost}; reason: {result['reason']}"
+    assert (result["status"], verdict) == expected(case, tuple(result["questions"])), f"lost points: {lost}; reason: {result['reason']}"
+    assert set(result["questions"]) == set(notebooks.graded_questions(case)) or case in WHOLE
     for question in case.fails:  # the student is told why, in words
         entry = result["questions"][question]
         assert entry["error"] or any(c["message"] for c in entry["checks"] if not c["passed"])
@@ -141,12 +208,29 @@ def test_gradescope_bundle_verdict(bundle_results, case):
         assert "def " not in test["output"] and "assert " not in test["output"] and "_require" not in test["output"]
 
 
-HONEST = cases.RIGHT + cases.WRONG
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [c for c in HONEST if not c.cells and set(notebooks.graded_questions(c)) & set(SEEDED)], ids=lambda c: c.name)
+def test_same_code_same_verdict_on_every_seed(kit_results, results_under_more_seeds, case):
+    for question in set(notebooks.graded_questions(case)) & set(SEEDED):
+        first = kit_results[case.name]["questions"][question]
+        for seed, entry in results_under_more_seeds[(case.name, question)].items():
+            assert _checks(entry)[:2] == _checks(first)[:2], f"{question} under seed {seed}: {entry}"
+
+
+def test_inputs_of_unseeded_questions_are_the_same_for_everyone():
+    first, second = CHECKER.challenge(1), CHECKER.challenge(2)
+    for name in [q for q in QUESTIONS if q not in SEEDED] + ["shared"]:
+        left, right = (inputs_of(name, *challenge) for challenge in (first, second))
+        assert left[1] == right[1] and left[0].keys() == right[0].keys()
+        assert all(np.array_equal(left[0][key], right[0][key]) for key in left[0]), f"{name}'s inputs depend on the seed"
 
 
 @pytest.fixture(scope="module")
 def student_checks(tmp_path_factory):
-    """What grader.check said in each honest submission, run top to bottom in a Jupyter kernel.
+    """What grader.check said in each right submission, run top to bottom in a Jupyter kernel.
+
+    (Wrong work is graded on its wrong question only, where grader.check may say anything: it
+    runs the public tests only.)
 
     The notebooks run without their demo cells (see ``notebooks.without_demos``), which cannot
     change what ``grader.check`` says; the student-zip test in ``test_student_notebook.py`` runs
@@ -158,19 +242,20 @@ def student_checks(tmp_path_factory):
         # otherwise start worker processes in every kernel).
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT"):
             patch.setenv(name, "1")
-        futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebooks.make_notebook(c)), scratch / c.name) for c in HONEST}
+        futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebooks.make_notebook(c)), scratch / c.name) for c in cases.RIGHT}
     return {name: future.result()[0] for name, future in futures.items()}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", HONEST, ids=lambda c: c.name)
+@pytest.mark.parametrize("case", cases.RIGHT, ids=lambda c: c.name)
 def test_grader_check_agrees_with_the_grade(student_checks, kit_results, case):
-    """grader.check runs only the public tests, so it may pass work the hidden checks reject;
-    but it never fails a question the grade accepts in full, and it passes every right case."""
+    """grader.check passes every right case, whose questions the grade accepts in full."""
     checks = student_checks[case.name]
     assert set(checks) == set(QUESTIONS)
     result = kit_results[case.name]
     for question, passed_publicly in checks.items():
+        if question not in result["questions"]:
+            continue  # not graded: it runs the reference's functions
         full_marks = result["questions"][question]["score"] == result["questions"][question]["possible"]
         assert passed_publicly or not full_marks, f"{question}: grader.check fails work that earns full marks"
     if case in cases.RIGHT:

@@ -6,7 +6,10 @@ only other place that names it. Each unit has three modules, split by the sandbo
 ``__init__.py`` (both sides)
     The question's contract: ``NAME`` (as in the notebook's ``BEGIN QUESTION`` block), ``POINTS``,
     ``FUNCTIONS`` (the stubs students write), ``THRESHOLDS`` (named :class:`Threshold` objects, if
-    any), and ``draw(rng, data)``: the question's grading-time inputs, from its own random stream.
+    any), ``USES_DATA`` (True if its collector uses the shared MNIST views), and
+    ``draw(rng, fixed, data)``: the question's grading-time inputs, from two random streams of its
+    own: ``rng`` from this grading's seed, ``fixed`` the same for every submission (see
+    :mod:`mnist_kit.challenge`).
 ``collect.py`` (student side: runs in the sandboxed student's process)
     ``collect(student, inputs)``: calls the student's functions on the inputs and returns what
     they gave back, as arrays or a fitted model; it never judges anything.
@@ -62,13 +65,14 @@ class Question:
     points: float
     functions: tuple
     thresholds: dict = field(default_factory=dict)
+    uses_data: bool = False
 
     @property
     def folder(self):
         return FOLDER / self.package
 
-    def draw(self, rng, data):
-        return self._module("").draw(rng, data)
+    def draw(self, rng, fixed, data):
+        return self._module("").draw(rng, fixed, data)
 
     def collector(self):
         """The student side's ``collect`` function (imported in the student's process)."""
@@ -118,7 +122,8 @@ def _load(package):
     thresholds = getattr(module, "THRESHOLDS", {})
     if not all(isinstance(t, Threshold) for t in thresholds.values()):
         raise QuestionError(f"{where}: every THRESHOLDS value must be a Threshold(value, margin)")
-    return Question(module.NAME, package, module.POINTS, tuple(module.FUNCTIONS), dict(thresholds))
+    return Question(module.NAME, package, module.POINTS, tuple(module.FUNCTIONS), dict(thresholds),
+                    bool(getattr(module, "USES_DATA", False)))
 
 
 def _questions(registry):

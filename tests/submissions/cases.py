@@ -62,6 +62,15 @@ RIGHT = [
             model = SGDClassifier(loss="log_loss", alpha=5e-5, learning_rate="adaptive", eta0=0.01, max_iter=5, tol=None, random_state=7)
             return model.fit(X, y)
         """}),
+    # No random_state anywhere: grading seeds the global generators, so it fits alike every time.
+    Case("right_unseeded_sgd", functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            return SGDClassifier(loss="log_loss", average=True, max_iter=3, tol=None).fit(X, y)
+        """, "shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.RandomState(seed).permutation(n_train)
+            return X[:n_train][order], X[n_train:], y[:n_train][order], y[n_train:]
+        """}),
     Case("right_helpers_and_constants", cells=["""
         DEFAULT_DIGIT = 2  # a student's own constant, used below
 
@@ -76,6 +85,28 @@ RIGHT = [
             return y == digit
         """}),
 ]
+
+# Wrong work that, graded by a checker that believed what the student's process says of its
+# answers, scored 7/10 where it is worth 2/10.
+LIED_ABOUT = {
+    "cast_labels": """
+        def cast_labels(y):
+            return y.astype(np.uint8)
+        """,
+    "make_binary_target": """
+        def make_binary_target(y, digit=2):
+            return (y == digit).astype(np.int64)
+        """,
+    "cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            return np.full(cv, 0.98)
+        """,
+    "fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            model = SGDClassifier(loss="hinge", average=True, max_iter=3, tol=None, random_state=42).fit(X, y)
+            return model.set_params(loss="log_loss")
+        """,
+}
 
 WRONG = [
     Case("wrong_no_shuffle", fails=("q1",), functions={"shuffle_split": """
@@ -159,12 +190,88 @@ WRONG = [
         """}),
     Case("wrong_sgd_hinge", fails=("q6",), functions={"fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
-            return SGDClassifier(loss="hinge", random_state=42).fit(X, y)
+            return SGDClassifier(loss="hinge", average=True, max_iter=3, tol=None, random_state=42).fit(X, y)
         """}),
     Case("wrong_sgd_binary_target", fails=("q6",), functions={"fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
             return SGDClassifier(loss="log_loss", random_state=42).fit(X, y == 2)
         """}),
+    # Each bug below once survived grading (found by the mutation suite, tests/submissions/mutants.py).
+    Case("wrong_split_hard_coded_size", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.default_rng(seed).permutation(60000)
+            return X[:60000][order], X[60000:], y[:60000][order], y[60000:]
+        """}),
+    Case("wrong_split_columns", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.default_rng(seed).permutation(n_train)
+            return X[:, :n_train][order], X[:, n_train:], y[:n_train][order], y[n_train:]
+        """}),
+    Case("wrong_split_returns_lists", fails=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            order = np.random.default_rng(seed).permutation(n_train)
+            return list(X[:n_train][order]), list(X[n_train:]), list(y[:n_train][order]), list(y[n_train:])
+        """}),
+    Case("wrong_cast_unique_inverse", fails=("q2",), functions={"cast_labels": """
+        def cast_labels(y):
+            return np.unique(y, return_inverse=True)[1].astype(np.int8)
+        """}),
+    Case("wrong_binary_overwrites_input", fails=("q3",), functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            y[:] = y == digit
+            return y.astype(bool)
+        """}),
+    Case("wrong_fit_on_a_tenth", fails=("q4",), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            return LogisticRegression(tol=0.1, max_iter=1000).fit(X[::10], y_binary[::10])
+        """}),
+    Case("wrong_fit_on_int_target", fails=("q4",), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            return LogisticRegression(tol=0.1, max_iter=1000).fit(X, y_binary.astype(int))
+        """}),
+    Case("wrong_binary_hinge_sgd", fails=("q4",), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            return SGDClassifier(loss="hinge", max_iter=2, tol=None, random_state=0).fit(X, y_binary)
+        """}),
+    Case("wrong_accuracy_thresholds_probability", fails=("q5",), functions={"accuracy": """
+        def accuracy(clf, X, y):
+            return float(np.mean((clf.predict_proba(X)[:, 1] > 0.5) == y))
+        """}),
+    Case("wrong_cross_val_ignores_cv", fails=("q5",), functions={"cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            return cross_val_score(clf, X, y, cv=5)
+        """}),
+    Case("wrong_cross_val_leaks_test_fold", fails=("q5",), functions={"cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            from sklearn.base import clone
+            folds = np.array_split(np.arange(len(y)), cv)
+            return np.array([np.mean(clone(clf).fit(X, y).predict(X[test]) == y[test]) for test in folds])
+        """}),
+    Case("wrong_cross_val_overlapping_folds", fails=("q5",), functions={"cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            from sklearn.base import clone
+            scores = []
+            for k in range(cv):
+                test = np.random.default_rng(k).choice(len(y), len(y) // cv, replace=False)
+                train = np.setdiff1d(np.arange(len(y)), test)
+                scores.append(np.mean(clone(clf).fit(X[train], y[train]).predict(X[test]) == y[test]))
+            return np.array(scores)
+        """}),
+    Case("wrong_cross_val_constant", fails=("q5",), functions={"cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            return np.full(cv, 0.98)
+        """}),
+    Case("wrong_sgd_hinge_relabelled", fails=("q6",), functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            model = SGDClassifier(loss="hinge", average=True, max_iter=3, tol=None, random_state=42).fit(X, y)
+            return model.set_params(loss="log_loss")
+        """}),
+    Case("wrong_sgd_on_a_tenth", fails=("q6",), functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            return SGDClassifier(loss="log_loss", average=True, max_iter=3, tol=None, random_state=42).fit(X[::10], y[::10])
+        """}),
+    # What a student who lies about it would have written honestly (see tamper_lying_descriptions).
+    Case("wrong_declared_honestly", fails=("q2", "q3", "q5", "q6"), functions=LIED_ABOUT),
 ]
 
 BROKEN = [
@@ -308,6 +415,26 @@ TAMPERING = [
             np.testing.assert_array_equal = lambda *args, **kwargs: None
             return X[:n_train], X[n_train:], y[:n_train], y[n_train:]
         """}),
+    # The collector runs as __main__ in the student's process: patched there, it describes every
+    # answer as the right kind. The verdicts must be those of the honest twin, wrong_declared_honestly.
+    Case("tamper_lying_descriptions", fails=("q2", "q3", "q5", "q6"), functions=LIED_ABOUT, cells=["""
+        import __main__
+
+        class _Liar:  # a class body runs at definition time, where the collector runs the notebook
+            real_plain, real_parameters = __main__.plain, __main__._model_parameters
+
+            def plain(value, real=real_plain):
+                array, description = real(value)
+                if array is not None and array.dtype.kind in "iu" and array.ndim == 1:
+                    description.update(type="ndarray", dtype="|i1" if array.dtype.itemsize == 1 else "|b1")
+                return array, description
+
+            def parameters(model, real=real_parameters):
+                parameters, description = real(model)
+                return parameters, {**description, "type": "SGDClassifier", "loss": "log_loss"}
+
+            __main__.plain, __main__._model_parameters = plain, parameters
+        """]),
     Case("tamper_patch_kit", fails=("q5",), functions={"accuracy": """
         def accuracy(clf, X, y):
             import mnist_kit.checks, mnist_kit.collect

@@ -36,6 +36,18 @@ class Case:
     status: str = "graded"
 
 
+def graded_questions(case):
+    """The questions a case's verdict is about: those whose functions it writes, and those it must lose.
+
+    The other questions run the reference's functions, whose verdict the right cases prove; a case
+    that adds cells of its own, or that must end with another status, is about every question.
+    """
+    if case.cells or case.status != "graded":
+        return tuple(QUESTIONS)
+    touched = {name for name, unit in QUESTIONS.items() if set(unit.functions) & set(case.functions)} | set(case.fails)
+    return tuple(name for name in QUESTIONS if name in touched)
+
+
 def _source(cell):
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
 

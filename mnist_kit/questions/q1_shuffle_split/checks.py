@@ -1,91 +1,131 @@
-"""q1's checks: the split's shapes, pairing, order, reproducibility, and the inputs left alone."""
+"""q1's checks: the split's shapes, pairing, order, reproducibility, and the inputs left alone.
+
+Each property is judged on every call that returned (a call that raised fails only the checks that
+need it): a size hard-coded to 60,000 fails the shapes on the small table, and keeps the rest.
+"""
 
 import numpy as np
 
-from mnist_kit.checks import answer, changed, hidden, is_ndarray, public, require
+from mnist_kit.checks import CheckFailed, answer, changed, hidden, public, require
+
+from .collect import PARTS
+
+CALLS = ("small", "small_repeat", "small_other_seed", "large", "large_repeat", "large_other_seed")
+
+
+def _table(call):
+    return call.split("_")[0]
+
+
+def _expected_rows(inputs, call):
+    n_rows = len(inputs.arrays[f"{_table(call)}_X"])
+    n_train = inputs.params["small_n_train"] if _table(call) == "small" else 60_000
+    return n_train, n_rows - n_train
+
+
+def _parts(answers, call):
+    return {part: answer(answers, f"{call}_{part}", part) for part in PARTS}
+
+
+def _returned(answers):
+    """The calls that returned four arrays, as {call: parts}; fails when none did."""
+    returned, first_problem = {}, None
+    for call in CALLS:
+        try:
+            returned[call] = _parts(answers, call)
+        except CheckFailed as problem:
+            first_problem = first_problem or problem
+    if not returned:
+        raise first_problem
+    return returned
 
 
 def split_shapes(answers, inputs):
-    n_rows, n_train = len(inputs.arrays["X"]), inputs.params["n_train"]
-    for part, rows in (("X_train", n_train), ("X_test", n_rows - n_train), ("y_train", n_train), ("y_test", n_rows - n_train)):
-        value, description = answer(answers, f"first_{part}")
-        require(is_ndarray(description), f"{part} should be a numpy array, not {description.get('type')}.")
-        require(
-            len(value) == rows,
-            f"{part} has {len(value)} rows but should have {rows}: the first n_train rows are for training, the rest for testing.",
-        )
+    for call in CALLS:
+        parts = _parts(answers, call)
+        n_train, n_test = _expected_rows(inputs, call)
+        n_columns = inputs.arrays[f"{_table(call)}_X"].shape[1]
+        for part, rows in (("X_train", n_train), ("X_test", n_test), ("y_train", n_train), ("y_test", n_test)):
+            value = parts[part]
+            require(value.ndim >= 1 and len(value) == rows,
+                    f"{part} has {len(value) if value.ndim else 0} rows but should have {rows}: the first n_train rows are for "
+                    f"training, the rest for testing (split the rows, not the columns, and use n_train, not a fixed size).")
+            require(part[0] == "y" or (value.ndim == 2 and value.shape[1] == n_columns),
+                    f"{part} should keep all {n_columns} columns of X; it has shape {value.shape}.")
 
 
 def split_keeps_pairs(answers, inputs):
-    for part in ("train", "test"):
-        images, _ = answer(answers, f"first_X_{part}")
-        labels, _ = answer(answers, f"first_y_{part}")
-        require(
-            images.ndim == 2 and np.array_equal(images[:, 0].astype(int).astype(str), labels.astype(str)),
-            f"X_{part} and y_{part} are no longer paired: shuffle the images and the labels with the same permutation.",
-        )
+    for parts in _returned(answers).values():
+        for part in ("train", "test"):
+            images, labels = parts[f"X_{part}"], parts[f"y_{part}"]
+            require(
+                images.ndim == 2 and len(images) == len(labels) and np.array_equal(images[:, 0].astype(int).astype(str), labels.astype(str)),
+                f"X_{part} and y_{part} are no longer paired: shuffle the images and the labels with the same permutation.",
+            )
 
 
 def split_test_untouched(answers, inputs):
-    expected = inputs.arrays["X"][inputs.params["n_train"] :]
-    images, _ = answer(answers, "first_X_test")
-    require(
-        np.array_equal(images, expected),
-        "X_test should be the last rows of X, unchanged and in their original order; shuffle only the training part.",
-    )
+    for call, parts in _returned(answers).items():
+        expected = inputs.arrays[f"{_table(call)}_X"][_expected_rows(inputs, call)[0] :]
+        require(
+            np.array_equal(parts["X_test"], expected),
+            "X_test should be the last rows of X, unchanged and in their original order; shuffle only the training part.",
+        )
 
 
 def split_uses_training_rows(answers, inputs):
-    images, _ = answer(answers, "first_X_train")
-    expected_ids = np.arange(inputs.params["n_train"])
-    require(
-        images.ndim == 2 and np.array_equal(np.sort(images[:, 0]), expected_ids),
-        "X_train should hold exactly the first n_train rows of X (in shuffled order), each once.",
-    )
+    for call, parts in _returned(answers).items():
+        images = parts["X_train"]
+        require(
+            images.ndim == 2 and np.array_equal(np.sort(images[:, 0]), np.arange(_expected_rows(inputs, call)[0])),
+            "X_train should hold exactly the first n_train rows of X (in shuffled order), each once.",
+        )
 
 
 def split_is_shuffled(answers, inputs):
-    images, _ = answer(answers, "first_X_train")
-    require(
-        images.ndim == 2 and not np.array_equal(images[:, 0], np.sort(images[:, 0])),
-        "X_train is still in its original order: shuffle the training rows with a random permutation.",
-    )
+    for parts in _returned(answers).values():
+        ids = parts["X_train"][:, 0] if parts["X_train"].ndim == 2 else parts["X_train"]
+        require(
+            not np.array_equal(ids, np.sort(ids)),
+            "X_train is in the same order as the rows of X: shuffle the training rows with a random permutation.",
+        )
+
+
+def _compared_pairs(answers, suffix, same, message):
+    returned = _returned(answers)
+    pairs = [(table, f"{table}_{suffix}") for table in ("small", "large") if table in returned and f"{table}_{suffix}" in returned]
+    require(pairs, message)
+    for first, second in pairs:
+        require(np.array_equal(returned[first]["X_train"], returned[second]["X_train"]) == same, message)
 
 
 def split_is_reproducible(answers, inputs):
-    first, _ = answer(answers, "first_X_train")
-    repeat, _ = answer(answers, "repeat_X_train")
-    require(
-        np.array_equal(first, repeat),
-        "Two calls with the same seed gave different training sets: draw the permutation from a generator seeded with seed.",
-    )
+    _compared_pairs(answers, "repeat", True,
+                    "Two calls with the same seed gave different training sets: draw the permutation from a generator seeded with seed.")
 
 
 def split_depends_on_seed(answers, inputs):
-    first, _ = answer(answers, "first_X_train")
-    other, _ = answer(answers, "other_seed_X_train")
-    require(
-        not np.array_equal(first, other),
-        "Two different seeds gave the same shuffle: use the seed argument rather than a fixed number.",
-    )
+    _compared_pairs(answers, "other_seed", False,
+                    "Two different seeds gave the same shuffle: use the seed argument rather than a fixed number.")
 
 
 def split_leaves_inputs_alone(answers, inputs):
-    images, _ = answer(answers, "X_after_call")
-    labels, _ = answer(answers, "y_after_call")
-    require(
-        np.array_equal(images, inputs.arrays["X"]) and np.array_equal(labels.astype(str), inputs.arrays["y"]),
-        "shuffle_split changed the arrays it was given: index into them (X[permutation]) instead of shuffling in place.",
-    )
+    for table in ("small", "large"):
+        images, labels = answer(answers, f"{table}_X_after_call"), answer(answers, f"{table}_y_after_call")
+        require(
+            np.array_equal(images, inputs.arrays[f"{table}_X"]) and np.array_equal(labels.astype(str), inputs.arrays[f"{table}_y"]),
+            "shuffle_split changed the arrays it was given: index into them (X[permutation]) instead of shuffling in place.",
+        )
 
 
 CHECKS = [
-    public(split_shapes, defect=changed("first_X_train", lambda rows: rows[:-1])),
-    hidden(split_keeps_pairs, defect=changed("first_y_train", lambda labels: np.roll(labels, 1))),
-    hidden(split_test_untouched, defect=changed("first_X_test", lambda rows: rows[::-1])),
-    hidden(split_uses_training_rows, defect=changed("first_X_train", lambda rows: rows + 1)),
-    hidden(split_is_shuffled, defect=changed("first_X_train", lambda rows: rows[np.argsort(rows[:, 0])])),
-    hidden(split_is_reproducible, defect=changed("repeat_X_train", lambda rows: np.roll(rows, 1, axis=0))),
-    hidden(split_depends_on_seed, defect=lambda answers: answers["arrays"].update(other_seed_X_train=answers["arrays"]["first_X_train"])),
-    hidden(split_leaves_inputs_alone, defect=changed("X_after_call", lambda rows: np.roll(rows, 1, axis=0))),
+    public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1])),
+    # Mixing up images and labels ruins every later question: it weighs more than a wrong size.
+    hidden(split_keeps_pairs, defect=changed("large_y_train", lambda labels: np.roll(labels, 1)), weight=2),
+    hidden(split_test_untouched, defect=changed("small_X_test", lambda rows: rows[::-1])),
+    hidden(split_uses_training_rows, defect=changed("small_X_train", lambda rows: rows + 1)),
+    hidden(split_is_shuffled, defect=changed("large_X_train", lambda rows: rows[np.argsort(rows[:, 0])])),
+    hidden(split_is_reproducible, defect=changed("small_repeat_X_train", lambda rows: np.roll(rows, 1, axis=0))),
+    hidden(split_depends_on_seed, defect=lambda answers, inputs: answers["arrays"].update(large_other_seed_X_train=answers["arrays"]["large_X_train"])),
+    hidden(split_leaves_inputs_alone, defect=changed("small_X_after_call", lambda rows: np.roll(rows, 1, axis=0))),
 ]

@@ -10,7 +10,7 @@ POINTS = 1
 FUNCTIONS = ("make_binary_target",)
 
 
-def draw(rng, data):
+def draw(rng, fixed, data):
     arrays = {"y": rng.integers(0, 10, size=int(rng.integers(50, 200))).astype("int8")}
     params = {"digit": int(rng.choice([d for d in range(10) if d != spec.TARGET_DIGIT]))}
     return arrays, params
