@@ -317,3 +317,28 @@ def test_question_code_lives_in_its_unit():
     for path in PACKAGE.glob("*.py"):
         text = path.read_text()
         assert not [n for n in names if f"{n}(" in text or f'"{n}"' in text], f"{path.name} names a question's function"
+
+
+def test_a_reference_too_close_to_a_threshold_is_named():
+    reference = {"questions": {name: {"checks": [{"measured": {t: threshold.value + threshold.margin for t, threshold in q.thresholds.items()}}]}
+                               for name, q in QUESTIONS.items()}}
+    assert build._short_margins(reference, seed=0) == []
+    reference["questions"]["q6"]["checks"][0]["measured"]["multiclass_accuracy"] = 0.889
+    [problem] = build._short_margins(reference, seed=2)
+    assert problem == ("on seed 2 the reference's multiclass_accuracy is 0.8890, under 0.88 + the margin 0.02 that "
+                       "mnist_kit/questions/q6_multiclass_classifier/__init__.py asks; improve the reference in solution/mnist.py "
+                       "or change the threshold")
+    del reference["questions"]["q4"]["checks"][0]["measured"]["binary_recall"]
+    assert "no check in mnist_kit/questions/q4_binary_classifier/checks.py measures binary_recall" in build._short_margins(reference, 0)[0]
+
+
+def test_zips_are_written_only_after_the_build_is_verified(built_kit, monkeypatch):
+    root, _ = built_kit
+
+    def fails(*args, **kwargs):
+        raise build.BuildError("the reference scores 9/10")
+
+    monkeypatch.setattr(build, "verify_build", fails)
+    with pytest.raises(build.BuildError, match="the reference scores 9/10"):
+        build.build(root, verify=True, out="dist-unverified")
+    assert not (root / "dist-unverified").exists()

@@ -77,6 +77,21 @@ def _checks(entry):
 
 
 @pytest.mark.slow
+def test_lying_about_the_answers_changes_no_check(kit_results):
+    lying, honest = kit_results["tamper_lying_descriptions"], kit_results["wrong_declared_honestly"]
+    for question, entry in honest["questions"].items():
+        assert _checks(lying["questions"][question]) == _checks(entry), question
+
+
+@pytest.mark.slow
+def test_a_hard_coded_size_costs_less_than_a_broken_pairing(kit_results):
+    hard_coded, mispaired = (kit_results[name]["questions"]["q1"]["score"] for name in ("wrong_split_hard_coded_size", "wrong_shuffles_X_not_y"))
+    assert mispaired < hard_coded < QUESTIONS["q1"].points
+    messages = [c["message"] for c in kit_results["wrong_split_hard_coded_size"]["questions"]["q1"]["checks"] if not c["passed"]]
+    assert len(messages) == 1 and "shuffle_split raised IndexError at cell" in messages[0] and "60000" in messages[0], messages
+
+
+@pytest.mark.slow
 def test_two_copies_of_one_file_get_the_same_grade(kit_results):
     first, second = kit_results[COPIED.name], kit_results[f"{COPIED.name}_copy"]
     assert first["seed"] != second["seed"], "each copy draws its own seed"
