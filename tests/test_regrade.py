@@ -48,11 +48,13 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     changes = batch.regrade_changes(out)
     assert changes["regraded"] == 2
     (ann,) = changes["changed"]  # ben's q2 raised under both versions: same grade, not listed
-    assert (ann["submission"], ann["questions"], ann["cause"]) == ("ann", {"q2": (0.5, 1.0)}, "autograder changed")
-    assert ann["total"][1] - ann["total"][0] == 0.5 and ann["status"] == ("graded", "graded")
+    weights = [c.weight for c in cast_checks.CHECKS]
+    before = round(1 - weights[[c.function for c in cast_checks.CHECKS].index(cast_checks.cast_values)] / sum(weights), 2)
+    assert (ann["submission"], ann["questions"], ann["cause"]) == ("ann", {"q2": (before, 1.0)}, "autograder changed")
+    assert round(ann["total"][1] - ann["total"][0], 2) == round(1 - before, 2) and ann["status"] == ("graded", "graded")
     assert ann["why"] == ["q2 cast_values: failed → passed"]
     assert "changed 1 of the 2 grades" in printed
-    assert "ann: status graded, q2 0.5 → 1.0, total" in printed and "why q2 cast_values: failed → passed" in printed
+    assert f"ann: status graded, q2 {before} → 1.0, total" in printed and "why q2 cast_values: failed → passed" in printed
     page = html.unescape((out / "report.html").read_text())
     assert 'id="changed-grades"' in page and "q2 cast_values: failed → passed" in page
     # Nothing is lost: the earlier gradebook and results, byte for byte.
