@@ -2,12 +2,12 @@
 
 The tests that grade are slow. The broken and tampering cases, a right one and two copies of
 another go through ``mnist-kit grade`` whole; the honest cases (right and wrong work) are graded on
-the questions they are about (``notebooks.graded_questions``), and again under two more seeds on
-the questions whose inputs change with the seed; a subset goes through the Gradescope bundle's own
+the questions they are about (``notebooks.graded_questions``), several to a notebook when they are
+about different questions (see :func:`packed`), and again under two more seeds on the questions
+whose inputs change with the seed; a subset goes through the Gradescope bundle's own
 ``run_autograder`` (see :data:`BUNDLE_CASES`). :data:`AT_ONCE` gradings run at a time.
 """
 
-import itertools
 import json
 import os
 import subprocess
@@ -56,6 +56,37 @@ def _grade_case(case, questions, seed=None):
     return grade.grade_notebook(json.dumps(notebooks.make_notebook(case)), CHECKER, LIMITS, seed=seed, questions=questions)
 
 
+def packed(honest_cases, questions_of):
+    """Notebooks that each hold several cases, none two of them on one question: (case, {question: case}).
+
+    A question is graded on its own functions only, so cases on different questions can share a
+    notebook and a grading; a case with cells of its own is not packed.
+    """
+    notebooks_, occupied = [], []
+    for case in honest_cases:
+        wanted = set(questions_of(case))
+        slot = next((i for i, taken in enumerate(occupied) if not taken & wanted), None)
+        if slot is None:
+            notebooks_.append({})
+            occupied.append(set())
+            slot = len(occupied) - 1
+        occupied[slot] |= wanted
+        notebooks_[slot].update({q: case for q in wanted})
+    merged = []
+    for chosen in notebooks_:
+        functions = {f: source for q, c in chosen.items() for f, source in c.functions.items() if f in QUESTIONS[q].functions}
+        merged.append((notebooks.Case("packed", functions=functions), chosen))
+    return merged
+
+
+def grade_packed(merged, seed=None):
+    """{(case name, question): the question's entry} for packed notebooks, graded AT_ONCE at a time."""
+    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
+        graded = pool.map(lambda job: _grade_case(job[0], list(job[1]), seed=seed), merged)
+        return {(case.name, question): result["questions"][question]
+                for (_, chosen), result in zip(merged, graded) for question, case in chosen.items()}
+
+
 @pytest.fixture(scope="module")
 def kit_results(suite, tmp_path_factory):
     folder = tmp_path_factory.mktemp("whole")
@@ -63,10 +94,12 @@ def kit_results(suite, tmp_path_factory):
         (folder / suite[case.name].name).write_bytes(suite[case.name].read_bytes())
     (folder / f"{COPIED.name}_copy.ipynb").write_bytes(suite[COPIED.name].read_bytes())
     results = {r["submission"]: r for r in batch.grade_many([folder], tmp_path_factory.mktemp("graded"), jobs=AT_ONCE, limits=LIMITS)}
-    honest = [c for c in HONEST if c.name not in results]
+    alone = [c for c in HONEST if c.name not in results and c.cells]
     with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
-        graded = pool.map(lambda case: _grade_case(case, notebooks.graded_questions(case)), honest)
-        results.update({case.name: result for case, result in zip(honest, graded)})
+        results.update(zip((c.name for c in alone), pool.map(lambda c: _grade_case(c, notebooks.graded_questions(c)), alone)))
+    entries = grade_packed(packed([c for c in HONEST if c.name not in results], notebooks.graded_questions))
+    for (name, question), entry in entries.items():
+        results.setdefault(name, {"status": "graded", "reason": None, "questions": {}})["questions"][question] = entry
     return results
 
 
@@ -107,30 +140,16 @@ def seeded_questions():
     return tuple(name for name in [*QUESTIONS, "shared"] if not _same_inputs(inputs_of(name, *first), inputs_of(name, *second)))
 
 
-def seed_notebooks(seeded):
-    """Notebooks that each hold one honest case's functions for some of the ``seeded`` questions.
-
-    Cases that write no extra cells are merged, one per question, so few gradings cover them all.
-    """
-    per_question = {q: [c for c in HONEST if q in notebooks.graded_questions(c) and not c.cells] for q in seeded}
-    merged = []
-    for group in itertools.zip_longest(*per_question.values()):
-        chosen = {q: c for q, c in zip(per_question, group) if c is not None}
-        functions = {f: source for q, c in chosen.items() for f, source in c.functions.items() if f in QUESTIONS[q].functions}
-        merged.append((notebooks.Case("seeds", functions=functions), chosen))
-    return merged
-
-
 @pytest.fixture(scope="module")
 def results_under_more_seeds():
     """For each honest case and seeded question it is about, the question's entry under each of MORE_SEEDS."""
-    jobs = [(case, chosen, seed) for case, chosen in seed_notebooks(seeded_questions()) for seed in MORE_SEEDS]
-    with ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
-        graded = pool.map(lambda job: (job, _grade_case(job[0], list(job[1]), seed=job[2])), jobs)
-        entries = {}
-        for (case, chosen, seed), result in graded:
-            for question, honest in chosen.items():
-                entries.setdefault((honest.name, question), {})[seed] = result["questions"][question]
+    seeded = set(seeded_questions())
+    merged = packed([c for c in HONEST if not c.cells and seeded & set(notebooks.graded_questions(c))],
+                    lambda case: seeded & set(notebooks.graded_questions(case)))
+    entries = {}
+    for seed in MORE_SEEDS:
+        for pair, entry in grade_packed(merged, seed).items():
+            entries.setdefault(pair, {})[seed] = entry
     return entries
 
 
