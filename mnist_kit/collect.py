@@ -169,9 +169,10 @@ def save_error(directory, question, message):
     (directory / f"{question}.json").write_text(json.dumps({"error": message, "answers": {}}))
 
 
-# Imported by every notebook for grader.check, which grading never calls; importing otter takes
-# seconds (nbformat, jsonschema), so it loads at the first use of one of its names instead.
-DEFERRED_MODULES = ("otter",)
+# Imported by every notebook for what grading never calls: otter for grader.check (seconds:
+# nbformat, jsonschema), pyplot for the demos' plots (0.35 CPU-s). Each loads at the first use of
+# one of its names instead.
+DEFERRED_MODULES = ("otter", "matplotlib.pyplot")
 
 
 class _DeferredModule(types.ModuleType):

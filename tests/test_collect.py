@@ -83,6 +83,9 @@ from otter import Notebook
 print("otter.api" in sys.modules, Notebook.__name__)
 import otter.test_files
 print(otter.test_files.__name__)
+collect._defer_imports(["matplotlib.pyplot"])
+import matplotlib.pyplot as plt
+print(type(sys.modules["matplotlib.pyplot"]).__name__, plt.figure.__name__, type(sys.modules["matplotlib.pyplot"]).__name__)
 """
 
 
@@ -91,4 +94,4 @@ def test_a_deferred_module_loads_at_its_first_use_and_then_behaves_as_itself():
     import sys
 
     run = subprocess.run([sys.executable, "-c", DEFERRED_OTTER], capture_output=True, text=True, check=True)
-    assert run.stdout.split("\n")[:3] == ["False", "True Notebook", "otter.test_files"]
+    assert run.stdout.split("\n")[:4] == ["False", "True Notebook", "otter.test_files", "_DeferredModule figure module"]
