@@ -86,7 +86,7 @@ def test_missing_pin_is_named(tmp_path):
 @pytest.mark.slow
 def test_build_verifies_reference_full_marks_and_student_zero(built_kit):
     root, _ = built_kit
-    reference, student = build.verify_build(root)
+    reference, student = build.verify_build(root, seeds=(0,))  # the recipe test builds a kit on all three
     assert reference["total"] == TOTAL_POINTS and reference["status"] == "graded"
     assert student["total"] == 0
     for question, entry in student["questions"].items():  # every check says why: the stub raised

@@ -26,27 +26,45 @@ SEED = 11
 ALL_CHECKS = [(question, check) for question in QUESTIONS.values() for check in question.checks]
 
 
+class ReferenceAnswers:
+    """Each question's recorded answers from the reference, collected when a test first asks for them.
+
+    So ``-k q7`` collects q7's alone, and MNIST is prepared only for a question that uses it.
+    """
+
+    def __init__(self, folder):
+        checker = grade.Checker()
+        self._arrays, self._params = checker.challenge(SEED)
+        self.inputs = checker.inputs(self._arrays, self._params)
+        self._namespace = {"__name__": "__student__"}
+        notebook = json.loads((ROOT / "autograder" / "mnist.ipynb").read_text())
+        for _, source in collect.definition_statements(notebook)[0]:
+            if "mnist_data" not in source:
+                exec(source, self._namespace)
+        self._folder, self._data, self._recorded = folder, None, {}
+
+    def __getitem__(self, name):
+        if name not in self._recorded:
+            question = QUESTIONS[name]
+            if question.uses_data and self._data is None:
+                self._data = StudentData(inputs_of(SHARED, self._arrays, self._params)[0])
+            collect._seed_global_generators(name)
+            os.chdir(self._folder)  # the question's own working folder, as in the sandbox
+            try:
+                answers = question.collector()(Student(self._namespace), Inputs(*inputs_of(name, self._arrays, self._params), self._data))
+                collect.save_answers(self._folder, name, answers)
+            finally:
+                os.chdir(ROOT)
+            recorded, error = checks.load_answers((self._folder / f"{name}.json").read_bytes(), (self._folder / f"{name}.npz").read_bytes())
+            assert error is None, error
+            self._recorded[name] = recorded
+        return self._recorded[name]
+
+
 @pytest.fixture(scope="module")
 def reference_answers(tmp_path_factory):
-    """Each question's recorded answers from the reference, and the inputs they were collected on."""
-    checker = grade.Checker()
-    arrays, params = checker.challenge(SEED)
-    namespace = {"__name__": "__student__"}
-    notebook = json.loads((ROOT / "autograder" / "mnist.ipynb").read_text())
-    for _, source in collect.definition_statements(notebook)[0]:
-        if "mnist_data" not in source:
-            exec(source, namespace)
-    data = StudentData(inputs_of(SHARED, arrays, params)[0])
-    collect._seed_global_generators("reference")
-    folder = tmp_path_factory.mktemp("answers")
-    recorded = {}
-    os.chdir(folder)  # the question's own working folder, as in the sandbox
-    for name, question in QUESTIONS.items():
-        collect.save_answers(folder, name, question.collector()(Student(namespace), Inputs(*inputs_of(name, arrays, params), data)))
-        recorded[name], error = checks.load_answers((folder / f"{name}.json").read_bytes(), (folder / f"{name}.npz").read_bytes())
-        assert error is None, error
-    os.chdir(ROOT)
-    return recorded, checker.inputs(arrays, params)
+    answers = ReferenceAnswers(tmp_path_factory.mktemp("answers"))
+    return answers, answers.inputs
 
 
 def _run(question, check, answers, inputs):
@@ -84,7 +102,7 @@ def test_quality_checks_measure_every_threshold(reference_answers):
 
 def test_answers_round_trip_without_pickle(reference_answers):
     answers, _ = reference_answers
-    for recorded in answers.values():
+    for recorded in (answers[name] for name in QUESTIONS):
         for array in recorded["arrays"].values():
             assert array.dtype != object
             np.load(io.BytesIO(_npz(array)), allow_pickle=False)

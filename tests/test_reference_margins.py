@@ -1,4 +1,4 @@
-"""The reference clears every threshold with its margin on the real split, for three different seeds.
+"""The reference clears every threshold with its margin on the real split, for two different seeds.
 
 (The build checks the same margins on grading-time inputs, see ``mnist_kit.build.verify_build``.)
 """
@@ -16,7 +16,7 @@ from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS
 from mnist_kit.questions.q5_accuracy.collect import GraderModel, Journal
 
 ROOT = Path(__file__).resolve().parent.parent
-SEEDS = [0, 42, 2026]
+SEEDS = [0, 2026]
 WEIGHTS = np.random.default_rng(0).integers(1, 2**20, size=784).astype(float)
 
 
