@@ -19,12 +19,13 @@ import json
 import os
 import shutil
 import time
+import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from . import data, report, spec
 from . import sandbox as sandboxes
-from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, file_sha256, grade_notebook, invalid_result, read_notebook, write_atomically
+from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, crashed_result, file_sha256, grade_notebook, invalid_result, read_notebook, write_atomically
 from .questions import QUESTIONS
 
 CSV_COLUMNS = ["submission", "status", *QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
@@ -36,31 +37,58 @@ PACKAGE = Path(__file__).resolve().parent
 def find_submissions(inputs):
     """Expand files and folders into the submission files to grade, sorted, each once.
 
+    Returns
+    -------
+    paths : list of pathlib.Path
+    root : pathlib.Path
+        The folder every submission's name is relative to: the common folder of the inputs.
+
     Raises
     ------
     FileNotFoundError
         When an input does not exist, or a folder holds no submission, naming it.
     """
-    found = []
+    found, roots = [], []
     for item in map(Path, inputs):
         if item.is_dir():
             in_folder = [p for p in item.rglob("*") if p.is_file() and p.suffix in SUBMISSION_SUFFIXES]
             if not in_folder:
                 raise FileNotFoundError(f"{item} holds no .ipynb or .zip file; pass the folder of submissions")
             found += in_folder
+            roots.append(item.resolve())
         elif item.is_file():
             found.append(item)
+            roots.append(item.resolve().parent)
         else:
             raise FileNotFoundError(f"no such file or folder: {item}")
-    return sorted(set(found), key=lambda p: str(p))
+    return sorted(set(found), key=lambda p: str(p)), Path(os.path.commonpath(roots))
 
 
-def submission_names(paths):
-    """A unique, file-system-safe name for each submission: its stem, made unique with its folder."""
-    names, stems = {}, [p.stem for p in paths]
-    for path in paths:
-        name = path.stem if stems.count(path.stem) == 1 else f"{path.parent.name}__{path.name}"
-        names[path] = "".join(c if c.isalnum() or c in "-_." else "_" for c in name)
+MAX_NAME = 150
+
+
+def submission_names(paths, root):
+    """A unique, file-system-safe and stable name for each submission: its path below ``root``.
+
+    Folders are joined with ``~``, the file's suffix is dropped unless two files differ only by it,
+    and every character but letters, digits, ``-``, ``_`` and inner dots is %-escaped, so two
+    paths never make one name (``a b`` is ``a%20b``, ``a_b`` stays ``a_b``).
+
+    Examples
+    --------
+    >>> [submission_names([Path(p)], Path("."))[Path(p)] for p in ("s1/x/hw.ipynb", "a b.zip", ".x.ipynb")]
+    ['s1~x~hw', 'a%20b', '%2Ex']
+    """
+    relative = {path: Path(os.path.relpath(path.resolve(), root)) for path in paths}
+    stems = [r.with_suffix("") for r in relative.values()]
+    names = {}
+    for path, rel in relative.items():
+        parts = list((rel if stems.count(rel.with_suffix("")) > 1 else rel.with_suffix("")).parts)
+        name = "~".join(urllib.parse.quote(part, safe="-_.") for part in parts)
+        name = "%2E" + name[1:] if name.startswith(".") else name  # never a hidden file
+        if len(name) > MAX_NAME:
+            name = f"{name[:MAX_NAME - 17]}~{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+        names[path] = name
     return names
 
 
@@ -110,14 +138,14 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
     list of dict
         One result per submission, in the order of the gradebook.
     """
-    paths = find_submissions(inputs)
+    paths, root = find_submissions(inputs)
     sandbox = sandbox or sandboxes.choose()
     jobs = jobs or os.cpu_count() or 1
     # Each submission graded at once gets its share of the cores (see Sandbox.environment).
     limits = dataclasses.replace(limits, threads=max(1, (os.cpu_count() or 1) // jobs))
     out = Path(out)
     (out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
-    names, fingerprint, checker = submission_names(paths), autograder_fingerprint(), Checker()
+    names, fingerprint, checker = submission_names(paths, root), autograder_fingerprint(), Checker()
     results, pending, replaced = {}, [], []
     for path in paths:
         key = f"{fingerprint}:{file_sha256(path)}"
@@ -132,14 +160,24 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
     if replaced:
         _keep_history(out, replaced)
 
+    grader_errors = []
+
     def grade_one(path, key):
+        # Whatever happens to one file ends as its row; the batch goes on.
         try:
-            result = grade_notebook(read_notebook(path), checker, limits, seed, sandbox)
+            result = grade_notebook(read_notebook(path, limits.max_upload), checker, limits, seed, sandbox)
         except InvalidSubmission as error:
             result = invalid_result(str(error))
+        except Exception as error:  # noqa: BLE001 - the grader's own bug: shown once every row is written
+            grader_errors.append((path, error))
+            result = crashed_result(f"the grader failed on this file ({type(error).__name__}); "
+                                    "every other row is complete; report it to the kit's maintainers")
         result.update(submission=names[path], file=str(path), key=key)
         write_atomically(out / RESULTS_DIR / f"{names[path]}.json", json.dumps(result, indent=1))
-        report.write_feedback(out, result, all_feedback)
+        try:
+            report.write_feedback(out, result, all_feedback)
+        except Exception as error:  # noqa: BLE001 - as above: the row stands, the bug is shown at the end
+            grader_errors.append((path, error))
         return path, result
 
     failures = sum(r["status"] != "graded" for r in results.values())
@@ -156,7 +194,15 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
     ordered = [results[p] for p in paths]
     write_gradebook(out, ordered)
     report.write_report(out, load_results(out), regrade_changes(out))
+    if grader_errors:
+        path, error = grader_errors[0]
+        raise GraderError(f"the grader failed on {len(grader_errors)} file(s), first {path}; their rows say so, "
+                          "every other row, the report and the feedback are written") from error
     return ordered
+
+
+class GraderError(RuntimeError):
+    """A bug of the grader's own while grading some files; every row was written before it was raised."""
 
 
 def _keep_history(out, previous_results):
@@ -299,8 +345,19 @@ def write_gradebook(out, results):
                "possible": result["possible"], "seconds": result["seconds"],
                "sandbox": (result.get("sandbox") or {}).get("kind", ""), "reason": " ".join((result.get("reason") or "").split())}
         row.update({q: result["questions"][q]["score"] for q in QUESTIONS})
-        writer.writerow(row)
+        writer.writerow({column: spreadsheet_safe(value) for column, value in row.items()})
     write_atomically(Path(out) / GRADES_FILE, buffer.getvalue())
+
+
+def spreadsheet_safe(value):
+    """A gradebook cell no spreadsheet runs as a formula: text starting with = + - @ tab or CR gets a leading '.
+
+    Examples
+    --------
+    >>> [spreadsheet_safe(v) for v in ("-A1%2B1", "=1+1", "ann", 2.5)]
+    ["'-A1%2B1", "'=1+1", 'ann', 2.5]
+    """
+    return f"'{value}" if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 def merge(sources, out, all_feedback=False):

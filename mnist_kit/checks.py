@@ -8,12 +8,11 @@ parameters; the checker rebuilds their predictions itself on its own copy of the
 no number the student's code reports is ever trusted.
 """
 
-import io
-import json
-import zipfile
 from dataclasses import dataclass
 
 import numpy as np
+
+from . import untrusted
 
 
 class CheckFailed(AssertionError):
@@ -149,19 +148,20 @@ def model_shapes_ok(parameters, n_features, n_classes):
     return coef.shape == (rows, n_features) and intercept.shape == (rows,) and np.all(np.isfinite(coef))
 
 
-MAX_ANSWER_ARRAY_BYTES = 2 * 2**30
-
-
 def load_answers(record, arrays):
     """Parse one question's answers from the bytes the student's process wrote.
+
+    Every byte is the student's: the record is parsed with :func:`mnist_kit.untrusted.parse_json`,
+    its texts made single lines of bounded length, and the arrays read by
+    :func:`mnist_kit.untrusted.load_arrays`, which checks each one's header (kind, size) before it
+    reads a byte of it and never unpickles.
 
     Parameters
     ----------
     record : bytes
         The question's JSON record: an error message, or a description of each answer.
     arrays : bytes or None
-        The question's ``.npz``; never unpickled, and refused if it would unpack to more than
-        ``MAX_ANSWER_ARRAY_BYTES``.
+        The question's ``.npz``.
 
     Returns
     -------
@@ -172,25 +172,24 @@ def load_answers(record, arrays):
         Why the question has no answers, in one line.
     """
     try:
-        parsed = json.loads(record)
-        if not isinstance(parsed, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        return None, "the recorded answer is not valid JSON (did the notebook write into answers/?)"
+        parsed = untrusted.parse_json(record, "the recorded answer")
+    except untrusted.UntrustedBytes as error:
+        return None, f"{error} (did the notebook write into answers/?)"
+    if not isinstance(parsed, dict):
+        return None, "the recorded answer is not a JSON object (did the notebook write into answers/?)"
     if parsed.get("error"):
-        return None, str(parsed["error"])[:500]
+        return None, untrusted.one_line(parsed["error"])
     descriptions = parsed.get("answers") if isinstance(parsed.get("answers"), dict) else {}
-    descriptions = {key: value for key, value in descriptions.items() if isinstance(value, dict)}
+    descriptions = {key: {"type": untrusted.one_line(value.get("type", ""), 80)} for key, value in descriptions.items()
+                    if isinstance(value, dict)}
     failures = parsed.get("failures") if isinstance(parsed.get("failures"), dict) else {}
-    failures = {str(call): str(message)[:500] for call, message in failures.items()}
+    failures = {str(call): untrusted.one_line(message) for call, message in failures.items()}
+    if arrays is None:
+        return None, "the recorded answer's arrays are missing or larger than any correct answer's (did the notebook write into answers/?)"
     try:
-        with zipfile.ZipFile(io.BytesIO(arrays or b"")) as archive:
-            if sum(member.file_size for member in archive.infolist()) > MAX_ANSWER_ARRAY_BYTES:
-                return None, "the recorded answer is larger than any correct answer could be"
-        with np.load(io.BytesIO(arrays), allow_pickle=False) as stored:
-            loaded = {key: stored[key] for key in stored.files}
-    except (zipfile.BadZipFile, ValueError, OSError, EOFError):
-        return None, "the recorded answer's arrays are missing or damaged (did the notebook write into answers/?)"
+        loaded = untrusted.load_arrays(arrays)
+    except untrusted.UntrustedBytes as error:
+        return None, f"{error} (did the notebook write into answers/?)"
     return {"arrays": loaded, "descriptions": descriptions, "failures": failures}, None
 
 
@@ -214,7 +213,7 @@ def run_checks(question, answers, inputs):
             measured = check.function(answers, inputs) or {}
         except CheckFailed as failure:
             results.append(CheckResult(question.name, check.name, False, str(failure), check.hidden, check.weight, {}))
-        except (KeyError, ValueError, TypeError, IndexError) as error:
+        except (KeyError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError) as error:
             # Missing or malformed answers (wrong shapes, wrong types) are the student's, not the checker's.
             results.append(CheckResult(question.name, check.name, False, _malformed_message(check, error), check.hidden, check.weight, {}))
         else:

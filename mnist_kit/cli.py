@@ -54,7 +54,8 @@ class ProgressLine:
 
 
 def _grade(args):
-    limits = grade.Limits(timeout=args.timeout, max_memory=int(args.max_memory * 2**30))
+    limits = grade.Limits(timeout=args.timeout, max_memory=int(args.max_memory * 2**30), max_disk=int(args.max_disk * 2**30),
+                          max_upload=int(args.max_upload * 10**6))
     batch.find_submissions(args.submissions)  # a mistyped folder is named before anything else
     regrade_run_before = (batch.regrade_changes(args.out) or {}).get("run")
     sandbox = sandboxes.choose(allow_weaker=args.no_sandbox)
@@ -121,7 +122,11 @@ def parser():
     grade_cmd.add_argument("--out", required=True, help="output folder for grades.csv and results/")
     grade_cmd.add_argument("--jobs", type=_positive(int), default=os.cpu_count(), help="submissions graded at once (default: cores)")
     grade_cmd.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per submission (default 600)")
-    grade_cmd.add_argument("--max-memory", type=_positive(float), default=6.0, help="GiB per submission (default 6)")
+    grade_cmd.add_argument("--max-memory", type=_positive(float), default=6.0,
+                           help="GiB of memory for all of a submission's processes together (default 6)")
+    grade_cmd.add_argument("--max-disk", type=_positive(float), default=2.0, help="GiB of files a submission may write (default 2)")
+    grade_cmd.add_argument("--max-upload", type=_positive(float), default=50.0,
+                           help="MB an uploaded notebook, or the notebook in an uploaded zip, may be (default 50)")
     grade_cmd.add_argument("--force", action="store_true", help="grade again submissions already graded")
     grade_cmd.add_argument("--seed", type=int, default=None, help="fix the grading-time challenge (to reproduce a grade)")
     grade_cmd.add_argument("--no-sandbox", action="store_true",

@@ -11,25 +11,24 @@ collected again without it, so a submission keeps the points it earned.
 
 import contextlib
 import hashlib
-import io
 import json
 import os
 import secrets
 import shutil
-import stat
 import tempfile
 import time
-import zipfile
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 import numpy as np
 
-from . import checks, collect, data, spec
+from . import checks, collect, data, spec, untrusted
+from .budget import submission_budget
 from . import sandbox as sandboxes
 from .challenge import SHARED, CheckerData, Inputs, inputs_of, make_challenge, write_challenge
 from .questions import QUESTIONS, TOTAL_POINTS
+from .untrusted import read_student_file
 
 STATUSES = ("graded", "timeout", "memory", "crashed", "invalid")
 MAX_RESTARTS = 8
@@ -52,6 +51,8 @@ class Limits:
     max_processes: int = 256  # processes and threads of the student's user: a fork bomb stays inside
     max_open_files: int = 1024
     threads: int = os.cpu_count() or 1  # BLAS and OpenMP threads of the student's process (joblib runs in it)
+    max_disk: int = 2 * 2**30  # every file of the submission together (its folder is a tmpfs of this size)
+    max_upload: int = 50 * 10**6  # the uploaded notebook, or the notebook inside an uploaded zip
 
 
 class Checker:
@@ -71,8 +72,11 @@ class Checker:
         return {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
 
 
-def read_notebook(path):
+def read_notebook(path, max_bytes=Limits.max_upload):
     """Return the notebook JSON text inside ``path`` (a ``.ipynb`` or an otter export ``.zip``).
+
+    The upload, and the notebook inside a zip, may be at most ``max_bytes`` long; a zip is
+    streamed with that cap, never decompressed whole.
 
     Raises
     ------
@@ -80,123 +84,123 @@ def read_notebook(path):
         With a one-line reason when the file is not a readable notebook.
     """
     path = Path(path)
-    raw = path.read_bytes()
+    try:
+        raw = untrusted.read_upload(path, max_bytes)
+    except untrusted.UntrustedBytes as error:
+        raise InvalidSubmission(f"{error}; clear the notebook's outputs (Kernel > Restart & Clear Output) and submit again") from None
     if path.suffix == ".zip":
-        raw = _notebook_from_zip(raw)
+        try:
+            raw = untrusted.read_zip_member(raw, _the_notebook, max_bytes)
+        except untrusted.UntrustedBytes as error:
+            raise InvalidSubmission(f"{error}; export the notebook again with grader.export()") from None
     if not raw.strip():
         raise InvalidSubmission("the file is empty")
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise InvalidSubmission("the file is not UTF-8 text, so it is not a notebook (was another file renamed .ipynb?)") from None
-    try:
-        notebook = json.loads(text)
-    except json.JSONDecodeError:
-        raise InvalidSubmission("the file is not JSON, so it is not a notebook (was another file renamed .ipynb?)") from None
+        notebook = untrusted.parse_json(raw, "the file")
+    except untrusted.UntrustedBytes as error:
+        raise InvalidSubmission(f"{error}, so it is not a notebook (was another file renamed .ipynb?)") from None
     if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
         raise InvalidSubmission("the file is JSON but not a Jupyter notebook (it has no list of cells)")
-    return text
+    return raw.decode("utf-8")
 
 
-def _notebook_from_zip(raw):
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-        members = [m for m in archive.infolist() if not m.is_dir()]
-    except zipfile.BadZipFile:
-        raise InvalidSubmission("the zip file is corrupt; export the notebook again with grader.export()") from None
+def _the_notebook(names):
     ignored = ("__MACOSX/", ".ipynb_checkpoints/")
-    notebooks = [m for m in members if m.filename.endswith(".ipynb") and not any(i in m.filename for i in ignored)]
+    notebooks = [name for name in names if name.endswith(".ipynb") and not any(i in name for i in ignored)]
     if not notebooks:
-        nested = [m.filename for m in members if m.filename.endswith(".zip")]
-        detail = f" (only nested zips: {', '.join(nested)})" if nested else ""
+        nested = [name for name in names if name.endswith(".zip")]
+        detail = f" (only nested zips: {', '.join(untrusted.one_line(n, 80) for n in nested[:3])})" if nested else ""
         raise InvalidSubmission(f"the zip holds no notebook{detail}; submit the zip grader.export() makes")
     if len(notebooks) > 1:
         raise InvalidSubmission(f"the zip holds {len(notebooks)} notebooks; submit exactly one")
-    if notebooks[0].flag_bits & 0x1:
-        raise InvalidSubmission("the zip is password-protected; submit it without a password")
-    try:
-        # Read in memory only: nothing from the zip is ever written under its own name.
-        return archive.read(notebooks[0])
-    except (zipfile.BadZipFile, RuntimeError, ValueError, OSError) as error:
-        raise InvalidSubmission(f"the notebook inside the zip cannot be read ({error})") from None
+    return notebooks[0]
 
 
-MAX_STUDENT_FILE_BYTES = 256 * 2**20
+MAX_PROGRESS_BYTES = 2**20  # the collector writes about 40 bytes a step
+MAX_PROGRESS_LINE = 200
+MAX_RECORD_BYTES = 2**20  # a question's JSON record: descriptions and failure messages
+MAX_ARRAYS_BYTES = 64 * 2**20  # a question's .npz (the largest correct one holds 8.8 MB)
 
 
-def read_student_file(workdir, *parts, max_bytes=MAX_STUDENT_FILE_BYTES):
-    """The bytes of a file the student's process wrote under ``workdir``, or None.
+class ProgressLog:
+    """Which step the student's process is on, from its ``progress.jsonl``, read in new parts only.
 
-    Never follows a symbolic link (a link to the checker or to another submission reads as
-    missing), never blocks on a FIFO, and refuses anything larger than ``max_bytes``.
+    The file is the student's to write, so at most :data:`MAX_PROGRESS_BYTES` of it is ever read
+    (``overflowed`` says when it grew past that), lines longer than a step's are skipped, and a
+    line counts only if it names a step that exists.
     """
-    flags = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
-    folder = os.open(workdir, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        for part in parts[:-1]:
-            inner = os.open(part, flags | os.O_DIRECTORY, dir_fd=folder)
-            os.close(folder)
-            folder = inner
-        handle = os.open(parts[-1], flags, dir_fd=folder)
-    except OSError:
-        return None
-    finally:
-        os.close(folder)
-    if not stat.S_ISREG(os.fstat(handle).st_mode):
-        os.close(handle)
-        return None
-    with os.fdopen(handle, "rb") as file:
-        content = file.read(max_bytes + 1)
-    return content if len(content) <= max_bytes else None
 
+    def __init__(self, workdir, steps):
+        self._workdir, self._steps = workdir, steps
+        self._offset, self._pending, self._started, self._finished = 0, b"", [], set()
+        self.overflowed = False
 
-def _read_progress(workdir):
-    started, finished = [], set()
-    content = read_student_file(workdir, collect.PROGRESS_FILE) or b""
-    for line in content.decode("utf-8", "replace").splitlines():
+    def current(self):
+        """The last step started and not finished, or None."""
+        room = MAX_PROGRESS_BYTES - self._offset
+        new = read_student_file(self._workdir, collect.PROGRESS_FILE, max_bytes=room + 1, offset=self._offset) if room >= 0 else None
+        if new:
+            self.overflowed = len(new) > room
+            self._offset += len(new)
+            *lines, self._pending = (self._pending + new).split(b"\n")
+            for line in lines:
+                self._read_line(line)
+        unfinished = [step for step in self._started if step not in self._finished]
+        return unfinished[-1] if unfinished else None
+
+    def _read_line(self, line):
+        if len(line) > MAX_PROGRESS_LINE:
+            return
         try:
             event = json.loads(line)
-        except json.JSONDecodeError:
-            continue
+        except (ValueError, RecursionError):
+            return
         if not isinstance(event, dict):
-            continue
-        if isinstance(event.get("start"), str):
-            started.append(event["start"])
-        elif isinstance(event.get("finish"), str):
-            finished.add(event["finish"])
-    unfinished = [step for step in started if step not in finished]
-    return unfinished[-1] if unfinished else None
+            return
+        started, finished = event.get("start"), event.get("finish")
+        if isinstance(started, str) and started in self._steps:
+            self._started.append(started)
+        elif isinstance(finished, str) and finished in self._steps:
+            self._finished.add(finished)
+
+
+def progress_steps(statement_count=10_000):
+    """Every step a progress line may name: each question, and each top-level definition."""
+    return frozenset(QUESTIONS) | {f"define:{index}" for index in range(statement_count)}
 
 
 def _answered(workdir, question):
-    return read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json") is not None
+    return read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json", max_bytes=MAX_RECORD_BYTES) is not None
 
 
-def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple(QUESTIONS)):
+def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple(QUESTIONS), budget=None):
     """Collect answers, restarting past every step that kills or hangs the student's process.
 
-    The collector runs ``workdir/submission.ipynb`` inside ``sandbox`` as user ``uid`` and collects
-    ``questions``; when it ends, however it ends, every process it started is killed before
-    anything it wrote is read.
+    The collector runs ``workdir/submission.ipynb`` inside ``sandbox`` as user ``uid`` (and within
+    ``budget``, a :class:`mnist_kit.budget.Budget`) and collects ``questions``; when it ends,
+    however it ends, every process it started is killed before anything it wrote is read.
 
     Returns
     -------
     failed_steps : dict of str to (str, str)
-        For each abandoned step, ``(status, one-line reason)``.
+        For each abandoned step, ``(status, one-line reason)``; the status is what the grader
+        saw (a time limit it enforced, the kernel's out-of-memory kill in the submission's
+        cgroup, or an exit), never what the student's process wrote.
     """
-    failed_steps = {}
+    failed_steps, steps = {}, progress_steps()
     for _ in range(MAX_RESTARTS + 1):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
             (workdir / collect.PROGRESS_FILE).unlink()  # each run reports its own steps
         python_args = ["-m", "mnist_kit.collect", NOTEBOOK_FILE, ".", "--skip", ",".join(failed_steps), "--only", ",".join(questions)]
+        progress = ProgressLog(workdir, steps)
         # The student's output goes beside its folder, where it can neither read nor replace it.
         with open(workdir.parent / "stderr.txt", "ab") as stderr:
-            process = sandbox.start(workdir, uid, python_args, limits, stderr)
+            process = sandbox.start(workdir, uid, python_args, limits, stderr, budget)
         step, step_started, reason = None, time.monotonic(), None
         try:
             while process.poll() is None:
                 time.sleep(0.05)
-                current = _read_progress(workdir)
+                current = progress.current()
                 if current != step:
                     step, step_started = current, time.monotonic()
                 now = time.monotonic()
@@ -204,12 +208,18 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple
                     reason = ("timeout", f"the submission used up its {limits.timeout:.0f} s")
                 elif step and now - step_started > limits.step_timeout:
                     reason = ("timeout", f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
+                elif progress.overflowed:
+                    reason = ("crashed", f"{_step_name(step)} wrote more than {MAX_PROGRESS_BYTES // 2**20} MiB into the grader's progress file")
                 if reason:
                     break
         finally:
             sandbox.stop(process, uid)  # the student's code may have left children behind
-        step = _read_progress(workdir)
-        if step is None and process.returncode == 0:
+            if budget:
+                budget.kill_all()
+        step = progress.current()
+        if reason is None and budget and budget.ran_out_of_memory():
+            reason = ("memory", f"{_step_name(step)} used more than the submission's {limits.max_memory / 2**30:g} GiB of memory")
+        if step is None and process.returncode == 0 and reason is None:
             return failed_steps
         if reason is None:
             reason = ("crashed", f"the Python process died during {_step_name(step)} (exit code {process.returncode})")
@@ -273,7 +283,9 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
     arrays, params = checker.challenge(seed)
     started = time.monotonic()
     # The folder goes before the lease does: the next grading under this user never meets it.
-    with sandbox.account() as uid, tempfile.TemporaryDirectory(prefix=sandboxes.WORK_PREFIX) as scratch:
+    with sandbox.account() as uid, tempfile.TemporaryDirectory(prefix=sandboxes.WORK_PREFIX) as scratch, \
+            submission_budget(Path(scratch), limits.max_memory, limits.max_processes, limits.max_disk,
+                              enforce=sandbox.kind != "none") as budget:
         # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
         workdir = Path(scratch) / "work"
         workdir.mkdir()
@@ -283,32 +295,31 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
         shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
         write_challenge(workdir, arrays, params)
         sandbox.prepare(workdir, uid)
-        failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid, questions)
+        failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid, questions, budget)
         result = _judge(workdir, checker.inputs(arrays, params), failed_steps, questions)
-    result.update(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe())
+    result.update(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe() | budget.describe())
     return result
 
 
 def _judge(workdir, inputs, failed_steps, graded):
-    questions, events = {}, [reason for reason in failed_steps.values()]
-    notes = _definition_errors(read_student_file(workdir, "definitions.json"))
+    """Score what the student's process recorded; its status and reason come from ``failed_steps`` alone."""
+    questions, events = {}, list(failed_steps.values())
+    notes = _definition_errors(read_student_file(workdir, "definitions.json", max_bytes=MAX_RECORD_BYTES))
     notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
     for question, unit in QUESTIONS.items():
         if question not in graded:
             continue
         entry = {"possible": unit.points, "score": 0.0, "error": None, "checks": []}
-        record = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json")
+        record = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json", max_bytes=MAX_RECORD_BYTES)
         if question in failed_steps:
             entry["error"] = failed_steps[question][1]
         elif record is None:
-            entry["error"] = "no answer was recorded for this question"
+            entry["error"] = "no answer was recorded for this question (or its record was larger than any answer's)"
         else:
-            arrays = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.npz")
+            arrays = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.npz", max_bytes=MAX_ARRAYS_BYTES)
             answers, error = checks.load_answers(record, arrays)
             if error:
                 entry["error"] = error
-                if error.startswith(("MemoryError", "_ArrayMemoryError")):
-                    events.append(("memory", error))
             else:
                 results = checks.run_checks(unit, answers, inputs[question])
                 entry["checks"] = [
@@ -331,10 +342,10 @@ def _judge(workdir, inputs, failed_steps, graded):
 
 def _definition_errors(content):
     try:
-        errors = json.loads(content)["errors"] if content else []
-    except (ValueError, TypeError, KeyError):
+        errors = untrusted.parse_json(content, "the record of the notebook's definitions")["errors"] if content else []
+    except (untrusted.UntrustedBytes, TypeError, KeyError, IndexError):
         return ["the record of the notebook's definitions was damaged"]
-    return [str(error)[:500] for error in errors] if isinstance(errors, list) else []
+    return [untrusted.one_line(error) for error in errors[:50]] if isinstance(errors, list) else []
 
 
 def invalid_result(reason):
@@ -344,9 +355,15 @@ def invalid_result(reason):
             "possible": TOTAL_POINTS, "seed": None, "seconds": 0.0}
 
 
+def crashed_result(reason):
+    """The result of a file the grader itself failed on: zero points and the grader's own reason."""
+    return invalid_result(reason) | {"status": "crashed"}
+
+
 def file_sha256(path):
-    """The SHA-256 of a file's bytes, as hex."""
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    """The SHA-256 of a file's bytes, as hex, read in parts (an upload may be of any size)."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
 
 
 def write_atomically(path, text):

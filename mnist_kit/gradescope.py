@@ -14,9 +14,10 @@ user cannot write, so nothing the student started can race the grader for it.
 import argparse
 import json
 import sys
+import traceback
 from pathlib import Path
 
-from . import grade, report, spec
+from . import grade, report, spec, untrusted
 from . import sandbox as sandboxes
 
 
@@ -44,8 +45,9 @@ def gradescope_results(result, visibility=None):
     tests = []
     for question, entry in result["questions"].items():
         for part in report.question_parts(question, entry):
-            lines = [part["error"]] if part["error"] else []
-            lines += [f"- {message}" for message in part["failures"]]
+            # Messages carry student text: one line each, shown as plain text, never as markup.
+            lines = [untrusted.one_line(part["error"], 500)] if part["error"] else []
+            lines += [f"- {untrusted.one_line(message, 500)}" for message in part["failures"]]
             summary = (f"{part['passed']} of {part['count']} {part['kind']} checks passed" if entry["checks"]
                        else f"{part['kind']} checks: not run")
             tests.append({
@@ -54,10 +56,11 @@ def gradescope_results(result, visibility=None):
                 "max_score": part["possible"],
                 "output": "\n".join([summary, *lines]),
                 "visibility": visibility[part["kind"]],
+                "output_format": "text",
             })
-    output = f"Status: {result['status']}" + (f" ({result['reason']})" if result.get("reason") else "")
+    output = f"Status: {result['status']}" + (f" ({untrusted.one_line(result['reason'], 500)})" if result.get("reason") else "")
     output += f"\nIsolation: {(result.get('sandbox') or {}).get('kind', 'none')}"
-    results = {"tests": tests, "output": output}
+    results = {"tests": tests, "output": output, "output_format": "text", "test_output_format": "text"}
     if all(test["visibility"] == "visible" for test in tests):
         results["score"] = result["total"]
     return results
@@ -79,10 +82,13 @@ def main(argv=None):
     results_dir.chmod(0o755)  # the student's user may read its result, never write it
     with sandbox.account() as uid:  # held until results.json is written
         try:
-            notebook = grade.read_notebook(find_submission(root / "submission"))
+            notebook = grade.read_notebook(find_submission(root / "submission"), limits.max_upload)
             result = grade.grade_notebook(notebook, limits=limits, sandbox=sandbox.only(uid))
         except grade.InvalidSubmission as error:
             result = grade.invalid_result(str(error))
+        except Exception as error:  # noqa: BLE001 - the grader's own bug: the student still gets a result, the log the traceback
+            traceback.print_exc()
+            result = grade.crashed_result(f"the grader failed on this file ({type(error).__name__}); tell your instructor, who can regrade it")
         sandbox.kill_leftovers(uid)
         grade.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
     print(f"graded: {result['total']}/{result['possible']} ({result['status']})")

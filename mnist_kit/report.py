@@ -8,9 +8,10 @@ import base64
 import collections
 import html
 import io
+import re
 from pathlib import Path
 
-from . import grade, spec
+from . import grade, spec, untrusted
 from .questions import QUESTIONS, TOTAL_POINTS
 
 REPORT_FILE = "report.html"
@@ -107,7 +108,7 @@ def feedback_markdown(result, everything=False, visibility=None):
     visibility = visibility or spec.VISIBILITY
     shown = {kind: everything or visibility[kind] == "visible" for kind in CHECK_KINDS}
     parts = {q: question_parts(q, e) for q, e in result["questions"].items()}
-    lines = [f"# Feedback for {result['submission']}", ""]
+    lines = [f"# Feedback for {quoted(result['submission'])}", ""]
     if all(shown.values()):
         lines += [f"**Total: {result['total']} / {result['possible']}** (status: {result['status']})", ""]
     else:
@@ -117,8 +118,8 @@ def feedback_markdown(result, everything=False, visibility=None):
                   f"(status: {result['status']}). The results of the "
                   + " and ".join(f"{kind} checks are released {RELEASED[visibility[kind]]}" for kind in withheld) + ".", ""]
     if result.get("reason"):
-        lines += [f"Note: {result['reason']}.", ""]
-    lines += [f"- {note}" for note in result.get("notes", [])] + ([""] if result.get("notes") else [])
+        lines += [f"Note: {quoted(result['reason'])}", ""]
+    lines += [f"- {quoted(note)}" for note in result.get("notes", [])] + ([""] if result.get("notes") else [])
     lines += ["| question | " + " | ".join(f"{kind} checks" for kind in CHECK_KINDS) + " |", "|---" * (1 + len(CHECK_KINDS)) + "|"]
     for question, kinds in parts.items():
         by_kind = {p["kind"]: p for p in kinds}
@@ -128,8 +129,27 @@ def feedback_markdown(result, everything=False, visibility=None):
     for question, kinds in parts.items():
         messages = [m for p in kinds if shown[p["kind"]] for m in ([p["error"]] if p["error"] else p["failures"])]
         if messages:
-            lines += ["", f"## {question}: what to fix", ""] + [f"- {m}" for m in messages]
+            lines += ["", f"## {question}: what to fix", ""] + [f"- {quoted(m)}" for m in messages]
     return "\n".join(lines) + "\n"
+
+
+def quoted(text, limit=500):
+    """``text`` as one Markdown code span: one line, at most ``limit`` characters, never read as markup.
+
+    Messages carry what the student's code raised and printed, so feedback shows them verbatim,
+    whatever they hold.
+
+    Examples
+    --------
+    >>> quoted("**Total: 10 / 10**\n# forged")
+    '`**Total: 10 / 10** # forged`'
+    >>> quoted("uses `X_test`")
+    '`` uses `X_test` ``'
+    """
+    text = untrusted.one_line(text, limit)
+    fence = "`" * (1 + max((len(run) for run in re.findall("`+", text)), default=0))
+    padding = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{padding}{text}{padding}{fence}"
 
 
 def write_feedback(out, result, everything=False):

@@ -39,6 +39,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import data, questions, spec
+from .budget import unmount
 
 KINDS = ("bwrap", "user", "none")
 # The collector and what it imports; the checker and the grader are never shown to the student.
@@ -323,8 +324,8 @@ class Sandbox:
             python = [*_as_user(uid), *python]
         return ["bwrap", *flags, "--", *python]
 
-    def start(self, workdir, uid, python_args, limits, stderr):
-        """Start the student's process; it is the leader of a new session.
+    def start(self, workdir, uid, python_args, limits, stderr, budget=None):
+        """Start the student's process; it is the leader of a new session, inside ``budget`` if given.
 
         The limits and the switch of user are util-linux commands the new process executes,
         never Python code run between fork and exec: a grader's other threads may hold locks
@@ -334,8 +335,11 @@ class Sandbox:
         command = self.command(workdir, uid, python_args)
         if self.kind == "user":
             command = [*_as_user(uid), *command]
+        # Where the cgroup holds all of the submission's memory, the address space of one process
+        # is only a backstop, so that running out of memory is the kernel's kill the grader sees.
+        address_space = limits.max_memory * (2 if budget and budget.memory_enforced else 1)
         return subprocess.Popen(
-            [*_limited(limits), *command],
+            [*(budget.prefix() if budget else []), *_limited(limits, address_space), *command],
             cwd=workdir,
             env=self.environment(workdir, limits.threads),
             stdin=subprocess.DEVNULL,
@@ -365,9 +369,9 @@ def _readable_by_others(path):
     return bool(folders_open and os.stat(path).st_mode & 0o004)
 
 
-def _limited(limits):
+def _limited(limits, address_space):
     """The prefix that runs a command under ``limits`` (soft and hard alike, so they cannot be raised)."""
-    return ["prlimit", f"--as={limits.max_memory}", f"--fsize={limits.max_file_size}",
+    return ["prlimit", f"--as={address_space}", f"--fsize={limits.max_file_size}",
             f"--nproc={limits.max_processes}", f"--nofile={limits.max_open_files}", "--core=0", "--"]
 
 
@@ -402,6 +406,7 @@ def remove_files_of(uid, folders=(tempfile.gettempdir(), "/dev/shm")):
     for folder in map(Path, folders):
         for entry in (folder.glob(f"{WORK_PREFIX}*") if folder.is_dir() else []):
             if _owner(entry / "work") == uid:
+                unmount(entry)  # the tmpfs of a grader killed mid-grading
                 shutil.rmtree(entry, ignore_errors=True)
         for entry in (folder.iterdir() if folder.is_dir() else []):
             if _owner(entry) == uid:

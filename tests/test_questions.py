@@ -265,9 +265,9 @@ def test_the_student_side_holds_every_collector_and_no_checker():
 
 # The kit's layers, lowest first: a module imports only modules in its own layer or below.
 LAYERS = [
-    {"spec", "data"},
+    {"spec", "data", "untrusted", "budget"},
     {"questions"},
-    {"challenge", "checks"},
+    {"challenge", "checks", "answers"},
     {"collect", "question units"},
     {"sandbox"},
     {"grade"},
@@ -302,6 +302,10 @@ def _module_name(path):
     if relative.parts[0] == "questions":
         return "questions" if len(relative.parts) == 2 else "question units"
     return relative.stem
+
+
+def test_every_module_has_a_layer():
+    assert {_module_name(path) for path in PACKAGE.rglob("*.py")} - {"__init__"} == {m for layer in LAYERS for m in layer}
 
 
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))

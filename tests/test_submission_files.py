@@ -6,14 +6,14 @@ import zipfile
 
 import pytest
 
-from mnist_kit.grade import InvalidSubmission, read_notebook
+from mnist_kit.grade import InvalidSubmission, Limits, read_notebook
 
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 
 
 def _zip(entries, encrypted=False):
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         for name, content in entries.items():
             archive.writestr(name, content)
     raw = bytearray(buffer.getvalue())
@@ -31,7 +31,7 @@ INVALID = {
     "empty.ipynb": (b"", "empty"),
     "latin1.ipynb": ("{\"cells\": [\"café\"]}".encode("latin-1"), "not UTF-8"),
     "report.ipynb": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not UTF-8"),
-    "text.ipynb": (b"print('hello')", "not JSON"),
+    "text.ipynb": (b"print('hello')", "not valid JSON"),
     "other.ipynb": (json.dumps({"name": "not a notebook"}).encode(), "not a Jupyter notebook"),
     "list.ipynb": (b"[1, 2, 3]", "not a Jupyter notebook"),
     "corrupt.zip": (b"PK\x03\x04 this is not really a zip", "corrupt"),
@@ -39,6 +39,11 @@ INVALID = {
     "nested.zip": (_zip({"inner.zip": _zip({"mnist.ipynb": NOTEBOOK})}), "only nested zips: inner.zip"),
     "two.zip": (_zip({"a.ipynb": NOTEBOOK, "b.ipynb": NOTEBOOK}), "2 notebooks"),
     "locked.zip": (_zip({"mnist.ipynb": NOTEBOOK}, encrypted=True), "password-protected"),
+    # Hostile: each once stopped a whole batch or grew the grader by a gigabyte.
+    "deep.ipynb": (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
+    "huge.ipynb": (b" " * (Limits.max_upload + 1), "larger than 50 MB"),
+    "bomb.zip": (_zip({"mnist.ipynb": b" " * 2**29}), "larger than 50 MB"),
+    "crowded.zip": (_zip({**{f"{i}.txt": "" for i in range(10_001)}, "mnist.ipynb": NOTEBOOK}), "more than 10,000 files"),
 }
 
 

@@ -8,6 +8,7 @@ only if it is what a model fitted on the other folds scores on its fold.
 """
 
 import os
+import shutil
 import tempfile
 import time
 import uuid
@@ -32,8 +33,7 @@ class Journal:
     """
 
     def __init__(self, images, weights, name):
-        self._weights, self._folder = weights, Path(tempfile.mkdtemp(prefix=f"journal-{name}-", dir="."))
-        self._folder = self._folder.resolve()
+        self._weights, self._folder = weights, Path(tempfile.mkdtemp(prefix=f"journal-{name}-")).resolve()
         self._row_of = {key: row for row, key in enumerate((images @ weights).tolist())}
 
     def __deepcopy__(self, memo):
@@ -60,7 +60,7 @@ class Journal:
         self._write("prediction", fit=np.array(fit), rows=self.rows(images))
 
     def read(self):
-        """The fits [(rows, coef, intercept)] and predictions [(fit number, rows)], in the order they happened."""
+        """The fits [(rows, coef, intercept)] and predictions [(fit number, rows)], in the order they happened; the folder goes."""
         fits, predictions, numbers = [], [], {}
         for path in sorted(self._folder.iterdir()):
             with np.load(path, allow_pickle=False) as record:
@@ -69,6 +69,7 @@ class Journal:
                     fits.append((record["rows"], record["coef"], record["intercept"]))
                 else:
                     predictions.append((numbers.get(str(record["fit"]), -1), record["rows"]))
+        shutil.rmtree(self._folder, ignore_errors=True)
         return fits, predictions
 
 

@@ -1,0 +1,201 @@
+"""One submission's total budget: memory and processes for all its processes together, disk for its folder.
+
+The per-process limits (:func:`mnist_kit.sandbox.Sandbox.start`) do not add up: a student's code
+can start many processes, and fill the RAM-backed private ``/tmp`` and ``/dev/shm`` besides. So
+the grader, where the machine lets it (root, a writable cgroup tree):
+
+- puts every process of one submission into a memory and a pids cgroup of its own, created
+  under the grader's own cgroup: anonymous memory and the tmpfs pages the student's processes
+  write are charged there together, and an out-of-memory kill there is how the grader *observes*
+  that a submission ran out of memory;
+- mounts a tmpfs sized from the budget on the submission's private folder, so the files it
+  writes (its working folder, its stderr) have one total, charged to its memory too.
+
+Where it cannot (a container without cgroup or mount rights, or not root), :meth:`Budget.describe`
+says what holds instead, and every result records it.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+# Joins the cgroups named before "--", then becomes the command after it: no Python runs in
+# between (see Sandbox.start), and a process that cannot join is never started.
+_ENTER = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+
+class Budget:
+    """The cgroups and the folder of one grading; use :func:`submission_budget` to make one."""
+
+    def __init__(self, cgroups, folder_capped, memory, disk, problem):
+        self.cgroups, self.folder_capped, self.memory, self.disk, self.problem = cgroups, folder_capped, memory, disk, problem
+        self._oom_kills_seen = self._oom_kills()
+
+    @property
+    def memory_enforced(self):
+        """Whether the kernel holds all the submission's processes to ``memory`` together."""
+        return bool(self.cgroups)  # made together or not at all
+
+    def prefix(self):
+        """What to run a command under so that it, and all it starts, is charged to this budget."""
+        if not self.cgroups:
+            return []
+        return ["/bin/sh", "-c", _ENTER, "mnist-kit-budget", *(str(group / "cgroup.procs") for group in self.cgroups), "--"]
+
+    def ran_out_of_memory(self):
+        """Whether the kernel killed a process of this submission for its memory since the last call."""
+        kills = self._oom_kills()
+        ran_out, self._oom_kills_seen = kills > self._oom_kills_seen, kills
+        return ran_out
+
+    def _oom_kills(self):
+        for group in self.cgroups:
+            for name in ("memory.oom_control", "memory.events"):
+                with contextlib.suppress(OSError):
+                    for line in (group / name).read_text().splitlines():
+                        if line.startswith("oom_kill "):
+                            return int(line.split()[1])
+        return 0
+
+    def kill_all(self):
+        """SIGKILL every process in this submission's cgroups until none is left."""
+        for _ in range(200):
+            pids = {int(pid) for group in self.cgroups for pid in _read(group / "cgroup.procs").split()}
+            if not pids:
+                return
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+            time.sleep(0.01)
+
+    def describe(self):
+        """What bounds the submission's processes together, recorded in its result."""
+        gib = 2**30
+        return {
+            "memory_total": f"{self.memory / gib:g} GiB for all its processes and its /tmp" if self.cgroups
+            else "none (each process is limited, not their sum)",
+            "disk_total": f"{self.disk / gib:g} GiB for its folder" if self.folder_capped else "none (each file is limited, not their sum)",
+            **({"budget_problem": self.problem} if self.problem else {}),
+        }
+
+
+def _read(path):
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def _own_cgroup(controller):
+    """The grader's own cgroup folder for ``controller`` (cgroup v1), or the unified one (v2), or None."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controller in controllers.split(",") and (CGROUP_ROOT / controller).is_dir():
+            return CGROUP_ROOT / controller / path.lstrip("/")
+    unified = next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), None)
+    if unified is not None and (CGROUP_ROOT / "cgroup.controllers").exists():
+        return CGROUP_ROOT / unified.lstrip("/")
+    return None
+
+
+def _make_cgroups(name, memory, processes):
+    """Create the memory and pids cgroups called ``name``; returns (folders, problem)."""
+    made = []
+    try:
+        for controller, settings in (("memory", {"memory.limit_in_bytes": memory, "memory.max": memory, "memory.swap.max": 0}),
+                                     ("pids", {"pids.max": processes})):
+            parent = _own_cgroup(controller)
+            if parent is None:
+                raise OSError(f"no {controller} cgroup here")
+            group = parent / name
+            if group in made:  # cgroup v2: one folder holds both controllers
+                continue
+            if (parent / "cgroup.subtree_control").exists():
+                (parent / "cgroup.subtree_control").write_text(f"+{controller}")
+            group.mkdir()
+            made.append(group)
+            written = [key for key, value in settings.items() if (group / key).exists() and _write(group / key, value)]
+            if not any(key in written for key in ("memory.limit_in_bytes", "memory.max", "pids.max")):
+                raise OSError(f"the {controller} cgroup has no limit to set")
+    except OSError as error:
+        _remove_cgroups(made)
+        return [], f"cgroups: {error.strerror or error}"
+    return made, None
+
+
+def _write(path, value):
+    path.write_text(str(value))
+    return True
+
+
+def _remove_cgroups(groups):
+    for group in groups:
+        for _ in range(50):  # a killed process leaves its cgroup a moment after it dies
+            try:
+                group.rmdir()
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.02)
+
+
+def _mount_tmpfs(folder, size):
+    """Mount a tmpfs of ``size`` bytes on ``folder``; the problem, or None when it is mounted."""
+    try:
+        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700,nosuid,nodev", "mnist-kit-submission", str(folder)],
+                              capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        return f"tmpfs: {error}"
+    return None if done.returncode == 0 else f"tmpfs: {(done.stderr.strip().splitlines() or ['mount failed'])[-1]}"
+
+
+def unmount(folder):
+    """Unmount a submission's tmpfs (lazily if something still holds it); quiet when none is there."""
+    if os.path.ismount(folder):
+        subprocess.run(["umount", "--lazy", str(folder)], capture_output=True, timeout=30)
+
+
+@contextlib.contextmanager
+def submission_budget(folder, memory, processes, disk, enforce=True):
+    """Give the grading whose private folder is ``folder`` its total budget, for as long as it lasts.
+
+    Parameters
+    ----------
+    folder : pathlib.Path
+        The submission's private, empty folder; a tmpfs of ``disk`` bytes is mounted on it.
+    memory, processes, disk : int
+        Bytes of memory, processes and threads, and bytes of files, for the whole submission.
+    enforce : bool
+        False for the instructor's ``--no-sandbox`` runs as a normal user: nothing is attempted.
+
+    Yields
+    ------
+    Budget
+    """
+    problems = []
+    cgroups, folder_capped = [], False
+    if enforce and os.geteuid() == 0:
+        cgroups, problem = _make_cgroups(f"mnist-kit-{folder.name}", memory, processes)
+        problems.append(problem)
+        problem = _mount_tmpfs(folder, disk)
+        folder_capped = problem is None
+        problems.append(problem)
+    elif enforce:
+        problems.append("a total budget needs root (cgroups and a mount)")
+    budget = Budget(cgroups, folder_capped, memory, disk, "; ".join(filter(None, problems)) or None)
+    try:
+        yield budget
+    finally:
+        budget.kill_all()
+        if folder_capped:
+            unmount(folder)
+        _remove_cgroups(cgroups)
