@@ -28,6 +28,7 @@ import pytest
 
 from mnist_kit import batch, grade, sandbox
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from tests.conftest import unavailable
 from tests.submissions import attacks, notebooks
 from tests.submissions.notebooks import Case
 from tests.test_verdicts import bundle_verdict, run_bundle
@@ -205,7 +206,7 @@ def bundle_attacks(bundle, scratch, listener, secret, kind, left_out=()):
 def attacked_bundle(request, bundle, tmp_path_factory, listener, secret):
     kind = request.param
     if kind == "user" and sandbox.user_problem():
-        pytest.skip(f"the fallback cannot be exercised here: {sandbox.user_problem()}")
+        unavailable(f"the fallback cannot be exercised here: {sandbox.user_problem()}")
     left_out = ("attack_network",) if kind == "user" else ()
     scratch = tmp_path_factory.mktemp(f"gradescope-{kind}")
     cases, results, before = bundle_attacks(bundle, scratch, listener, secret, kind, left_out)

@@ -6,6 +6,7 @@ import shutil
 import pytest
 
 from mnist_kit import report
+from tests.conftest import unavailable
 from tests.test_batch import _result
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -19,8 +20,7 @@ def test_report_renders_with_charts_and_no_console_errors(tmp_path):
     from playwright.sync_api import sync_playwright
 
     if CHROMIUM is None:
-        message = "Chromium is not installed (apt-get install chromium; .ci/run does)"
-        pytest.fail(message) if os.environ.get("REQUIRE_BROWSER") else pytest.skip(message)
+        unavailable("Chromium is not installed (apt-get install chromium; .ci/run does)")
     results = [_result(f"student{i}", float(i), seconds=float(i)) for i in range(8)]
     results.append(_result("late", 2.0, status="timeout"))
     path = report.write_report(tmp_path, results)

@@ -16,6 +16,7 @@ import pytest
 from mnist_kit import batch, checks, collect, gradescope, grade, report, untrusted
 from mnist_kit.budget import submission_budget
 from mnist_kit.questions import QUESTIONS
+from tests.conftest import ALL_PROOFS
 
 ANSWERS = json.dumps({"error": None, "answers": {}, "failures": {}}).encode()
 FORGED = "MemoryError: forged\n\n**Total: 10 / 10** (status: graded)"
@@ -201,7 +202,7 @@ def test_one_upload_the_grader_fails_on_still_leaves_every_row_and_the_report(tm
     assert (tmp_path / "out" / report.REPORT_FILE).exists() and len(list((tmp_path / "out" / "feedback").iterdir())) == 3
 
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0 and not os.environ.get("REQUIRE_BUDGET"), reason="a total budget needs root")
+needs_root = pytest.mark.skipif(os.geteuid() != 0 and not ALL_PROOFS, reason="a total budget needs root")
 
 
 @needs_root
