@@ -33,7 +33,7 @@ class Budget:
 
     def __init__(self, cgroups, folder_capped, memory, disk, problem):
         self.cgroups, self.folder_capped, self.memory, self.disk, self.problem = cgroups, folder_capped, memory, disk, problem
-        self._oom_kills_seen = self._oom_kills()
+        self._oom_kills_at_start = self._oom_kills_seen = self._oom_kills()
 
     @property
     def memory_enforced(self):
@@ -51,6 +51,17 @@ class Budget:
         kills = self._oom_kills()
         ran_out, self._oom_kills_seen = kills > self._oom_kills_seen, kills
         return ran_out
+
+    def killed_for_memory(self):
+        """Whether the kernel killed any process of this submission for its memory, ever."""
+        return self._oom_kills() > self._oom_kills_at_start
+
+    def folder_full(self, folder):
+        """Whether the submission's capped folder has no room left (never, where it is not capped)."""
+        if not self.folder_capped:
+            return False
+        usage = os.statvfs(folder)
+        return usage.f_bavail * usage.f_frsize < 2**20
 
     def _oom_kills(self):
         for group in self.cgroups:

@@ -219,6 +219,12 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple
         step = progress.current()
         if reason is None and budget and budget.ran_out_of_memory():
             reason = ("memory", f"{_step_name(step)} used more than the submission's {limits.max_memory / 2**30:g} GiB of memory")
+        if budget and budget.folder_full(workdir.parent):
+            # Nothing more can be recorded in a full folder: what is not answered yet is lost to it.
+            during = f" (during {_step_name(step)})" if step else ""
+            reason = ("crashed", f"the submission filled its {limits.max_disk / 2**30:g} GiB of disk{during}, so nothing more could be recorded")
+            failed_steps.update({s: reason for s in [step, *questions] if s and not (s in questions and _answered(workdir, s))})
+            return failed_steps
         if step is None and process.returncode == 0 and reason is None:
             return failed_steps
         if reason is None:
@@ -296,14 +302,22 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
         write_challenge(workdir, arrays, params)
         sandbox.prepare(workdir, uid)
         failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid, questions, budget)
-        result = _judge(workdir, checker.inputs(arrays, params), failed_steps, questions)
+        events = list(failed_steps.values())
+        if budget.killed_for_memory() and not any(status == "memory" for status, _ in events):
+            events.append(("memory", f"a process of the submission was killed for using more than its {limits.max_memory / 2**30:g} GiB "
+                                     "of memory (all its processes together)"))
+        result = _judge(workdir, checker.inputs(arrays, params), failed_steps, questions, events)
     result.update(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe() | budget.describe())
     return result
 
 
-def _judge(workdir, inputs, failed_steps, graded):
-    """Score what the student's process recorded; its status and reason come from ``failed_steps`` alone."""
-    questions, events = {}, list(failed_steps.values())
+def _judge(workdir, inputs, failed_steps, graded, events=None):
+    """Score what the student's process recorded; its status and reason come from the grader's ``events`` alone.
+
+    ``events`` are ``(status, reason)`` pairs the grader observed, by default those of ``failed_steps``.
+    """
+    questions = {}
+    events = list(failed_steps.values()) if events is None else events
     notes = _definition_errors(read_student_file(workdir, "definitions.json", max_bytes=MAX_RECORD_BYTES))
     notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
     for question, unit in QUESTIONS.items():

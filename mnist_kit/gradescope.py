@@ -13,6 +13,7 @@ user cannot write, so nothing the student started can race the grader for it.
 
 import argparse
 import json
+import resource
 import sys
 import traceback
 from pathlib import Path
@@ -91,7 +92,8 @@ def main(argv=None):
             result = grade.crashed_result(f"the grader failed on this file ({type(error).__name__}); tell your instructor, who can regrade it")
         sandbox.kill_leftovers(uid)
         grade.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
-    print(f"graded: {result['total']}/{result['possible']} ({result['status']})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
+    print(f"graded: {result['total']}/{result['possible']} ({result['status']}); the grader's peak memory: {peak:.2f} GiB")
     return 0
 
 

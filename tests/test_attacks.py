@@ -29,6 +29,7 @@ import pytest
 from mnist_kit import batch, grade, sandbox
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.conftest import unavailable
+from tests.test_submission_files import INVALID
 from tests.submissions import attacks, notebooks
 from tests.submissions.notebooks import Case
 from tests.test_verdicts import bundle_verdict, run_bundle
@@ -134,20 +135,52 @@ def honest_verdict(case):
     return {q: q not in case.fails for q in QUESTIONS}
 
 
+# Uploads that are hostile before any code runs, or whose names would collide: each must get a row of its own.
+HOSTILE_UPLOADS = {
+    "deep.ipynb": b"[" * 100_000 + b"]" * 100_000,
+    "bomb.zip": INVALID["bomb.zip"][0],
+    "huge.ipynb": INVALID["huge.ipynb"][0],
+    "a b.ipynb": b"[]",
+    "a_b.ipynb": b"[]",
+    "s1/x/hw.ipynb": b"[]",
+    "s2/x/hw.ipynb": b"[]",
+    "-A1+1.ipynb": b"[]",
+}
+# How much more memory the grading process may hold while it grades the attacked batch than before
+# it: its own copy of MNIST and one challenge per submission graded at once (measured: see README).
+GRADER_GROWTH_BUDGET = 2**30
+
+
+def resident_peak_since_reset():
+    """The grading process's peak resident memory since the last :func:`reset_resident_peak`, in bytes."""
+    status = Path("/proc/self/status").read_text()
+    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) * 1024
+
+
+def reset_resident_peak():
+    Path("/proc/self/clear_refs").write_text("5")  # Linux resets VmHWM to the current resident size
+    return resident_peak_since_reset()
+
+
 @pytest.fixture(scope="module")
 def attacked_batch(tmp_path_factory, listener, secret):
     root = tmp_path_factory.mktemp("attacked")
     submissions, out = root / "submissions", root / "graded"
     aimed = targets(out, ROOT / "mnist_kit", submissions, [], listener, secret)
-    cases = [*attacks.attack_cases(aimed), CORRECT]
+    cases = [*attacks.attack_cases(aimed), *attacks.hostile_byte_cases(), CORRECT]
     notebooks.write_cases(cases, submissions)
+    for name, content in HOSTILE_UPLOADS.items():
+        (submissions / name).parent.mkdir(parents=True, exist_ok=True)
+        (submissions / name).write_bytes(content)
     before = {"kit": snapshot(ROOT / "mnist_kit"), "submissions": snapshot(submissions)}
+    resident_before = reset_resident_peak()
     results = batch.grade_many([submissions], out, jobs=2, limits=LIMITS)
+    growth = resident_peak_since_reset() - resident_before
     time.sleep(1)  # a daemon that survived would have forged the gradebook by now
     rows = {row["submission"]: row for row in csv.DictReader((out / batch.GRADES_FILE).open())}
     stored = {r["submission"]: r for r in batch.load_results(out)}
     return {"cases": cases, "results": {r["submission"]: r for r in results}, "rows": rows, "stored": stored,
-            "before": before, "root": root, "out": out, "submissions": submissions}
+            "before": before, "root": root, "out": out, "submissions": submissions, "growth": growth}
 
 
 def test_every_attack_kind_runs_at_definition_time_and_in_a_function():
@@ -165,13 +198,40 @@ def test_kit_batch_gives_every_submission_its_honest_verdict_and_a_row(attacked_
         verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
         lost = {q: e["error"] for q, e in result["questions"].items() if not verdict[q]}
         earned = sum(QUESTIONS[q].points for q, ok in honest_verdict(case).items() if ok)
-        if (result["status"], verdict) != ("graded", honest_verdict(case)) or result["total"] != earned:
+        if (result["status"], verdict) != (case.status, honest_verdict(case)) or result["total"] != earned:
             problems.append(f"{case.name}: {result['status']} {result['total']} {lost}")
         if row is None or float(row["total"]) != earned:
             problems.append(f"{case.name}: gradebook row {row}")
         if result["sandbox"]["kind"] != "bwrap":
             problems.append(f"{case.name}: graded in {result['sandbox']}")
     assert not problems, "\n".join(problems)
+
+
+def test_kit_batch_reads_hostile_bytes_with_bounds_and_in_its_own_words(attacked_batch):
+    stored, out = attacked_batch["stored"], attacked_batch["out"]
+    assert "wrote more than 1 MiB into the grader's progress file" in stored["bytes_progress_flood"]["reason"]
+    assert "more than its 6 GiB of memory (all its processes together)" in stored["bytes_budget_memory_of_all_processes"]["reason"]
+    assert "the submission filled its 2 GiB of disk" in stored["bytes_budget_disk_of_the_folder"]["reason"]
+    expected_errors = {"bytes_answers_deep_json": ("q2", "nested too deep"), "bytes_answers_8_tib_header": ("q1", "more than any correct answer"),
+                       "bytes_answers_string_bomb": ("q3", "more than any correct answer")}
+    for name, (question, words) in expected_errors.items():
+        assert words in stored[name]["questions"][question]["error"], stored[name]["questions"][question]
+    forged = stored["bytes_answers_forged_memory_error"]
+    assert forged["status"] == "graded" and "\n" not in forged["questions"]["q2"]["error"]
+    feedback = (out / "feedback" / "bytes_answers_forged_memory_error.md").read_text()
+    assert [line for line in feedback.splitlines() if "**Total" in line and "forged" not in line] == [], feedback
+    assert attacked_batch["growth"] <= GRADER_GROWTH_BUDGET, f"the grader grew by {attacked_batch['growth'] / 2**30:.2f} GiB"
+
+
+def test_kit_batch_gives_every_hostile_upload_a_row_of_its_own(attacked_batch):
+    rows, out = attacked_batch["rows"], attacked_batch["out"]
+    names = {"deep", "bomb", "huge", "a%20b", "a_b", "s1~x~hw", "s2~x~hw", "'-A1%2B1"}
+    assert names <= set(rows), sorted(rows)
+    assert len(rows) == len(attacked_batch["cases"]) + len(HOSTILE_UPLOADS)
+    for name in names:
+        assert rows[name]["status"] == "invalid" and rows[name]["reason"], rows[name]
+    assert len(list((out / "feedback").glob("*.md"))) == len(rows) == len(list((out / batch.RESULTS_DIR).glob("*.json")))
+    assert (out / "report.html").exists()
 
 
 def test_kit_batch_changes_nothing_outside_the_submissions_folders(attacked_batch, listener):

@@ -199,8 +199,9 @@ def run_bundle(bundle, notebook, root, options=()):
     (root / "submission" / notebook.name).write_bytes(notebook.read_bytes())
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     # Several gradings at a time: each gets one BLAS thread, as mnist-kit grade gives them when jobs >= cores.
-    subprocess.run(["bash", str(bundle / "run_autograder"), "--step-timeout", str(STEP_TIMEOUT), "--threads", "1", *options],
-                   env=env, check=True, capture_output=True, timeout=900)
+    done = subprocess.run(["bash", str(bundle / "run_autograder"), "--step-timeout", str(STEP_TIMEOUT), "--threads", "1", *options],
+                          env=env, check=True, capture_output=True, text=True, timeout=900)
+    (root / "stdout.txt").write_text(done.stdout)
     return json.loads((root / "results" / "results.json").read_text())
 
 

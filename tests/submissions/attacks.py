@@ -212,3 +212,104 @@ def attack_cases(targets):
                           functions={**STUBS, "cast_labels": CAST_LABELS.format(call=f"attack_{kind}(TARGETS)\n    ")}))
     return cases
 
+
+
+# The student's process writes what the grader reads (its progress lines, its answers' JSON and
+# arrays) and may write anything there. Each case below writes one hostile file, from a class
+# body (so at definition time) or by wrapping the collector's own saver, which it can patch
+# because it shares the process. The grader must read each with bounds, keep the points the
+# honest part earns, and say what was wrong in its own words.
+HOSTILE_LIBRARY = '''
+import __main__, io, json, os, struct, time, zipfile
+import numpy as np
+
+
+def after_saving(question, record=None, arrays=None):
+    """Once the collector has saved ``question``'s answers, replace its files with these bytes."""
+    save = __main__.save_answers
+
+    def save_and_replace(folder, name, answers):
+        save(folder, name, answers)
+        if name == question:
+            for suffix, content in ((".json", record), (".npz", arrays)):
+                if content is not None:
+                    with open(os.path.join(folder, name + suffix), "wb") as file:
+                        file.write(content)
+    __main__.save_answers = save_and_replace
+
+
+def npz_claiming(shape):
+    """192 bytes of .npz whose one array's header declares ``shape`` of float64, with no data."""
+    header = repr({"descr": "<f8", "fortran_order": False, "shape": shape}).encode()
+    header += b" " * (63 - (10 + len(header)) % 64) + b"\\n"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("X_train.npy", b"\\x93NUMPY\\x01\\x00" + struct.pack("<H", len(header)) + header)
+    return buffer.getvalue()
+
+
+def compressed(**arrays):
+    buffer = io.BytesIO()
+    np.savez_compressed(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def hold_memory(children, each, shm):
+    """Fill the private /dev/shm, then start children that each fill and hold memory a while."""
+    with open("/dev/shm/hoard", "wb") as file:
+        for _ in range(shm // 2**24):
+            file.write(b"\\1" * 2**24)
+    pids = []
+    for _ in range(children):
+        pid = os.fork()
+        if pid == 0:
+            hoard = b"\\1" * each
+            time.sleep(3)
+            os._exit(0)
+        pids.append(pid)
+    for pid in pids:
+        os.waitpid(pid, 0)
+
+
+def fill_disk(files, each):
+    """Write files of ``each`` bytes into the working folder until the disk refuses."""
+    written = 0
+    for number in range(files):
+        try:
+            with open(f"filler{number}.bin", "wb") as file:
+                for _ in range(each // 2**24):
+                    file.write(b"\\0" * 2**24)
+                    written += 2**24
+        except OSError:
+            break
+    if written >= 2.5 * 2**30:
+        BREACHES.append(f"wrote {written / 2**30:.2f} GiB in all")
+'''
+
+FORGED_ERROR = "MemoryError: forged\\n\\n**Total: 10 / 10** (status: graded)"
+
+# name: (the trigger, run in a class body; the questions it costs; the status the grader must see)
+HOSTILE_BYTES = {
+    "progress_unknown_step": ("open('progress.jsonl', 'a').write('{\"start\": \"no-such-step\"}\\n{\"start\": [\"q1\"]}\\n')", (), "graded"),
+    "progress_flood": ("open('progress.jsonl', 'a').write('x\\n' * 2**20)\ntime.sleep(5)", (), "crashed"),
+    "answers_deep_json": ("after_saving('q2', record=b'[' * 100_000 + b']' * 100_000)", ("q2",), "graded"),
+    "answers_description_strings": ("after_saving('q3', record=json.dumps({'answers': {'default_digit': 'str'}}).encode())", (), "graded"),
+    "answers_8_tib_header": ("after_saving('q1', arrays=npz_claiming((2**40,)))", ("q1",), "graded"),
+    "answers_string_bomb": ("after_saving('q3', arrays=compressed(default_digit=np.zeros(2**24, np.int8)))", ("q3",), "graded"),
+    "answers_forged_memory_error": (f"after_saving('q2', record=json.dumps({{'error': '{FORGED_ERROR}'}}).encode())", ("q2",), "graded"),
+    "budget_memory_of_all_processes": ("hold_memory(children=4, each=3 * 2**29, shm=3 * 2**28)", (), "memory"),
+    # A full folder can record nothing more: the submission loses what it had not answered yet.
+    "budget_disk_of_the_folder": ("fill_disk(files=3, each=15 * 2**26)", ("q1", "q2", "q3"), "crashed"),
+}
+
+
+def hostile_byte_cases(names=tuple(HOSTILE_BYTES)):
+    """Each hostile file of :data:`HOSTILE_BYTES` in a submission that answers q1-q3 and leaves q4-q6 as stubs."""
+    cases = []
+    for name in names:
+        trigger, costs, status = HOSTILE_BYTES[name]
+        body = "".join(f"    {line}\n" for line in trigger.splitlines())
+        cases.append(Case(f"bytes_{name}", fails=(*costs, *HONEST_FAILS), status=status,
+                          cells=(ATTACK_LIBRARY, HOSTILE_LIBRARY, f"class Hostile:\n{body}"),
+                          functions={**STUBS, "cast_labels": CAST_LABELS.format(call="")}))
+    return cases
