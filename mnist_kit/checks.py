@@ -69,6 +69,11 @@ def combined(*defects):
     return defect
 
 
+def forget_the_trap(answers, inputs):
+    """A defect: the recorded model gives the trap pixel no weight, as one fitted on only some rows would."""
+    answers["arrays"]["model_coef_"][:, inputs.data.trap_column] = 0.0
+
+
 @dataclass(frozen=True)
 class CheckResult:
     question: str
@@ -118,6 +123,15 @@ def array_of(answers, key, name, ndim=1):
     require(value.ndim == ndim, f"{name} should be a numpy array with {ndim} dimension{'s' * (ndim != 1)}, not of shape {value.shape}."
             if ndim else f"{name} should be one number, not an array of shape {value.shape}.")
     return value
+
+
+def close(array, expected, rtol, atol):
+    """Whether ``array`` has ``expected``'s shape and values within the tolerances.
+
+    The shape comes first: a student's array of another shape would broadcast against the
+    grader's (a (60000, 1) against a (60000,) makes 3.6 billion comparisons).
+    """
+    return np.shape(array) == np.shape(expected) and bool(np.allclose(array, expected, rtol=rtol, atol=atol))
 
 
 def dtype_name(array):

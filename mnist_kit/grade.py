@@ -222,7 +222,7 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple
         if budget and budget.folder_full(workdir.parent):
             # Nothing more can be recorded in a full folder: what is not answered yet is lost to it.
             during = f" (during {_step_name(step)})" if step else ""
-            reason = ("crashed", f"the submission filled its {limits.max_disk / 2**30:g} GiB of disk{during}, so nothing more could be recorded")
+            reason = ("crashed", f"the submission filled its {budget.disk / 2**30:g} GiB of disk{during}, so nothing more could be recorded")
             failed_steps.update({s: reason for s in [step, *questions] if s and not (s in questions and _answered(workdir, s))})
             return failed_steps
         if step is None and process.returncode == 0 and reason is None:
@@ -290,7 +290,7 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
     started = time.monotonic()
     # The folder goes before the lease does: the next grading under this user never meets it.
     with sandbox.account() as uid, tempfile.TemporaryDirectory(prefix=sandboxes.WORK_PREFIX) as scratch, \
-            submission_budget(Path(scratch), limits.max_memory, limits.max_processes, limits.max_disk,
+            submission_budget(Path(scratch), limits.max_memory, limits.max_processes, sandbox.folder_bytes(limits.max_disk),
                               enforce=sandbox.kind != "none") as budget:
         # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
         workdir = Path(scratch) / "work"
@@ -346,7 +346,7 @@ def _judge(workdir, inputs, failed_steps, graded, events=None):
     status = next((s for s in ("memory", "timeout", "crashed") if any(e[0] == s for e in events)), "graded")
     return {
         "status": status,
-        "reason": "; ".join(reason for _, reason in events) or None,
+        "reason": "; ".join(dict.fromkeys(reason for _, reason in events)) or None,
         "notes": notes,
         "questions": questions,
         "total": round(sum(q["score"] for q in questions.values()), 2),

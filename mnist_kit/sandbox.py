@@ -266,6 +266,11 @@ class Sandbox:
                 path.chmod(0o700)
             workdir.parent.chmod(0o711)
 
+    def folder_bytes(self, files):
+        """How large the submission's folder must be for ``files`` bytes of its files: without
+        bubblewrap its temporary files live there too (a private ``/tmp`` of their own otherwise)."""
+        return files + (0 if self.kind == "bwrap" else PRIVATE_TMP_BYTES)
+
     def environment(self, workdir, threads):
         """The whole environment of the student's process: nothing of the grader's leaks in."""
         inside = self.kind == "bwrap"

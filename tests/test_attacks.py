@@ -145,10 +145,13 @@ HOSTILE_UPLOADS = {
     "s1/x/hw.ipynb": b"[]",
     "s2/x/hw.ipynb": b"[]",
     "-A1+1.ipynb": b"[]",
+    # A real notebook just under the cap, of the JSON that costs the most to parse (short strings).
+    "strings.ipynb": b'{"cells": [], "metadata": {"x": [' + b'"ab",' * 9_999_970 + b'"ab"]}, "nbformat": 4, "nbformat_minor": 5}',
 }
 # How much more memory the grading process may hold while it grades the attacked batch than before
-# it: its own copy of MNIST and one challenge per submission graded at once (measured: see README).
-GRADER_GROWTH_BUDGET = 2**30
+# it: 2.5 times what grading one correct submission adds (0.59 GiB: its copy of MNIST, a challenge);
+# the worst upload alone adds 0.76 GiB (see README and benchmarks/grader_memory.py).
+GRADER_GROWTH_BUDGET = 1.5 * 2**30
 
 
 def resident_peak_since_reset():
@@ -230,6 +233,7 @@ def test_kit_batch_gives_every_hostile_upload_a_row_of_its_own(attacked_batch):
     assert len(rows) == len(attacked_batch["cases"]) + len(HOSTILE_UPLOADS)
     for name in names:
         assert rows[name]["status"] == "invalid" and rows[name]["reason"], rows[name]
+    assert rows["strings"]["status"] == "graded" and float(rows["strings"]["total"]) == 0
     assert len(list((out / "feedback").glob("*.md"))) == len(rows) == len(list((out / batch.RESULTS_DIR).glob("*.json")))
     assert (out / "report.html").exists()
 
@@ -296,3 +300,44 @@ def test_bundle_changes_nothing_outside_the_submissions_folder(attacked_bundle, 
 
 def test_bundle_leaves_no_process_behind(attacked_bundle):
     assert leftover_processes() == []
+
+
+# Gradescope's entry point reads the same bytes with the same bounds; one run per kind of hostile
+# input is enough (the batch above runs each hostile file alone).
+BUNDLE_HOSTILE_CASES = [attacks.all_answer_files_case(), *attacks.hostile_byte_cases(["progress_flood", "budget_memory_of_all_processes"])]
+BUNDLE_HOSTILE_UPLOADS = ("deep.ipynb", "bomb.zip")
+# The bundle's grading process at its peak (honest: 0.62 GiB for the reference, measured; see README).
+BUNDLE_PEAK_BUDGET = 2**30
+
+
+@pytest.fixture(scope="module")
+def hostile_bundle(bundle, tmp_path_factory):
+    scratch = tmp_path_factory.mktemp("gradescope-hostile-bytes")
+    paths = notebooks.write_cases(BUNDLE_HOSTILE_CASES, scratch / "notebooks")
+    for name in BUNDLE_HOSTILE_UPLOADS:
+        paths[name] = scratch / "uploads" / name
+        paths[name].parent.mkdir(exist_ok=True)
+        paths[name].write_bytes(HOSTILE_UPLOADS[name])
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {name: pool.submit(run_bundle, bundle, path, scratch / name) for name, path in paths.items()}
+        results = {name: future.result() for name, future in futures.items()}
+    peaks = {name: float((scratch / name / "stdout.txt").read_text().split("peak memory: ")[1].split()[0]) * 2**30 for name in paths}
+    return results, peaks
+
+
+def test_bundle_reads_hostile_bytes_with_bounds_and_shows_them_as_plain_text(hostile_bundle):
+    results, peaks = hostile_bundle
+    problems = []
+    for case in BUNDLE_HOSTILE_CASES:
+        result = results[case.name]
+        if bundle_verdict(result) != honest_verdict(case) or f"Status: {case.status}" not in result["output"]:
+            problems.append(f"{case.name}: {result['output']} {[t['output'] for t in result['tests'] if t['score'] < t['max_score']]}")
+    for name in BUNDLE_HOSTILE_UPLOADS:
+        if "Status: invalid" not in results[name]["output"] or sum(t["score"] for t in results[name]["tests"]) != 0:
+            problems.append(f"{name}: {results[name]['output']}")
+    for name, result in results.items():
+        if sum(t["max_score"] for t in result["tests"]) != TOTAL_POINTS or result["output_format"] != "text":
+            problems.append(f"{name}: {result}")
+        if peaks[name] > BUNDLE_PEAK_BUDGET:
+            problems.append(f"{name}: the grader's peak memory was {peaks[name] / 2**30:.2f} GiB")
+    assert not problems, "\n".join(problems)

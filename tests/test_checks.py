@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_kit import checks, collect, grade
+from mnist_kit import checks, collect, grade, untrusted
 from mnist_kit.answers import Student
 from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of
 from mnist_kit.questions import QUESTIONS
@@ -112,3 +112,38 @@ def _npz(array):
     buffer = io.BytesIO()
     np.savez(buffer, a=array)
     return buffer.getvalue()
+
+
+@pytest.mark.parametrize("name", QUESTIONS)
+def test_the_reference_answers_fit_the_bounds_with_room(reference_answers, name):
+    """The caps on answer arrays must never cost right work a point: every correct answer stays far under them."""
+    arrays = reference_answers[0][name]["arrays"].values()
+    assert max(a.size for a in arrays) * 8 <= untrusted.MAX_ARRAY_ELEMENTS
+    assert sum(a.size for a in arrays) * 3 <= untrusted.MAX_ANSWER_ELEMENTS
+    assert all(a.dtype.kind in untrusted.ALLOWED_ARRAY_KINDS for a in arrays)
+    assert all(a.dtype.itemsize <= 4 * untrusted.MAX_TEXT_CHARACTERS / 2 for a in arrays if a.dtype.kind == "U")
+
+
+MALFORMED = {
+    "scalars": lambda a: np.array(7),
+    "empty": lambda a: a.reshape(-1)[:0],
+    "one more dimension": lambda a: a[..., None],
+    "text": lambda a: np.full(a.shape, "x"),
+    "booleans": lambda a: np.ones(a.shape, bool),
+    "huge values": lambda a: np.full(a.shape, 1e308),
+    "not a number": lambda a: np.full(a.shape, np.nan),
+    "negative integers": lambda a: np.full(a.shape, -2**62, np.int64),
+}
+
+
+@pytest.mark.parametrize("name", QUESTIONS)
+@pytest.mark.parametrize("malformed", MALFORMED)
+def test_malformed_answers_fail_checks_and_never_raise(reference_answers, name, malformed):
+    """Any array the bounds let through ends as failed checks with messages, never as an exception in the grader."""
+    answers, inputs = reference_answers
+    broken = copy.deepcopy(answers[name])
+    broken["arrays"] = {key: MALFORMED[malformed](array) for key, array in broken["arrays"].items()}
+    with np.errstate(all="ignore"):
+        results = checks.run_checks(QUESTIONS[name], broken, inputs[name])
+    assert not all(r.passed for r in results)
+    assert all(r.message and "\n" not in r.message for r in results if not r.passed)

@@ -27,7 +27,7 @@ def test_user_mistakes_get_one_line_and_exit_1(tmp_path, capsys, argv, message):
     assert not (tmp_path / "out" / "grades.csv").exists()
 
 
-@pytest.mark.parametrize("option", ["--jobs", "--timeout", "--max-memory"])
+@pytest.mark.parametrize("option", ["--jobs", "--timeout", "--max-memory", "--max-disk", "--max-upload"])
 @pytest.mark.parametrize("value", ["0", "-1", "many"])
 def test_limits_must_be_positive_numbers(tmp_path, capsys, option, value):
     with pytest.raises(SystemExit) as exit_info:

@@ -305,11 +305,21 @@ HOSTILE_BYTES = {
 
 def hostile_byte_cases(names=tuple(HOSTILE_BYTES)):
     """Each hostile file of :data:`HOSTILE_BYTES` in a submission that answers q1-q3 and leaves q4-q6 as stubs."""
-    cases = []
-    for name in names:
-        trigger, costs, status = HOSTILE_BYTES[name]
-        body = "".join(f"    {line}\n" for line in trigger.splitlines())
-        cases.append(Case(f"bytes_{name}", fails=(*costs, *HONEST_FAILS), status=status,
-                          cells=(ATTACK_LIBRARY, HOSTILE_LIBRARY, f"class Hostile:\n{body}"),
-                          functions={**STUBS, "cast_labels": CAST_LABELS.format(call="")}))
-    return cases
+    return [_hostile_case(f"bytes_{name}", [name]) for name in names]
+
+
+def all_answer_files_case():
+    """One submission that writes every hostile answers file of :data:`HOSTILE_BYTES` at once, each to its question."""
+    names = [name for name in HOSTILE_BYTES if name.startswith("answers_") and name != "answers_description_strings"]
+    return _hostile_case("bytes_all_answer_files", names)
+
+
+def _hostile_case(case_name, names):
+    triggers = [HOSTILE_BYTES[name] for name in names]
+    body = "".join(f"    {line}\n" for trigger, _, _ in triggers for line in trigger.splitlines())
+    costs = tuple(sorted({q for _, questions, _ in triggers for q in questions}))
+    statuses = {status for _, _, status in triggers}
+    assert len(statuses) == 1, f"{case_name} mixes statuses {statuses}"
+    return Case(case_name, fails=(*costs, *HONEST_FAILS), status=statuses.pop(),
+                cells=(ATTACK_LIBRARY, HOSTILE_LIBRARY, f"class Hostile:\n{body}"),
+                functions={**STUBS, "cast_labels": CAST_LABELS.format(call="")})

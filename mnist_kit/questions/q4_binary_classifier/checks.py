@@ -3,7 +3,7 @@
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, changed, combined, hidden, model, model_shapes_ok, predict, public, require
+from mnist_kit.checks import answer, changed, combined, forget_the_trap, hidden, model, model_shapes_ok, predict, public, require
 from mnist_kit.questions.q4_binary_classifier import THRESHOLDS
 
 # A fitted LogisticRegression's probabilities score a log loss of 0.077-0.087 on the test images
@@ -71,15 +71,11 @@ def binary_fit_leaves_inputs_alone(answers, inputs):
             "fit_binary_classifier changed the arrays it was given: work on copies (X / 255, not X /= 255).")
 
 
-def _forget_the_trap(answers, inputs):
-    answers["arrays"]["model_coef_"][:, inputs.data.trap_column] = 0.0
-
-
 CHECKS = [
     public(binary_model_type, defect=changed("model_classes_", lambda classes: classes.astype(int))),
     hidden(binary_model_is_logistic, defect=changed("model_coef_", lambda coef: coef * 40)),
     hidden(binary_model_quality, defect=changed("model_coef_", np.zeros_like)),
     hidden(binary_model_showcase, defect=combined(changed("model_coef_", np.negative), changed("model_intercept_", np.negative))),
-    hidden(binary_model_saw_every_row, defect=_forget_the_trap),
+    hidden(binary_model_saw_every_row, defect=forget_the_trap),
     hidden(binary_fit_leaves_inputs_alone, defect=changed("X_after_call", lambda keys: keys / 255)),
 ]

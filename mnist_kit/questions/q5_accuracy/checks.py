@@ -5,7 +5,7 @@ parts, each scored by a model fitted on the others, and its accuracies are those
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, array_of, changed, hidden, predict, public, require
+from mnist_kit.checks import answer, array_of, changed, close, hidden, predict, public, require
 from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS, THRESHOLDS
 
 
@@ -95,7 +95,7 @@ def cross_val_scores(answers, inputs):
         returned, recomputed = answer(answers, f"{call}_folds"), _recomputed(answers, inputs, call)
         # In the order the folds were scored; joblib's workers may finish them in another.
         require(returned.shape == recomputed.shape and np.issubdtype(returned.dtype, np.number)
-                and np.allclose(np.sort(returned.astype(float)), np.sort(recomputed), rtol=0, atol=1e-9),
+                and close(np.sort(returned.astype(float)), np.sort(recomputed), rtol=0, atol=1e-9),
                 f"With cv={cv}, the accuracies returned are not each fold's model's accuracy on its own fold "
                 f"(the checker measured {np.round(recomputed, 4).tolist()}): return, fold by fold, the share of right predictions.")
 

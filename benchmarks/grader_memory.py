@@ -1,0 +1,40 @@
+"""The grading process's memory, honest against hostile: what the README's budget for it rests on.
+
+Grades, in this process, a batch of one correct submission, then a batch of every hostile-bytes
+case of the attack suite, and prints how much the process's resident memory grew at its peak
+(Linux's VmHWM, reset before each batch) and the CPU-seconds each took.
+
+    .venv/bin/python benchmarks/grader_memory.py
+"""
+
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from mnist_kit import batch, grade  # noqa: E402
+from tests.submissions import attacks, notebooks  # noqa: E402
+from tests.submissions.notebooks import Case  # noqa: E402
+from tests.test_attacks import HOSTILE_UPLOADS, reset_resident_peak, resident_peak_since_reset  # noqa: E402
+
+
+def measure(cases, uploads, folder):
+    notebooks.write_cases(cases, folder / "in")
+    for name, content in uploads.items():
+        (folder / "in" / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / "in" / name).write_bytes(content)
+    before, cpu = reset_resident_peak(), resource.getrusage(resource.RUSAGE_SELF)
+    batch.grade_many([folder / "in"], folder / "out", jobs=2, limits=grade.Limits(timeout=300, step_timeout=120))
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    return (resident_peak_since_reset() - before) / 2**30, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+
+
+if __name__ == "__main__":
+    with tempfile.TemporaryDirectory() as scratch:
+        honest = measure([Case("correct")], {}, Path(scratch) / "honest")
+        hostile = measure(attacks.hostile_byte_cases(), HOSTILE_UPLOADS, Path(scratch) / "hostile")
+    print(f"grading process, honest batch (1 correct): peak growth {honest[0]:.2f} GiB, {honest[1]:.1f} CPU-s")
+    print(f"grading process, hostile batch ({len(attacks.HOSTILE_BYTES)} files, {len(HOSTILE_UPLOADS)} uploads): "
+          f"peak growth {hostile[0]:.2f} GiB, {hostile[1]:.1f} CPU-s")
