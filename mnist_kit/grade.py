@@ -95,12 +95,10 @@ def read_notebook(path, max_bytes=Limits.max_upload):
             raise InvalidSubmission(f"{error}; export the notebook again with grader.export()") from None
     if not raw.strip():
         raise InvalidSubmission("the file is empty")
-    try:
-        notebook = untrusted.parse_json(raw, "the file")
-    except untrusted.UntrustedBytes as error:
-        raise InvalidSubmission(f"{error}, so it is not a notebook (was another file renamed .ipynb?)") from None
-    if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
-        raise InvalidSubmission("the file is JSON but not a Jupyter notebook (it has no list of cells)")
+    problem = untrusted.notebook_problem(raw)
+    if problem:
+        renamed = "not UTF-8" in problem or "not valid JSON" in problem
+        raise InvalidSubmission(f"{problem}, so it is not a notebook (was another file renamed .ipynb?)" if renamed else problem)
     return raw.decode("utf-8")
 
 

@@ -11,6 +11,8 @@ import io
 import json
 import os
 import stat
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -96,6 +98,41 @@ def parse_json(raw, what):
         raise UntrustedBytes(f"{what} is not valid JSON (nested too deep)") from None
     except ValueError:
         raise UntrustedBytes(f"{what} is not valid JSON") from None
+
+
+# Parses a notebook's JSON and says, in a word, what is wrong with it (exit 3), or nothing (exit 0).
+_NOTEBOOK_VALIDATOR = r"""
+import json, sys
+try:
+    notebook = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+except UnicodeDecodeError:
+    print("is not UTF-8 text"); sys.exit(3)
+except RecursionError:
+    print("is not valid JSON (nested too deep)"); sys.exit(3)
+except ValueError:
+    print("is not valid JSON"); sys.exit(3)
+if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list):
+    print("is JSON but not a Jupyter notebook (it has no list of cells)"); sys.exit(3)
+"""
+PARSER_MEMORY = 2 * 2**30
+
+
+def notebook_problem(raw, what="the file"):
+    """Why ``raw`` is not a Jupyter notebook's JSON, in one line, or None when it is one.
+
+    The JSON is parsed in a child process limited to :data:`PARSER_MEMORY`: 50 MB of ``[{},{},...]``
+    become 1.2 GiB of Python objects, which must never land on the grader (it keeps the bytes only).
+    """
+    try:
+        done = subprocess.run(["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-S", "-c", _NOTEBOOK_VALIDATOR],
+                              input=raw, capture_output=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return f"{what} takes too long to parse"
+    if done.returncode == 0:
+        return None
+    if done.returncode == 3:
+        return f"{what} {done.stdout.decode().strip()}"
+    return f"{what} is too large to parse"
 
 
 def one_line(text, limit=300):

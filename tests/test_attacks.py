@@ -149,9 +149,9 @@ HOSTILE_UPLOADS = {
     "strings.ipynb": b'{"cells": [], "metadata": {"x": [' + b'"ab",' * 9_999_970 + b'"ab"]}, "nbformat": 4, "nbformat_minor": 5}',
 }
 # How much more memory the grading process may hold while it grades the attacked batch than before
-# it: 2.5 times what grading one correct submission adds (0.59 GiB: its copy of MNIST, a challenge);
-# the worst upload alone adds 0.76 GiB (see README and benchmarks/grader_memory.py).
-GRADER_GROWTH_BUDGET = 1.5 * 2**30
+# it: under twice what grading one correct submission adds (0.59 GiB: its copy of MNIST, a
+# challenge; see README and benchmarks/grader_memory.py).
+GRADER_GROWTH_BUDGET = 2**30
 
 
 def resident_peak_since_reset():
