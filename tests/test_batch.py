@@ -69,7 +69,7 @@ def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
         assert row["sandbox"] == ("" if status == "invalid" else "bwrap"), name
         assert result["total"] == 0, name
         assert (out / "feedback" / f"{result['submission']}.md").exists()
-    assert {"alice__mnist.ipynb", "bob__mnist.ipynb"} <= {r["submission"] for r in rows}
+    assert {"alice~mnist", "bob~mnist"} <= {r["submission"] for r in rows}
     assert (out / report.REPORT_FILE).exists()
     assert not (tmp_path / "escaped.txt").exists() and not (uploads.parent / "escaped.txt").exists()
     assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == sorted(Path(n).name for n, *_ in UPLOADS)
