@@ -161,6 +161,19 @@ find . -mindepth 1 -maxdepth 1 ! -name .venv -exec chmod -R go-rwx {{}} +
 """
 
 
+# The kit's modules the student release holds: what grader.check needs to run the public checks as
+# the grade does (the collector's side, the checkers' toolkit, every unit's public.py); no hidden check.
+RELEASE_MODULES = (*sandboxes.STUDENT_MODULES, "checks.py", "untrusted.py")
+
+
+def release_kit_files(root):
+    """The student release's copy of the kit: :data:`RELEASE_MODULES` and each unit's ``questions.RELEASE_SIDE``."""
+    package = Path(root) / PACKAGE.name
+    names = [*RELEASE_MODULES, f"{questions.FOLDER.name}/__init__.py",
+             *(f"{questions.FOLDER.name}/{unit}/{name}" for unit in questions.REGISTRY for name in questions.RELEASE_SIDE)]
+    return {f"{PACKAGE.name}/{name}": (package / name).read_bytes() for name in names}
+
+
 def _package_files(root):
     package = root / PACKAGE.name
     files = {f"{PACKAGE.name}/{p.relative_to(package)}": p.read_bytes() for p in sorted(package.rglob("*.py"))}
@@ -237,6 +250,7 @@ def build(root=ROOT, verify=True, out="dist"):
         student_files = {str(p.relative_to(student_dir)): p.read_bytes() for p in student_dir.rglob("*") if p.is_file()}
         autograder_files = {str(p.relative_to(autograder_dir)): p.read_bytes() for p in autograder_dir.rglob("*") if p.is_file()}
     loader = Path(data.__file__).read_bytes()
+    student_files.update(release_kit_files(root))
     student_files.update({
         spec.DATA_MODULE: loader,
         # One copy of the data in git: the release links to the package's file.
@@ -309,10 +323,12 @@ def check_questions(master, student):
         if points is not None and points != question.points:
             raise BuildError(f"{SOURCE} gives {name} {points} points but {unit}/__init__.py says POINTS = {question.points}; make them agree")
         question.collector()
-        kinds = {check.hidden for check in question.checks}
-        for hidden, kind in ((False, "public"), (True, "hidden")):
-            if hidden not in kinds:
-                raise BuildError(f"{unit}/checks.py has no {kind} check; every question needs at least one public and one hidden check")
+        public, every = question.public_checks, question.checks
+        if not public or any(check.hidden for check in public):
+            raise BuildError(f"{unit}/public.py must list the question's public checks, at least one, and only public(...) ones")
+        if list(every[:len(public)]) != list(public) or any(not check.hidden for check in every[len(public):]) or len(every) == len(public):
+            raise BuildError(f"{unit}/checks.py must list CHECKS = [*PUBLIC_CHECKS, hidden(...), ...]: the public checks of "
+                             "public.py (each written once, there), then at least one hidden check")
         for function in question.functions:
             for defined, where in ((reference_functions, f"the reference in {SOURCE}"), (student_functions, "the student release")):
                 if function not in defined:

@@ -49,28 +49,57 @@ def definition_statements(notebook):
     Returns
     -------
     statements : list of (str, str)
-        ``(label, source)`` for each import, definition and literal assignment, in notebook order.
+        ``(cell, source)`` for each import, definition and literal assignment, in notebook order;
+        ``cell`` names the cell as a student finds it: its position among all cells, and its first line.
     problems : list of str
         One line for each code cell that could not be parsed.
     """
     statements, problems = [], []
-    code_cells = [cell for cell in notebook.get("cells", []) if cell.get("cell_type") == "code"]
-    for number, cell in enumerate(code_cells, start=1):
+    for position, cell in enumerate(notebook.get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
+        label = cell_label(position, source)
         # IPython magics and shell escapes are not Python; they never define anything we grade.
         source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
         try:
             tree = ast.parse(source)
         except SyntaxError as error:
-            problems.append(f"code cell {number} has a syntax error on its line {error.lineno}: {error.msg}")
+            problems.append(f"{label} has a syntax error on its line {error.lineno}: {error.msg}")
             continue
         for node in tree.body:
             if isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node):
                 # Padded so that tracebacks count lines as the cell does.
                 segment = "\n" * (node.lineno - 1) + ast.get_source_segment(source, node, padded=True)
-                statements.append((f"cell {number}, line {node.lineno}", segment))
+                statements.append((label, segment))
     return statements, problems
+
+
+def cell_label(position, source):
+    """A cell as a student finds it in Jupyter: ``cell 23 (def fit(X, y):)``, its position among all cells and its first line."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    return f"cell {position} ({first[:60]}{'…' * (len(first) > 60)})"
+
+
+def notebook_variables(notebook):
+    """The names the notebook assigns with code the grader does not run (``X_train = ...``)."""
+    names = set()
+    for cell in notebook.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if not (isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node)):
+                for target in ast.walk(node):
+                    if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                        names.add(target.id)
+    return names
 
 
 def _is_literal_assignment(node):
@@ -203,7 +232,7 @@ def _defer_imports(names):
             sys.modules[name] = _DeferredModule(spec)
 
 
-def _seed_global_generators(name):
+def seed_global_generators(name):
     """Seed the generators that code without a ``random_state`` draws from, the same way in every grading.
 
     So a submission's answers (an unseeded ``SGDClassifier``'s too) are the same each time it is
@@ -234,7 +263,7 @@ def run(notebook_path, workdir, skip=(), only=None):
     shared = inputs_of(SHARED, arrays, params)[0]
     data = StudentData(shared) if any(question.uses_data for question in questions.values()) else None
     namespace = {"__name__": "__student__"}
-    student = Student(namespace)
+    student = Student(namespace, notebook_variables(notebook))
     captured = _CappedText(MAX_CAPTURED_OUTPUT)
     definition_errors = list(problems)
     for index, (label, source) in enumerate(statements):
@@ -244,10 +273,10 @@ def run(notebook_path, workdir, skip=(), only=None):
         progress.start(step)
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             try:
-                _seed_global_generators(step)
-                exec(_compile_student(source, label), namespace)
+                seed_global_generators(step)
+                exec(_compile_student(source, label, index), namespace)
             except BaseException as error:  # noqa: B036 - student code may raise anything, SystemExit included
-                definition_errors.append(f"{label}: {describe_exception(error)}")
+                definition_errors.append(f"defining {label}: {describe_exception(error)}")
         progress.finish(step)
     (workdir / "definitions.json").write_text(json.dumps({"errors": definition_errors}))
     for question, collector in collectors.items():
@@ -256,7 +285,7 @@ def run(notebook_path, workdir, skip=(), only=None):
         progress.start(question)
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             try:
-                _seed_global_generators(question)
+                seed_global_generators(question)
                 inputs = Inputs(*inputs_of(question, arrays, params), data)
                 save_answers(answers_dir, question, collector(student, inputs))
             except BaseException as error:  # noqa: B036
@@ -264,9 +293,12 @@ def run(notebook_path, workdir, skip=(), only=None):
         progress.finish(question)
 
 
-def _compile_student(source, label):
-    """Compile a statement of the student's so that tracebacks show its cell, its line and the line's text."""
-    filename = f"<student {label}>"
+def _compile_student(source, label, index):
+    """Compile a statement of the student's so that tracebacks show its cell, its line and the line's text.
+
+    The filename holds the statement's index too: two statements of one cell keep their own lines.
+    """
+    filename = f"<student {index}: {label}>"
     linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
     return compile(source, filename, "exec")
 

@@ -60,6 +60,10 @@ def gradescope_results(result, visibility=None):
                 "output_format": "text",
             })
     output = f"Status: {result['status']}" + (f" ({untrusted.one_line(result['reason'], 500)})" if result.get("reason") else "")
+    if any(visibility[kind] != "visible" for kind in report.CHECK_KINDS):
+        parts = {q: report.question_parts(q, e) for q, e in result["questions"].items()}
+        shown = {kind: visibility[kind] == "visible" for kind in report.CHECK_KINDS}
+        output += "\n" + report.withheld_summary(result, parts, shown, visibility).replace("**", "")
     output += f"\nIsolation: {(result.get('sandbox') or {}).get('kind', 'none')}"
     results = {"tests": tests, "output": output, "output_format": "text", "test_output_format": "text"}
     if all(test["visibility"] == "visible" for test in tests):

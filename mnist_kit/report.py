@@ -112,11 +112,7 @@ def feedback_markdown(result, everything=False, visibility=None):
     if all(shown.values()):
         lines += [f"**Total: {result['total']} / {result['possible']}** (status: {result['status']})", ""]
     else:
-        visible = [p for ps in parts.values() for p in ps if shown[p["kind"]]]
-        withheld = [kind for kind in CHECK_KINDS if not shown[kind]]
-        lines += [f"**Points so far: {round(sum(p['score'] for p in visible), 2)} / {round(sum(p['possible'] for p in visible), 2)}** "
-                  f"(status: {result['status']}). The results of the "
-                  + " and ".join(f"{kind} checks are released {RELEASED[visibility[kind]]}" for kind in withheld) + ".", ""]
+        lines += [withheld_summary(result, parts, shown, visibility), ""]
     if result.get("reason"):
         lines += [f"Note: {quoted(result['reason'])}", ""]
     lines += [f"- {quoted(note)}" for note in result.get("notes", [])] + ([""] if result.get("notes") else [])
@@ -124,13 +120,28 @@ def feedback_markdown(result, everything=False, visibility=None):
     for question, kinds in parts.items():
         by_kind = {p["kind"]: p for p in kinds}
         cells = [("none" if kind not in by_kind else f"{by_kind[kind]['score']} / {by_kind[kind]['possible']}" if shown[kind]
-                  else f"released {RELEASED[visibility[kind]]}") for kind in CHECK_KINDS]
+                  else f"{by_kind[kind]['possible']} withheld, released {RELEASED[visibility[kind]]}") for kind in CHECK_KINDS]
         lines.append(f"| {question} | " + " | ".join(cells) + " |")
     for question, kinds in parts.items():
         messages = [m for p in kinds if shown[p["kind"]] for m in ([p["error"]] if p["error"] else p["failures"])]
         if messages:
             lines += ["", f"## {question}: what to fix", ""] + [f"- {quoted(m)}" for m in messages]
     return "\n".join(lines) + "\n"
+
+
+def withheld_summary(result, parts, shown, visibility):
+    """The line that says what the shown checks earned, and how many points are still withheld, and until when.
+
+    Never a total that looks final: while any check is withheld, the line says how much is missing.
+    """
+    visible = [p for ps in parts.values() for p in ps if shown[p["kind"]]]
+    hidden = [p for ps in parts.values() for p in ps if not shown[p["kind"]]]
+    earned, possible = round(sum(p["score"] for p in visible), 2), round(sum(p["possible"] for p in visible), 2)
+    kinds = " and ".join(dict.fromkeys(f"{p['kind']} checks" for p in visible)) or "no checks"
+    withheld = round(sum(p["possible"] for p in hidden), 2)
+    when = " and ".join(dict.fromkeys(f"{p['kind']} checks, released {RELEASED[visibility[p['kind']]]}" for p in hidden))
+    return (f"**{kinds.capitalize()}: {earned} of their {possible} points** (status: {result['status']}). "
+            f"{withheld} more of the {result['possible']} points are withheld ({when}): this is not your total.")
 
 
 def quoted(text, limit=500):

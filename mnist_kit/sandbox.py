@@ -43,7 +43,7 @@ from .budget import unmount
 
 KINDS = ("bwrap", "user", "none")
 # The collector and what it imports; the checker and the grader are never shown to the student.
-STUDENT_MODULES = ("__init__.py", "answers.py", "challenge.py", "collect.py", "data.py", "spec.py")
+STUDENT_MODULES = ("__init__.py", "answers.py", "challenge.py", "collect.py", "data.py", "notebook.py", "spec.py")
 PACKAGE = Path(__file__).resolve().parent
 INSIDE_WORKDIR = "/submission"
 INSIDE_KIT = "/opt/mnist-kit"

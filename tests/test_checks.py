@@ -48,7 +48,7 @@ class ReferenceAnswers:
             question = QUESTIONS[name]
             if question.uses_data and self._data is None:
                 self._data = StudentData(inputs_of(SHARED, self._arrays, self._params)[0])
-            collect._seed_global_generators(name)
+            collect.seed_global_generators(name)
             os.chdir(self._folder)  # the question's own working folder, as in the sandbox
             try:
                 answers = question.collector()(Student(self._namespace), Inputs(*inputs_of(name, self._arrays, self._params), self._data))

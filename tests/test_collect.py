@@ -2,12 +2,13 @@ import numpy as np
 import pytest
 
 from mnist_kit import collect
-from mnist_kit.answers import describe_exception
+from mnist_kit.answers import Student, describe_exception
 from mnist_kit.collect import definition_statements, plain
 
 
 def _notebook(*sources):
-    return {"cells": [{"cell_type": "code", "source": s} for s in sources] + [{"cell_type": "markdown", "source": "def x(): pass"}]}
+    return {"cells": [{"cell_type": "markdown", "source": "# Title"}, *({"cell_type": "code", "source": s} for s in sources),
+                      {"cell_type": "markdown", "source": "def x(): pass"}]}
 
 
 def test_keeps_definitions_and_drops_everything_else():
@@ -23,8 +24,8 @@ def test_keeps_definitions_and_drops_everything_else():
 
 def test_reports_a_cell_with_a_syntax_error_and_keeps_the_others():
     statements, problems = definition_statements(_notebook("def f(:\n    pass", "def g():\n    return 1"))
-    assert [label for label, _ in statements] == ["cell 2, line 1"]
-    assert problems == ["code cell 1 has a syntax error on its line 1: invalid syntax"]
+    assert [label for label, _ in statements] == ["cell 3 (def g():)"]
+    assert problems == ["cell 2 (def f(:) has a syntax error on its line 1: invalid syntax"]
 
 
 class _LyingDtype(np.ndarray):
@@ -62,15 +63,30 @@ def test_plain_keeps_nothing_but_arrays_and_numbers(value):
     assert array is None and description == {"type": type(value).__name__}
 
 
-def test_statements_keep_their_lines_so_errors_point_at_them():
-    notebook = _notebook("import numpy as np\n\n\ndef f(x):\n    y = x + 1\n    return x[5]\n")
+def test_errors_point_at_the_cell_as_jupyter_shows_it_and_the_real_line_with_its_text():
+    """The cell by its position among all cells and its first line; the line as the cell counts it (two
+    statements of one cell, each kept, and the error in the second's 20th line)."""
+    helper = "def helper():\n    return 1\n\n\n"
+    body = "".join(f"    step{i} = {i}\n" for i in range(13))
+    notebook = _notebook("import numpy as np", helper + "def f(x):\n    # Doc.\n" + body + "    return x[5]\n")
     namespace = {}
-    for label, source in definition_statements(notebook)[0]:
-        exec(collect._compile_student(source, label), namespace)
+    for index, (label, source) in enumerate(definition_statements(notebook)[0]):
+        exec(collect._compile_student(source, label, index), namespace)
     with pytest.raises(IndexError) as raised:
         namespace["f"](np.arange(3))
     assert describe_exception(raised.value) == (
-        "IndexError at cell 1, line 6: `return x[5]` (index 5 is out of bounds for axis 0 with size 3)")
+        "IndexError in cell 3 (def helper():), line 20: `return x[5]` (index 5 is out of bounds for axis 0 with size 3)")
+
+
+def test_a_function_reading_a_variable_of_the_notebook_is_named_at_grading():
+    notebook = _notebook("X_test = load()\nX_train, y_train = split()\nLIMIT = 3", "def fit(X, y):\n    return X_test")
+    assert collect.notebook_variables(notebook) == {"X_test", "X_train", "y_train"}
+    namespace = {}
+    for index, (label, source) in enumerate(definition_statements(notebook)[0]):
+        exec(collect._compile_student(source, label, index), namespace)
+    failure = Student(namespace, collect.notebook_variables(notebook)).call("fit", 1, 2, on="on 3 rows")
+    assert failure.message == ("on 3 rows, fit uses X_test, a variable of the notebook: use only its arguments "
+                               "(the grader calls fit on other data, where X_test does not exist).")
 
 
 DEFERRED_OTTER = """

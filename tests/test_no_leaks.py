@@ -1,9 +1,15 @@
-"""The student release holds no line of solution code and no hidden check."""
+"""The student release holds no line of solution code and no hidden check.
+
+It holds the public checks (each unit's ``public.py``) and the checkers' toolkit, on purpose:
+``grader.check`` runs them in the notebook, as the grade does.
+"""
 
 import re
 from pathlib import Path
 
 import pytest
+
+from mnist_kit.questions import QUESTIONS
 
 ROOT = Path(__file__).resolve().parent.parent
 RELEASE_FILES = [p for p in (ROOT / "assignment").rglob("*") if p.is_file() and p.suffix in (".ipynb", ".py", ".txt", ".md")]
@@ -32,9 +38,16 @@ def solution_lines():
 
 
 def hidden_check_lines():
-    """Every non-trivial line of the checker: the kit's toolkit and each question's checks.py."""
-    checkers = [ROOT / "mnist_kit" / "checks.py", *sorted((ROOT / "mnist_kit" / "questions").glob("*/checks.py"))]
-    return _meaningful(line for path in checkers for line in path.read_text().splitlines())
+    """Every non-trivial line of the hidden checks (each question's checks.py) that no shipped module holds too."""
+    checkers = sorted((ROOT / "mnist_kit" / "questions").glob("*/checks.py"))
+    shipped = {line for path in (ROOT / "assignment" / "mnist_kit").rglob("*.py") for line in _meaningful(path.read_text().splitlines())}
+    return [line for line in _meaningful(line for path in checkers for line in path.read_text().splitlines()) if line not in shipped]
+
+
+def test_the_release_holds_every_public_check_and_no_checks_py():
+    names = {p.relative_to(ROOT / "assignment").as_posix() for p in RELEASE_FILES}
+    assert {f"mnist_kit/questions/{q.package}/public.py" for q in QUESTIONS.values()} <= names
+    assert not [name for name in names if name.endswith("/checks.py") and name != "mnist_kit/checks.py"]
 
 
 def test_release_is_not_empty():

@@ -70,11 +70,20 @@ def test_the_shipped_notebook_and_units_agree(notebooks):
     build.check_questions(*notebooks)
 
 
-def test_every_unit_is_one_folder_with_its_three_sides():
+def test_every_unit_is_one_folder_with_its_four_modules():
     for question in QUESTIONS.values():
-        assert sorted(p.name for p in question.folder.glob("*.py")) == ["__init__.py", "checks.py", "collect.py"]
-        kinds = {check.hidden for check in question.checks}
-        assert kinds == {False, True}, f"{question.name} needs a public and a hidden check"
+        assert sorted(p.name for p in question.folder.glob("*.py")) == ["__init__.py", "checks.py", "collect.py", "public.py"]
+        assert {check.hidden for check in question.public_checks} == {False}, f"{question.name}'s public.py holds only public checks"
+        assert {check.hidden for check in question.checks} == {False, True}, f"{question.name} needs a public and a hidden check"
+
+
+@pytest.mark.parametrize("name", QUESTIONS)
+def test_each_public_check_is_written_once_in_public_py_and_graded_as_such(name):
+    question = QUESTIONS[name]
+    public_in_grade = [check for check in question.checks if not check.hidden]
+    assert public_in_grade == list(question.public_checks)
+    assert {check.function.__module__ for check in public_in_grade} == {f"mnist_kit.questions.{question.package}.public"}
+    assert {check.function.__module__ for check in question.checks if check.hidden} == {f"mnist_kit.questions.{question.package}.checks"}
     assert list(QUESTIONS) == [f"q{i}" for i in range(1, len(QUESTIONS) + 1)]
 
 
@@ -125,15 +134,25 @@ def test_a_graded_function_missing_from_the_release_is_named(notebooks):
     _one_line_error((master, renamed), r"q2_cast_labels/__init__.py grades cast_labels\(\) but the student release does not define it")
 
 
-def test_a_unit_without_hidden_checks_is_named(notebooks, monkeypatch):
-    class OnlyPublic(type(QUESTIONS["q2"])):
+@pytest.mark.parametrize("checks, public_checks, message", [
+    (lambda every: tuple(c for c in every if not c.hidden), None, r"q2_cast_labels/checks.py must list CHECKS = \[\*PUBLIC_CHECKS, hidden"),
+    (lambda every: every[1:], None, r"q2_cast_labels/checks.py must list CHECKS = \[\*PUBLIC_CHECKS"),
+    (None, lambda public: (), r"q2_cast_labels/public.py must list the question's public checks, at least one"),
+    (None, lambda public: (*public, dataclasses.replace(public[0], hidden=True)), r"q2_cast_labels/public.py must list .* only public"),
+], ids=["no hidden check", "a public check missing from the grade", "no public check", "a hidden check in public.py"])
+def test_a_unit_whose_public_and_hidden_checks_disagree_is_named(notebooks, monkeypatch, checks, public_checks, message):
+    class Changed(type(QUESTIONS["q2"])):
         @property
         def checks(self):
-            return tuple(c for c in super().checks if not c.hidden)
+            return checks(super().checks) if checks else super().checks
 
-    q2 = OnlyPublic(**{f.name: getattr(QUESTIONS["q2"], f.name) for f in dataclasses.fields(QUESTIONS["q2"])})
+        @property
+        def public_checks(self):
+            return public_checks(super().public_checks) if public_checks else super().public_checks
+
+    q2 = Changed(**{f.name: getattr(QUESTIONS["q2"], f.name) for f in dataclasses.fields(QUESTIONS["q2"])})
     _registry(monkeypatch, {**QUESTIONS, "q2": q2})
-    _one_line_error(notebooks, "mnist_kit/questions/q2_cast_labels/checks.py has no hidden check")
+    _one_line_error(notebooks, message)
 
 
 @pytest.fixture
@@ -169,8 +188,10 @@ def test_a_unit_without_checks_or_collector_is_named(unit_folder):
     with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/collect.py is missing"):
         question.collector()
     (unit_folder / "q7_partial" / "checks.py").write_text("")
-    with pytest.raises(QuestionError, match=r"q7_partial/checks.py has no CHECKS list; add CHECKS = \[public"):
+    with pytest.raises(QuestionError, match=r"q7_partial/checks.py has no CHECKS list; add CHECKS = \[\*PUBLIC_CHECKS"):
         question.checks
+    with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/public.py is missing"):
+        question.public_checks
 
 
 def test_the_cli_names_a_broken_unit_in_one_line(tmp_path):
@@ -269,6 +290,7 @@ LAYERS = [
     {"questions"},
     {"challenge", "checks", "answers"},
     {"collect", "question units"},
+    {"notebook"},
     {"sandbox"},
     {"grade"},
     {"report"},

@@ -81,8 +81,12 @@ def test_an_error_is_told_in_the_public_test():
 def test_feedback_withholds_what_gradescope_withholds():
     text = report.feedback_markdown(graded_result(PATTERNS["none pass"]), visibility=WITHHOLD_HIDDEN)
     assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE not in text
-    assert "hidden checks are released after the due date" in text
-    assert "| q1 | 0.0 / 0.22 | released after the due date |" in text  # 1 of 9 weights: split_keeps_pairs counts twice
+    assert "hidden checks, released after the due date" in text and "this is not your total" in text
+    withheld = round(sum(p["possible"] for q, e in graded_result(PATTERNS["none pass"])["questions"].items()
+                         for p in report.question_parts(q, e) if p["kind"] == "hidden"), 2)
+    assert f"{withheld} more of the {TOTAL_POINTS} points are withheld" in text
+    # q1: 6 of 9 weights are public (split_keeps_pairs counts twice), 3 hidden
+    assert "| q1 | 0.0 / 1.33 | 0.67 withheld, released after the due date |" in text
     assert "Total:" not in text
 
 

@@ -1,7 +1,7 @@
 """The assignment's questions: the registry, and what every question unit looks like.
 
 A question is one unit, a package beside this file, and :data:`REGISTRY` (notebook order) is the
-only other place that names it. Each unit has three modules, split by the sandbox boundary:
+only other place that names it. Each unit has four modules, split by who may see them:
 
 ``__init__.py`` (both sides)
     The question's contract: ``NAME`` (as in the notebook's ``BEGIN QUESTION`` block), ``POINTS``,
@@ -13,9 +13,12 @@ only other place that names it. Each unit has three modules, split by the sandbo
 ``collect.py`` (student side: runs in the sandboxed student's process)
     ``collect(student, inputs)``: calls the student's functions on the inputs and returns what
     they gave back, as arrays or a fitted model; it never judges anything.
-``checks.py`` (checker side: never copied into the sandbox)
-    ``CHECKS``: the question's public and hidden checks (:func:`mnist_kit.checks.public`,
-    :func:`mnist_kit.checks.hidden`), plain functions of the recorded answers.
+``public.py`` (shipped to students; the checker's too)
+    ``CHECKS``: the question's public checks (:func:`mnist_kit.checks.public`), plain functions of
+    the recorded answers. ``grader.check`` runs them in the notebook (:mod:`mnist_kit.notebook`),
+    and the grade runs the very same ones: each check is written once.
+``checks.py`` (checker side: never shown to students, never copied into the sandbox)
+    ``CHECKS``: the public checks, then the hidden ones (:func:`mnist_kit.checks.hidden`).
 """
 
 import importlib
@@ -31,8 +34,10 @@ REGISTRY = (
     "q6_multiclass_classifier",
 )
 FOLDER = Path(__file__).resolve().parent
-# The modules of a unit that the student's process may see; checks.py never is among them.
+# The modules of a unit that the student's process may see when graded; checks.py never is among them.
 STUDENT_SIDE = ("__init__.py", "collect.py")
+# ... and those the student release holds, so that grader.check runs the public checks.
+RELEASE_SIDE = (*STUDENT_SIDE, "public.py")
 
 
 class QuestionError(ValueError):
@@ -80,10 +85,18 @@ class Question:
 
     @property
     def checks(self):
-        """The checker side's ``CHECKS``, in their order."""
-        checks = self._module("checks").__dict__.get("CHECKS")
+        """The checker side's ``CHECKS``: the public checks, then the hidden ones."""
+        return self._checks("checks", "CHECKS = [*PUBLIC_CHECKS, hidden(...)]")
+
+    @property
+    def public_checks(self):
+        """The public checks of ``public.py``: what ``grader.check`` runs, and the grade too."""
+        return self._checks("public", "CHECKS = [public(...)]")
+
+    def _checks(self, module, example):
+        checks = self._module(module).__dict__.get("CHECKS")
         if not isinstance(checks, (list, tuple)):
-            raise QuestionError(f"{self._path('checks')} has no CHECKS list; add CHECKS = [public(...), hidden(...)]")
+            raise QuestionError(f"{self._path(module)} has no CHECKS list; add {example}")
         return tuple(checks)
 
     def _function(self, module, name):
@@ -99,7 +112,8 @@ class Question:
         except ModuleNotFoundError as error:
             if error.name != dotted:
                 raise
-            raise QuestionError(f"{self._path(module)} is missing; every question unit has __init__.py, collect.py and checks.py") from None
+            raise QuestionError(f"{self._path(module)} is missing; every question unit has __init__.py, collect.py, public.py "
+                                "and checks.py") from None
 
     def _path(self, module):
         return f"mnist_kit/questions/{self.package}/{module or '__init__'}.py"

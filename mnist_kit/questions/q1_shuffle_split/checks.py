@@ -1,98 +1,26 @@
-"""q1's checks: the split's shapes, pairing, order, reproducibility, and the inputs left alone.
+"""q1's hidden checks: the training rows each once, reproducibility, and the seed's effect.
 
-Each property is judged on every call that returned (a call that raised fails only the checks that
-need it): a size hard-coded to 60,000 fails the shapes on the small table, and keeps the rest.
+The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
 
 import numpy as np
 
-from mnist_kit.checks import CheckFailed, answer, changed, hidden, public, require
+from mnist_kit.checks import changed, hidden, require
 
-from .collect import PARTS
-
-CALLS = ("small", "small_repeat", "small_other_seed", "large", "large_repeat", "large_other_seed")
-
-
-def _table(call):
-    return call.split("_")[0]
-
-
-def _expected_rows(inputs, call):
-    n_rows = len(inputs.arrays[f"{_table(call)}_X"])
-    n_train = inputs.params["small_n_train"] if _table(call) == "small" else 60_000
-    return n_train, n_rows - n_train
-
-
-def _parts(answers, call):
-    return {part: answer(answers, f"{call}_{part}", part) for part in PARTS}
-
-
-def _returned(answers):
-    """The calls that returned four arrays, as {call: parts}; fails when none did."""
-    returned, first_problem = {}, None
-    for call in CALLS:
-        try:
-            returned[call] = _parts(answers, call)
-        except CheckFailed as problem:
-            first_problem = first_problem or problem
-    if not returned:
-        raise first_problem
-    return returned
-
-
-def split_shapes(answers, inputs):
-    for call in CALLS:
-        parts = _parts(answers, call)
-        n_train, n_test = _expected_rows(inputs, call)
-        n_columns = inputs.arrays[f"{_table(call)}_X"].shape[1]
-        for part, rows in (("X_train", n_train), ("X_test", n_test), ("y_train", n_train), ("y_test", n_test)):
-            value = parts[part]
-            require(value.ndim >= 1 and len(value) == rows,
-                    f"{part} has {len(value) if value.ndim else 0} rows but should have {rows}: the first n_train rows are for "
-                    f"training, the rest for testing (split the rows, not the columns, and use n_train, not a fixed size).")
-            require(part[0] == "y" or (value.ndim == 2 and value.shape[1] == n_columns),
-                    f"{part} should keep all {n_columns} columns of X; it has shape {value.shape}.")
-
-
-def split_keeps_pairs(answers, inputs):
-    for parts in _returned(answers).values():
-        for part in ("train", "test"):
-            images, labels = parts[f"X_{part}"], parts[f"y_{part}"]
-            require(
-                images.ndim == 2 and len(images) == len(labels) and np.array_equal(images[:, 0].astype(int).astype(str), labels.astype(str)),
-                f"X_{part} and y_{part} are no longer paired: shuffle the images and the labels with the same permutation.",
-            )
-
-
-def split_test_untouched(answers, inputs):
-    for call, parts in _returned(answers).items():
-        expected = inputs.arrays[f"{_table(call)}_X"][_expected_rows(inputs, call)[0] :]
-        require(
-            np.array_equal(parts["X_test"], expected),
-            "X_test should be the last rows of X, unchanged and in their original order; shuffle only the training part.",
-        )
+from .public import expected_rows, returned_calls, CHECKS as PUBLIC_CHECKS
 
 
 def split_uses_training_rows(answers, inputs):
-    for call, parts in _returned(answers).items():
+    for call, parts in returned_calls(answers).items():
         images = parts["X_train"]
         require(
-            images.ndim == 2 and np.array_equal(np.sort(images[:, 0]), np.arange(_expected_rows(inputs, call)[0])),
+            images.ndim == 2 and np.array_equal(np.sort(images[:, 0]), np.arange(expected_rows(inputs, call)[0])),
             "X_train should hold exactly the first n_train rows of X (in shuffled order), each once.",
         )
 
 
-def split_is_shuffled(answers, inputs):
-    for parts in _returned(answers).values():
-        ids = parts["X_train"][:, 0] if parts["X_train"].ndim == 2 else parts["X_train"]
-        require(
-            not np.array_equal(ids, np.sort(ids)),
-            "X_train is in the same order as the rows of X: shuffle the training rows with a random permutation.",
-        )
-
-
 def _compared_pairs(answers, suffix, same, message):
-    returned = _returned(answers)
+    returned = returned_calls(answers)
     pairs = [(table, f"{table}_{suffix}") for table in ("small", "large") if table in returned and f"{table}_{suffix}" in returned]
     require(pairs, message)
     for first, second in pairs:
@@ -109,31 +37,9 @@ def split_depends_on_seed(answers, inputs):
                     "Two different seeds gave the same shuffle: use the seed argument rather than a fixed number.")
 
 
-def split_leaves_inputs_alone(answers, inputs):
-    checked, first_problem = 0, None
-    for table in ("small", "large"):
-        try:  # judged on the tables whose first call returned, like every other property
-            images, labels = answer(answers, f"{table}_X_after_call"), answer(answers, f"{table}_y_after_call")
-        except CheckFailed as problem:
-            first_problem = first_problem or problem
-            continue
-        checked += 1
-        require(
-            np.array_equal(images, inputs.arrays[f"{table}_X"]) and np.array_equal(labels.astype(str), inputs.arrays[f"{table}_y"]),
-            "shuffle_split changed the arrays it was given: index into them (X[permutation]) instead of shuffling in place.",
-        )
-    if not checked:
-        raise first_problem
-
-
 CHECKS = [
-    public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1])),
-    # Mixing up images and labels ruins every later question: it weighs more than a wrong size.
-    hidden(split_keeps_pairs, defect=changed("large_y_train", lambda labels: np.roll(labels, 1)), weight=2),
-    hidden(split_test_untouched, defect=changed("small_X_test", lambda rows: rows[::-1])),
+    *PUBLIC_CHECKS,
     hidden(split_uses_training_rows, defect=changed("small_X_train", lambda rows: rows + 1)),
-    hidden(split_is_shuffled, defect=changed("large_X_train", lambda rows: rows[np.argsort(rows[:, 0])])),
     hidden(split_is_reproducible, defect=changed("small_repeat_X_train", lambda rows: np.roll(rows, 1, axis=0))),
     hidden(split_depends_on_seed, defect=lambda answers, inputs: answers["arrays"].update(large_other_seed_X_train=answers["arrays"]["large_X_train"])),
-    hidden(split_leaves_inputs_alone, defect=changed("small_X_after_call", lambda rows: np.roll(rows, 1, axis=0))),
 ]

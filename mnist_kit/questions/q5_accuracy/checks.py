@@ -1,40 +1,21 @@
-"""q5's checks: accuracy is the model's share of right answers, for two classes and for ten; the
-cross-validation's folds, rebuilt from what really happened to the model, split the rows into cv
-parts, each scored by a model fitted on the others, and its accuracies are those scores."""
+"""q5's hidden checks: accuracy for ten classes too; the cross-validation's folds, rebuilt from what really
+happened to the model, split the rows into cv parts, each scored by a model fitted on the others, and
+its accuracies are those scores.
+
+The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
+"""
 
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, array_of, changed, close, hidden, predict, public, require
+from mnist_kit.checks import answer, changed, close, hidden, require
 from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS, THRESHOLDS
 
-
-def _accuracy(answers, inputs, kind, classes, truth):
-    value = array_of(answers, f"{kind}_accuracy", "accuracy's result", ndim=0)
-    require(np.issubdtype(value.dtype, np.number), f"accuracy should return a number, not a {value.dtype} value.")
-    rows, arrays = inputs.arrays[f"{kind}_rows"], inputs.arrays
-    model = {"coef_": arrays[f"{kind}_coef"], "intercept_": arrays[f"{kind}_intercept"], "classes_": classes}
-    expected = float(np.mean(predict(model, inputs.data.test_images[rows]) == truth[rows]))
-    require(abs(float(value) - expected) < 1e-9,
-            f"With a {len(classes)}-class model, accuracy returned {float(value):.4g} but the model is right on a share "
-            f"{expected:.4f} of the X and y it was given: compare clf.predict(X) with y and return the fraction "
-            "(between 0 and 1) that are equal.")
-
-
-def accuracy_value(answers, inputs):
-    _accuracy(answers, inputs, "binary", np.array([False, True]), inputs.data.test_digits == spec.TARGET_DIGIT)
+from .public import accuracy_of, CHECKS as PUBLIC_CHECKS
 
 
 def accuracy_ten_classes(answers, inputs):
-    _accuracy(answers, inputs, "digits", np.arange(10), inputs.data.test_digits)
-
-
-def cross_val_folds(answers, inputs):
-    for call, cv in CROSS_VALIDATIONS.items():
-        folds = answer(answers, f"{call}_folds", f"cross_val_accuracy(..., cv={cv})'s result")
-        require(folds.ndim == 1 and folds.shape[0] == cv and np.issubdtype(folds.dtype, np.number),
-                f"cross_val_accuracy(..., cv={cv}) should return {cv} fold accuracies as an array, not an array of shape "
-                f"{folds.shape}: use the cv argument.")
+    accuracy_of(answers, inputs, "digits", np.arange(10), inputs.data.test_digits)
 
 
 def folds_of(answers, inputs, call):
@@ -135,9 +116,8 @@ def _swap_fits(answers, inputs):
 
 
 CHECKS = [
-    hidden(accuracy_value, defect=changed("binary_accuracy", lambda share: np.asarray(share * 100))),
+    *PUBLIC_CHECKS,
     hidden(accuracy_ten_classes, defect=changed("digits_accuracy", lambda share: np.asarray(share * 0.9))),
-    public(cross_val_folds, defect=changed("four_folds", lambda folds: folds[:-1])),
     hidden(cross_val_partition, defect=_swap_fits),
     hidden(cross_val_scores, defect=changed("three_folds", lambda folds: folds[::-1] * 0.99)),
     hidden(cross_val_level, defect=lambda answers, inputs: answers["arrays"].update(four_records=np.array([0, 0]))),

@@ -1,0 +1,203 @@
+"""Grading-time inputs for the student's functions, drawn fresh for every grading run.
+
+The checker draws a challenge from a seed nobody knows in advance, hands it to the student's
+process as plain data (``challenge.npz`` and ``challenge.json``), and later judges the answers
+against the same challenge. Outputs that were hard-coded or computed from anything but the
+inputs therefore cannot pass.
+
+Every question draws its inputs from random streams of its own, derived from the question's name,
+so adding, removing or changing a question never changes another's inputs. Each question has
+two: one from this grading's seed (inputs where any draw tests a property alike, such as a
+synthetic table for ``shuffle_split``), and one from ``spec.ASSIGNMENT_SEED``, the same for every
+submission (inputs whose verdict could depend on the draw, such as the rows a model is judged by).
+The data the fitting questions share is drawn from the assignment's seed too: MNIST with its pixel
+columns permuted, the training rows in a drawn order, and a few *trap* rows (see
+:func:`draw_shared`).
+"""
+
+import json
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import spec
+from .questions import QUESTIONS
+
+ARRAYS_FILE = "challenge.npz"
+PARAMS_FILE = "challenge.json"
+SHARED = "shared"  # the stream and key prefix of the data several questions use
+TRAP_ROWS = 64
+TRAP_VALUE = 255.0
+
+
+def stream(seed, name):
+    """The random generator of one part of the challenge: the same seed and name, the same draws."""
+    return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
+
+
+@dataclass(frozen=True)
+class DrawData:
+    """What a question's ``draw`` may use: the checker's own MNIST and the shared draws."""
+
+    images: np.ndarray  # (70000, 784) 0-255, in OpenML's order
+    digits: np.ndarray  # (70000,) int8
+    shared: dict  # see draw_shared
+
+
+def draw_shared(rng, images, digits):
+    """The data every fitting question is graded on: the same for every submission.
+
+    Returns ``pixel_permutation`` (the students' pixel order), ``train_order`` (the training rows'
+    order) and a trap: ``trap_rows``, a few training rows (positions in that order, all images of
+    the target digit) whose ``trap_column`` pixel is set to :data:`TRAP_VALUE`. That pixel is blank
+    in every MNIST image, so the trap changes no test prediction; but a model fitted on every
+    training row gives it a positive weight, and a model fitted on a part of the rows that misses
+    the trap rows gives it none. The trap rows lie in the second half of the order, never at a
+    position a multiple of 2 to 10, so a prefix or an every-k-th-row sample misses all of them.
+    """
+    n_train = spec.N_TRAIN
+    permutation = rng.permutation(images.shape[1])
+    order = rng.permutation(n_train)
+    blank = np.flatnonzero(images.max(axis=0) == 0)
+    trap_pixel = int(rng.choice(blank))
+    positions = np.arange(n_train // 2, n_train)
+    eligible = positions[(digits[:n_train][order][positions] == spec.TARGET_DIGIT)
+                         & np.all([positions % k != 0 for k in range(2, 11)], axis=0)]
+    return {
+        "pixel_permutation": permutation,
+        "train_order": order,
+        "trap_rows": np.sort(rng.choice(eligible, size=TRAP_ROWS, replace=False)),
+        "trap_column": np.array(int(np.flatnonzero(permutation == trap_pixel)[0])),
+    }
+
+
+def make_challenge(seed, images, digits):
+    """Draw the inputs the checker sends to the student's functions.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of this grading run; the same seed gives the same challenge.
+    images : ndarray of shape (70000, 784)
+        The checker's own copy of the MNIST pixels (0-255).
+    digits : ndarray of shape (70000,), dtype int
+        The checker's own copy of the labels as integers.
+
+    Returns
+    -------
+    arrays : dict of str to ndarray
+        Inputs that are arrays, each key prefixed with its question's name (``q1_X``); none is
+        an object array, so they travel without pickle.
+    params : dict
+        Scalar inputs, keyed alike, plus the ``seed``; JSON-serialisable.
+
+    Examples
+    --------
+    >>> arrays, params = make_challenge(7, *load_embedded())  # doctest: +SKIP
+    >>> params["q1_n_train"]  # doctest: +SKIP
+    41
+    """
+    shared = draw_shared(stream(spec.ASSIGNMENT_SEED, SHARED), images, digits)
+    arrays = {f"{SHARED}_{key}": value for key, value in shared.items()}
+    params = {"seed": int(seed)}
+    data = DrawData(images, digits, shared)
+    for name, question in QUESTIONS.items():
+        question_arrays, question_params = question.draw(stream(seed, name), stream(spec.ASSIGNMENT_SEED, name), data)
+        arrays.update({f"{name}_{key}": value for key, value in question_arrays.items()})
+        params.update({f"{name}_{key}": value for key, value in question_params.items()})
+    return arrays, params
+
+
+def inputs_of(name, arrays, params):
+    """One question's (or the shared data's) part of a challenge, without the prefix."""
+    prefix = f"{name}_"
+    return ({key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)},
+            {key[len(prefix):]: value for key, value in params.items() if key.startswith(prefix)})
+
+
+def write_challenge(directory, arrays, params):
+    """Write a challenge as plain data into ``directory``."""
+    directory = Path(directory)
+    np.savez(directory / ARRAYS_FILE, **arrays)
+    (directory / PARAMS_FILE).write_text(json.dumps(params))
+
+
+def read_challenge(directory):
+    """Read a challenge written by :func:`write_challenge`, refusing anything that needs pickle."""
+    directory = Path(directory)
+    with np.load(directory / ARRAYS_FILE, allow_pickle=False) as stored:
+        arrays = {key: stored[key] for key in stored.files}
+    return arrays, json.loads((directory / PARAMS_FILE).read_text())
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """One question's grading-time inputs, and the MNIST views it is graded on.
+
+    In the student's process ``data`` is a :class:`StudentData`; in the checker's, a
+    :class:`CheckerData`.
+    """
+
+    arrays: dict
+    params: dict
+    data: object
+
+
+class StudentData:
+    """MNIST as the student's functions receive it: pixels permuted, training rows reordered, traps set.
+
+    Built before any student code runs, from the stored bytes: select first, convert once.
+    """
+
+    def __init__(self, shared_arrays):
+        from .data import read_embedded
+
+        images, digits = read_embedded()
+        permuted = images[:, shared_arrays["pixel_permutation"]]
+        order = shared_arrays["train_order"]
+        self.train_images = permuted[: spec.N_TRAIN][order].astype(np.float64)
+        self.train_images[shared_arrays["trap_rows"], int(shared_arrays["trap_column"])] = TRAP_VALUE
+        self.train_digits = digits[: spec.N_TRAIN][order].astype(np.int8)
+        self.test_images = permuted[spec.N_TRAIN :].astype(np.float64)
+        self.test_digits = digits[spec.N_TRAIN :].astype(np.int8)
+
+
+@dataclass(frozen=True)
+class CheckerData:
+    """What checks measure on: the checker's own MNIST, seen as the student's functions saw it.
+
+    ``test_images`` are permuted like the students'; the training images are never copied:
+    :meth:`train_scores` computes a linear model's scores on them as the student's process
+    arranged them (permuted, reordered, with the trap rows).
+    """
+
+    test_images: np.ndarray
+    test_digits: np.ndarray
+    showcase_image: np.ndarray
+    train_digits: np.ndarray
+    images: np.ndarray
+    shared: dict
+
+    @classmethod
+    def from_mnist(cls, images, digits, shared_arrays):
+        permutation = shared_arrays["pixel_permutation"]
+        return cls(images[spec.N_TRAIN :, permutation], digits[spec.N_TRAIN :], images[spec.SHOWCASE_IMAGE, permutation],
+                   digits[: spec.N_TRAIN][shared_arrays["train_order"]], images, shared_arrays)
+
+    @property
+    def trap_column(self):
+        return int(self.shared["trap_column"])
+
+    def train_scores(self, coef, intercept):
+        """``X_train @ coef.T + intercept`` for the training images as the student's functions received them.
+
+        ``coef`` has one row per class and its columns in the students' pixel order.
+        """
+        coef = np.atleast_2d(coef)
+        in_original_order = np.empty_like(coef)
+        in_original_order[:, self.shared["pixel_permutation"]] = coef
+        scores = (self.images[: spec.N_TRAIN] @ in_original_order.T)[self.shared["train_order"]] + intercept
+        scores[self.shared["trap_rows"]] += TRAP_VALUE * coef[:, self.trap_column]
+        return scores

@@ -1,0 +1,241 @@
+"""The checker's toolkit: what every question's checks are written with, and how they run.
+
+Nothing here imports or runs student code. A check (in a question unit's ``checks.py``) receives
+the answers the student's process recorded, as arrays (loaded from ``.npz`` without pickle) and
+descriptions (JSON), plus the question's grading-time inputs, and raises :class:`CheckFailed`
+with a message for the student when the answer is wrong. Fitted models arrive as their
+parameters; the checker rebuilds their predictions itself on its own copy of the test images, so
+no number the student's code reports is ever trusted.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import untrusted
+
+
+class CheckFailed(AssertionError):
+    """A check's verdict: the answer is wrong, and the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Check:
+    """A check, whether it is hidden, its weight in the question's points, and a defect it catches.
+
+    A hidden check's message is shown as ``spec.VISIBILITY`` says; its code never is. A question's
+    points are shared among its checks by ``weight``. ``defect`` turns a right answer into one the
+    check must reject (see :func:`changed`); the tests apply it to the reference's answers, so
+    every check is proven able to fail.
+    """
+
+    function: object
+    hidden: bool
+    defect: object  # defect(answers, inputs) edits the answers in place
+    weight: float = 1.0
+
+    @property
+    def name(self):
+        return self.function.__name__
+
+
+def public(function, defect, weight=1.0):
+    """Register ``function`` as a public check: ``grader.check`` in the notebook tests the same property."""
+    return Check(function, hidden=False, defect=defect, weight=weight)
+
+
+def hidden(function, defect, weight=1.0):
+    """Register ``function`` as a hidden check: it runs at grading time only."""
+    return Check(function, hidden=True, defect=defect, weight=weight)
+
+
+def changed(key, change):
+    """A defect: the recorded answer ``key`` replaced by ``change(answer)``.
+
+    Examples
+    --------
+    >>> public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1]))  # doctest: +SKIP
+    """
+    def defect(answers, inputs):
+        answers["arrays"][key] = change(answers["arrays"][key])
+    return defect
+
+
+def combined(*defects):
+    """A defect made of several, applied in order."""
+    def defect(answers, inputs):
+        for each in defects:
+            each(answers, inputs)
+    return defect
+
+
+def forget_the_trap(answers, inputs):
+    """A defect: the recorded model gives the trap pixel no weight, as one fitted on only some rows would."""
+    answers["arrays"]["model_coef_"][:, inputs.data.trap_column] = 0.0
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    question: str
+    name: str
+    passed: bool
+    message: str
+    hidden: bool
+    weight: float
+    measured: dict  # what a passing check measured against a threshold, by threshold name
+
+
+def require(condition, message):
+    """Fail the check with ``message`` (what is wrong and how to fix it) unless ``condition`` holds."""
+    if not condition:
+        raise CheckFailed(message)
+
+
+def answer(answers, key, name=None):
+    """One recorded answer, as an array; :class:`CheckFailed` saying why when there is none.
+
+    An answer is missing when the call that should give it raised (the message says on what
+    input, and where) or when the function returned something that is not an array or a number.
+    The description only words the message: the verdict comes from the data alone.
+
+    Parameters
+    ----------
+    answers : dict
+        As :func:`load_answers` returns them.
+    key : str
+        The answer's key, ``<call>_<part>`` for a call that returns several parts.
+    name : str, optional
+        How the message calls the answer (``"X_train"``); ``key`` by default.
+    """
+    if key in answers["arrays"]:
+        return answers["arrays"][key]
+    for call, message in answers["failures"].items():
+        if key == call or key.startswith(f"{call}_"):
+            raise CheckFailed(message[:1].upper() + message[1:] + ".")
+    returned = answers["descriptions"].get(key, {}).get("type")
+    raise CheckFailed(f"{name or key} should be a numpy array or a number, not {returned}." if returned
+                      else f"{name or key} was not recorded.")
+
+
+def array_of(answers, key, name, ndim=1):
+    """A recorded answer that must be a numpy array with ``ndim`` dimensions (a number has none)."""
+    value = answer(answers, key, name)
+    require(value.ndim == ndim, f"{name} should be a numpy array with {ndim} dimension{'s' * (ndim != 1)}, not of shape {value.shape}."
+            if ndim else f"{name} should be one number, not an array of shape {value.shape}.")
+    return value
+
+
+def close(array, expected, rtol, atol):
+    """Whether ``array`` has ``expected``'s shape and values within the tolerances.
+
+    The shape comes first: a student's array of another shape would broadcast against the
+    grader's (a (60000, 1) against a (60000,) makes 3.6 billion comparisons).
+    """
+    return np.shape(array) == np.shape(expected) and bool(np.allclose(array, expected, rtol=rtol, atol=atol))
+
+
+def dtype_name(array):
+    return str(array.dtype) if array.dtype.kind != "U" else "str (the labels were not cast)"
+
+
+def decision_function(parameters, images):
+    """The linear scores ``images @ coef_.T + intercept_``, as scikit-learn computes them."""
+    scores = images @ parameters["coef_"].T + parameters["intercept_"]
+    return scores.ravel() if scores.shape[1] == 1 else scores
+
+
+def predict(parameters, images):
+    """Predicted classes from a linear model's parameters, without the model object."""
+    scores = decision_function(parameters, images)
+    classes = parameters["classes_"]
+    return classes[(scores > 0).astype(int)] if scores.ndim == 1 else classes[scores.argmax(axis=1)]
+
+
+def model(answers):
+    """A recorded model's parameters: ``coef_``, ``intercept_`` and ``classes_``."""
+    return {name: answer(answers, f"model_{name}", f"the model's {name}") for name in ("coef_", "intercept_", "classes_")}
+
+
+def model_shapes_ok(parameters, n_features, n_classes):
+    coef, intercept = parameters["coef_"], parameters["intercept_"]
+    rows = 1 if n_classes == 2 else n_classes
+    return coef.shape == (rows, n_features) and intercept.shape == (rows,) and np.all(np.isfinite(coef))
+
+
+def load_answers(record, arrays):
+    """Parse one question's answers from the bytes the student's process wrote.
+
+    Every byte is the student's: the record is parsed with :func:`mnist_kit.untrusted.parse_json`,
+    its texts made single lines of bounded length, and the arrays read by
+    :func:`mnist_kit.untrusted.load_arrays`, which checks each one's header (kind, size) before it
+    reads a byte of it and never unpickles.
+
+    Parameters
+    ----------
+    record : bytes
+        The question's JSON record: an error message, or a description of each answer.
+    arrays : bytes or None
+        The question's ``.npz``.
+
+    Returns
+    -------
+    answers : dict or None
+        ``{"arrays": ..., "descriptions": ..., "failures": ...}`` (failures: the message of each
+        call that raised), or None when there is an error.
+    error : str or None
+        Why the question has no answers, in one line.
+    """
+    try:
+        parsed = untrusted.parse_json(record, "the recorded answer")
+    except untrusted.UntrustedBytes as error:
+        return None, f"{error} (did the notebook write into answers/?)"
+    if not isinstance(parsed, dict):
+        return None, "the recorded answer is not a JSON object (did the notebook write into answers/?)"
+    if parsed.get("error"):
+        return None, untrusted.one_line(parsed["error"])
+    descriptions = parsed.get("answers") if isinstance(parsed.get("answers"), dict) else {}
+    descriptions = {key: {"type": untrusted.one_line(value.get("type", ""), 80)} for key, value in descriptions.items()
+                    if isinstance(value, dict)}
+    failures = parsed.get("failures") if isinstance(parsed.get("failures"), dict) else {}
+    failures = {str(call): untrusted.one_line(message) for call, message in failures.items()}
+    if arrays is None:
+        return None, "the recorded answer's arrays are missing or larger than any correct answer's (did the notebook write into answers/?)"
+    try:
+        loaded = untrusted.load_arrays(arrays)
+    except untrusted.UntrustedBytes as error:
+        return None, f"{error} (did the notebook write into answers/?)"
+    return {"arrays": loaded, "descriptions": descriptions, "failures": failures}, None
+
+
+def run_checks(question, answers, inputs, checks=None):
+    """Run every check of ``question`` (or only ``checks``) on its answers and return the :class:`CheckResult` list.
+
+    A check passes when it returns; what it returns (if anything) is what it measured against
+    the question's thresholds, which the build uses to prove the reference's margins.
+
+    Parameters
+    ----------
+    question : mnist_kit.questions.Question
+    answers : dict
+        As :func:`load_answers` returns them.
+    inputs : mnist_kit.challenge.Inputs
+        The question's grading-time inputs, with the checker's own data.
+    checks : sequence of Check, optional
+        Run only these (``grader.check`` runs ``question.public_checks``); all of ``question.checks`` by default.
+    """
+    results = []
+    for check in question.checks if checks is None else checks:
+        try:
+            measured = check.function(answers, inputs) or {}
+        except CheckFailed as failure:
+            results.append(CheckResult(question.name, check.name, False, str(failure), check.hidden, check.weight, {}))
+        except (KeyError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError) as error:
+            # Missing or malformed answers (wrong shapes, wrong types) are the student's, not the checker's.
+            results.append(CheckResult(question.name, check.name, False, _malformed_message(check, error), check.hidden, check.weight, {}))
+        else:
+            results.append(CheckResult(question.name, check.name, True, "", check.hidden, check.weight, measured))
+    return results
+
+
+def _malformed_message(check, error):
+    return f"The answer could not be checked ({check.name}): it has an unexpected shape or type ({type(error).__name__})."

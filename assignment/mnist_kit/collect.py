@@ -1,0 +1,318 @@
+"""Run a student's definitions and record what their functions return, as plain data only.
+
+This module (with each question unit's ``collect.py``, see :mod:`mnist_kit.questions`) is the
+only part of the kit that runs inside the student's process, so nothing it writes is trusted: it
+records answers, it never scores them. It executes the notebook's imports,
+function and class definitions and literal constants (everything else, such as the notebook's own
+demo calls, plots and ``grader.check`` cells, is skipped), then calls each question's collector
+on the grading-time challenge and writes the results as ``.npz`` (no pickle) and JSON. The
+checker (:mod:`mnist_kit.checks`) reads them in a process that never runs student code.
+
+Progress goes to ``progress.jsonl`` one line per step *before* the step runs, so when the process
+dies or hangs the supervisor knows which step to blame and can rerun the rest without it.
+"""
+
+import argparse
+import ast
+import contextlib
+import importlib.util
+import io
+import json
+import linecache
+import numbers
+import random
+import sys
+import types
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .answers import Failure, Student, describe_exception
+from .challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
+from .questions import QUESTIONS
+
+PROGRESS_FILE = "progress.jsonl"
+OUTPUT_DIR = "answers"
+MAX_CAPTURED_OUTPUT = 100_000
+_KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
+def definition_statements(notebook):
+    """Split a notebook's code into the top-level statements the grader runs.
+
+    Parameters
+    ----------
+    notebook : dict
+        A notebook in nbformat 4 JSON form.
+
+    Returns
+    -------
+    statements : list of (str, str)
+        ``(cell, source)`` for each import, definition and literal assignment, in notebook order;
+        ``cell`` names the cell as a student finds it: its position among all cells, and its first line.
+    problems : list of str
+        One line for each code cell that could not be parsed.
+    """
+    statements, problems = [], []
+    for position, cell in enumerate(notebook.get("cells", []), start=1):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        label = cell_label(position, source)
+        # IPython magics and shell escapes are not Python; they never define anything we grade.
+        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+        try:
+            tree = ast.parse(source)
+        except SyntaxError as error:
+            problems.append(f"{label} has a syntax error on its line {error.lineno}: {error.msg}")
+            continue
+        for node in tree.body:
+            if isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node):
+                # Padded so that tracebacks count lines as the cell does.
+                segment = "\n" * (node.lineno - 1) + ast.get_source_segment(source, node, padded=True)
+                statements.append((label, segment))
+    return statements, problems
+
+
+def cell_label(position, source):
+    """A cell as a student finds it in Jupyter: ``cell 23 (def fit_binary_classifier(X, y_binary):)``."""
+    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
+    return f"cell {position} ({first[:60]}{'…' * (len(first) > 60)})"
+
+
+def notebook_variables(notebook):
+    """The names the notebook assigns with code the grader does not run (``X_train = ...``)."""
+    names = set()
+    for cell in notebook.get("cells", []):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        if cell.get("cell_type") != "code":
+            continue
+        try:
+            tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()))
+        except SyntaxError:
+            continue
+        for node in tree.body:
+            if not (isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node)):
+                for target in ast.walk(node):
+                    if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
+                        names.add(target.id)
+    return names
+
+
+def _is_literal_assignment(node):
+    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
+        return False
+    try:
+        ast.literal_eval(node.value)
+    except ValueError:
+        return False
+    return True
+
+
+class _Progress:
+    def __init__(self, path):
+        self._file = open(path, "a", buffering=1)
+
+    def start(self, step):
+        self._file.write(json.dumps({"start": step}) + "\n")
+
+    def finish(self, step, **details):
+        self._file.write(json.dumps({"finish": step, **details}) + "\n")
+
+
+class _CappedText(io.TextIOBase):
+    """A stdout/stderr stand-in that keeps the first characters and quietly drops the rest."""
+
+    def __init__(self, limit):
+        self.kept, self._limit = [], limit
+
+    def write(self, text):
+        room = self._limit - sum(map(len, self.kept))
+        if room > 0:
+            self.kept.append(text[:room])
+        return len(text)
+
+
+def plain(value):
+    """Turn a returned value into a plain array, or None, plus what it was (for messages only).
+
+    Only what the checker can judge as data is kept: numpy arrays, reduced by
+    ``np.array(..., subok=False)`` to their real buffer (a subclass that lies about its
+    ``dtype`` or overrides ``__eq__`` keeps only its actual contents), and single numbers, as
+    0-d arrays. Anything else (a list, a tuple, a string) is not stored, so a check that needs an
+    array fails on it whatever the description says. Object arrays (string labels) are stored as
+    unicode, so their stored dtype is not ``object``.
+    """
+    description = {"type": type(value).__name__}
+    if isinstance(value, np.ndarray):
+        array = np.array(value, subok=False)
+    elif isinstance(value, (numbers.Number, np.generic)) and not isinstance(value, (str, bytes)):
+        array = np.asarray(value)
+    else:
+        return None, description
+    description["dtype"] = "object" if array.dtype == object else array.dtype.str
+    if array.dtype == object:
+        array = array.astype(str)
+    return array, description
+
+
+def _model_parameters(model):
+    """The parameters a linear model predicts with; never the model object itself."""
+    parameters = {}
+    description = {"type": type(model).__name__, "module": type(model).__module__}
+    for name in ("coef_", "intercept_", "classes_"):
+        parameters[name], _ = plain(getattr(model, name, None))
+        if parameters[name] is None:
+            raise AttributeError(f"the returned {description['type']} has no array {name}; was it fitted?")
+    get_params = getattr(model, "get_params", None)
+    description["loss"] = str(get_params().get("loss")) if callable(get_params) else None
+    return parameters, description
+
+
+def save_answers(directory, question, answers):
+    """Write one question's answers: arrays to ``<q>.npz``; descriptions and failed calls to ``<q>.json``.
+
+    A value under the key ``model`` is stored as its parameters; a :class:`Failure` as the
+    message of the call that raised; anything :func:`plain` cannot store, as its description only.
+    """
+    arrays, descriptions, failures = {}, {}, {}
+    for key, value in answers.items():
+        if isinstance(value, Failure):
+            failures[key] = value.message
+        elif key == "model":
+            parameters, descriptions[key] = _model_parameters(value)
+            arrays.update({f"model_{name}": array for name, array in parameters.items()})
+        else:
+            array, descriptions[key] = plain(value)
+            if array is not None:
+                arrays[key] = array
+    np.savez(directory / f"{question}.npz", **arrays)
+    record = {"error": None, "answers": descriptions, "failures": failures}
+    (directory / f"{question}.json").write_text(json.dumps(record))
+
+
+def save_error(directory, question, message):
+    (directory / f"{question}.json").write_text(json.dumps({"error": message, "answers": {}}))
+
+
+# Imported by every notebook for what grading never calls: otter for grader.check (seconds:
+# nbformat, jsonschema), pyplot for the demos' plots (0.35 CPU-s). Each loads at the first use of
+# one of its names instead.
+DEFERRED_MODULES = ("otter", "matplotlib.pyplot")
+
+
+class _DeferredModule(types.ModuleType):
+    """Stands in for a module until one of its attributes is used; then imports it for real.
+
+    ``import otter`` binds this stand-in; ``otter.Notebook``, ``from otter import ...`` and
+    ``import otter.test_files`` all import the real package first, so code that uses the module
+    behaves as before, minus the import's cost when nothing does.
+    """
+
+    def __init__(self, spec):
+        super().__init__(spec.name)
+        self.__spec__ = spec
+
+    def __getattr__(self, name):
+        real = self.__dict__.get("_real_module")
+        if real is None:
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            real = self.__dict__["_real_module"] = importlib.import_module(self.__name__)
+        return getattr(real, name)
+
+
+def _defer_imports(names):
+    for name in names:
+        spec = None if name in sys.modules else importlib.util.find_spec(name)
+        if spec is not None:
+            sys.modules[name] = _DeferredModule(spec)
+
+
+def seed_global_generators(name):
+    """Seed the generators that code without a ``random_state`` draws from, the same way in every grading.
+
+    So a submission's answers (an unseeded ``SGDClassifier``'s too) are the same each time it is
+    graded, whichever questions ran before and however often the process restarted.
+    """
+    seed = zlib.crc32(name.encode())
+    random.seed(seed)
+    np.random.seed(seed)
+
+
+def run(notebook_path, workdir, skip=(), only=None):
+    """Execute the student's definitions and record the questions' answers in ``workdir``.
+
+    ``skip`` lists steps not to run again (after a crash or a hang); ``only``, the questions to
+    collect (all by default).
+    """
+    _defer_imports(DEFERRED_MODULES)
+    workdir = Path(workdir)
+    progress = _Progress(workdir / PROGRESS_FILE)
+    answers_dir = workdir / OUTPUT_DIR
+    answers_dir.mkdir(exist_ok=True)
+    arrays, params = read_challenge(workdir)
+    notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
+    statements, problems = definition_statements(notebook)
+    questions = {name: question for name, question in QUESTIONS.items() if only is None or name in only}
+    collectors = {name: question.collector() for name, question in questions.items()}
+    # Loaded before any student code runs, and only when a question to collect uses it.
+    shared = inputs_of(SHARED, arrays, params)[0]
+    data = StudentData(shared) if any(question.uses_data for question in questions.values()) else None
+    namespace = {"__name__": "__student__"}
+    student = Student(namespace, notebook_variables(notebook))
+    captured = _CappedText(MAX_CAPTURED_OUTPUT)
+    definition_errors = list(problems)
+    for index, (label, source) in enumerate(statements):
+        step = f"define:{index}"
+        if step in skip:
+            continue
+        progress.start(step)
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            try:
+                seed_global_generators(step)
+                exec(_compile_student(source, label, index), namespace)
+            except BaseException as error:  # noqa: B036 - student code may raise anything, SystemExit included
+                definition_errors.append(f"defining {label}: {describe_exception(error)}")
+        progress.finish(step)
+    (workdir / "definitions.json").write_text(json.dumps({"errors": definition_errors}))
+    for question, collector in collectors.items():
+        if question in skip:
+            continue
+        progress.start(question)
+        with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
+            try:
+                seed_global_generators(question)
+                inputs = Inputs(*inputs_of(question, arrays, params), data)
+                save_answers(answers_dir, question, collector(student, inputs))
+            except BaseException as error:  # noqa: B036
+                save_error(answers_dir, question, describe_exception(error))
+        progress.finish(question)
+
+
+def _compile_student(source, label, index):
+    """Compile a statement of the student's so that tracebacks show its cell, its line and the line's text.
+
+    The filename holds the statement's index too: two statements of one cell keep their own lines.
+    """
+    filename = f"<student {index}: {label}>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(keepends=True), filename)
+    return compile(source, filename, "exec")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebook")
+    parser.add_argument("workdir")
+    parser.add_argument("--skip", default="", help="comma-separated steps not to run again")
+    parser.add_argument("--only", default="", help="comma-separated questions to collect (default: all)")
+    args = parser.parse_args(argv)
+    only = set(filter(None, args.only.split(","))) or None
+    run(args.notebook, args.workdir, skip=set(filter(None, args.skip.split(","))), only=only)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

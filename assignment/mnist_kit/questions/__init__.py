@@ -1,0 +1,154 @@
+"""The assignment's questions: the registry, and what every question unit looks like.
+
+A question is one unit, a package beside this file, and :data:`REGISTRY` (notebook order) is the
+only other place that names it. Each unit has four modules, split by who may see them:
+
+``__init__.py`` (both sides)
+    The question's contract: ``NAME`` (as in the notebook's ``BEGIN QUESTION`` block), ``POINTS``,
+    ``FUNCTIONS`` (the stubs students write), ``THRESHOLDS`` (named :class:`Threshold` objects, if
+    any), ``USES_DATA`` (True if its collector uses the shared MNIST views), and
+    ``draw(rng, fixed, data)``: the question's grading-time inputs, from two random streams of its
+    own: ``rng`` from this grading's seed, ``fixed`` the same for every submission (see
+    :mod:`mnist_kit.challenge`).
+``collect.py`` (student side: runs in the sandboxed student's process)
+    ``collect(student, inputs)``: calls the student's functions on the inputs and returns what
+    they gave back, as arrays or a fitted model; it never judges anything.
+``public.py`` (shipped to students; the checker's too)
+    ``CHECKS``: the question's public checks (:func:`mnist_kit.checks.public`), plain functions of
+    the recorded answers. ``grader.check`` runs them in the notebook (:mod:`mnist_kit.notebook`),
+    and the grade runs the very same ones: each check is written once.
+``checks.py`` (checker side: never shown to students, never copied into the sandbox)
+    ``CHECKS``: the public checks, then the hidden ones (:func:`mnist_kit.checks.hidden`).
+"""
+
+import importlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REGISTRY = (
+    "q1_shuffle_split",
+    "q2_cast_labels",
+    "q3_binary_target",
+    "q4_binary_classifier",
+    "q5_accuracy",
+    "q6_multiclass_classifier",
+)
+FOLDER = Path(__file__).resolve().parent
+# The modules of a unit that the student's process may see when graded; checks.py never is among them.
+STUDENT_SIDE = ("__init__.py", "collect.py")
+# ... and those the student release holds, so that grader.check runs the public checks.
+RELEASE_SIDE = (*STUDENT_SIDE, "public.py")
+
+
+class QuestionError(ValueError):
+    """A question unit is missing or incomplete; the message names the file to edit."""
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A level the checker measures an answer against, and how far above it the reference must land.
+
+    ``margin`` keeps a grading-time draw from tipping the reference under ``value``; the build
+    grades the reference on several seeds and fails when it lands closer than that.
+    """
+
+    value: float
+    margin: float
+
+    @property
+    def percent(self):
+        """How the notebook's text states the threshold: ``0.97`` is ``"97 %"``."""
+        return f"{self.value * 100:g} %"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One registered question: its contract, and the way to its student and checker sides."""
+
+    name: str
+    package: str
+    points: float
+    functions: tuple
+    thresholds: dict = field(default_factory=dict)
+    uses_data: bool = False
+
+    @property
+    def folder(self):
+        return FOLDER / self.package
+
+    def draw(self, rng, fixed, data):
+        return self._module("").draw(rng, fixed, data)
+
+    def collector(self):
+        """The student side's ``collect`` function (imported in the student's process)."""
+        return self._function("collect", "collect")
+
+    @property
+    def checks(self):
+        """The checker side's ``CHECKS``: the public checks, then the hidden ones."""
+        return self._checks("checks", "CHECKS = [*PUBLIC_CHECKS, hidden(...)]")
+
+    @property
+    def public_checks(self):
+        """The public checks of ``public.py``: what ``grader.check`` runs, and the grade too."""
+        return self._checks("public", "CHECKS = [public(...)]")
+
+    def _checks(self, module, example):
+        checks = self._module(module).__dict__.get("CHECKS")
+        if not isinstance(checks, (list, tuple)):
+            raise QuestionError(f"{self._path(module)} has no CHECKS list; add {example}")
+        return tuple(checks)
+
+    def _function(self, module, name):
+        function = getattr(self._module(module), name, None)
+        if not callable(function):
+            raise QuestionError(f"{self._path(module)} has no function {name}(); every question unit needs one")
+        return function
+
+    def _module(self, module):
+        dotted = f"{__name__}.{self.package}" + (f".{module}" if module else "")
+        try:
+            return importlib.import_module(dotted)
+        except ModuleNotFoundError as error:
+            if error.name != dotted:
+                raise
+            raise QuestionError(f"{self._path(module)} is missing; every question unit has __init__.py, collect.py, public.py "
+                                "and checks.py") from None
+
+    def _path(self, module):
+        return f"mnist_kit/questions/{self.package}/{module or '__init__'}.py"
+
+
+def _load(package):
+    where = f"mnist_kit/questions/{package}/__init__.py"
+    try:
+        module = importlib.import_module(f"{__name__}.{package}")
+    except ModuleNotFoundError as error:
+        if error.name != f"{__name__}.{package}":
+            raise
+        raise QuestionError(f"{where} is missing: REGISTRY in mnist_kit/questions/__init__.py names {package!r}; "
+                            "write the unit or remove the name") from None
+    missing = [name for name in ("NAME", "POINTS", "FUNCTIONS", "draw") if not hasattr(module, name)]
+    if missing:
+        raise QuestionError(f"{where} does not define {', '.join(missing)}; every question unit declares them")
+    if not (isinstance(module.POINTS, (int, float)) and module.POINTS > 0):
+        raise QuestionError(f"{where}: POINTS is {module.POINTS!r}; give the question a positive number of points")
+    thresholds = getattr(module, "THRESHOLDS", {})
+    if not all(isinstance(t, Threshold) for t in thresholds.values()):
+        raise QuestionError(f"{where}: every THRESHOLDS value must be a Threshold(value, margin)")
+    return Question(module.NAME, package, module.POINTS, tuple(module.FUNCTIONS), dict(thresholds),
+                    bool(getattr(module, "USES_DATA", False)))
+
+
+def _questions(registry):
+    loaded = [_load(package) for package in registry]
+    names = [question.name for question in loaded]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise QuestionError(f"two units in mnist_kit/questions/__init__.py's REGISTRY are both named {repeated[0]}; give each its own NAME")
+    return {question.name: question for question in loaded}
+
+
+QUESTIONS = _questions(REGISTRY)
+TOTAL_POINTS = sum(question.points for question in QUESTIONS.values())
+THRESHOLDS = {name: threshold for question in QUESTIONS.values() for name, threshold in question.thresholds.items()}

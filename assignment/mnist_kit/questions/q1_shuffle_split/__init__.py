@@ -1,0 +1,32 @@
+"""q1: split images and labels into a shuffled training part and an untouched test part.
+
+Graded on synthetic tables whose first column numbers the rows, so the checker can tell which row
+went where: a small one with more columns than rows and a fresh ``n_train`` and seeds for every
+grading, and one the size of MNIST's (60,000 training rows and a few more), called with the
+function's defaults, as the notebook calls it. Each table is split three times: with a seed, with
+the same seed again, and with another seed.
+"""
+
+import numpy as np
+
+NAME = "q1"
+POINTS = 2
+FUNCTIONS = ("shuffle_split",)
+DEFAULT_N_TRAIN, DEFAULT_SEED = 60_000, 42
+
+
+def _table(n_rows, n_columns, rng):
+    return np.column_stack([np.arange(n_rows), rng.normal(size=(n_rows, n_columns - 1))])
+
+
+def draw(rng, fixed, data):
+    n_rows = int(rng.integers(40, 80))
+    n_large = DEFAULT_N_TRAIN + int(rng.integers(100, 400))
+    seeds = [int(s) for s in rng.choice(np.setdiff1d(np.arange(10_000), [DEFAULT_SEED]), size=3, replace=False)]
+    arrays = {
+        "small_X": _table(n_rows, n_rows + int(rng.integers(5, 30)), rng),  # more columns than rows
+        "large_X": _table(n_large, 2, rng),
+    }
+    arrays.update({f"{size}_y": np.arange(len(arrays[f"{size}_X"])).astype(str) for size in ("small", "large")})
+    params = {"small_n_train": int(rng.integers(n_rows // 3, 2 * n_rows // 3)), "small_seeds": seeds[:2], "large_other_seed": seeds[2]}
+    return arrays, params

@@ -1,0 +1,38 @@
+"""q1 in the student's process: shuffle_split three times on each table, and the tables after the first call."""
+
+from mnist_kit.answers import Failure, if_returned
+
+PARTS = ("X_train", "X_test", "y_train", "y_test")
+
+
+def calls(inputs):
+    """Each call's name, keyword arguments, and the words that name its input in a message."""
+    arrays, params = inputs.arrays, inputs.params
+    n_rows, n_columns = arrays["small_X"].shape
+    n_train, (seed, other_seed) = params["small_n_train"], params["small_seeds"]
+    small = f"on a table of {n_rows} rows and {n_columns} columns with n_train={n_train}"
+    large = f"on a table of {len(arrays['large_X']):,} rows"
+    return {
+        "small": ("small", {"n_train": n_train, "seed": seed}, f"{small}, seed={seed}"),
+        "small_repeat": ("small", {"n_train": n_train, "seed": seed}, f"{small}, seed={seed} (a second time)"),
+        "small_other_seed": ("small", {"n_train": n_train, "seed": other_seed}, f"{small}, seed={other_seed}"),
+        "large": ("large", {}, f"{large} with the default n_train and seed"),
+        "large_repeat": ("large", {}, f"{large} with the default n_train and seed (a second time)"),
+        "large_other_seed": ("large", {"seed": params["large_other_seed"]}, f"{large}, seed={params['large_other_seed']}"),
+    }
+
+
+def collect(student, inputs):
+    answers = {}
+    for call, (table, keywords, on) in calls(inputs).items():
+        images, labels = inputs.arrays[f"{table}_X"].copy(), inputs.arrays[f"{table}_y"].astype(object)
+        result = student.call("shuffle_split", images, labels, on=on, **keywords)
+        if call == table:  # what the first call left of its arguments
+            answers.update({f"{call}_X_after_call": if_returned(result, images), f"{call}_y_after_call": if_returned(result, labels)})
+        if not isinstance(result, Failure) and not (isinstance(result, tuple) and len(result) == 4):
+            result = Failure(f"{on}, shuffle_split returned a {type(result).__name__}, not the tuple (X_train, X_test, y_train, y_test)")
+        if isinstance(result, Failure):
+            answers[call] = result
+        else:
+            answers.update({f"{call}_{part}": value for part, value in zip(PARTS, result)})
+    return answers

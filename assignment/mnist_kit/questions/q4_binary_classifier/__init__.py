@@ -1,0 +1,23 @@
+"""q4: fit a logistic regression that answers "is it a 2?".
+
+Graded on the data every submission is graded on alike (see ``mnist_kit.challenge``): all 60,000
+training images with their pixel columns permuted, the rows in a drawn order, and trap rows that
+show whether the model saw every row. The checker measures the model itself on its own copy of
+the 10,000 test images, permuted alike.
+"""
+
+from mnist_kit.questions import Threshold
+
+NAME = "q4"
+POINTS = 2
+FUNCTIONS = ("fit_binary_classifier",)
+USES_DATA = True
+THRESHOLDS = {
+    "binary_accuracy": Threshold(0.97, margin=0.005),  # always answering "not a 2" already scores 0.897
+    "binary_recall": Threshold(0.80, margin=0.03),  # share of the test 2s the model finds
+}
+
+
+def draw(rng, fixed, data):
+    # Integer weights: the images' weighted sums are exact, so the checker can tell whether they changed.
+    return {"input_weights": fixed.integers(1, 2**20, size=data.images.shape[1]).astype(float)}, {}

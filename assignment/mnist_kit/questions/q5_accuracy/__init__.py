@@ -1,0 +1,64 @@
+"""q5: measure a model: accuracy on given data, and accuracy on each fold of a cross-validation.
+
+``accuracy`` is graded with two models of the grader's, a two-class one (the centroid direction
+between 2s and the rest) and a ten-class one (the nearest digit centroid), each on 2,000 test rows
+drawn for this grading. ``cross_val_accuracy`` is called twice, with cv=3 and cv=4, each on 40,000
+training rows the same for every submission, with a logistic model of the grader's that records
+every fit and every prediction (see ``collect.GraderModel``): the checker rebuilds the folds and
+their accuracies from those records.
+"""
+
+import numpy as np
+
+from mnist_kit import spec
+from mnist_kit.questions import Threshold
+
+NAME = "q5"
+POINTS = 2
+FUNCTIONS = ("accuracy", "cross_val_accuracy")
+USES_DATA = True
+THRESHOLDS = {"cross_val_mean": Threshold(0.97, margin=0.004)}
+CROSS_VALIDATIONS = {"three": 3, "four": 4}  # never only the default (5): a function that ignores cv fails
+CV_ROWS = 40_000
+ACCURACY_ROWS = 2_000
+
+
+def draw(rng, fixed, data):
+    n_train, n_test = spec.N_TRAIN, data.images.shape[0] - spec.N_TRAIN
+    train_images, train_digits = data.images[:n_train], data.digits[:n_train]
+    binary_coef, binary_intercept = _centroid_direction(train_images, train_digits == spec.TARGET_DIGIT, data.shared["pixel_permutation"])
+    digits_coef, digits_intercept = _nearest_centroid(train_images, train_digits, data.shared["pixel_permutation"])
+    arrays = {
+        "binary_rows": np.sort(rng.choice(n_test, size=ACCURACY_ROWS, replace=False)),
+        "digits_rows": np.sort(rng.choice(n_test, size=ACCURACY_ROWS, replace=False)),
+        "binary_coef": binary_coef, "binary_intercept": binary_intercept,
+        "digits_coef": digits_coef, "digits_intercept": digits_intercept,
+        # Integer weights: the images' weighted sums are exact, so a row is known by its sum.
+        "input_weights": fixed.integers(1, 2**20, size=data.images.shape[1]).astype(float),
+    }
+    params = {}
+    for call, cv in CROSS_VALIDATIONS.items():
+        arrays[f"{call}_rows"] = np.sort(fixed.choice(n_train, size=CV_ROWS, replace=False))
+        params[f"{call}_cv"] = cv
+    return arrays, params
+
+
+def _centroid_direction(images, is_target, permutation):
+    """A cheap, reasonable linear classifier: the direction from the mean non-target to the mean target.
+
+    Its weights are for pixels in ``permutation``'s order; the means are taken before permuting,
+    which gives the same numbers without a permuted copy of the images.
+    """
+    target_sum, total_sum = images[is_target].sum(axis=0, dtype=np.float64), images.sum(axis=0, dtype=np.float64)
+    target_mean = target_sum / is_target.sum()
+    other_mean = (total_sum - target_sum) / (~is_target).sum()
+    coef = ((target_mean - other_mean) / 255.0)[permutation]
+    intercept = -coef @ (target_mean + other_mean)[permutation] / 2.0
+    return coef.reshape(1, -1), np.array([intercept])
+
+
+def _nearest_centroid(images, digits, permutation):
+    """The nearest digit centroid as a ten-class linear model on raw pixels: scores x/255 @ m_c - |m_c|^2 / 2."""
+    one_hot = np.eye(10)[digits]  # class sums as one product: a tenth of the time of ten masked means
+    means = (one_hot.T @ images) / one_hot.sum(axis=0)[:, None] / 255.0
+    return (means / 255.0)[:, permutation], -0.5 * (means * means).sum(axis=1)

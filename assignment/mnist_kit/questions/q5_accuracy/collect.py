@@ -1,0 +1,145 @@
+"""q5 in the student's process: accuracy with two fixed models, cross_val_accuracy with a recording one.
+
+The model handed to ``cross_val_accuracy`` writes down what really happened to it: every fit
+(which rows of X, and the weights it learnt) and every prediction (which fitted copy, on which
+rows). Rows are known by an exact weighted sum of their pixels. The checker rebuilds the folds
+and their accuracies from these records on its own copy of the data, so a fold accuracy counts
+only if it is what a model fitted on the other folds scores on its fold.
+"""
+
+import os
+import shutil
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
+
+from mnist_kit import spec
+from mnist_kit.answers import if_returned
+
+from . import CROSS_VALIDATIONS
+
+MAX_RECORDS = 64  # fits, and predictions, kept per cross-validation: a right one makes at most 2 x cv
+
+
+class Journal:
+    """Every fit and prediction of the grader's model and of its copies, in a folder of record files.
+
+    ``clone`` shares the journal, and joblib's worker processes (``n_jobs=2``) write into the same
+    folder, so nothing that happens to a copy goes unrecorded.
+    """
+
+    def __init__(self, images, weights, name):
+        self._weights, self._folder = weights, Path(tempfile.mkdtemp(prefix=f"journal-{name}-")).resolve()
+        self._row_of = {key: row for row, key in enumerate((images @ weights).tolist())}
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def rows(self, images):
+        """Which rows of the X given to cross_val_accuracy ``images`` are (-1: not one of them)."""
+        images = np.asarray(images, dtype=np.float64)
+        if images.ndim != 2 or images.shape[1] != len(self._weights):
+            return np.array([-1])
+        return np.array([self._row_of.get(key, -1) for key in (images @ self._weights).tolist()], dtype=np.int32)
+
+    def _write(self, kind, **arrays):
+        if len(list(self._folder.iterdir())) < 2 * MAX_RECORDS:
+            name = f"{time.monotonic_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{kind}.npz"
+            np.savez(self._folder / name, **arrays)
+            return name
+        return ""
+
+    def fitted(self, images, coef, intercept):
+        return self._write("fit", rows=self.rows(images), coef=coef, intercept=intercept)
+
+    def predicted(self, fit, images):
+        self._write("prediction", fit=np.array(fit), rows=self.rows(images))
+
+    def read(self):
+        """The fits [(rows, coef, intercept)] and predictions [(fit number, rows)], in the order they happened; the folder goes."""
+        fits, predictions, numbers = [], [], {}
+        for path in sorted(self._folder.iterdir()):
+            with np.load(path, allow_pickle=False) as record:
+                if path.stem.endswith("-fit"):
+                    numbers[path.name] = len(fits)
+                    fits.append((record["rows"], record["coef"], record["intercept"]))
+                else:
+                    predictions.append((numbers.get(str(record["fit"]), -1), record["rows"]))
+        shutil.rmtree(self._folder, ignore_errors=True)
+        return fits, predictions
+
+
+class GraderModel(ClassifierMixin, BaseEstimator):
+    """The model cross_val_accuracy is given: one averaged pass of logistic SGD, recording what happens to it.
+
+    On every fold layout it averages above the ``cross_val_mean`` threshold, at a sixth of the cost
+    of ``LogisticRegression(tol=0.1)``; what is graded is the folding, not the model.
+    """
+
+    def __init__(self, journal=None):
+        self.journal = journal
+
+    def fit(self, X, y):
+        from sklearn.linear_model import SGDClassifier
+
+        fitted = SGDClassifier(loss="log_loss", average=True, max_iter=1, tol=None, random_state=0).fit(X, y)
+        self.coef_, self.intercept_, self.classes_ = fitted.coef_, fitted.intercept_, fitted.classes_
+        self.n_features_in_ = fitted.n_features_in_
+        self.fit_number_ = self.journal.fitted(X, self.coef_, self.intercept_)
+        return self
+
+    def decision_function(self, X):
+        self.journal.predicted(self.fit_number_, X)
+        return np.asarray(X, dtype=np.float64) @ self.coef_.ravel() + self.intercept_[0]
+
+    def predict(self, X):
+        return self.classes_[(self.decision_function(X) > 0).astype(int)]
+
+    def predict_proba(self, X):
+        positive = 1.0 / (1.0 + np.exp(-np.clip(self.decision_function(X), -500, 500)))
+        return np.column_stack([1.0 - positive, positive])
+
+
+def _fixed_model(coef, intercept, classes):
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression()
+    model.coef_, model.intercept_, model.classes_ = coef, intercept, classes
+    model.n_features_in_ = coef.shape[1]
+    return model
+
+
+def collect(student, inputs):
+    arrays, data, weights = inputs.arrays, inputs.data, inputs.arrays["input_weights"]
+    answers = {}
+    for kind, classes, truth in (("binary", np.array([False, True]), data.test_digits == spec.TARGET_DIGIT),
+                                 ("digits", np.arange(10), data.test_digits)):
+        rows = arrays[f"{kind}_rows"]
+        images, labels = data.test_images[rows], truth[rows].copy()
+        model = _fixed_model(arrays[f"{kind}_coef"], arrays[f"{kind}_intercept"], classes)
+        answers[f"{kind}_accuracy"] = student.call("accuracy", model, images, labels,
+                                                   on=f"with a {len(classes)}-class model on {len(rows):,} test images")
+        returned = answers[f"{kind}_accuracy"]
+        answers[f"{kind}_X_after_call"] = if_returned(returned, images @ weights)
+        answers[f"{kind}_y_after_call"] = if_returned(returned, labels)
+    for call, cv in CROSS_VALIDATIONS.items():
+        rows = arrays[f"{call}_rows"]
+        images, labels = data.train_images[rows], data.train_digits[rows] == spec.TARGET_DIGIT
+        journal = Journal(images, weights, call)
+        answers[f"{call}_folds"] = student.call("cross_val_accuracy", GraderModel(journal), images, labels, cv=cv,
+                                                on=f"with cv={cv} on {len(rows):,} training images")
+        returned = answers[f"{call}_folds"]
+        answers[f"{call}_X_after_call"] = if_returned(returned, images @ weights)
+        answers[f"{call}_y_after_call"] = if_returned(returned, labels)
+        fits, predictions = journal.read()
+        answers[f"{call}_records"] = np.array([len(fits), len(predictions)])
+        for number, (fit_rows, coef, intercept) in enumerate(fits):
+            answers.update({f"{call}_fit{number}_rows": fit_rows, f"{call}_fit{number}_coef": coef,
+                            f"{call}_fit{number}_intercept": intercept})
+        for number, (fit, predicted_rows) in enumerate(predictions):
+            answers.update({f"{call}_prediction{number}_fit": np.array(fit), f"{call}_prediction{number}_rows": predicted_rows})
+    return answers

@@ -1,0 +1,19 @@
+"""q6: fit a ten-digit logistic regression by stochastic gradient descent on scaled pixels.
+
+Graded on the shared training images (see q4), scaled to 0-1; the checker measures the model on
+its own scaled test images. While the student's function runs, the collector writes down every
+pass of scikit-learn's SGD solver (its loss and the weights it produced), so the checker can tell
+that the returned weights were learnt with the logistic loss, whatever the model says of itself.
+"""
+
+from mnist_kit.questions import Threshold
+
+NAME = "q6"
+POINTS = 2
+FUNCTIONS = ("fit_multiclass_classifier",)
+USES_DATA = True
+THRESHOLDS = {"multiclass_accuracy": Threshold(0.88, margin=0.02)}
+
+
+def draw(rng, fixed, data):
+    return {"input_weights": fixed.integers(1, 2**20, size=data.images.shape[1]).astype(float)}, {}

@@ -1,0 +1,240 @@
+"""``grader.check`` in the student's notebook: a question's public checks, the very ones the grade runs.
+
+The notebook's first cell makes ``grader = Grader("mnist.ipynb")``. ``grader.check("q4")`` then does
+in the student's own kernel what grading does in the sandbox, on inputs of its own: it draws a
+challenge (from :data:`NOTEBOOK_SEED`, so the advice is the same each time), calls the question's
+collector on the student's functions, sends the answers through the same ``.npz``/JSON round trip,
+and runs the question's public checks (``questions/<unit>/public.py``) on them. A check is written
+once; what ``grader.check`` says about a public check is what the grade says about it, unless the
+check's verdict depends on the inputs drawn (``tests/test_verdicts.py`` proves it does not for every
+right and wrong case). Before any call, it names a graded function that reads one of the notebook's
+own data variables, which do not exist when the grader calls it.
+
+Everything else of ``grader`` (``export`` above all) is otter's ``Notebook``. This module is imported
+in the sandbox too (the notebook's first cell runs there), so it imports nothing heavy until used.
+"""
+
+import contextlib
+import dis
+import inspect
+import io
+import random
+import tempfile
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+NOTEBOOK_SEED = 20_261_126  # grader.check's challenge; the grade draws a fresh one for every grading
+
+
+class Grader:
+    """The notebook's ``grader``: ``check`` runs the kit's public checks, everything else is otter's.
+
+    Parameters
+    ----------
+    notebook : str
+        The notebook's file name, for otter's ``export``.
+
+    Examples
+    --------
+    >>> grader = Grader("mnist.ipynb")  # doctest: +SKIP
+    >>> grader.check("q3")  # doctest: +SKIP
+    q3: all 2 public checks pass.
+    """
+
+    def __init__(self, notebook):
+        self._notebook, self._otter = notebook, None
+
+    def check(self, question, global_env=None):
+        """Run ``question``'s public checks on the functions the notebook defines; return a report that shows itself."""
+        namespace = global_env if global_env is not None else inspect.currentframe().f_back.f_globals
+        return public_check(question, namespace)
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        if self._otter is None:
+            import otter
+
+            self._otter = otter.Notebook(self._notebook)
+        return getattr(self._otter, name)
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """What ``grader.check`` found: each public check's name, verdict and message."""
+
+    question: str
+    results: tuple  # of mnist_kit.checks.CheckResult
+    problem: str = ""  # why no check could run (a function missing, or leaning on the notebook's variables)
+
+    @property
+    def passed(self):
+        return not self.problem and all(result.passed for result in self.results)
+
+    def failures(self):
+        """The messages of the failed checks (or the one problem), as the grade words them."""
+        return [self.problem] if self.problem else [result.message for result in self.results if not result.passed]
+
+    def __repr__(self):
+        count = len(self.results)
+        if self.passed:
+            head = f"{self.question}: all {count} public check{'s' * (count != 1)} pass."
+        elif self.problem:
+            head = f"{self.question}: the public checks could not run."
+        else:
+            head = f"{self.question}: {sum(r.passed for r in self.results)} of {count} public checks pass."
+        lines = [head, *(f"  ✗ {message}" for message in self.failures())]
+        lines.append("The grade runs these checks again on other inputs, and hidden checks too: write code that works for any input.")
+        return "\n".join(lines)
+
+    def _repr_markdown_(self):
+        return "```text\n" + repr(self) + "\n```"
+
+
+def public_check(question, namespace, seed=NOTEBOOK_SEED):
+    """Run ``question``'s public checks on the functions defined in ``namespace``.
+
+    Parameters
+    ----------
+    question : str
+        ``"q1"`` to ``"q6"``.
+    namespace : dict
+        The notebook's globals (or any dict holding the question's functions by name).
+    seed : int
+        The challenge's seed.
+
+    Returns
+    -------
+    CheckReport
+
+    Raises
+    ------
+    ValueError
+        If ``question`` is not one of the assignment's questions.
+    """
+    from . import checks, collect
+    from .answers import Student
+    from .challenge import Inputs, inputs_of
+    from .questions import QUESTIONS
+
+    if question not in QUESTIONS:
+        raise ValueError(f"there is no question {question!r}; the questions are {', '.join(QUESTIONS)}")
+    unit = QUESTIONS[question]
+    problem = _definition_problem(unit.functions, namespace)
+    if problem:
+        return CheckReport(question, (), problem)
+    arrays, params, student_data, checker_inputs = _challenge(seed)
+    inputs = Inputs(*inputs_of(question, arrays, params), student_data if unit.uses_data else None)
+    with _seeded(question), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        answers = unit.collector()(Student(namespace), inputs)
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
+        collect.save_answers(Path(folder), question, answers)  # the grade's round trip, byte for byte
+        recorded, error = checks.load_answers(*((Path(folder) / f"{question}{suffix}").read_bytes() for suffix in (".json", ".npz")))
+    if error:
+        return CheckReport(question, (), error)
+    return CheckReport(question, tuple(checks.run_checks(unit, recorded, checker_inputs[question], unit.public_checks)))
+
+
+def assert_public_checks_pass(question, **functions):
+    """What the otter test files (``tests/qN.py``) run: :func:`public_check`, failing with its messages.
+
+    Examples
+    --------
+    >>> assert_public_checks_pass("q3", make_binary_target=lambda y, digit=2: y == digit)  # doctest: +SKIP
+    """
+    report = public_check(question, functions)
+    assert report.passed, " ".join(report.failures())
+
+
+@cache
+def _challenge(seed):
+    """The challenge of ``seed``, the MNIST views students' functions get, and the checker's inputs (built once)."""
+    import numpy as np
+
+    from .challenge import SHARED, CheckerData, Inputs, StudentData, inputs_of, make_challenge
+    from .data import read_embedded
+    from .questions import QUESTIONS
+
+    images, digits = read_embedded()
+    digits = digits.astype(np.int8)
+    arrays, params = make_challenge(seed, images, digits)
+    shared = inputs_of(SHARED, arrays, params)[0]
+    checker_data = CheckerData.from_mnist(images, digits, shared)
+    checker_inputs = {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
+    return arrays, params, StudentData(shared), checker_inputs
+
+
+@contextlib.contextmanager
+def _seeded(step):
+    """The global generators seeded as the grade seeds them for ``step``, and restored afterwards."""
+    import numpy as np
+
+    from .collect import seed_global_generators
+
+    saved = random.getstate(), np.random.get_state()
+    seed_global_generators(step)
+    try:
+        yield
+    finally:
+        random.setstate(saved[0])
+        np.random.set_state(saved[1])
+
+
+def _definition_problem(functions, namespace):
+    """Why the question's functions cannot be checked yet: one is missing, or reads a variable of the notebook."""
+    from .answers import notebook_variable_message
+
+    for name in functions:
+        function = namespace.get(name)
+        if not callable(function):
+            return f"the notebook does not define {name} yet: run its cell first."
+        used = notebook_variables_used(function)
+        if used:
+            return notebook_variable_message(name, used[0])
+    return ""
+
+
+def notebook_variables_used(function):
+    """The data variables of its notebook (arrays, fitted models) that ``function`` reads, directly or through a helper.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X_test = np.zeros(3)
+    >>> def uses_it(X):
+    ...     return X_test.sum()
+    >>> notebook_variables_used(uses_it)
+    ['X_test']
+    """
+    namespace, found, seen, pending = getattr(function, "__globals__", {}), [], set(), [function]
+    while pending:
+        current = pending.pop()
+        code = getattr(current, "__code__", None)
+        if code is None or code in seen:
+            continue
+        seen.add(code)
+        for name in _global_names(code):
+            value = namespace.get(name)
+            if _is_data(value) and name not in found:
+                found.append(name)
+            elif inspect.isfunction(value) and value.__globals__ is namespace:
+                pending.append(value)  # a helper of the notebook's
+    return found
+
+
+def _global_names(code):
+    names = [instruction.argval for instruction in dis.get_instructions(code) if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME")]
+    for constant in code.co_consts:
+        if inspect.iscode(constant):
+            names += _global_names(constant)
+    return names
+
+
+def _is_data(value):
+    """An array, or a model: what a notebook computes, never what a graded function may rely on."""
+    import numpy as np
+
+    if inspect.isclass(value) or inspect.ismodule(value) or inspect.isroutine(value):
+        return False
+    return isinstance(value, np.ndarray) or hasattr(value, "fit")
