@@ -10,9 +10,10 @@ whose inputs change with the seed; a subset goes through the Gradescope bundle's
 
 import json
 import os
+import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,7 @@ from mnist_kit import batch, grade, spec
 from mnist_kit.challenge import inputs_of
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.submissions import cases, notebooks
+from tests.submissions.notebooks import Case
 
 ROOT = Path(__file__).resolve().parent.parent
 # The "runs forever" case waits this long. The slowest honest step takes about 5 CPU-s here (the
@@ -272,38 +274,85 @@ def test_the_fitting_data_is_the_same_for_everyone():
     assert not {"shared", "q4", "q6"} & set(seeded_questions())
 
 
-@pytest.fixture(scope="module")
-def student_checks(tmp_path_factory):
-    """What grader.check said in each right submission, run top to bottom in a Jupyter kernel.
+def _public_failures_in_the_notebook(case):
+    """What grader.check says of each question ``case`` is about: the names of the public checks that fail.
 
-    (Wrong work is graded on its wrong question only, where grader.check may say anything: it
-    runs the public tests only.)
-
-    The notebooks run without their demo cells (see ``notebooks.without_demos``), which cannot
-    change what ``grader.check`` says; the student-zip test in ``test_student_notebook.py`` runs
-    a whole notebook, demos and export included.
+    Run as grader.check runs (:func:`mnist_kit.notebook.public_check`), on the case's definitions.
+    A function that grader.check does not let run (it reads a variable of the notebook) fails them all.
     """
-    scratch = tmp_path_factory.mktemp("as-student")
-    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=AT_ONCE) as pool:
-        # Several kernels at once: one core each, for BLAS and for joblib (whose n_jobs=-1 would
-        # otherwise start worker processes in every kernel).
-        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT"):
-            patch.setenv(name, "1")
-        futures = {c.name: pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebooks.make_notebook(c)), scratch / c.name) for c in cases.RIGHT}
-    return {name: future.result()[0] for name, future in futures.items()}
+    from threadpoolctl import threadpool_limits
+
+    from mnist_kit import collect
+    from mnist_kit.notebook import public_check
+
+    namespace = {"__name__": "__main__"}
+    for index, (label, source) in enumerate(collect.definition_statements(notebooks.make_notebook(case))[0]):
+        exec(collect._compile_student(source, label, index), namespace)
+    failures = {}
+    with threadpool_limits(1):
+        for question in notebooks.graded_questions(case):
+            report = public_check(question, namespace)
+            every = {check.name for check in QUESTIONS[question].public_checks}
+            failures[question] = every if report.problem else {r.name for r in report.results if not r.passed}
+    return case.name, failures
+
+
+@pytest.fixture(scope="module")
+def notebook_verdicts():
+    """grader.check's verdicts on every right and wrong case, two processes at a time."""
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        return dict(pool.map(_public_failures_in_the_notebook, HONEST))
+
+
+def _public_failures_at_grading(entry, question):
+    every = {check.name for check in QUESTIONS[question].public_checks}
+    return every if entry["error"] else {c["name"] for c in entry["checks"] if not c["hidden"] and not c["passed"]}
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", cases.RIGHT, ids=lambda c: c.name)
-def test_grader_check_agrees_with_the_grade(student_checks, kit_results, case):
-    """grader.check passes every right case, whose questions the grade accepts in full."""
-    checks = student_checks[case.name]
-    assert set(checks) == set(QUESTIONS)
-    result = kit_results[case.name]
-    for question, passed_publicly in checks.items():
-        if question not in result["questions"]:
-            continue  # not graded: it runs the reference's functions
-        full_marks = result["questions"][question]["score"] == result["questions"][question]["possible"]
-        assert passed_publicly or not full_marks, f"{question}: grader.check fails work that earns full marks"
-    if case in cases.RIGHT:
-        assert all(checks.values()), checks
+@pytest.mark.parametrize("case", HONEST, ids=lambda c: c.name)
+def test_grader_check_and_the_grade_fail_the_same_public_checks(notebook_verdicts, kit_results, case):
+    """One voice: a question grader.check passes never fails a public check at grading, and every public
+    check that fails at grading fails in grader.check, on the same code (and on other inputs)."""
+    graded = kit_results[case.name]["questions"]
+    for question, in_notebook in notebook_verdicts[case.name].items():
+        assert _public_failures_at_grading(graded[question], question) == in_notebook, question
+
+
+# One typical mistake a question, in one notebook a student runs top to bottom.
+STUDENT_VIEW = Case("student_view_one_mistake_a_question", fails=tuple(QUESTIONS), functions={
+    name: source for wrong in ("wrong_modifies_inputs", "wrong_cast_int64", "wrong_binary_as_ints", "wrong_fit_on_test_set",
+                               "wrong_accuracy_percentage", "wrong_sgd_hinge")
+    for name, source in next(c for c in cases.WRONG if c.name == wrong).functions.items()})
+
+
+@pytest.fixture(scope="module")
+def student_view(tmp_path_factory):
+    """The notebook run in a Jupyter kernel, as a student runs it, and the same notebook graded."""
+    with pytest.MonkeyPatch.context() as patch, ThreadPoolExecutor(max_workers=2) as pool:
+        for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT"):
+            patch.setenv(name, "1")
+        notebook = notebooks.make_notebook(STUDENT_VIEW)
+        kernel = pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebook), tmp_path_factory.mktemp("as-student") / "release")
+        graded = _grade_case(STUDENT_VIEW, tuple(QUESTIONS))
+        return kernel.result()[0], graded
+
+
+def _numbers_masked(text):
+    return re.sub(r"\d[\d,]*(\.\d+)?", "#", text)
+
+
+@pytest.mark.slow
+def test_what_grader_check_says_in_the_notebook_is_what_the_grade_says(student_view):
+    said, graded = student_view
+    assert set(said) == set(QUESTIONS)
+    for question, text in said.items():
+        entry = graded["questions"][question]
+        assert not text.startswith(f"{question}: all "), f"{question}: grader.check passed a mistake: {text}"
+        messages = [c["message"] for c in entry["checks"] if not c["hidden"] and not c["passed"]] or [entry["error"]]
+        # Numbers measured on other inputs differ; and a call's failure names its grading-time input first ("On the
+        # 60,000 training images, ..."), while grader.check, which may stop before any call, says the rest.
+        said = _numbers_masked(text)
+        assert messages and all(_numbers_masked(m) in said or _numbers_masked(m.split(", ", 1)[-1]) in said for m in messages), \
+            (question, text, messages)
+        assert "Error at line" not in text and "assert " not in text, text

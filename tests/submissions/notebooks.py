@@ -139,8 +139,8 @@ def execute_as_student(notebook, folder):
 
     Returns
     -------
-    checks : dict of str to bool
-        For each ``grader.check("qN")`` cell, whether it reported that all tests passed.
+    checks : dict of str to str
+        For each ``grader.check("qN")`` cell, what it showed (``"qN: all 3 public checks pass."`` when they do).
     errors : list of str
         The error name and first line of every cell that raised.
     """
@@ -172,6 +172,5 @@ def execute_in_release(notebook, folder):
         )
         errors += [f"{o['ename']}: {o['evalue']}" for o in cell.outputs if o.get("output_type") == "error"]
         if cell.source.startswith("grader.check("):
-            question = cell.source.split('"')[1]
-            checks[question] = "All test cases passed" in text
+            checks[cell.source.split('"')[1]] = text.strip()
     return checks, errors
