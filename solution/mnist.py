@@ -305,7 +305,10 @@ test_q3_public_checks(make_binary_target)
 # search as soon as it stops paying off, which here takes about a second.
 #
 # **The goal:** on the 10,000 test images your model must be right at least 97 % of the time
-# *and* find at least 80 % of the 2s.
+# *and* find at least 80 % of the 2s (its *recall* on the 2s). The cell after your function
+# measures both. The grader measures them again on the same test images, seen as its inputs
+# arrange them (a different order of the pixels and of the training rows), so the numbers move
+# a little: clear each goal by a point or more here and it holds there too.
 
 # %% [raw]
 # # BEGIN QUESTION
@@ -347,6 +350,9 @@ def fit_binary_classifier(X, y_binary):
 # %%
 binary_clf = fit_binary_classifier(X_train, y_train_2)
 print("Is image 36001 a 2?", binary_clf.predict(X[36001:36002])[0])
+said_2, is_2 = binary_clf.predict(X_test).astype(bool), np.asarray(y_test_2).astype(bool)
+print(f"right on {np.mean(said_2 == is_2):.1%} of the test images (goal: 97 %)")
+print(f"finds {said_2[is_2].mean():.1%} of the 2s among them (goal: 80 %)")
 
 # %% [raw]
 # # BEGIN TESTS

@@ -66,10 +66,12 @@ def test_zip_holds_the_entry_point_pins_checker_and_data(built_kit):
         assert package in requirements
 
 
-def test_student_requirements_use_the_same_pins():
-    student = (ROOT / "assignment" / "requirements.txt").read_text()
-    grading = build.pinned_requirements(ROOT, build.GRADING_PACKAGES)
-    assert grading in student and "jupyter==" in student
+def test_student_requirements_use_the_same_pins_and_no_otter():
+    """grader.check and grader.export are the kit's own: students need no otter-grader (nor its Playwright, pandas, Sphinx)."""
+    student = set((ROOT / "assignment" / "requirements.txt").read_text().splitlines())
+    grading = set(build.pinned_requirements(ROOT, build.GRADING_PACKAGES).splitlines())
+    assert {pin for pin in grading if not pin.startswith("otter-grader")} <= student
+    assert not [pin for pin in student if pin.startswith("otter")] and any(pin.startswith("jupyter==") for pin in student)
 
 
 def test_release_data_is_a_link_to_the_single_copy():

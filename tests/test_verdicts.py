@@ -287,7 +287,8 @@ def _public_failures_in_the_notebook(case):
 
     namespace = {"__name__": "__main__"}
     for index, (label, source) in enumerate(collect.definition_statements(notebooks.make_notebook(case))[0]):
-        exec(collect._compile_student(source, label, index), namespace)
+        if "mnist_data" not in source:  # the release's loader; no graded function uses it
+            exec(collect._compile_student(source, label, index), namespace)
     failures = {}
     with threadpool_limits(1):
         for question in notebooks.graded_questions(case):
