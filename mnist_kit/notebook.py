@@ -138,7 +138,11 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
         return CheckReport(question, (), problem)
     arrays, params, student_data, checker_inputs = _challenge(seed)
     inputs = Inputs(*inputs_of(question, arrays, params), student_data if unit.uses_data else None)
-    with _seeded(question), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    from joblib import parallel_config
+
+    # As in the grade: seeded generators, and joblib in this process (the grade's LOKY_MAX_CPU_COUNT=1).
+    with _seeded(question), parallel_config(backend="sequential"), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
         answers = unit.collector()(Student(namespace), inputs)
     with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
         collect.save_answers(Path(folder), question, answers)  # the grade's round trip, byte for byte

@@ -72,7 +72,7 @@ def describe_exception(error):
 
     Examples
     --------
-    ``ValueError in cell 23 (def fit_binary_classifier(X, y_binary):), line 20: `return clf.fit(X, y)` (bad input)``
+    ``ValueError in cell 23 (def fit(X, y):), line 20: `return clf.fit(X, y)` (bad input)``
     """
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<student ") or _IPYTHON_CELL in f.filename]
     where = ""

@@ -111,7 +111,7 @@ def answer(answers, key, name=None):
         return answers["arrays"][key]
     for call, message in answers["failures"].items():
         if key == call or key.startswith(f"{call}_"):
-            raise CheckFailed(message[:1].upper() + message[1:] + ".")
+            raise CheckFailed(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
     returned = answers["descriptions"].get(key, {}).get("type")
     raise CheckFailed(f"{name or key} should be a numpy array or a number, not {returned}." if returned
                       else f"{name or key} was not recorded.")

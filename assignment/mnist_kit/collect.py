@@ -77,7 +77,7 @@ def definition_statements(notebook):
 
 
 def cell_label(position, source):
-    """A cell as a student finds it in Jupyter: ``cell 23 (def fit_binary_classifier(X, y_binary):)``."""
+    """A cell as a student finds it in Jupyter: ``cell 23 (def fit(X, y):)``, its position among all cells and its first line."""
     first = next((line.strip() for line in source.splitlines() if line.strip()), "")
     return f"cell {position} ({first[:60]}{'…' * (len(first) > 60)})"
 

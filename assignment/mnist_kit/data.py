@@ -98,14 +98,15 @@ def read_embedded():
         raw = EMBEDDED_PATH.read_bytes()
     except OSError as error:
         raise MnistUnavailableError(
-            f"the embedded MNIST file {EMBEDDED_PATH} cannot be read ({error.strerror}); "
-            "restore it from the kit's repository or release zip"
+            f"the MNIST file {EMBEDDED_PATH} cannot be read ({error.strerror}); unzip the assignment's zip "
+            "(mnist-student.zip, from your course page) again and copy its mnist_784.npz beside this notebook"
         ) from None
     digest = hashlib.sha256(raw).hexdigest()
     if digest != EMBEDDED_SHA256:
         raise MnistUnavailableError(
             f"the embedded MNIST file {EMBEDDED_PATH} is damaged (SHA-256 {digest[:12]}..., "
-            f"expected {EMBEDDED_SHA256[:12]}...); restore it from the kit's repository or release zip"
+            f"expected {EMBEDDED_SHA256[:12]}...); unzip the assignment's zip (mnist-student.zip, from your course page) "
+            "again and copy its mnist_784.npz beside this notebook"
         )
     with np.load(io.BytesIO(raw), allow_pickle=False) as arrays:
         return arrays["X"], arrays["y"]

@@ -10,8 +10,8 @@ check's verdict depends on the inputs drawn (``tests/test_verdicts.py`` proves i
 right and wrong case). Before any call, it names a graded function that reads one of the notebook's
 own data variables, which do not exist when the grader calls it.
 
-Everything else of ``grader`` (``export`` above all) is otter's ``Notebook``. This module is imported
-in the sandbox too (the notebook's first cell runs there), so it imports nothing heavy until used.
+``grader.export()`` zips the notebook to submit. This module is imported in the sandbox too (the
+notebook's first cell runs there), so it imports nothing heavy until used.
 """
 
 import contextlib
@@ -28,12 +28,16 @@ NOTEBOOK_SEED = 20_261_126  # grader.check's challenge; the grade draws a fresh 
 
 
 class Grader:
-    """The notebook's ``grader``: ``check`` runs the kit's public checks, everything else is otter's.
+    """The notebook's ``grader``: ``check`` runs the kit's public checks, ``export`` zips the notebook to submit.
+
+    Neither needs otter-grader, so students install numpy, scikit-learn, matplotlib and Jupyter
+    only (the instructor's side builds the notebook with otter; the grade accepts any zip holding
+    the notebook, as otter's own export makes too).
 
     Parameters
     ----------
     notebook : str
-        The notebook's file name, for otter's ``export``.
+        The notebook's file name, in the folder the notebook runs in.
 
     Examples
     --------
@@ -43,21 +47,29 @@ class Grader:
     """
 
     def __init__(self, notebook):
-        self._notebook, self._otter = notebook, None
+        self._notebook = notebook
 
     def check(self, question, global_env=None):
         """Run ``question``'s public checks on the functions the notebook defines; return a report that shows itself."""
         namespace = global_env if global_env is not None else inspect.currentframe().f_back.f_globals
         return public_check(question, namespace)
 
-    def __getattr__(self, name):
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if self._otter is None:
-            import otter
+    def export(self, pdf=False, export_path=None, **ignored):
+        """Zip the notebook as last saved into ``<name>_<time>.zip`` beside it, and return the zip's path.
 
-            self._otter = otter.Notebook(self._notebook)
-        return getattr(self._otter, name)
+        ``pdf`` and otter's other options are accepted and ignored: no PDF is made or needed.
+        """
+        import time
+        import zipfile
+
+        notebook = Path(self._notebook)
+        if not notebook.is_file():
+            raise FileNotFoundError(f"{notebook} is not in {Path.cwd()}: run the notebook from the folder it is in, then export again")
+        zip_path = Path(export_path or f"{notebook.stem}_{time.strftime('%Y_%m_%dT%H_%M_%S')}.zip")
+        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            archive.write(notebook, notebook.name)
+        print(f"Wrote {zip_path}: upload it. It holds {notebook.name} as last saved, so save the notebook (Ctrl+S) before you export.")
+        return str(zip_path)
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,11 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
         return CheckReport(question, (), problem)
     arrays, params, student_data, checker_inputs = _challenge(seed)
     inputs = Inputs(*inputs_of(question, arrays, params), student_data if unit.uses_data else None)
-    with _seeded(question), contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+    from joblib import parallel_config
+
+    # As in the grade: seeded generators, and joblib in this process (the grade's LOKY_MAX_CPU_COUNT=1).
+    with _seeded(question), parallel_config(backend="sequential"), contextlib.redirect_stdout(io.StringIO()), \
+            contextlib.redirect_stderr(io.StringIO()):
         answers = unit.collector()(Student(namespace), inputs)
     with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
         collect.save_answers(Path(folder), question, answers)  # the grade's round trip, byte for byte
