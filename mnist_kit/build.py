@@ -41,7 +41,7 @@ SOURCE = Path(spec.SOURCE)
 NOTEBOOK = spec.NOTEBOOK
 GRADING_PACKAGES = spec.GRADING_PACKAGES
 # What students install: grading's pins but otter-grader (grader.check and grader.export are the kit's:
-# 0.3 GB and 59 packages fewer, see README), and Jupyter.
+# 306 MB and 31 packages fewer, see README), and Jupyter.
 STUDENT_PACKAGES = (*(name for name in GRADING_PACKAGES if name != "otter-grader"), "jupyter")
 # The reference is graded on these seeds at every build: it must clear every threshold by its margin.
 MARGIN_SEEDS = (0, 1, 2)
@@ -169,11 +169,16 @@ RELEASE_MODULES = (*sandboxes.STUDENT_MODULES, "checks.py", "untrusted.py")
 
 
 def release_kit_files(root):
-    """The student release's copy of the kit: :data:`RELEASE_MODULES` and each unit's ``questions.RELEASE_SIDE``."""
-    package = Path(root) / PACKAGE.name
+    """The student release's part of the kit: :data:`RELEASE_MODULES` and each unit's ``questions.RELEASE_SIDE``.
+
+    In git each is a link to the kit's own file (one copy of every line); the student zip holds the files.
+    """
     names = [*RELEASE_MODULES, f"{questions.FOLDER.name}/__init__.py",
              *(f"{questions.FOLDER.name}/{unit}/{name}" for unit in questions.REGISTRY for name in questions.RELEASE_SIDE)]
-    return {f"{PACKAGE.name}/{name}": (package / name).read_bytes() for name in names}
+    for name in names:
+        if not (Path(root) / PACKAGE.name / name).is_file():
+            raise BuildError(f"the student release needs {PACKAGE.name}/{name}, which is missing")
+    return {f"{PACKAGE.name}/{name}": SymlinkTo("../" * (name.count("/") + 2) + f"{PACKAGE.name}/{name}") for name in names}
 
 
 def _package_files(root):
@@ -206,10 +211,9 @@ def check_visibility(visibility):
             raise BuildError(f"spec.VISIBILITY[{kind!r}] is {setting!r}; choose one of {', '.join(spec.VISIBILITY_CHOICES)}")
 
 
-def student_zip_files(release_files):
-    """The student zip's members: the release under one folder, with the data's bytes in place of its link."""
-    embedded = data.EMBEDDED_PATH.read_bytes()
-    return {f"{spec.STUDENT_ZIP_FOLDER}/{name}": embedded if isinstance(content, SymlinkTo) else content
+def student_zip_files(release_files, release_dir):
+    """The student zip's members: the release under one folder, each link replaced by the bytes it points to."""
+    return {f"{spec.STUDENT_ZIP_FOLDER}/{name}": (release_dir / name).read_bytes() if isinstance(content, SymlinkTo) else content
             for name, content in release_files.items()}
 
 
@@ -271,7 +275,7 @@ def build(root=ROOT, verify=True, out="dist"):
     bundle = {**autograder_files, **_package_files(root)}
     zip_path, student_zip_path = root / out / spec.AUTOGRADER_ZIP, root / out / spec.STUDENT_ZIP
     write_deterministic_zip(zip_path, bundle)
-    write_deterministic_zip(student_zip_path, student_zip_files(student_files))
+    write_deterministic_zip(student_zip_path, student_zip_files(student_files, root / "assignment"))
     return BuildReport(zip_path, grade.file_sha256(zip_path), student_zip_path, grade.file_sha256(student_zip_path), *verified)
 
 

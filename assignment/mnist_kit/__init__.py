@@ -1,3 +1,1 @@
-"""mnist-kit: an autograded scikit-learn assignment on handwritten digits."""
-
-__version__ = "0.1.0"
+../../mnist_kit/__init__.py

@@ -1,17 +1,1 @@
-"""q2: turn OpenML's string labels ('7') into small integers (7, as int8).
-
-Graded on fresh string labels of a fresh length that always hold 9 and always lack at least one
-smaller digit, as a part of MNIST may: casting through ``np.unique``'s positions then goes wrong.
-"""
-
-import numpy as np
-
-NAME = "q2"
-POINTS = 1
-FUNCTIONS = ("cast_labels",)
-
-
-def draw(rng, fixed, data):
-    present = np.append(rng.choice(9, size=int(rng.integers(4, 8)), replace=False), 9)
-    labels = np.concatenate([present, rng.choice(present, size=int(rng.integers(50, 200)))])
-    return {"y": rng.permutation(labels).astype(str)}, {}
+../../../../mnist_kit/questions/q2_cast_labels/__init__.py

@@ -1,16 +1,1 @@
-"""q3: the binary target "is it a 2?" (or any other digit), as a boolean array.
-
-Graded on fresh int8 labels, with the default digit and with a drawn other digit.
-"""
-
-from mnist_kit import spec
-
-NAME = "q3"
-POINTS = 1
-FUNCTIONS = ("make_binary_target",)
-
-
-def draw(rng, fixed, data):
-    arrays = {"y": rng.integers(0, 10, size=int(rng.integers(50, 200))).astype("int8")}
-    params = {"digit": int(rng.choice([d for d in range(10) if d != spec.TARGET_DIGIT]))}
-    return arrays, params
+../../../../mnist_kit/questions/q3_binary_target/__init__.py
