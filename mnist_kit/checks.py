@@ -229,13 +229,15 @@ def run_checks(question, answers, inputs, checks=None):
             measured = check.function(answers, inputs) or {}
         except CheckFailed as failure:
             results.append(CheckResult(question.name, check.name, False, str(failure), check.hidden, check.weight, {}))
-        except (KeyError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError) as error:
+        except (KeyError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError):
             # Missing or malformed answers (wrong shapes, wrong types) are the student's, not the checker's.
-            results.append(CheckResult(question.name, check.name, False, _malformed_message(check, error), check.hidden, check.weight, {}))
+            results.append(CheckResult(question.name, check.name, False, _malformed_message(question, check), check.hidden, check.weight, {}))
         else:
             results.append(CheckResult(question.name, check.name, True, "", check.hidden, check.weight, measured))
     return results
 
 
-def _malformed_message(check, error):
-    return f"The answer could not be checked ({check.name}): it has an unexpected shape or type ({type(error).__name__})."
+def _malformed_message(question, check):
+    functions = " and ".join(question.functions)
+    return (f"What {functions} returned has a shape or type this check ({check.name.replace('_', ' ')}) cannot read: "
+            "return exactly what the docstring describes (the types, and the shapes of its example).")

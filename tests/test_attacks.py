@@ -6,10 +6,14 @@ finishes with a row for every submission (a correct one graded beside the attack
 marks), nothing outside the submission's folder changed, no connection reached the host, and no
 process of it is still running afterwards.
 
-The bundle runs twice: with bubblewrap (what Gradescope gets where namespaces work) and forced
-into the fallback without namespaces, as root with the student's code run as an unprivileged
-user. That fallback cannot cut the network or hide the host's ``/tmp`` and ``/dev/shm`` (the
-README says so), so there the network attacks are left out and ``/tmp`` is not inspected.
+The bundle runs twice: with bubblewrap (what Gradescope gets where namespaces work; the sandbox is
+the batch's, so there each attack runs once, from inside a function) and forced into the fallback
+without namespaces, as root with the student's code run as an unprivileged user, every attack in
+both placements. That fallback cannot cut the network or hide the host's ``/tmp`` and ``/dev/shm``
+(the README says so), so there the network attacks are left out and ``/tmp`` is not inspected.
+
+Hostile *bytes* (what the student's process writes for the grader to read, and hostile uploads)
+run through both entry points too, with the grader's own memory measured against its budget.
 """
 
 import csv
@@ -271,7 +275,9 @@ def attacked_bundle(request, bundle, tmp_path_factory, listener, secret):
     kind = request.param
     if kind == "user" and sandbox.user_problem():
         unavailable(f"the fallback cannot be exercised here: {sandbox.user_problem()}")
-    left_out = ("attack_network",) if kind == "user" else ()
+    # Without namespaces the network stays reachable (the README says so). With bubblewrap the sandbox is
+    # the batch's own, where every attack runs in both placements: here each runs from inside a function.
+    left_out = ("attack_network",) if kind == "user" else tuple(f"attack_{k}_at_definition" for k in attacks.ATTACKS)
     scratch = tmp_path_factory.mktemp(f"gradescope-{kind}")
     cases, results, before = bundle_attacks(bundle, scratch, listener, secret, kind, left_out)
     if kind == "user":  # conceded: that fallback cannot hide the host's /tmp and /dev/shm

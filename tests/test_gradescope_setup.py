@@ -10,7 +10,6 @@ machine: its Python 3.11, its Debian packages, its bubblewrap.
 """
 
 import json
-import os
 import shutil
 import stat
 import subprocess

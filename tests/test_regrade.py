@@ -10,6 +10,7 @@ import pytest
 from mnist_kit import batch, checks, cli
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.questions.q2_cast_labels import checks as cast_checks
+from mnist_kit.questions.q2_cast_labels import public as cast_public
 from tests.submissions.notebooks import UNANSWERED, Case, write_cases
 
 # q1 to q3 answered, the slow questions left as stubs: each grading takes seconds.
@@ -33,7 +34,7 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     write_cases([Case("ann", QUICK), Case("ben", {**QUICK, "cast_labels": UNANSWERED})], folder)
     command = ["grade", str(folder), "--out", str(out), "--jobs", "2"]
     # Version 1 of the autograder has a bug: one of q2's checks fails everyone.
-    monkeypatch.setattr(cast_checks, "CHECKS", [dataclasses.replace(c, function=_buggy_cast_values) if c.function is cast_checks.cast_values else c
+    monkeypatch.setattr(cast_checks, "CHECKS", [dataclasses.replace(c, function=_buggy_cast_values) if c.function is cast_public.cast_values else c
                                                for c in cast_checks.CHECKS])
     monkeypatch.setattr(batch, "autograder_fingerprint", lambda: "version-1")
     assert cli.main(command) == 0
@@ -49,7 +50,7 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     assert changes["regraded"] == 2
     (ann,) = changes["changed"]  # ben's q2 raised under both versions: same grade, not listed
     weights = [c.weight for c in cast_checks.CHECKS]
-    before = round(1 - weights[[c.function for c in cast_checks.CHECKS].index(cast_checks.cast_values)] / sum(weights), 2)
+    before = round(1 - weights[[c.function for c in cast_checks.CHECKS].index(cast_public.cast_values)] / sum(weights), 2)
     assert (ann["submission"], ann["questions"], ann["cause"]) == ("ann", {"q2": (before, 1.0)}, "autograder changed")
     assert round(ann["total"][1] - ann["total"][0], 2) == round(1 - before, 2) and ann["status"] == ("graded", "graded")
     assert ann["why"] == ["q2 cast_values: failed → passed"]

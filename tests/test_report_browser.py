@@ -1,6 +1,5 @@
 """The class report renders in a real headless browser: charts present, no console errors."""
 
-import os
 import shutil
 
 import pytest

@@ -1,10 +1,8 @@
 """What students are shown, and when: public checks at once, hidden checks as spec.VISIBILITY says."""
 
-import json
-
 import pytest
 
-from mnist_kit import build, checks, cli, gradescope, report, spec
+from mnist_kit import build, cli, gradescope, report, spec
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 
 HIDDEN_MESSAGE = "a hidden check's message"
