@@ -9,6 +9,7 @@ import ast
 import copy
 import json
 import textwrap
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -72,8 +73,18 @@ def _load(path):
     return json.loads(Path(path).read_text())
 
 
+# Python 3.11's ast.parse is not thread-safe ("AST constructor recursion depth mismatch" when two
+# threads parse at once, CPython gh-106905), and the suites build notebooks inside thread pools.
+_PARSING = threading.Lock()
+
+
 def make_notebook(case):
-    """Return the notebook (as a dict) for ``case``."""
+    """Return the notebook (as a dict) for ``case``; safe to call from several threads."""
+    with _PARSING:
+        return _make_notebook(case)
+
+
+def _make_notebook(case):
     student, reference = _load(STUDENT_NOTEBOOK), _functions_by_name(_load(REFERENCE_NOTEBOOK))
     stubs = _functions_by_name(student)
     notebook = copy.deepcopy(student)
