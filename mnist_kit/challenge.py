@@ -190,6 +190,17 @@ class CheckerData:
     def trap_column(self):
         return int(self.shared["trap_column"])
 
+    def train_images_at(self, positions):
+        """The training images at ``positions`` (in the students' row order) exactly as the student's functions received them.
+
+        float64 pixels in the students' column order, trap pixels set: the bytes a model fitted in the
+        student's process saw, so the checker can fit the same model itself.
+        """
+        positions = np.asarray(positions)
+        selected = self.images[self.shared["train_order"][positions]][:, self.shared["pixel_permutation"]].astype(np.float64)
+        selected[np.isin(positions, self.shared["trap_rows"]), self.trap_column] = TRAP_VALUE
+        return selected
+
     def train_scores(self, coef, intercept):
         """``X_train @ coef.T + intercept`` for the training images as the student's functions received them.
 

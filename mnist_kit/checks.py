@@ -20,33 +20,59 @@ class CheckFailed(AssertionError):
 
 
 @dataclass(frozen=True)
+class Usable:
+    """What makes a graded function's main answer usable; a check that ``needs`` it counts only when it holds.
+
+    Only work earns points: a side property (inputs left alone, reproducible, pairs kept, a dtype)
+    is true of a function that does nothing, so it counts only when the function's answer is worth
+    something. ``test(answers, inputs)`` raises :class:`CheckFailed`, saying why, when it is not.
+    It lives in the unit's ``public.py``, so ``grader.check`` applies it exactly as the grade does.
+    """
+
+    function: str  # the graded function, as messages name it
+    test: object
+
+    def reason(self, answers, inputs):
+        """Why the answer is not usable, in one line; ``None`` when it is."""
+        try:
+            self.test(answers, inputs)
+        except CheckFailed as failure:
+            return str(failure)
+        except (KeyError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError):
+            return f"what {self.function} returned has a shape or type the checker cannot read."
+        return None
+
+
+@dataclass(frozen=True)
 class Check:
     """A check, whether it is hidden, its weight in the question's points, and a defect it catches.
 
     A hidden check's message is shown as ``spec.VISIBILITY`` says; its code never is. A question's
     points are shared among its checks by ``weight``. ``defect`` turns a right answer into one the
     check must reject (see :func:`changed`); the tests apply it to the reference's answers, so
-    every check is proven able to fail.
+    every check is proven able to fail. ``needs``, a :class:`Usable`, is what must hold of the
+    answer before the check counts at all.
     """
 
     function: object
     hidden: bool
     defect: object  # defect(answers, inputs) edits the answers in place
     weight: float = 1.0
+    needs: Usable | None = None
 
     @property
     def name(self):
         return self.function.__name__
 
 
-def public(function, defect, weight=1.0):
+def public(function, defect, weight=1.0, needs=None):
     """Register ``function`` as a public check: ``grader.check`` in the notebook tests the same property."""
-    return Check(function, hidden=False, defect=defect, weight=weight)
+    return Check(function, hidden=False, defect=defect, weight=weight, needs=needs)
 
 
-def hidden(function, defect, weight=1.0):
+def hidden(function, defect, weight=1.0, needs=None):
     """Register ``function`` as a hidden check: it runs at grading time only."""
-    return Check(function, hidden=True, defect=defect, weight=weight)
+    return Check(function, hidden=True, defect=defect, weight=weight, needs=needs)
 
 
 def changed(key, change):
@@ -162,6 +188,25 @@ def model_shapes_ok(parameters, n_features, n_classes):
     return coef.shape == (rows, n_features) and intercept.shape == (rows,) and np.all(np.isfinite(coef))
 
 
+def require_a_learnt_classifier(answers, images, labels, classes, function):
+    """Fail unless the recorded model is a usable classifier: the gate of a fitting question.
+
+    Usable means fitted on the question's ``classes`` (by value), one finite weight per pixel, and
+    right more often than always answering the commonest label of ``labels`` on ``images``: a
+    model that learnt nothing earns no side check.
+    """
+    parameters = model(answers)
+    known = parameters["classes_"]
+    require(known.shape == (len(classes),) and known.dtype.kind in "biu" and np.array_equal(known.astype(np.int64), classes),
+            f"{function} should return a classifier fitted on the labels {list(classes)}, not on {known.tolist()[:12]}.")
+    require(model_shapes_ok(parameters, images.shape[1], len(classes)) and bool(np.all(np.isfinite(parameters["intercept_"]))),
+            f"{function}'s model should have one finite weight per pixel for each class.")
+    share = float(np.mean(predict(parameters, images) == labels))
+    commonest = float(np.max(np.unique(labels, return_counts=True)[1]) / len(labels))
+    require(share > commonest, f"{function}'s model is right {share:.3f} of the time on the test images, no better than "
+                               f"always answering the commonest label ({commonest:.3f}): it learnt nothing.")
+
+
 def load_answers(record, arrays):
     """Parse one question's answers from the bytes the student's process wrote.
 
@@ -223,15 +268,24 @@ def run_checks(question, answers, inputs, checks=None):
     checks : sequence of Check, optional
         Run only these (``grader.check`` runs ``question.public_checks``); all of ``question.checks`` by default.
     """
-    results = []
+    results, unusable = [], {}
     for check in question.checks if checks is None else checks:
         try:
             measured = check.function(answers, inputs) or {}
         except CheckFailed as failure:
             results.append(CheckResult(question.name, check.name, False, str(failure), check.hidden, check.weight, {}))
+            continue
         except (KeyError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError):
             # Missing or malformed answers (wrong shapes, wrong types) are the student's, not the checker's.
             results.append(CheckResult(question.name, check.name, False, _malformed_message(question, check), check.hidden, check.weight, {}))
+            continue
+        if check.needs is not None and check.needs not in unusable:
+            unusable[check.needs] = check.needs.reason(answers, inputs)
+        reason = unusable.get(check.needs) if check.needs is not None else None
+        if reason:
+            message = (f"Not counted: this property earns points only once {check.needs.function} returns a usable answer, "
+                       f"and it does not: {reason[:1].lower() + reason[1:]}")
+            results.append(CheckResult(question.name, check.name, False, message, check.hidden, check.weight, {}))
         else:
             results.append(CheckResult(question.name, check.name, True, "", check.hidden, check.weight, measured))
     return results

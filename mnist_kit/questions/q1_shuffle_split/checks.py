@@ -7,7 +7,7 @@ import numpy as np
 
 from mnist_kit.checks import changed, hidden, require
 
-from .public import expected_rows, returned_calls, CHECKS as PUBLIC_CHECKS
+from .public import SPLIT, expected_rows, returned_calls, CHECKS as PUBLIC_CHECKS
 
 
 def split_uses_training_rows(answers, inputs):
@@ -39,7 +39,8 @@ def split_depends_on_seed(answers, inputs):
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(split_uses_training_rows, defect=changed("small_X_train", lambda rows: rows + 1)),
-    hidden(split_is_reproducible, defect=changed("small_repeat_X_train", lambda rows: np.roll(rows, 1, axis=0))),
-    hidden(split_depends_on_seed, defect=lambda answers, inputs: answers["arrays"].update(large_other_seed_X_train=answers["arrays"]["large_X_train"])),
+    hidden(split_uses_training_rows, defect=changed("small_X_train", lambda rows: rows + 1), needs=SPLIT),
+    hidden(split_is_reproducible, defect=changed("small_repeat_X_train", lambda rows: np.roll(rows, 1, axis=0)), needs=SPLIT),
+    hidden(split_depends_on_seed, needs=SPLIT,
+           defect=lambda answers, inputs: answers["arrays"].update(large_other_seed_X_train=answers["arrays"]["large_X_train"])),
 ]

@@ -6,7 +6,7 @@ inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on th
 
 import numpy as np
 
-from mnist_kit.checks import CheckFailed, answer, changed, public, require
+from mnist_kit.checks import CheckFailed, Usable, answer, changed, public, require
 
 from .collect import PARTS
 
@@ -39,6 +39,21 @@ def returned_calls(answers):
     if not returned:
         raise first_problem
     return returned
+
+
+def split_is_a_split(answers, inputs):
+    """Usable: every call that returned split X's rows, each row once, into X_train and X_test (with as many labels)."""
+    for call, parts in returned_calls(answers).items():
+        table = inputs.arrays[f"{_table(call)}_X"]
+        images = [parts["X_train"], parts["X_test"]]
+        require(all(part.ndim == 2 and part.shape[1] == table.shape[1] for part in images)
+                and all(parts[f"y_{part}"].ndim == 1 and len(parts[f"y_{part}"]) == len(parts[f"X_{part}"]) for part in ("train", "test"))
+                and np.array_equal(np.sort(np.concatenate([part[:, 0] for part in images])), np.arange(len(table))),
+                "shuffle_split should split the rows of X: X_train and X_test together hold every row of X exactly once, "
+                "and y_train and y_test one label for each.")
+
+
+SPLIT = Usable("shuffle_split", split_is_a_split)
 
 
 def split_shapes(answers, inputs):
@@ -101,10 +116,10 @@ def split_leaves_inputs_alone(answers, inputs):
 
 
 CHECKS = [
-    public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1])),
+    public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1]), needs=SPLIT),
     # Mixing up images and labels ruins every later question: it weighs more than a wrong size.
-    public(split_keeps_pairs, defect=changed("large_y_train", lambda labels: np.roll(labels, 1)), weight=2),
-    public(split_test_untouched, defect=changed("small_X_test", lambda rows: rows[::-1])),
-    public(split_is_shuffled, defect=changed("large_X_train", lambda rows: rows[np.argsort(rows[:, 0])])),
-    public(split_leaves_inputs_alone, defect=changed("small_X_after_call", lambda rows: np.roll(rows, 1, axis=0))),
+    public(split_keeps_pairs, defect=changed("large_y_train", lambda labels: np.roll(labels, 1)), weight=2, needs=SPLIT),
+    public(split_test_untouched, defect=changed("small_X_test", lambda rows: rows[::-1]), needs=SPLIT),
+    public(split_is_shuffled, defect=changed("large_X_train", lambda rows: rows[np.argsort(rows[:, 0])]), needs=SPLIT),
+    public(split_leaves_inputs_alone, defect=changed("small_X_after_call", lambda rows: np.roll(rows, 1, axis=0)), needs=SPLIT),
 ]

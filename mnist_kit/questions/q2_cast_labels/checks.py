@@ -7,7 +7,7 @@ import numpy as np
 
 from mnist_kit.checks import answer, changed, hidden, require
 
-from .public import CHECKS as PUBLIC_CHECKS
+from .public import CAST, CHECKS as PUBLIC_CHECKS
 
 
 def cast_leaves_input_alone(answers, inputs):
@@ -17,5 +17,5 @@ def cast_leaves_input_alone(answers, inputs):
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(cast_leaves_input_alone, defect=changed("y_after_call", lambda labels: labels[::-1])),
+    hidden(cast_leaves_input_alone, defect=changed("y_after_call", lambda labels: labels[::-1]), needs=CAST),
 ]

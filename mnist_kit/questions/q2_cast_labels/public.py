@@ -6,7 +6,7 @@ inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on th
 
 import numpy as np
 
-from mnist_kit.checks import answer, changed, dtype_name, public, require
+from mnist_kit.checks import Usable, answer, changed, dtype_name, public, require
 
 
 def cast_dtype(answers, inputs):
@@ -19,13 +19,16 @@ def cast_values(answers, inputs):
     cast = answer(answers, "cast", "cast_labels's result")
     expected = inputs.arrays["y"].astype(np.int8)
     require(
-        cast.shape == expected.shape and np.array_equal(cast.astype(np.int64), expected.astype(np.int64)),
-        "cast_labels changed some labels' values: '7' must become 7, for every label, in the same order "
+        cast.dtype.kind in "iuf" and cast.shape == expected.shape and np.array_equal(cast, expected.astype(np.int64)),
+        "cast_labels should return numbers equal to the labels: '7' must become 7, for every label, in the same order "
         "(even when some digits do not occur).",
     )
 
 
+CAST = Usable("cast_labels", cast_values)
+
+
 CHECKS = [
-    public(cast_dtype, defect=changed("cast", lambda cast: cast.astype(np.int64))),
+    public(cast_dtype, defect=changed("cast", lambda cast: cast.astype(np.int64)), needs=CAST),
     public(cast_values, defect=changed("cast", lambda cast: (cast + 1).astype(np.int8))),
 ]

@@ -7,7 +7,7 @@ import numpy as np
 
 from mnist_kit.checks import answer, changed, hidden, require
 
-from .public import CHECKS as PUBLIC_CHECKS
+from .public import TARGET, CHECKS as PUBLIC_CHECKS
 
 
 def binary_other_digit(answers, inputs):
@@ -25,6 +25,6 @@ def binary_leaves_input_alone(answers, inputs):
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(binary_other_digit, defect=changed("other_digit", lambda target: ~target)),
-    hidden(binary_leaves_input_alone, defect=changed("other_digit_y_after_call", lambda labels: labels == 3)),
+    hidden(binary_other_digit, defect=changed("other_digit", lambda target: ~target), needs=TARGET),
+    hidden(binary_leaves_input_alone, defect=changed("other_digit_y_after_call", lambda labels: labels == 3), needs=TARGET),
 ]

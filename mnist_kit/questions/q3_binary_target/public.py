@@ -7,7 +7,7 @@ inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on th
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, changed, dtype_name, public, require
+from mnist_kit.checks import CheckFailed, Usable, answer, changed, dtype_name, public, require
 
 
 def binary_dtype(answers, inputs):
@@ -24,7 +24,22 @@ def binary_default_digit(answers, inputs):
     )
 
 
+def binary_target_is_a_target(answers, inputs):
+    """Usable: for the default digit or the other one asked for, the answer says (as booleans or 0/1) which labels are that digit."""
+    labels, right = inputs.arrays["y"], False
+    for key, digit in (("default_digit", spec.TARGET_DIGIT), ("other_digit", inputs.params["digit"])):
+        try:
+            target = answer(answers, key)
+        except CheckFailed:
+            continue
+        right = right or (target.dtype.kind in "biuf" and target.shape == labels.shape and np.array_equal(target, labels == digit))
+    require(right, "make_binary_target should say, for each label, whether it is the digit asked for (y == digit).")
+
+
+TARGET = Usable("make_binary_target", binary_target_is_a_target)
+
+
 CHECKS = [
-    public(binary_dtype, defect=changed("default_digit", lambda target: target.astype(np.int64))),
-    public(binary_default_digit, defect=changed("default_digit", lambda target: ~target)),
+    public(binary_dtype, defect=changed("default_digit", lambda target: target.astype(np.int64)), needs=TARGET),
+    public(binary_default_digit, defect=changed("default_digit", lambda target: ~target), needs=TARGET),
 ]

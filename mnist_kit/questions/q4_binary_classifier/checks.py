@@ -9,7 +9,7 @@ from mnist_kit import spec
 from mnist_kit.checks import answer, changed, forget_the_trap, hidden, model, model_shapes_ok, predict, require
 from mnist_kit.questions.q4_binary_classifier import THRESHOLDS
 
-from .public import CHECKS as PUBLIC_CHECKS
+from .public import LEARNT, CHECKS as PUBLIC_CHECKS
 
 
 def binary_model_quality(answers, inputs):
@@ -45,7 +45,7 @@ def binary_fit_leaves_inputs_alone(answers, inputs):
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(binary_model_quality, defect=changed("model_coef_", np.zeros_like)),
-    hidden(binary_model_saw_every_row, defect=forget_the_trap),
-    hidden(binary_fit_leaves_inputs_alone, defect=changed("X_after_call", lambda keys: keys / 255)),
+    hidden(binary_model_quality, defect=changed("model_coef_", np.zeros_like), needs=LEARNT),
+    hidden(binary_model_saw_every_row, defect=forget_the_trap, needs=LEARNT),
+    hidden(binary_fit_leaves_inputs_alone, defect=changed("X_after_call", lambda keys: keys / 255), needs=LEARNT),
 ]

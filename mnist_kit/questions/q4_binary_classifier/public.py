@@ -7,13 +7,22 @@ inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on th
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import changed, combined, model, model_shapes_ok, predict, public, require
+from mnist_kit.checks import Usable, changed, combined, model, model_shapes_ok, predict, public, require, require_a_learnt_classifier
 
 
 # A fitted LogisticRegression's probabilities score a log loss of 0.077-0.087 on the test images
 # (tol from 0.05 to 0.5, C from 0.01 to 1, lbfgs or liblinear); a linear SVM's 0.19, a ridge
 # classifier's 0.37, a hinge SGD's 0.78: a model's kind shows in its probabilities.
 LOGISTIC_LOG_LOSS = 0.13
+
+
+def binary_model_learnt(answers, inputs):
+    """Usable: a two-class model on every pixel that tells 2s from the rest better than always answering "not a 2"."""
+    require_a_learnt_classifier(answers, inputs.data.test_images, inputs.data.test_digits == spec.TARGET_DIGIT, [0, 1],
+                                "fit_binary_classifier")
+
+
+LEARNT = Usable("fit_binary_classifier", binary_model_learnt)
 
 
 def binary_model_type(answers, inputs):
@@ -45,7 +54,8 @@ def binary_model_showcase(answers, inputs):
 
 
 CHECKS = [
-    public(binary_model_type, defect=changed("model_classes_", lambda classes: classes.astype(int))),
-    public(binary_model_is_logistic, defect=changed("model_coef_", lambda coef: coef * 40)),
-    public(binary_model_showcase, defect=combined(changed("model_coef_", np.negative), changed("model_intercept_", np.negative))),
+    public(binary_model_type, defect=changed("model_classes_", lambda classes: classes.astype(int)), needs=LEARNT),
+    public(binary_model_is_logistic, defect=changed("model_coef_", lambda coef: coef * 40), needs=LEARNT),
+    public(binary_model_showcase, defect=combined(changed("model_coef_", np.negative), changed("model_intercept_", np.negative)),
+           needs=LEARNT),
 ]

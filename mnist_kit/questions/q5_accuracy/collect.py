@@ -1,10 +1,10 @@
 """q5 in the student's process: accuracy with two fixed models, cross_val_accuracy with a recording one.
 
-The model handed to ``cross_val_accuracy`` writes down what really happened to it: every fit
-(which rows of X, and the weights it learnt) and every prediction (which fitted copy, on which
-rows). Rows are known by an exact weighted sum of their pixels. The checker rebuilds the folds
-and their accuracies from these records on its own copy of the data, so a fold accuracy counts
-only if it is what a model fitted on the other folds scores on its fold.
+The model handed to ``cross_val_accuracy`` writes down what happened to it: every fit (which rows
+of X) and every prediction (which fitted copy, on which rows). Rows are known by an exact weighted
+sum of their pixels. The records are only claims (the student's code could rewrite them): the
+checker fits each claimed fold's model itself and counts a fold only if the accuracy the student's
+function returned is what that model scores on that fold.
 """
 
 import os
@@ -20,7 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from mnist_kit import spec
 from mnist_kit.answers import if_returned
 
-from . import CROSS_VALIDATIONS
+from . import CROSS_VALIDATIONS, fit_grader_model
 
 MAX_RECORDS = 64  # fits, and predictions, kept per cross-validation: a right one makes at most 2 x cv
 
@@ -53,20 +53,20 @@ class Journal:
             return name
         return ""
 
-    def fitted(self, images, coef, intercept):
-        return self._write("fit", rows=self.rows(images), coef=coef, intercept=intercept)
+    def fitted(self, images):
+        return self._write("fit", rows=self.rows(images))
 
     def predicted(self, fit, images):
         self._write("prediction", fit=np.array(fit), rows=self.rows(images))
 
     def read(self):
-        """The fits [(rows, coef, intercept)] and predictions [(fit number, rows)], in the order they happened; the folder goes."""
+        """The fits [rows] and predictions [(fit number, rows)], in the order they happened; the folder goes."""
         fits, predictions, numbers = [], [], {}
         for path in sorted(self._folder.iterdir()):
             with np.load(path, allow_pickle=False) as record:
                 if path.stem.endswith("-fit"):
                     numbers[path.name] = len(fits)
-                    fits.append((record["rows"], record["coef"], record["intercept"]))
+                    fits.append(record["rows"])
                 else:
                     predictions.append((numbers.get(str(record["fit"]), -1), record["rows"]))
         shutil.rmtree(self._folder, ignore_errors=True)
@@ -74,22 +74,16 @@ class Journal:
 
 
 class GraderModel(ClassifierMixin, BaseEstimator):
-    """The model cross_val_accuracy is given: one averaged pass of logistic SGD, recording what happens to it.
-
-    On every fold layout it averages above the ``cross_val_mean`` threshold, at a sixth of the cost
-    of ``LogisticRegression(tol=0.1)``; what is graded is the folding, not the model.
-    """
+    """The model cross_val_accuracy is given: :func:`fit_grader_model`, recording what happens to it."""
 
     def __init__(self, journal=None):
         self.journal = journal
 
     def fit(self, X, y):
-        from sklearn.linear_model import SGDClassifier
-
-        fitted = SGDClassifier(loss="log_loss", average=True, max_iter=1, tol=None, random_state=0).fit(X, y)
+        fitted = fit_grader_model(X, y)
         self.coef_, self.intercept_, self.classes_ = fitted.coef_, fitted.intercept_, fitted.classes_
         self.n_features_in_ = fitted.n_features_in_
-        self.fit_number_ = self.journal.fitted(X, self.coef_, self.intercept_)
+        self.fit_number_ = self.journal.fitted(X)
         return self
 
     def decision_function(self, X):
@@ -137,9 +131,7 @@ def collect(student, inputs):
         answers[f"{call}_y_after_call"] = if_returned(returned, labels)
         fits, predictions = journal.read()
         answers[f"{call}_records"] = np.array([len(fits), len(predictions)])
-        for number, (fit_rows, coef, intercept) in enumerate(fits):
-            answers.update({f"{call}_fit{number}_rows": fit_rows, f"{call}_fit{number}_coef": coef,
-                            f"{call}_fit{number}_intercept": intercept})
+        answers.update({f"{call}_fit{number}_rows": fit_rows for number, fit_rows in enumerate(fits)})
         for number, (fit, predicted_rows) in enumerate(predictions):
             answers.update({f"{call}_prediction{number}_fit": np.array(fit), f"{call}_prediction{number}_rows": predicted_rows})
     return answers

@@ -2,13 +2,19 @@
 
 Shipped with the student release: ``grader.check`` runs these very checks in the notebook (on
 inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on the grading-time inputs.
+Here too is what makes each function's answer usable (:class:`mnist_kit.checks.Usable`), and how
+the checker rebuilds a cross-validation: from the rows the recording model names, with models it
+fits itself, never with anything the student's process computed.
 """
+
+import hashlib
+from functools import lru_cache
 
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, array_of, changed, predict, public, require
-from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS
+from mnist_kit.checks import CheckFailed, Usable, answer, array_of, changed, predict, public, require
+from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS, fit_grader_model
 
 
 def accuracy_of(answers, inputs, kind, classes, truth):
@@ -27,6 +33,112 @@ def accuracy_value(answers, inputs):
     accuracy_of(answers, inputs, "binary", np.array([False, True]), inputs.data.test_digits == spec.TARGET_DIGIT)
 
 
+def accuracy_is_the_models(answers, inputs):
+    """Usable: with the two-class model or the ten-class one, accuracy returned the model's own accuracy."""
+    problems = []
+    for kind, classes, truth in (("binary", np.array([False, True]), inputs.data.test_digits == spec.TARGET_DIGIT),
+                                 ("digits", np.arange(10), inputs.data.test_digits)):
+        try:
+            return accuracy_of(answers, inputs, kind, classes, truth)
+        except CheckFailed as problem:
+            problems.append(problem)
+    raise problems[0]
+
+
+ACCURACY = Usable("accuracy", accuracy_is_the_models)
+
+
+def folds_of(answers, inputs, call):
+    """The folds of one cross-validation as its records claim them: [(rows fitted on, rows scored)] in order.
+
+    Raises :class:`CheckFailed` unless the predictions of models fitted on the other rows split the
+    rows given into cv disjoint folds. Records are only claims: see :func:`fold_accuracies`.
+    """
+    cv, n_rows = CROSS_VALIDATIONS[call], len(inputs.arrays[f"{call}_rows"])
+    answer(answers, f"{call}_folds")  # the call returned (its error, if any, is the message)
+    n_fits, n_predictions = (int(n) for n in answer(answers, f"{call}_records"))
+    require(n_fits > 0, f"With cv={cv}, the model passed in was never fitted: fit a fresh copy of it (clone(clf)) on each training part.")
+    fits = [answer(answers, f"{call}_fit{i}_rows") for i in range(n_fits)]
+    require(all(rows.ndim == 1 and len(rows) and rows.min() >= 0 and rows.max() < n_rows for rows in fits),
+            f"With cv={cv}, the model was fitted on rows that are not rows of the X given: split X itself, unchanged.")
+    folds, covered, used = [], np.zeros(n_rows, bool), set()
+    leaked = False
+    for i in range(n_predictions):
+        fit, rows = int(answer(answers, f"{call}_prediction{i}_fit")), answer(answers, f"{call}_prediction{i}_rows")
+        if not 0 <= fit < n_fits or rows.ndim != 1 or not len(rows) or rows.min() < 0 or rows.max() >= n_rows:
+            continue
+        seen = np.zeros(n_rows, int)
+        np.add.at(seen, fits[fit], 1)
+        np.add.at(seen, rows, 1)
+        if seen[rows].max() > 1:
+            leaked = True
+        elif seen.min() == 1 and fit not in used and not covered[rows].any():
+            folds.append((fits[fit], rows))
+            covered[rows], used = True, used | {fit}
+    require(not leaked or len(folds) == cv,
+            f"With cv={cv}, a model was tested on rows it was fitted on: fit each copy on the other folds only, never on the fold it is scored on.")
+    require(folds, f"With cv={cv}, no model was scored on exactly the rows left out of its fit: for each fold, fit on all other rows and score on that fold.")
+    require(len(folds) == cv and covered.all(),
+            f"With cv={cv}, the folds scored do not split the rows into {cv} disjoint parts ({len(folds)} folds covering "
+            f"{covered.mean():.0%} of the rows): use each row in exactly one test fold.")
+    return folds
+
+
+@lru_cache(maxsize=64)
+def _fitted_on(data, positions_bytes):
+    """The grader's model fitted by the checker on the training rows at these positions (cached: a class shares its folds)."""
+    positions = np.frombuffer(positions_bytes, dtype=np.int64)
+    truth = data.train_digits[positions] == spec.TARGET_DIGIT
+    fitted = fit_grader_model(data.train_images_at(positions), truth)
+    return fitted.coef_.ravel(), float(fitted.intercept_[0])
+
+
+def fold_accuracies(answers, inputs, call):
+    """Each claimed fold's accuracy, as the checker measures it with a model it fitted itself on the claimed rows."""
+    rows = inputs.arrays[f"{call}_rows"]
+    truth = inputs.data.train_digits[rows] == spec.TARGET_DIGIT
+    accuracies = []
+    for fitted_rows, fold in folds_of(answers, inputs, call):
+        coef, intercept = _fitted_on(_DataKey(inputs.data), rows[fitted_rows].astype(np.int64).tobytes())
+        scores = inputs.data.train_scores(coef, intercept)[rows[fold], 0]
+        accuracies.append(float(np.mean((scores > 0) == truth[fold])))
+    return np.array(accuracies)
+
+
+class _DataKey:
+    """A cache key for the checker's data: equal for the same shared draw, whichever grading built it."""
+
+    def __init__(self, data):
+        self.data = data
+        self._key = hashlib.blake2b(b"".join(np.ascontiguousarray(data.shared[name]).tobytes()
+                                             for name in ("pixel_permutation", "train_order", "trap_rows"))).digest()
+
+    def __getattr__(self, name):
+        return getattr(self.data, name)
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __eq__(self, other):
+        return isinstance(other, _DataKey) and other._key == self._key
+
+
+def returns_measured_accuracies(answers, inputs):
+    """Each cross-validation returned, fold by fold, the accuracy the checker measures on the folds its records claim."""
+    for call, cv in CROSS_VALIDATIONS.items():
+        returned, measured = answer(answers, f"{call}_folds"), fold_accuracies(answers, inputs, call)
+        # In the order the folds were scored; joblib's workers may finish them in another.
+        require(returned.shape == measured.shape and np.issubdtype(returned.dtype, np.number)
+                and np.allclose(np.sort(returned.astype(float)), np.sort(measured), rtol=0, atol=1e-9),
+                f"With cv={cv}, the accuracies returned are not each fold's model's accuracy on its own fold "
+                f"(the checker measured {np.round(measured, 4).tolist()}): return, fold by fold, the share of right predictions.")
+
+
+# A cross-validation is usable when what it returned is what the checker measures on the folds its
+# records claim: forging the records then means returning a real cross-validation's accuracies.
+CROSS_VALIDATION = Usable("cross_val_accuracy", returns_measured_accuracies)
+
+
 def cross_val_folds(answers, inputs):
     for call, cv in CROSS_VALIDATIONS.items():
         folds = answer(answers, f"{call}_folds", f"cross_val_accuracy(..., cv={cv})'s result")
@@ -37,5 +149,5 @@ def cross_val_folds(answers, inputs):
 
 CHECKS = [
     public(accuracy_value, defect=changed("binary_accuracy", lambda share: np.asarray(share * 100))),
-    public(cross_val_folds, defect=changed("four_folds", lambda folds: folds[:-1])),
+    public(cross_val_folds, defect=changed("four_folds", lambda folds: folds[:-1]), needs=CROSS_VALIDATION),
 ]

@@ -9,7 +9,7 @@ from mnist_kit import spec
 from mnist_kit.checks import answer, changed, close, forget_the_trap, hidden, model, model_shapes_ok, predict, require
 from mnist_kit.questions.q6_multiclass_classifier import THRESHOLDS
 
-from .public import CHECKS as PUBLIC_CHECKS
+from .public import LEARNT, CHECKS as PUBLIC_CHECKS
 
 
 def multiclass_model_quality(answers, inputs):
@@ -40,7 +40,7 @@ def multiclass_fit_leaves_inputs_alone(answers, inputs):
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(multiclass_model_quality, defect=changed("model_coef_", lambda coef: np.roll(coef, 1, axis=0))),
-    hidden(multiclass_model_saw_every_row, defect=forget_the_trap),
-    hidden(multiclass_fit_leaves_inputs_alone, defect=changed("y_after_call", lambda digits: (digits + 1) % 10)),
+    hidden(multiclass_model_quality, defect=changed("model_coef_", lambda coef: np.roll(coef, 1, axis=0)), needs=LEARNT),
+    hidden(multiclass_model_saw_every_row, defect=forget_the_trap, needs=LEARNT),
+    hidden(multiclass_fit_leaves_inputs_alone, defect=changed("y_after_call", lambda digits: (digits + 1) % 10), needs=LEARNT),
 ]

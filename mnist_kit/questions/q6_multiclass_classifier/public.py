@@ -6,7 +6,7 @@ inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on th
 
 import numpy as np
 
-from mnist_kit.checks import answer, changed, model, model_shapes_ok, public, require
+from mnist_kit.checks import Usable, answer, changed, model, model_shapes_ok, public, require, require_a_learnt_classifier
 
 
 LOGISTIC_SOLVER_LOSS = "CyHalfBinomialLoss"  # scikit-learn's loss object for loss="log_loss"
@@ -14,6 +14,15 @@ LOGISTIC_SOLVER_LOSS = "CyHalfBinomialLoss"  # scikit-learn's loss object for lo
 
 LOSS_NAMES = {LOGISTIC_SOLVER_LOSS: "log_loss", "Hinge": "hinge", "ModifiedHuber": "modified_huber",
               "SquaredHinge": "squared_hinge", "Log": "log_loss", "Huber": "huber", "SquaredLoss": "squared_error"}
+
+
+def multiclass_model_learnt(answers, inputs):
+    """Usable: a ten-digit model on every pixel that is right more often than always answering the commonest digit."""
+    require_a_learnt_classifier(answers, inputs.data.test_images / 255.0, inputs.data.test_digits, list(range(10)),
+                                "fit_multiclass_classifier")
+
+
+LEARNT = Usable("fit_multiclass_classifier", multiclass_model_learnt)
 
 
 def multiclass_model_type(answers, inputs):
@@ -24,23 +33,20 @@ def multiclass_model_type(answers, inputs):
 
 
 def multiclass_model_is_logistic_sgd(answers, inputs):
-    parameters = model(answers)
-    losses = answer(answers, "solve_losses").tolist()
-    require(losses, "The model was not fitted by an SGDClassifier: create SGDClassifier(loss='log_loss') and fit it on X and y.")
-    learnt = {}
-    for number, loss in enumerate(losses):
-        for key in (f"solve{number}_weights", f"solve{number}_averaged"):
-            if key in answers["arrays"]:
-                learnt.setdefault(answers["arrays"][key].tobytes(), loss)
-    for row in np.atleast_2d(parameters["coef_"]):
-        loss = learnt.get(row.tobytes())
-        require(loss is not None, "The model's weights are not the ones its SGD fit learnt: return the fitted SGDClassifier itself.")
-        require(loss == LOGISTIC_SOLVER_LOSS,
-                f"The model's weights were learnt with loss={LOSS_NAMES.get(loss, loss)!r}; logistic regression needs "
-                "loss='log_loss' when it is fitted (changing the setting afterwards changes nothing).")
+    rows = len(model(answers)["coef_"])
+    losses = answer(answers, "learnt_losses").tolist()
+    require(len(losses) == rows and any(losses),
+            "The model's weights were not learnt by an SGDClassifier's fit: create SGDClassifier(loss='log_loss'), fit it on X "
+            "and y, and return that fitted model itself.")
+    other = next((loss for loss in losses if loss != LOGISTIC_SOLVER_LOSS), None)
+    require(other is None,
+            "The model's weights are not the ones its SGD fit learnt: return the fitted SGDClassifier itself." if other == "" else
+            f"The model's weights were learnt with loss={LOSS_NAMES.get(other, other)!r}; logistic regression needs "
+            "loss='log_loss' when it is fitted (changing the setting afterwards changes nothing).")
 
 
 CHECKS = [
-    public(multiclass_model_type, defect=changed("model_classes_", lambda classes: classes[:2])),
-    public(multiclass_model_is_logistic_sgd, defect=changed("solve_losses", lambda losses: np.full_like(losses, "Hinge"))),
+    public(multiclass_model_type, defect=changed("model_classes_", lambda classes: classes[:2]), needs=LEARNT),
+    public(multiclass_model_is_logistic_sgd, defect=changed("learnt_losses", lambda losses: np.full_like(losses, "Hinge")),
+           needs=LEARNT),
 ]
