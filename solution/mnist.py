@@ -511,6 +511,10 @@ def fit_multiclass_classifier(X, y):
     -------
     sklearn.linear_model.SGDClassifier, fitted, with loss="log_loss"
 
+    Train it any way you like: one ``fit``, ``partial_fit`` over mini-batches, ``warm_start``
+    epochs, ``early_stopping=True``, ``n_jobs``: what counts is that the weights it returns were
+    learnt by SGD with ``loss="log_loss"`` from X and y.
+
     Example
     -------
     >>> sgd = fit_multiclass_classifier(X_train_scaled, y_train)

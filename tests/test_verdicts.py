@@ -196,6 +196,20 @@ def test_mnist_kit_grade_verdict(kit_results, case):
         assert entry["error"] or any(c["message"] for c in entry["checks"] if not c["passed"])
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("case", [c for c in cases.ALL if c.earns_nothing], ids=lambda c: c.name)
+def test_work_that_does_nothing_earns_nothing(kit_results, case):
+    for question in case.earns_nothing:
+        entry = kit_results[case.name]["questions"][question]
+        passed = [c["name"] for c in entry["checks"] if c["passed"]]
+        assert (entry["score"], passed) == (0.0, []), question
+
+
+def test_every_graded_function_has_a_case_that_does_nothing():
+    written = {name for case in cases.DOES_NOTHING if case.earns_nothing for name in case.functions}
+    assert written == {name for question in QUESTIONS.values() for name in question.functions}
+
+
 def run_bundle(bundle, notebook, root, options=()):
     """Lay out a Gradescope autograder folder around ``notebook`` and run the bundle's entry point."""
     (root / "submission").mkdir(parents=True)

@@ -84,6 +84,30 @@ RIGHT = [
         def make_binary_target(y, digit=DEFAULT_DIGIT):
             return y == digit
         """}),
+    # Trained in many steps: every solve is recorded, not the first few.
+    Case("right_sgd_partial_fit_minibatches", functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            model = SGDClassifier(loss="log_loss", average=True, random_state=0)
+            for epoch in range(2):
+                for start in range(0, len(y), 10_000):
+                    model.partial_fit(X[start:start + 10_000], y[start:start + 10_000], classes=np.arange(10))
+            return model
+        """}),
+    Case("right_sgd_warm_start_epochs", functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            model = SGDClassifier(loss="log_loss", average=True, warm_start=True, max_iter=1, tol=None, random_state=0)
+            model.fit(X[:500], y[:500])  # a quick first look, then whole epochs that continue from it
+            for epoch in range(2):
+                model.fit(X, y)
+            return model
+        """}),
+    Case("right_sgd_early_stopping_threads_verbose", functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            return SGDClassifier(loss="log_loss", early_stopping=True, n_jobs=2, verbose=1, random_state=0).fit(X, y)
+        """, "cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            return cross_val_score(clf, X, y, cv=cv, n_jobs=2)
+        """}),
 ]
 
 # Wrong work that, graded by a checker that believed what the student's process says of its
@@ -273,6 +297,58 @@ WRONG = [
     # What a student who lies about it would have written honestly (see tamper_lying_descriptions).
     Case("wrong_declared_honestly", fails=("q2", "q3", "q5", "q6"), functions=LIED_ABOUT),
 ]
+
+# Work that does nothing useful: true of it are only side properties (inputs left alone, pairs
+# kept, reproducible, a dtype), which count once the answer itself is usable. Each scores 0.
+DOES_NOTHING = [
+    Case("nothing_split_returns_inputs", fails=("q1",), earns_nothing=("q1",), functions={"shuffle_split": """
+        def shuffle_split(X, y, n_train=60000, seed=42):
+            return X, X, y, y
+        """}),
+    Case("nothing_cast_returns_strings", fails=("q2",), earns_nothing=("q2",), functions={"cast_labels": """
+        def cast_labels(y):
+            return y
+        """}),
+    Case("nothing_binary_returns_labels", fails=("q3",), earns_nothing=("q3",), functions={"make_binary_target": """
+        def make_binary_target(y, digit=2):
+            return y
+        """}),
+    Case("nothing_binary_model_infinite", fails=("q4",), earns_nothing=("q4",), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            model = LogisticRegression()
+            model.coef_, model.intercept_ = np.full((1, X.shape[1]), np.inf), np.zeros(1)
+            model.classes_ = np.array([False, True])
+            return model
+        """}),
+    Case("nothing_measures_constants", fails=("q5",), earns_nothing=("q5",), functions={"accuracy": """
+        def accuracy(clf, X, y):
+            return 0.5
+        """, "cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            return np.full(cv, 0.97)
+        """}),
+    Case("nothing_multiclass_untrained", fails=("q6",), earns_nothing=("q6",), functions={"fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            model = SGDClassifier(loss="log_loss")
+            model.coef_, model.intercept_, model.classes_ = np.zeros((10, X.shape[1])), np.zeros(10), np.arange(10)
+            return model
+        """}),
+    # A cross-validation that scores every fold with a model fitted on all the rows, and writes
+    # records claiming fits on the other folds only: the checker fits those claimed models itself.
+    Case("forge_cross_val_records", fails=("q5",), functions={"cross_val_accuracy": """
+        def cross_val_accuracy(clf, X, y, cv=5):
+            from sklearn.base import clone
+            seen_everything = clone(clf).fit(X, y)
+            journal, scores = clf.journal, []
+            for test in np.array_split(np.arange(len(y)), cv):
+                train = np.setdiff1d(np.arange(len(y)), test)
+                claimed = journal._write("fit", rows=journal.rows(X[train]))
+                journal._write("prediction", fit=np.array(claimed), rows=journal.rows(X[test]))
+                scores.append(np.mean(seen_everything.predict(X[test]) == y[test]))
+            return np.array(scores)
+        """}),
+]
+WRONG += DOES_NOTHING
 
 BROKEN = [
     Case("broken_syntax_error", fails=("q2",), functions={"cast_labels": """

@@ -26,8 +26,9 @@ UNANSWERED = "unanswered"  # a function snippet value: leave the stub as the stu
 class Case:
     """One submission and the verdict it must get.
 
-    ``fails`` lists the questions that must lose points (all others must earn full points);
-    ``status`` is the submission's expected status in the gradebook.
+    ``fails`` lists the questions that must lose points (all others must earn full points), and
+    ``earns_nothing`` those of them that must score exactly 0 (work that does nothing useful earns
+    no side check); ``status`` is the submission's expected status in the gradebook.
     """
 
     name: str
@@ -35,6 +36,7 @@ class Case:
     cells: tuple = ()
     fails: tuple = ()
     status: str = "graded"
+    earns_nothing: tuple = ()
 
 
 def graded_questions(case):
