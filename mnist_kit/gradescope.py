@@ -96,9 +96,21 @@ def main(argv=None):
             result = grade.crashed_result(f"the grader failed on this file ({type(error).__name__}); tell your instructor, who can regrade it")
         sandbox.kill_leftovers(uid)
         grade.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20  # KiB on Linux
-    print(f"graded: {result['total']}/{result['possible']} ({result['status']}); the grader's peak memory: {peak:.2f} GiB")
+    print(f"graded: {result['total']}/{result['possible']} ({result['status']}); the grader's peak memory: {own_peak_memory() / 2**30:.2f} GiB")
     return 0
+
+
+def own_peak_memory():
+    """This process's own resident high-water mark, in bytes: Linux's VmHWM.
+
+    Not ``ru_maxrss``: it survives ``exec``, so a grader started from a large process (a test
+    runner) would be charged for the pages it shared with its parent before it became the grader.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) * 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB, and inherited across exec, but something
 
 
 if __name__ == "__main__":

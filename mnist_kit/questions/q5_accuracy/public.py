@@ -8,7 +8,6 @@ fits itself, never with anything the student's process computed.
 """
 
 import hashlib
-from functools import lru_cache
 
 import numpy as np
 
@@ -84,13 +83,18 @@ def folds_of(answers, inputs, call):
     return folds
 
 
-@lru_cache(maxsize=64)
-def _fitted_on(data, positions_bytes):
-    """The grader's model fitted by the checker on the training rows at these positions (cached: a class shares its folds)."""
-    positions = np.frombuffer(positions_bytes, dtype=np.int64)
-    truth = data.train_digits[positions] == spec.TARGET_DIGIT
-    fitted = fit_grader_model(data.train_images_at(positions), truth)
-    return fitted.coef_.ravel(), float(fitted.intercept_[0])
+_FITTED = {}  # (draw, rows): the checker's fit; a class's submissions mostly share their folds
+
+
+def _fitted_on(data, positions):
+    """The grader's model as the checker fits it on the training rows at ``positions``: (coef, intercept)."""
+    key = (data.draw_key, hashlib.blake2b(positions.astype(np.int64).tobytes()).digest())
+    if key not in _FITTED:
+        if len(_FITTED) > 256:
+            _FITTED.clear()
+        fitted = fit_grader_model(data.train_images_at(positions), data.train_digits[positions] == spec.TARGET_DIGIT)
+        _FITTED[key] = (fitted.coef_.ravel().copy(), float(fitted.intercept_[0]))
+    return _FITTED[key]
 
 
 def fold_accuracies(answers, inputs, call):
@@ -99,28 +103,10 @@ def fold_accuracies(answers, inputs, call):
     truth = inputs.data.train_digits[rows] == spec.TARGET_DIGIT
     accuracies = []
     for fitted_rows, fold in folds_of(answers, inputs, call):
-        coef, intercept = _fitted_on(_DataKey(inputs.data), rows[fitted_rows].astype(np.int64).tobytes())
+        coef, intercept = _fitted_on(inputs.data, rows[fitted_rows])
         scores = inputs.data.train_scores(coef, intercept)[rows[fold], 0]
         accuracies.append(float(np.mean((scores > 0) == truth[fold])))
     return np.array(accuracies)
-
-
-class _DataKey:
-    """A cache key for the checker's data: equal for the same shared draw, whichever grading built it."""
-
-    def __init__(self, data):
-        self.data = data
-        self._key = hashlib.blake2b(b"".join(np.ascontiguousarray(data.shared[name]).tobytes()
-                                             for name in ("pixel_permutation", "train_order", "trap_rows"))).digest()
-
-    def __getattr__(self, name):
-        return getattr(self.data, name)
-
-    def __hash__(self):
-        return hash(self._key)
-
-    def __eq__(self, other):
-        return isinstance(other, _DataKey) and other._key == self._key
 
 
 def returns_measured_accuracies(answers, inputs):
