@@ -253,6 +253,11 @@ WRONG = [
         def fit_binary_classifier(X, y_binary):
             return LogisticRegression(tol=0.1, max_iter=1000).fit(X, y_binary.astype(int))
         """}),
+    # Returns predictions, not the model: the grade and grader.check both say so in one line (no traceback).
+    Case("wrong_binary_returns_predictions", fails=("q4",), functions={"fit_binary_classifier": """
+        def fit_binary_classifier(X, y_binary):
+            return LogisticRegression(tol=0.1, max_iter=100).fit(X[:2000], y_binary[:2000]).predict(X)
+        """}),
     Case("wrong_binary_hinge_sgd", fails=("q4",), functions={"fit_binary_classifier": """
         def fit_binary_classifier(X, y_binary):
             return SGDClassifier(loss="hinge", max_iter=2, tol=None, random_state=0).fit(X, y_binary)
