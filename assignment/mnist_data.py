@@ -19,8 +19,10 @@ from pathlib import Path
 import numpy as np
 
 # Beside this file; in the student release, the kit's copy of this module finds it one folder up.
-EMBEDDED_PATH = next((p for p in (Path(__file__).with_name("mnist_784.npz"), Path(__file__).parent.parent / "mnist_784.npz") if p.exists()),
-                     Path(__file__).with_name("mnist_784.npz"))
+EMBEDDED_PATH = next(
+    (p for p in (Path(__file__).with_name("mnist_784.npz"), Path(__file__).parent.parent / "mnist_784.npz") if p.exists()),
+    Path(__file__).with_name("mnist_784.npz"),
+)
 EMBEDDED_SHA256 = "2f1d90b8e8ad220f3b1b0f08127424db6829307398205d69f4e9107c5b49ea86"
 SOURCES = ("embedded", "openml")
 

@@ -108,9 +108,23 @@ def otter_autograder_zip(workdir):
     for support in (ROOT / "assignment" / "mnist_data.py", data.EMBEDDED_PATH):
         shutil.copy(support, Path(workdir) / support.name)  # otter generate takes files from its working folder
     subprocess.run(
-        [sys.executable, "-m", "otter", "generate", "-t", str(autograder / "tests"), "-o", "autograder.zip",
-         "-r", str(autograder / "requirements.txt"), "mnist_data.py", data.EMBEDDED_PATH.name],
-        check=True, capture_output=True, cwd=workdir,
+        [
+            sys.executable,
+            "-m",
+            "otter",
+            "generate",
+            "-t",
+            str(autograder / "tests"),
+            "-o",
+            "autograder.zip",
+            "-r",
+            str(autograder / "requirements.txt"),
+            "mnist_data.py",
+            data.EMBEDDED_PATH.name,
+        ],
+        check=True,
+        capture_output=True,
+        cwd=workdir,
     )
     return Path(workdir) / "autograder.zip"
 
@@ -138,8 +152,12 @@ def batch_benchmark(args):
             for path in paths.values():
                 out = scratch / f"otter-{time.perf_counter_ns()}"
                 out.mkdir()
-                subprocess.run([sys.executable, "-m", "otter", "run", "-a", str(otter_zip), "-o", str(out), str(path)],
-                               capture_output=True, cwd=out, check=False)
+                subprocess.run(
+                    [sys.executable, "-m", "otter", "run", "-a", str(otter_zip), "-o", str(out), str(path)],
+                    capture_output=True,
+                    cwd=out,
+                    check=False,
+                )
 
         otter, otter_runs = median_seconds(otter_loop, args.otter_repeats)
     per_minute = lambda seconds: args.submissions / seconds * 60  # noqa: E731
@@ -150,8 +168,10 @@ def batch_benchmark(args):
     for label, seconds in (("--jobs 1", serial), ("default jobs", parallel), ("otter run loop", otter)):
         print(f"  {label:<16} {per_minute(seconds):6.1f} submissions per minute")
     print(f"default jobs vs otter run loop: {otter / parallel:.2f}x faster")
-    print(f"cores kept busy with the default jobs (CPU time / (wall time x cores)): "
-          f"median {statistics.median(busy):.0%} over {len(busy)} runs {[f'{b:.0%}' for b in busy]}")
+    print(
+        f"cores kept busy with the default jobs (CPU time / (wall time x cores)): "
+        f"median {statistics.median(busy):.0%} over {len(busy)} runs {[f'{b:.0%}' for b in busy]}"
+    )
 
 
 def sandbox_benchmark(args):
@@ -165,7 +185,7 @@ def sandbox_benchmark(args):
         box = sandbox.choose(kind=kind)
         limits = grade.Limits()
 
-        def start_python():
+        def start_python(box=box, limits=limits):
             with tempfile.TemporaryDirectory() as scratch, box.account() as uid:
                 workdir = Path(scratch) / "work"
                 workdir.mkdir()
@@ -174,15 +194,19 @@ def sandbox_benchmark(args):
                 process.wait()
                 box.stop(process, uid)
 
-        figures[kind] = (median_seconds(start_python, args.repeats * 3),
-                         median_seconds(lambda: grade.grade_notebook(empty, checker, seed=1, sandbox=box), args.repeats))
+        figures[kind] = (
+            median_seconds(start_python, args.repeats * 3),
+            median_seconds(lambda box=box: grade.grade_notebook(empty, checker, seed=1, sandbox=box), args.repeats),
+        )
     base_start, base_grade = figures["none"][0][0], figures["none"][1][0]
     for kind, ((start, start_runs), (graded, grade_runs)) in figures.items():
         report(f"start the student's Python ({kind})", start, start_runs)
         report(f"grade an empty notebook ({kind})", graded, grade_runs)
         if kind != "none":
-            print(f"  {kind} adds {start - base_start:+.3f} s to starting the student's Python "
-                  f"and {graded - base_grade:+.3f} s to grading a submission (vs none, same run)")
+            print(
+                f"  {kind} adds {start - base_start:+.3f} s to starting the student's Python "
+                f"and {graded - base_grade:+.3f} s to grading a submission (vs none, same run)"
+            )
 
 
 FLOOR_SCRIPT = """
@@ -216,8 +240,9 @@ def floor_benchmark(args):
         with tempfile.TemporaryDirectory() as scratch:
             write_challenge(scratch, *checker.challenge(seed))
             env = dict(box.environment(Path(scratch), limits.threads), PYTHONPATH=f"{ROOT}:{ROOT / 'assignment'}")
-            run = subprocess.run([sys.executable, "-c", FLOOR_SCRIPT, str(reference), scratch], env=env,
-                                 capture_output=True, text=True, check=True)
+            run = subprocess.run(
+                [sys.executable, "-c", FLOOR_SCRIPT, str(reference), scratch], env=env, capture_output=True, text=True, check=True
+            )
             floors.append(float(run.stdout.split()[-1]))
         before = cpu_seconds()
         result = grade.grade_notebook(reference.read_text(), checker, limits, seed=seed, sandbox=box)
@@ -225,7 +250,10 @@ def floor_benchmark(args):
         assert result["total"] == TOTAL_POINTS, result
     floor, graded = statistics.median(floors), statistics.median(gradings)
     print(f"reference functions alone (the floor)      median {floor:8.2f} CPU-s over {len(floors)} seeds {[round(f, 1) for f in floors]}")
-    print(f"grading the reference ({box.kind}, 1 thread) median {graded:8.2f} CPU-s over {len(gradings)} seeds {[round(g, 1) for g in gradings]}")
+    print(
+        f"grading the reference ({box.kind}, 1 thread) median {graded:8.2f} CPU-s "
+        f"over {len(gradings)} seeds {[round(g, 1) for g in gradings]}"
+    )
     print(f"grading / floor: {graded / floor:.2f} (the kit adds {graded / floor - 1:+.0%}; target <= +15%)")
 
 

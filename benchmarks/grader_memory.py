@@ -36,5 +36,7 @@ if __name__ == "__main__":
         honest = measure([Case("correct")], {}, Path(scratch) / "honest")
         hostile = measure(attacks.hostile_byte_cases(), HOSTILE_UPLOADS, Path(scratch) / "hostile")
     print(f"grading process, honest batch (1 correct): peak growth {honest[0]:.2f} GiB, {honest[1]:.1f} CPU-s")
-    print(f"grading process, hostile batch ({len(attacks.HOSTILE_BYTES)} files, {len(HOSTILE_UPLOADS)} uploads): "
-          f"peak growth {hostile[0]:.2f} GiB, {hostile[1]:.1f} CPU-s")
+    print(
+        f"grading process, hostile batch ({len(attacks.HOSTILE_BYTES)} files, {len(HOSTILE_UPLOADS)} uploads): "
+        f"peak growth {hostile[0]:.2f} GiB, {hostile[1]:.1f} CPU-s"
+    )

@@ -23,8 +23,10 @@ def if_returned(result, value):
 
 def notebook_variable_message(function, variable):
     """What ``grader.check`` and the grade both say of a graded function that reads a variable of the notebook."""
-    return (f"{function} uses {variable}, a variable of the notebook: use only its arguments (the grader calls "
-            f"{function} on other data, where {variable} does not exist).")
+    return (
+        f"{function} uses {variable}, a variable of the notebook: use only its arguments (the grader calls "
+        f"{function} on other data, where {variable} does not exist)."
+    )
 
 
 class Student:

@@ -23,16 +23,29 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import data, report, spec
-from . import sandbox as sandboxes
-from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, crashed_result, file_sha256, grade_notebook, invalid_result, read_notebook, write_atomically
+from . import data, report, sandbox as sandboxes, spec
+from .grade import (
+    SUBMISSION_SUFFIXES,
+    Checker,
+    InvalidSubmission,
+    Limits,
+    Status,
+    crashed_result,
+    file_sha256,
+    grade_notebook,
+    invalid_result,
+    read_notebook,
+    write_atomically,
+)
 from .questions import QUESTIONS
 
+DEFAULT_LIMITS = Limits()
 CSV_COLUMNS = ["submission", "status", *QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
 RESULTS_DIR = "results"
 HISTORY_DIR = "history"
 GRADES_FILE = "grades.csv"
 PACKAGE = Path(__file__).resolve().parent
+
 
 def find_submissions(inputs):
     """Expand files and folders into the submission files to grade, sorted, each once.
@@ -87,7 +100,7 @@ def submission_names(paths, root):
         name = "~".join(urllib.parse.quote(part, safe="-_.") for part in parts)
         name = "%2E" + name[1:] if name.startswith(".") else name  # never a hidden file
         if len(name) > MAX_NAME:
-            name = f"{name[:MAX_NAME - 17]}~{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+            name = f"{name[: MAX_NAME - 17]}~{hashlib.sha256(name.encode()).hexdigest()[:16]}"
         names[path] = name
     return names
 
@@ -107,8 +120,7 @@ def autograder_fingerprint(package=PACKAGE):
     return digest.hexdigest()[:16]
 
 
-def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, progress=None, sandbox=None,
-               all_feedback=False):
+def grade_many(inputs, out, jobs=None, limits=DEFAULT_LIMITS, force=False, seed=None, progress=None, sandbox=None, all_feedback=False):
     """Grade many submissions in parallel into ``out``; resumable.
 
     Parameters
@@ -170,8 +182,9 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
             result = invalid_result(str(error))
         except Exception as error:  # noqa: BLE001 - the grader's own bug: shown once every row is written
             grader_errors.append((path, error))
-            result = crashed_result(f"the grader failed on this file ({type(error).__name__}); "
-                                    "every other row is complete; report it to the kit's maintainers")
+            result = crashed_result(
+                f"the grader failed on this file ({type(error).__name__}); every other row is complete; report it to the kit's maintainers"
+            )
         result.update(submission=names[path], file=str(path), key=key)
         write_atomically(out / RESULTS_DIR / f"{names[path]}.json", json.dumps(result, indent=1))
         try:
@@ -180,14 +193,14 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
             grader_errors.append((path, error))
         return path, result
 
-    failures = sum(r["status"] != "graded" for r in results.values())
+    failures = sum(r["status"] != Status.GRADED for r in results.values())
     if progress:
         progress(len(results), len(paths), failures)
     with ThreadPoolExecutor(max_workers=jobs) as pool:
         for future in as_completed([pool.submit(grade_one, *item) for item in pending]):
             path, result = future.result()
             results[path] = result
-            failures += result["status"] != "graded"
+            failures += result["status"] != Status.GRADED
             write_gradebook(out, [results[p] for p in paths if p in results])
             if progress:
                 progress(len(results), len(paths), failures)
@@ -196,8 +209,10 @@ def grade_many(inputs, out, jobs=None, limits=Limits(), force=False, seed=None, 
     report.write_report(out, load_results(out), regrade_changes(out))
     if grader_errors:
         path, error = grader_errors[0]
-        raise GraderError(f"the grader failed on {len(grader_errors)} file(s), first {path}; their rows say so, "
-                          "every other row, the report and the feedback are written") from error
+        raise GraderError(
+            f"the grader failed on {len(grader_errors)} file(s), first {path}; their rows say so, "
+            "every other row, the report and the feedback are written"
+        ) from error
     return ordered
 
 
@@ -274,12 +289,22 @@ def regrade_changes(out):
         if not before or not after or after == before:
             continue  # removed since, or not regraded yet (the run was interrupted)
         regraded += 1
-        questions = {q: (before["questions"][q]["score"], entry["score"]) for q, entry in after["questions"].items()
-                     if q in before["questions"] and before["questions"][q]["score"] != entry["score"]}
+        questions = {
+            q: (before["questions"][q]["score"], entry["score"])
+            for q, entry in after["questions"].items()
+            if q in before["questions"] and before["questions"][q]["score"] != entry["score"]
+        }
         if questions or before["status"] != after["status"]:
-            changed.append({"submission": after["submission"], "status": (before["status"], after["status"]),
-                            "total": (before["total"], after["total"]), "questions": questions,
-                            "cause": _regrade_cause(before, after), "why": flipped_checks(before, after)})
+            changed.append(
+                {
+                    "submission": after["submission"],
+                    "status": (before["status"], after["status"]),
+                    "total": (before["total"], after["total"]),
+                    "questions": questions,
+                    "cause": _regrade_cause(before, after),
+                    "why": flipped_checks(before, after),
+                }
+            )
     return {"run": runs[-1].name, "regraded": regraded, "changed": changed}
 
 
@@ -341,9 +366,15 @@ def write_gradebook(out, results):
     writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for result in results:
-        row = {"submission": result["submission"], "status": result["status"], "total": result["total"],
-               "possible": result["possible"], "seconds": result["seconds"],
-               "sandbox": (result.get("sandbox") or {}).get("kind", ""), "reason": " ".join((result.get("reason") or "").split())}
+        row = {
+            "submission": result["submission"],
+            "status": result["status"],
+            "total": result["total"],
+            "possible": result["possible"],
+            "seconds": result["seconds"],
+            "sandbox": (result.get("sandbox") or {}).get("kind", ""),
+            "reason": " ".join((result.get("reason") or "").split()),
+        }
         row.update({q: result["questions"][q]["score"] for q in QUESTIONS})
         writer.writerow({column: spreadsheet_safe(value) for column, value in row.items()})
     write_atomically(Path(out) / GRADES_FILE, buffer.getvalue())

@@ -87,7 +87,8 @@ class Budget:
         """What bounds the submission's processes together, recorded in its result."""
         gib = 2**30
         return {
-            "memory_total": f"{self.memory / gib:g} GiB for all its processes and its /tmp" if self.cgroups
+            "memory_total": f"{self.memory / gib:g} GiB for all its processes and its /tmp"
+            if self.cgroups
             else "none (each process is limited, not their sum)",
             "disk_total": f"{self.disk / gib:g} GiB for its folder" if self.folder_capped else "none (each file is limited, not their sum)",
             **({"budget_problem": self.problem} if self.problem else {}),
@@ -121,8 +122,10 @@ def _make_cgroups(name, memory, processes):
     """Create the memory and pids cgroups called ``name``; returns (folders, problem)."""
     made = []
     try:
-        for controller, settings in (("memory", {"memory.limit_in_bytes": memory, "memory.max": memory, "memory.swap.max": 0}),
-                                     ("pids", {"pids.max": processes})):
+        for controller, settings in (
+            ("memory", {"memory.limit_in_bytes": memory, "memory.max": memory, "memory.swap.max": 0}),
+            ("pids", {"pids.max": processes}),
+        ):
             parent = _own_cgroup(controller)
             if parent is None:
                 raise OSError(f"no {controller} cgroup here")
@@ -162,8 +165,12 @@ def _remove_cgroups(groups):
 def _mount_tmpfs(folder, size):
     """Mount a tmpfs of ``size`` bytes on ``folder``; the problem, or None when it is mounted."""
     try:
-        done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700,nosuid,nodev", "mnist-kit-submission", str(folder)],
-                              capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", f"size={size},mode=0700,nosuid,nodev", "mnist-kit-submission", str(folder)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"tmpfs: {error}"
     return None if done.returncode == 0 else f"tmpfs: {(done.stderr.strip().splitlines() or ['mount failed'])[-1]}"

@@ -31,8 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from . import data, grade, questions, spec
-from . import sandbox as sandboxes
+from . import data, grade, questions, sandbox as sandboxes, spec
 from .collect import definition_statements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,7 +95,7 @@ def _run_otter_assign(master, result):
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             otter_assign(str(master), str(result), no_run_tests=True, no_pdfs=True)
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - whatever otter raises becomes one line naming the source
         raise BuildError(f"otter assign failed on {SOURCE}: {error}") from None
 
 
@@ -173,8 +172,11 @@ def release_kit_files(root):
 
     In git each is a link to the kit's own file (one copy of every line); the student zip holds the files.
     """
-    names = [*RELEASE_MODULES, f"{questions.FOLDER.name}/__init__.py",
-             *(f"{questions.FOLDER.name}/{unit}/{name}" for unit in questions.REGISTRY for name in questions.RELEASE_SIDE)]
+    names = [
+        *RELEASE_MODULES,
+        f"{questions.FOLDER.name}/__init__.py",
+        *(f"{questions.FOLDER.name}/{unit}/{name}" for unit in questions.REGISTRY for name in questions.RELEASE_SIDE),
+    ]
     for name in names:
         if not (Path(root) / PACKAGE.name / name).is_file():
             raise BuildError(f"the student release needs {PACKAGE.name}/{name}, which is missing")
@@ -213,8 +215,10 @@ def check_visibility(visibility):
 
 def student_zip_files(release_files, release_dir):
     """The student zip's members: the release under one folder, each link replaced by the bytes it points to."""
-    return {f"{spec.STUDENT_ZIP_FOLDER}/{name}": (release_dir / name).read_bytes() if isinstance(content, SymlinkTo) else content
-            for name, content in release_files.items()}
+    return {
+        f"{spec.STUDENT_ZIP_FOLDER}/{name}": (release_dir / name).read_bytes() if isinstance(content, SymlinkTo) else content
+        for name, content in release_files.items()
+    }
 
 
 def build(root=ROOT, verify=True, out="dist"):
@@ -257,17 +261,21 @@ def build(root=ROOT, verify=True, out="dist"):
         autograder_files = {str(p.relative_to(autograder_dir)): p.read_bytes() for p in autograder_dir.rglob("*") if p.is_file()}
     loader = Path(data.__file__).read_bytes()
     student_files.update(release_kit_files(root))
-    student_files.update({
-        spec.DATA_MODULE: loader,
-        # One copy of the data in git: the release links to the package's file.
-        data.EMBEDDED_PATH.name: SymlinkTo(f"../{PACKAGE.name}/{data.EMBEDDED_PATH.name}"),
-        "requirements.txt": pinned_requirements(root, STUDENT_PACKAGES).encode(),
-    })
-    autograder_files.update({
-        "run_autograder": RUN_AUTOGRADER.encode(),
-        "setup.sh": SETUP_SH.encode(),
-        "requirements.txt": pinned_requirements(root, GRADING_PACKAGES).encode(),
-    })
+    student_files.update(
+        {
+            spec.DATA_MODULE: loader,
+            # One copy of the data in git: the release links to the package's file.
+            data.EMBEDDED_PATH.name: SymlinkTo(f"../{PACKAGE.name}/{data.EMBEDDED_PATH.name}"),
+            "requirements.txt": pinned_requirements(root, STUDENT_PACKAGES).encode(),
+        }
+    )
+    autograder_files.update(
+        {
+            "run_autograder": RUN_AUTOGRADER.encode(),
+            "setup.sh": SETUP_SH.encode(),
+            "requirements.txt": pinned_requirements(root, GRADING_PACKAGES).encode(),
+        }
+    )
     _replace_dir(root / "assignment", student_files)
     _replace_dir(root / "autograder", autograder_files)
     verified = verify_build(root) if verify else (None, None)
@@ -313,38 +321,56 @@ def check_questions(master, student):
     registered = questions.QUESTIONS
     for name in blocks:
         if name not in registered:
-            raise BuildError(f"{SOURCE} has question {name} but {REGISTRY_FILE} does not register it; write its unit "
-                             "mnist_kit/questions/<qN_what_it_does>/ and add it to REGISTRY (README: Change the assignment)")
+            raise BuildError(
+                f"{SOURCE} has question {name} but {REGISTRY_FILE} does not register it; write its unit "
+                "mnist_kit/questions/<qN_what_it_does>/ and add it to REGISTRY (README: Change the assignment)"
+            )
     for name, question in registered.items():
         if name not in blocks:
-            raise BuildError(f"{REGISTRY_FILE} registers {name} ({question.package}) but {SOURCE} has no BEGIN QUESTION block "
-                             f"named {name}; add the question to the notebook or remove it from REGISTRY")
+            raise BuildError(
+                f"{REGISTRY_FILE} registers {name} ({question.package}) but {SOURCE} has no BEGIN QUESTION block "
+                f"named {name}; add the question to the notebook or remove it from REGISTRY"
+            )
     if list(blocks) != list(registered):
-        raise BuildError(f"{REGISTRY_FILE} lists the questions as {list(registered)} but {SOURCE} has them as {list(blocks)}; "
-                         "order REGISTRY as the notebook")
+        raise BuildError(
+            f"{REGISTRY_FILE} lists the questions as {list(registered)} but {SOURCE} has them as {list(blocks)}; "
+            "order REGISTRY as the notebook"
+        )
     reference_functions, student_functions = _defined_functions(master), _defined_functions(student)
     for name, question in registered.items():
         unit = f"mnist_kit/questions/{question.package}"
         points = blocks[name].get("points")
         if points is not None and points != question.points:
-            raise BuildError(f"{SOURCE} gives {name} {points} points but {unit}/__init__.py says POINTS = {question.points}; make them agree")
+            raise BuildError(
+                f"{SOURCE} gives {name} {points} points but {unit}/__init__.py says POINTS = {question.points}; make them agree"
+            )
         question.collector()
         public, every = question.public_checks, question.checks
         if not public or any(check.hidden for check in public):
             raise BuildError(f"{unit}/public.py must list the question's public checks, at least one, and only public(...) ones")
-        if list(every[:len(public)]) != list(public) or any(not check.hidden for check in every[len(public):]) or len(every) == len(public):
-            raise BuildError(f"{unit}/checks.py must list CHECKS = [*PUBLIC_CHECKS, hidden(...), ...]: the public checks of "
-                             "public.py (each written once, there), then at least one hidden check")
+        if (
+            list(every[: len(public)]) != list(public)
+            or any(not check.hidden for check in every[len(public) :])
+            or len(every) == len(public)
+        ):
+            raise BuildError(
+                f"{unit}/checks.py must list CHECKS = [*PUBLIC_CHECKS, hidden(...), ...]: the public checks of "
+                "public.py (each written once, there), then at least one hidden check"
+            )
         for function in question.functions:
             for defined, where in ((reference_functions, f"the reference in {SOURCE}"), (student_functions, "the student release")):
                 if function not in defined:
-                    raise BuildError(f"{unit}/__init__.py grades {function}() but {where} does not define it; "
-                                     f"write it in {name}'s BEGIN SOLUTION block of {SOURCE} (or fix FUNCTIONS)")
+                    raise BuildError(
+                        f"{unit}/__init__.py grades {function}() but {where} does not define it; "
+                        f"write it in {name}'s BEGIN SOLUTION block of {SOURCE} (or fix FUNCTIONS)"
+                    )
         stated = {float(match) for match in _GOAL.findall(texts.get(name, ""))}
         wanted = {round(threshold.value * 100, 6) for threshold in question.thresholds.values()}
         if stated != wanted:
-            raise BuildError(f"{SOURCE} states the goals of {name} as {_percents(stated)} but {unit}/__init__.py's THRESHOLDS are "
-                             f"{_percents(wanted)}; write each as 'at least N %' in the text before {name}'s END QUESTION")
+            raise BuildError(
+                f"{SOURCE} states the goals of {name} as {_percents(stated)} but {unit}/__init__.py's THRESHOLDS are "
+                f"{_percents(wanted)}; write each as 'at least N %' in the text before {name}'s END QUESTION"
+            )
 
 
 def _percents(values):
@@ -382,9 +408,13 @@ def verify_build(root=ROOT, seeds=MARGIN_SEEDS):
     with ThreadPoolExecutor(max_workers=2) as pool:
         *references, student = pool.map(lambda job: grade.grade_notebook(job[0], checker, limits, seed=job[1], sandbox=sandbox), jobs)
     problems = []
-    for seed, reference in zip(seeds, references):
+    for seed, reference in zip(seeds, references, strict=True):
         if reference["total"] != questions.TOTAL_POINTS:
-            lost = {q: e.get("error") or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in reference["questions"].items() if e["score"] < e["possible"]}
+            lost = {
+                q: e.get("error") or [c["message"] for c in e["checks"] if not c["passed"]]
+                for q, e in reference["questions"].items()
+                if e["score"] < e["possible"]
+            }
             problems.append(f"the reference scores {reference['total']}/{questions.TOTAL_POINTS} on seed {seed}, losing points on {lost}")
         else:
             problems += _short_margins(reference, seed)
@@ -405,8 +435,14 @@ def _short_margins(reference, seed):
         unit = f"mnist_kit/questions/{question.package}"
         for threshold_name, threshold in question.thresholds.items():
             if threshold_name not in measured:
-                problems.append(f"no check in {unit}/checks.py measures {threshold_name}; return {{{threshold_name!r}: value}} from the check that tests it")
+                problems.append(
+                    f"no check in {unit}/checks.py measures {threshold_name}; "
+                    f"return {{{threshold_name!r}: value}} from the check that tests it"
+                )
             elif measured[threshold_name] < threshold.value + threshold.margin:
-                problems.append(f"on seed {seed} the reference's {threshold_name} is {measured[threshold_name]:.4f}, under {threshold.value} "
-                                f"+ the margin {threshold.margin} that {unit}/__init__.py asks; improve the reference in {SOURCE} or change the threshold")
+                problems.append(
+                    f"on seed {seed} the reference's {threshold_name} is {measured[threshold_name]:.4f}, under {threshold.value} "
+                    f"+ the margin {threshold.margin} that {unit}/__init__.py asks; "
+                    f"improve the reference in {SOURCE} or change the threshold"
+                )
     return problems

@@ -64,8 +64,9 @@ def draw_shared(rng, images, digits):
     blank = np.flatnonzero(images.max(axis=0) == 0)
     trap_pixel = int(rng.choice(blank))
     positions = np.arange(n_train // 2, n_train)
-    eligible = positions[(digits[:n_train][order][positions] == spec.TARGET_DIGIT)
-                         & np.all([positions % k != 0 for k in range(2, 11)], axis=0)]
+    eligible = positions[
+        (digits[:n_train][order][positions] == spec.TARGET_DIGIT) & np.all([positions % k != 0 for k in range(2, 11)], axis=0)
+    ]
     return {
         "pixel_permutation": permutation,
         "train_order": order,
@@ -114,8 +115,10 @@ def make_challenge(seed, images, digits):
 def inputs_of(name, arrays, params):
     """One question's (or the shared data's) part of a challenge, without the prefix."""
     prefix = f"{name}_"
-    return ({key[len(prefix):]: value for key, value in arrays.items() if key.startswith(prefix)},
-            {key[len(prefix):]: value for key, value in params.items() if key.startswith(prefix)})
+    return (
+        {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)},
+        {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)},
+    )
 
 
 def write_challenge(directory, arrays, params):
@@ -187,8 +190,14 @@ class CheckerData:
     @classmethod
     def from_mnist(cls, images, digits, shared_arrays):
         permutation = shared_arrays["pixel_permutation"]
-        return cls(images[spec.N_TRAIN :, permutation], digits[spec.N_TRAIN :], images[spec.SHOWCASE_IMAGE, permutation],
-                   digits[: spec.N_TRAIN][shared_arrays["train_order"]], images, shared_arrays)
+        return cls(
+            images[spec.N_TRAIN :, permutation],
+            digits[spec.N_TRAIN :],
+            images[spec.SHOWCASE_IMAGE, permutation],
+            digits[: spec.N_TRAIN][shared_arrays["train_order"]],
+            images,
+            shared_arrays,
+        )
 
     @property
     def trap_column(self):
@@ -197,24 +206,34 @@ class CheckerData:
     @property
     def draw_key(self):
         """A digest of the shared draw: equal for every grading that fits on the same data."""
-        return hashlib.blake2b(b"".join(np.ascontiguousarray(self.shared[name]).tobytes()
-                                        for name in ("pixel_permutation", "train_order", "trap_rows"))).digest()
+        return hashlib.blake2b(
+            b"".join(np.ascontiguousarray(self.shared[name]).tobytes() for name in ("pixel_permutation", "train_order", "trap_rows"))
+        ).digest()
 
-    def train_images_at(self, positions):
-        """The training images at ``positions`` (in the students' row order) exactly as the student's functions received them.
+    def train_pixels_at(self, positions):
+        """The training images at ``positions`` (in the students' row order) with the values the student's functions received.
 
-        float64 pixels in the students' column order, trap pixels set: the bytes a model fitted in the
-        student's process saw, so the checker can fit the same model itself.
+        As uint8 (every pixel is a whole number from 0 to 255, the trap's included), in the
+        students' column order: the checker fits on these what a model in the student's process
+        fitted on, and gets the same model.
         """
         key = self.draw_key
         if key not in _TRAINING_BYTES:  # 47 MB, built once per process: gathering rows of the float images costs 10x more
             _TRAINING_BYTES.clear()
-            ordered = self.images[: spec.N_TRAIN][self.shared["train_order"]][:, self.shared["pixel_permutation"]]
-            _TRAINING_BYTES[key] = np.ascontiguousarray(ordered, dtype=np.uint8)
+            _TRAINING_BYTES[key] = self._training_bytes()
         positions = np.asarray(positions)
-        selected = _TRAINING_BYTES[key][positions].astype(np.float64)
-        selected[np.isin(positions, self.shared["trap_rows"]), self.trap_column] = TRAP_VALUE
+        selected = _TRAINING_BYTES[key][positions]
+        selected[np.isin(positions, self.shared["trap_rows"]), self.trap_column] = int(TRAP_VALUE)
         return selected
+
+    def _training_bytes(self):
+        """The training images in the students' row and column order, as uint8.
+
+        Converted first (the checker's images are float64 in column order, where gathering rows is
+        slow), then gathered through the transpose: 0.6 CPU-s here, against 1.9 for gathering the rows.
+        """
+        pixels = np.asarray(self.images[: spec.N_TRAIN], dtype=np.uint8)
+        return np.ascontiguousarray(pixels.T[self.shared["pixel_permutation"]][:, self.shared["train_order"]].T)
 
     def train_scores(self, coef, intercept):
         """``X_train @ coef.T + intercept`` for the training images as the student's functions received them.

@@ -82,16 +82,20 @@ def changed(key, change):
     --------
     >>> public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1]))  # doctest: +SKIP
     """
+
     def defect(answers, inputs):
         answers["arrays"][key] = change(answers["arrays"][key])
+
     return defect
 
 
 def combined(*defects):
     """A defect made of several, applied in order."""
+
     def defect(answers, inputs):
         for each in defects:
             each(answers, inputs)
+
     return defect
 
 
@@ -139,15 +143,20 @@ def answer(answers, key, name=None):
         if key == call or key.startswith(f"{call}_"):
             raise CheckFailed(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
     returned = answers["descriptions"].get(key, {}).get("type")
-    raise CheckFailed(f"{name or key} should be a numpy array or a number, not {returned}." if returned
-                      else f"{name or key} was not recorded.")
+    raise CheckFailed(
+        f"{name or key} should be a numpy array or a number, not {returned}." if returned else f"{name or key} was not recorded."
+    )
 
 
 def array_of(answers, key, name, ndim=1):
     """A recorded answer that must be a numpy array with ``ndim`` dimensions (a number has none)."""
     value = answer(answers, key, name)
-    require(value.ndim == ndim, f"{name} should be a numpy array with {ndim} dimension{'s' * (ndim != 1)}, not of shape {value.shape}."
-            if ndim else f"{name} should be one number, not an array of shape {value.shape}.")
+    require(
+        value.ndim == ndim,
+        f"{name} should be a numpy array with {ndim} dimension{'s' * (ndim != 1)}, not of shape {value.shape}."
+        if ndim
+        else f"{name} should be one number, not an array of shape {value.shape}.",
+    )
     return value
 
 
@@ -197,14 +206,21 @@ def require_a_learnt_classifier(answers, images, labels, classes, function):
     """
     parameters = model(answers)
     known = parameters["classes_"]
-    require(known.shape == (len(classes),) and known.dtype.kind in "biu" and np.array_equal(known.astype(np.int64), classes),
-            f"{function} should return a classifier fitted on the labels {list(classes)}, not on {known.tolist()[:12]}.")
-    require(model_shapes_ok(parameters, images.shape[1], len(classes)) and bool(np.all(np.isfinite(parameters["intercept_"]))),
-            f"{function}'s model should have one finite weight per pixel for each class.")
+    require(
+        known.shape == (len(classes),) and known.dtype.kind in "biu" and np.array_equal(known.astype(np.int64), classes),
+        f"{function} should return a classifier fitted on the labels {list(classes)}, not on {known.tolist()[:12]}.",
+    )
+    require(
+        model_shapes_ok(parameters, images.shape[1], len(classes)) and bool(np.all(np.isfinite(parameters["intercept_"]))),
+        f"{function}'s model should have one finite weight per pixel for each class.",
+    )
     share = float(np.mean(predict(parameters, images) == labels))
     commonest = float(np.max(np.unique(labels, return_counts=True)[1]) / len(labels))
-    require(share > commonest, f"{function}'s model is right {share:.3f} of the time on the test images, no better than "
-                               f"always answering the commonest label ({commonest:.3f}): it learnt nothing.")
+    require(
+        share > commonest,
+        f"{function}'s model is right {share:.3f} of the time on the test images, no better than "
+        f"always answering the commonest label ({commonest:.3f}): it learnt nothing.",
+    )
 
 
 def load_answers(record, arrays):
@@ -239,8 +255,9 @@ def load_answers(record, arrays):
     if parsed.get("error"):
         return None, untrusted.one_line(parsed["error"])
     descriptions = parsed.get("answers") if isinstance(parsed.get("answers"), dict) else {}
-    descriptions = {key: {"type": untrusted.one_line(value.get("type", ""), 80)} for key, value in descriptions.items()
-                    if isinstance(value, dict)}
+    descriptions = {
+        key: {"type": untrusted.one_line(value.get("type", ""), 80)} for key, value in descriptions.items() if isinstance(value, dict)
+    }
     failures = parsed.get("failures") if isinstance(parsed.get("failures"), dict) else {}
     failures = {str(call): untrusted.one_line(message) for call, message in failures.items()}
     if arrays is None:
@@ -277,14 +294,18 @@ def run_checks(question, answers, inputs, checks=None):
             continue
         except (KeyError, ValueError, TypeError, IndexError, ArithmeticError, AttributeError):
             # Missing or malformed answers (wrong shapes, wrong types) are the student's, not the checker's.
-            results.append(CheckResult(question.name, check.name, False, _malformed_message(question, check), check.hidden, check.weight, {}))
+            results.append(
+                CheckResult(question.name, check.name, False, _malformed_message(question, check), check.hidden, check.weight, {})
+            )
             continue
         if check.needs is not None and check.needs not in unusable:
             unusable[check.needs] = check.needs.reason(answers, inputs)
         reason = unusable.get(check.needs) if check.needs is not None else None
         if reason:
-            message = (f"Not counted: this property earns points only once {check.needs.function} returns a usable answer, "
-                       f"and it does not: {reason[:1].lower() + reason[1:]}")
+            message = (
+                f"Not counted: this property earns points only once {check.needs.function} returns a usable answer, "
+                f"and it does not: {reason[:1].lower() + reason[1:]}"
+            )
             results.append(CheckResult(question.name, check.name, False, message, check.hidden, check.weight, {}))
         else:
             results.append(CheckResult(question.name, check.name, True, "", check.hidden, check.weight, measured))
@@ -293,5 +314,7 @@ def run_checks(question, answers, inputs, checks=None):
 
 def _malformed_message(question, check):
     functions = " and ".join(question.functions)
-    return (f"What {functions} returned has a shape or type this check ({check.name.replace('_', ' ')}) cannot read: "
-            "return exactly what the docstring describes (the types, and the shapes of its example).")
+    return (
+        f"What {functions} returned has a shape or type this check ({check.name.replace('_', ' ')}) cannot read: "
+        "return exactly what the docstring describes (the types, and the shapes of its example)."
+    )

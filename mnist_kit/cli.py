@@ -9,9 +9,8 @@ from pathlib import Path
 from . import spec
 
 try:
-    from . import build as build_module
-    from . import batch, grade, report
-    from . import sandbox as sandboxes
+    from . import batch, build as build_module, grade, report, sandbox as sandboxes
+
     _BROKEN_QUESTION = None
 except ValueError as error:  # a question unit that cannot load stops every command, in one line
     if type(error).__name__ != "QuestionError":
@@ -29,8 +28,10 @@ def _build(args):
     print(f"wrote {_shown(report.zip_path)} (upload to Gradescope), sha256 {report.zip_sha256}")
     print(f"wrote {_shown(report.student_zip_path)} (hand out to students), sha256 {report.student_zip_sha256}")
     if report.reference:
-        print(f"verified: reference {report.reference['total']}/{report.reference['possible']}, "
-              f"untouched student notebook {report.student['total']}/{report.student['possible']}")
+        print(
+            f"verified: reference {report.reference['total']}/{report.reference['possible']}, "
+            f"untouched student notebook {report.student['total']}/{report.student['possible']}"
+        )
     return 0
 
 
@@ -54,18 +55,32 @@ class ProgressLine:
 
 
 def _grade(args):
-    limits = grade.Limits(timeout=args.timeout, max_memory=int(args.max_memory * 2**30), max_disk=int(args.max_disk * 2**30),
-                          max_upload=int(args.max_upload * 10**6))
+    limits = grade.Limits(
+        timeout=args.timeout,
+        max_memory=int(args.max_memory * 2**30),
+        max_disk=int(args.max_disk * 2**30),
+        max_upload=int(args.max_upload * 10**6),
+    )
     batch.find_submissions(args.submissions)  # a mistyped folder is named before anything else
     regrade_run_before = (batch.regrade_changes(args.out) or {}).get("run")
     sandbox = sandboxes.choose(allow_weaker=args.no_sandbox)
     if sandbox.kind != "bwrap":
-        print(f"mnist-kit grade: warning: grading WITHOUT the bubblewrap sandbox (isolation: {sandbox.kind}); "
-              "students' code can reach the network and whatever this user can; every result and the report record it",
-              file=sys.stderr)
-    results = batch.grade_many(args.submissions, args.out, jobs=args.jobs, limits=limits, force=args.force,
-                               seed=args.seed, progress=ProgressLine(), sandbox=sandbox,
-                               all_feedback=args.all_feedback)
+        print(
+            f"mnist-kit grade: warning: grading WITHOUT the bubblewrap sandbox (isolation: {sandbox.kind}); "
+            "students' code can reach the network and whatever this user can; every result and the report record it",
+            file=sys.stderr,
+        )
+    results = batch.grade_many(
+        args.submissions,
+        args.out,
+        jobs=args.jobs,
+        limits=limits,
+        force=args.force,
+        seed=args.seed,
+        progress=ProgressLine(),
+        sandbox=sandbox,
+        all_feedback=args.all_feedback,
+    )
     for result in results:
         reason = f"  ({result['reason']})" if result.get("reason") else ""
         print(f"{result['submission']}: {result['total']}/{result['possible']} {result['status']}{reason}")
@@ -75,7 +90,10 @@ def _grade(args):
     if changes:
         print(report.changed_grades_summary(changes))
         for submission, *cells in report.changed_grade_rows(changes):
-            print(f"  {submission}: " + ", ".join(f"{name} {cell}" for name, cell in zip(report.CHANGED_GRADE_HEADER[1:], cells) if cell))
+            print(
+                f"  {submission}: "
+                + ", ".join(f"{name} {cell}" for name, cell in zip(report.CHANGED_GRADE_HEADER[1:], cells, strict=True) if cell)
+            )
     print(f"wrote {Path(args.out) / batch.GRADES_FILE}, {Path(args.out) / report.REPORT_FILE} and feedback/")
     return 0
 
@@ -107,14 +125,19 @@ def _positive(kind):
 
 
 def _add_all_feedback(command):
-    command.add_argument("--all-feedback", action="store_true",
-                         help="feedback files show every check's points and message (default: withhold what spec.VISIBILITY withholds)")
+    command.add_argument(
+        "--all-feedback",
+        action="store_true",
+        help="feedback files show every check's points and message (default: withhold what spec.VISIBILITY withholds)",
+    )
 
 
 def parser():
     main = argparse.ArgumentParser(prog="mnist-kit", description=f"Build and grade the {spec.ASSIGNMENT} assignment.")
     commands = main.add_subparsers(dest="command", required=True)
-    build = commands.add_parser("build", help=f"regenerate assignment/, autograder/, dist/{spec.AUTOGRADER_ZIP} and dist/{spec.STUDENT_ZIP}, then verify")
+    build = commands.add_parser(
+        "build", help=f"regenerate assignment/, autograder/, dist/{spec.AUTOGRADER_ZIP} and dist/{spec.STUDENT_ZIP}, then verify"
+    )
     build.add_argument("--no-verify", action="store_true", help="skip grading the reference and the student notebook")
     build.set_defaults(run=_build)
     grade_cmd = commands.add_parser("grade", help="grade notebooks or otter export zips into a gradebook")
@@ -122,15 +145,23 @@ def parser():
     grade_cmd.add_argument("--out", required=True, help="output folder for grades.csv and results/")
     grade_cmd.add_argument("--jobs", type=_positive(int), default=os.cpu_count(), help="submissions graded at once (default: cores)")
     grade_cmd.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per submission (default 600)")
-    grade_cmd.add_argument("--max-memory", type=_positive(float), default=6.0,
-                           help="GiB of memory for all of a submission's processes together (default 6)")
+    grade_cmd.add_argument(
+        "--max-memory", type=_positive(float), default=6.0, help="GiB of memory for all of a submission's processes together (default 6)"
+    )
     grade_cmd.add_argument("--max-disk", type=_positive(float), default=2.0, help="GiB of files a submission may write (default 2)")
-    grade_cmd.add_argument("--max-upload", type=_positive(float), default=50.0,
-                           help="MB an uploaded notebook, or the notebook in an uploaded zip, may be (default 50)")
+    grade_cmd.add_argument(
+        "--max-upload",
+        type=_positive(float),
+        default=50.0,
+        help="MB an uploaded notebook, or the notebook in an uploaded zip, may be (default 50)",
+    )
     grade_cmd.add_argument("--force", action="store_true", help="grade again submissions already graded")
     grade_cmd.add_argument("--seed", type=int, default=None, help="fix the grading-time challenge (to reproduce a grade)")
-    grade_cmd.add_argument("--no-sandbox", action="store_true",
-                           help="grade even where bubblewrap cannot run (recorded in every result; never for untrusted work)")
+    grade_cmd.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="grade even where bubblewrap cannot run (recorded in every result; never for untrusted work)",
+    )
     _add_all_feedback(grade_cmd)
     grade_cmd.set_defaults(run=_grade)
     report_cmd = commands.add_parser("report", help="(re)write OUT/report.html from graded results")

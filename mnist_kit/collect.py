@@ -275,7 +275,7 @@ def run(notebook_path, workdir, skip=(), only=None):
             try:
                 seed_global_generators(step)
                 exec(_compile_student(source, label, index), namespace)
-            except BaseException as error:  # noqa: B036 - student code may raise anything, SystemExit included
+            except BaseException as error:  # noqa: BLE001 - student code may raise anything, SystemExit included
                 definition_errors.append(f"defining {label}: {describe_exception(error)}")
         progress.finish(step)
     (workdir / "definitions.json").write_text(json.dumps({"errors": definition_errors}))
@@ -288,7 +288,7 @@ def run(notebook_path, workdir, skip=(), only=None):
                 seed_global_generators(question)
                 inputs = Inputs(*inputs_of(question, arrays, params), data)
                 save_answers(answers_dir, question, collector(student, inputs))
-            except BaseException as error:  # noqa: B036
+            except BaseException as error:  # noqa: BLE001 - the same: whatever it raises is the question's error
                 save_error(answers_dir, question, describe_exception(error))
         progress.finish(question)
 

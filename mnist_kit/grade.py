@@ -10,6 +10,7 @@ collected again without it, so a submission keeps the points it earned.
 """
 
 import contextlib
+import enum
 import hashlib
 import json
 import os
@@ -23,14 +24,23 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks, collect, data, spec, untrusted
+from . import checks, collect, data, sandbox as sandboxes, spec, untrusted
 from .budget import submission_budget
-from . import sandbox as sandboxes
 from .challenge import SHARED, CheckerData, Inputs, inputs_of, make_challenge, write_challenge
 from .questions import QUESTIONS, TOTAL_POINTS
 from .untrusted import read_student_file
 
-STATUSES = ("graded", "timeout", "memory", "crashed", "invalid")
+
+class Status(enum.StrEnum):
+    """What happened to a submission: the gradebook's ``status`` column (a ``str``, so JSON and CSV keep the word)."""
+
+    GRADED = "graded"  # ran to the end
+    TIMEOUT = "timeout"  # a question, or the whole submission, ran past its time limit
+    MEMORY = "memory"  # the kernel killed a process of the submission for its memory
+    CRASHED = "crashed"  # the Python process died or filled its folder, or the grader failed on the file
+    INVALID = "invalid"  # not a readable notebook, or larger than the upload limit
+
+
 MAX_RESTARTS = 8
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 NOTEBOOK_FILE = "submission.ipynb"
@@ -203,11 +213,14 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple
                     step, step_started = current, time.monotonic()
                 now = time.monotonic()
                 if now > deadline:
-                    reason = ("timeout", f"the submission used up its {limits.timeout:.0f} s")
+                    reason = (Status.TIMEOUT, f"the submission used up its {limits.timeout:.0f} s")
                 elif step and now - step_started > limits.step_timeout:
-                    reason = ("timeout", f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
+                    reason = (Status.TIMEOUT, f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
                 elif progress.overflowed:
-                    reason = ("crashed", f"{_step_name(step)} wrote more than {MAX_PROGRESS_BYTES // 2**20} MiB into the grader's progress file")
+                    reason = (
+                        Status.CRASHED,
+                        f"{_step_name(step)} wrote more than {MAX_PROGRESS_BYTES // 2**20} MiB into the grader's progress file",
+                    )
                 if reason:
                     break
         finally:
@@ -216,22 +229,25 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple
                 budget.kill_all()
         step = progress.current()
         if reason is None and budget and budget.ran_out_of_memory():
-            reason = ("memory", f"{_step_name(step)} used more than the submission's {limits.max_memory / 2**30:g} GiB of memory")
+            reason = (Status.MEMORY, f"{_step_name(step)} used more than the submission's {limits.max_memory / 2**30:g} GiB of memory")
         if budget and budget.folder_full(workdir.parent):
             # Nothing more can be recorded in a full folder: what is not answered yet is lost to it.
             during = f" (during {_step_name(step)})" if step else ""
-            reason = ("crashed", f"the submission filled its {budget.disk / 2**30:g} GiB of disk{during}, so nothing more could be recorded")
+            reason = (
+                Status.CRASHED,
+                f"the submission filled its {budget.disk / 2**30:g} GiB of disk{during}, so nothing more could be recorded",
+            )
             failed_steps.update({s: reason for s in [step, *questions] if s and not (s in questions and _answered(workdir, s))})
             return failed_steps
         if step is None and process.returncode == 0 and reason is None:
             return failed_steps
         if reason is None:
-            reason = ("crashed", f"the Python process died during {_step_name(step)} (exit code {process.returncode})")
+            reason = (Status.CRASHED, f"the Python process died during {_step_name(step)} (exit code {process.returncode})")
         if step is None:
             failed_steps.update({q: reason for q in questions if not _answered(workdir, q)})
             return failed_steps
         failed_steps[step] = reason
-        if reason[0] == "timeout" and time.monotonic() > deadline:
+        if reason[0] == Status.TIMEOUT and time.monotonic() > deadline:
             failed_steps.update({q: reason for q in questions if not _answered(workdir, q)})
             return failed_steps
     return failed_steps
@@ -287,9 +303,13 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
     arrays, params = checker.challenge(seed)
     started = time.monotonic()
     # The folder goes before the lease does: the next grading under this user never meets it.
-    with sandbox.account() as uid, tempfile.TemporaryDirectory(prefix=sandboxes.WORK_PREFIX) as scratch, \
-            submission_budget(Path(scratch), limits.max_memory, limits.max_processes, sandbox.folder_bytes(limits.max_disk),
-                              enforce=sandbox.kind != "none") as budget:
+    with (
+        sandbox.account() as uid,
+        tempfile.TemporaryDirectory(prefix=sandboxes.WORK_PREFIX) as scratch,
+        submission_budget(
+            Path(scratch), limits.max_memory, limits.max_processes, sandbox.folder_bytes(limits.max_disk), enforce=sandbox.kind != "none"
+        ) as budget,
+    ):
         # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
         workdir = Path(scratch) / "work"
         workdir.mkdir()
@@ -301,9 +321,14 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
         sandbox.prepare(workdir, uid)
         failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid, questions, budget)
         events = list(failed_steps.values())
-        if budget.killed_for_memory() and not any(status == "memory" for status, _ in events):
-            events.append(("memory", f"a process of the submission was killed for using more than its {limits.max_memory / 2**30:g} GiB "
-                                     "of memory (all its processes together)"))
+        if budget.killed_for_memory() and not any(status == Status.MEMORY for status, _ in events):
+            events.append(
+                (
+                    Status.MEMORY,
+                    f"a process of the submission was killed for using more than its {limits.max_memory / 2**30:g} GiB "
+                    "of memory (all its processes together)",
+                )
+            )
         result = _judge(workdir, checker.inputs(arrays, params), failed_steps, questions, events)
     result.update(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe() | budget.describe())
     return result
@@ -341,7 +366,7 @@ def _judge(workdir, inputs, failed_steps, graded, events=None):
                 ]
                 entry["score"] = round(unit.points * sum(r.weight for r in results if r.passed) / sum(r.weight for r in results), 2)
         questions[question] = entry
-    status = next((s for s in ("memory", "timeout", "crashed") if any(e[0] == s for e in events)), "graded")
+    status = next((s for s in (Status.MEMORY, Status.TIMEOUT, Status.CRASHED) if any(e[0] == s for e in events)), Status.GRADED)
     return {
         "status": status,
         "reason": "; ".join(dict.fromkeys(reason for _, reason in events)) or None,
@@ -363,13 +388,21 @@ def _definition_errors(content):
 def invalid_result(reason):
     """The result of a file that could not be read as a notebook: a row with zero points."""
     questions = {q: {"possible": unit.points, "score": 0.0, "error": reason, "checks": []} for q, unit in QUESTIONS.items()}
-    return {"status": "invalid", "reason": reason, "notes": [], "questions": questions, "total": 0.0,
-            "possible": TOTAL_POINTS, "seed": None, "seconds": 0.0}
+    return {
+        "status": Status.INVALID,
+        "reason": reason,
+        "notes": [],
+        "questions": questions,
+        "total": 0.0,
+        "possible": TOTAL_POINTS,
+        "seed": None,
+        "seconds": 0.0,
+    }
 
 
 def crashed_result(reason):
     """The result of a file the grader itself failed on: zero points and the grader's own reason."""
-    return invalid_result(reason) | {"status": "crashed"}
+    return invalid_result(reason) | {"status": Status.CRASHED}
 
 
 def file_sha256(path):

@@ -18,8 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import grade, report, spec, untrusted
-from . import sandbox as sandboxes
+from . import grade, report, sandbox as sandboxes, spec, untrusted
 
 
 def find_submission(submission_dir):
@@ -49,16 +48,21 @@ def gradescope_results(result, visibility=None):
             # Messages carry student text: one line each, shown as plain text, never as markup.
             lines = [untrusted.one_line(part["error"], 500)] if part["error"] else []
             lines += [f"- {untrusted.one_line(message, 500)}" for message in part["failures"]]
-            summary = (f"{part['passed']} of {part['count']} {part['kind']} checks passed" if entry["checks"]
-                       else f"{part['kind']} checks: not run")
-            tests.append({
-                "name": f"{question}: {part['kind']} checks",
-                "score": part["score"],
-                "max_score": part["possible"],
-                "output": "\n".join([summary, *lines]),
-                "visibility": visibility[part["kind"]],
-                "output_format": "text",
-            })
+            summary = (
+                f"{part['passed']} of {part['count']} {part['kind']} checks passed"
+                if entry["checks"]
+                else f"{part['kind']} checks: not run"
+            )
+            tests.append(
+                {
+                    "name": f"{question}: {part['kind']} checks",
+                    "score": part["score"],
+                    "max_score": part["possible"],
+                    "output": "\n".join([summary, *lines]),
+                    "visibility": visibility[part["kind"]],
+                    "output_format": "text",
+                }
+            )
     output = f"Status: {result['status']}" + (f" ({untrusted.one_line(result['reason'], 500)})" if result.get("reason") else "")
     if any(visibility[kind] != "visible" for kind in report.CHECK_KINDS):
         parts = {q: report.question_parts(q, e) for q, e in result["questions"].items()}
@@ -75,9 +79,15 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", default="/autograder", help="the autograder folder (default /autograder)")
     parser.add_argument("--step-timeout", type=float, default=grade.Limits.step_timeout, help="seconds per question")
-    parser.add_argument("--threads", type=int, default=grade.Limits.threads, help="BLAS and OpenMP threads for the student (default: cores)")
-    parser.add_argument("--sandbox", choices=sandboxes.KINDS, default=None,
-                        help="force one isolation (default: bubblewrap where it works, else the unprivileged user)")
+    parser.add_argument(
+        "--threads", type=int, default=grade.Limits.threads, help="BLAS and OpenMP threads for the student (default: cores)"
+    )
+    parser.add_argument(
+        "--sandbox",
+        choices=sandboxes.KINDS,
+        default=None,
+        help="force one isolation (default: bubblewrap where it works, else the unprivileged user)",
+    )
     args = parser.parse_args(argv)
     root = Path(args.root)
     limits = grade.Limits(step_timeout=args.step_timeout, threads=args.threads)
@@ -93,10 +103,15 @@ def main(argv=None):
             result = grade.invalid_result(str(error))
         except Exception as error:  # noqa: BLE001 - the grader's own bug: the student still gets a result, the log the traceback
             traceback.print_exc()
-            result = grade.crashed_result(f"the grader failed on this file ({type(error).__name__}); tell your instructor, who can regrade it")
+            result = grade.crashed_result(
+                f"the grader failed on this file ({type(error).__name__}); tell your instructor, who can regrade it"
+            )
         sandbox.kill_leftovers(uid)
         grade.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
-    print(f"graded: {result['total']}/{result['possible']} ({result['status']}); the grader's peak memory: {own_peak_memory() / 2**30:.2f} GiB")
+    print(
+        f"graded: {result['total']}/{result['possible']} ({result['status']}); "
+        f"the grader's peak memory: {own_peak_memory() / 2**30:.2f} GiB"
+    )
     return 0
 
 

@@ -141,8 +141,12 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
     from joblib import parallel_config
 
     # As in the grade: seeded generators, and joblib in this process (the grade's LOKY_MAX_CPU_COUNT=1).
-    with _seeded(question), parallel_config(backend="sequential"), contextlib.redirect_stdout(io.StringIO()), \
-            contextlib.redirect_stderr(io.StringIO()):
+    with (
+        _seeded(question),
+        parallel_config(backend="sequential"),
+        contextlib.redirect_stdout(io.StringIO()),
+        contextlib.redirect_stderr(io.StringIO()),
+    ):
         answers = unit.collector()(Student(namespace), inputs)
     with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
         try:

@@ -18,8 +18,7 @@ REPORT_FILE = "report.html"
 FEEDBACK_DIR = "feedback"
 CHECK_KINDS = ("public", "hidden")
 # When a withheld kind of check is released, in the words of a sentence to the student.
-RELEASED = {"after_due_date": "after the due date", "after_published": "when grades are published",
-            "hidden": "to instructors only"}
+RELEASED = {"after_due_date": "after the due date", "after_published": "when grades are published", "hidden": "to instructors only"}
 
 
 def question_parts(question, entry):
@@ -63,9 +62,17 @@ def question_parts(question, entry):
         last = len(of_kind) == len(registered) - sum(p["count"] for p in parts)
         possible = possible_left if last else round(entry["possible"] * weight / total_weight, 2)
         possible_left = round(possible_left - possible, 2)
-        parts.append({"kind": kind, "count": len(of_kind), "passed": sum(c["passed"] for c in ran),
-                      "score": round(possible * passed_weight / weight, 2), "possible": possible,
-                      "error": None if parts else entry["error"], "failures": [c["message"] for c in ran if not c["passed"]]})
+        parts.append(
+            {
+                "kind": kind,
+                "count": len(of_kind),
+                "passed": sum(c["passed"] for c in ran),
+                "score": round(possible * passed_weight / weight, 2),
+                "possible": possible,
+                "error": None if parts else entry["error"],
+                "failures": [c["message"] for c in ran if not c["passed"]],
+            }
+        )
     # The question's score was rounded once, the parts' each: give any cent of difference to a
     # part it fits, partly passed ones first, so the parts add up to exactly what the gradebook says.
     drift = round(entry["score"] - sum(p["score"] for p in parts), 2)
@@ -86,7 +93,7 @@ def failure_messages(entry):
 def unsandboxed_warning(result):
     """One line when ``result`` was graded without the full sandbox, else None."""
     kind = (result.get("sandbox") or {}).get("kind")
-    if kind == "bwrap" or result.get("status") == "invalid":
+    if kind == "bwrap" or result.get("status") == grade.Status.INVALID:
         return None
     return f"graded without the bubblewrap sandbox (isolation: {kind or 'unknown'})"
 
@@ -119,8 +126,16 @@ def feedback_markdown(result, everything=False, visibility=None):
     lines += ["| question | " + " | ".join(f"{kind} checks" for kind in CHECK_KINDS) + " |", "|---" * (1 + len(CHECK_KINDS)) + "|"]
     for question, kinds in parts.items():
         by_kind = {p["kind"]: p for p in kinds}
-        cells = [("none" if kind not in by_kind else f"{by_kind[kind]['score']} / {by_kind[kind]['possible']}" if shown[kind]
-                  else f"{by_kind[kind]['possible']} withheld, released {RELEASED[visibility[kind]]}") for kind in CHECK_KINDS]
+        cells = [
+            (
+                "none"
+                if kind not in by_kind
+                else f"{by_kind[kind]['score']} / {by_kind[kind]['possible']}"
+                if shown[kind]
+                else f"{by_kind[kind]['possible']} withheld, released {RELEASED[visibility[kind]]}"
+            )
+            for kind in CHECK_KINDS
+        ]
         lines.append(f"| {question} | " + " | ".join(cells) + " |")
     for question, kinds in parts.items():
         messages = [m for p in kinds if shown[p["kind"]] for m in ([p["error"]] if p["error"] else p["failures"])]
@@ -140,8 +155,10 @@ def withheld_summary(result, parts, shown, visibility):
     kinds = " and ".join(dict.fromkeys(f"{p['kind']} checks" for p in visible)) or "no checks"
     withheld = round(sum(p["possible"] for p in hidden), 2)
     when = " and ".join(dict.fromkeys(f"{p['kind']} checks, released {RELEASED[visibility[p['kind']]]}" for p in hidden))
-    return (f"**{kinds.capitalize()}: {earned} of their {possible} points** (status: {result['status']}). "
-            f"{withheld} more of the {result['possible']} points are withheld ({when}): this is not your total.")
+    return (
+        f"**{kinds.capitalize()}: {earned} of their {possible} points** (status: {result['status']}). "
+        f"{withheld} more of the {result['possible']} points are withheld ({when}): this is not your total."
+    )
 
 
 def quoted(text, limit=500):
@@ -197,8 +214,7 @@ def _score_histogram(results):
 
 def pass_rates(results):
     """Share of submissions with full marks on each question."""
-    return {q: sum(r["questions"][q]["score"] == r["questions"][q]["possible"] for r in results) / max(len(results), 1)
-            for q in QUESTIONS}
+    return {q: sum(r["questions"][q]["score"] == r["questions"][q]["possible"] for r in results) / max(len(results), 1) for q in QUESTIONS}
 
 
 def _pass_rate_chart(results):
@@ -234,10 +250,17 @@ def _change(pair):
 
 def changed_grade_rows(changes):
     """The rows of the "changed grades" table: submission, status, each question, total, cause, why."""
-    return [(c["submission"], _change(c["status"]) if c["status"][0] != c["status"][1] else c["status"][1],
-             *[_change(c["questions"][q]) if q in c["questions"] else "" for q in QUESTIONS],
-             _change(c["total"]), c["cause"], "; ".join(c["why"]))
-            for c in changes["changed"]]
+    return [
+        (
+            c["submission"],
+            _change(c["status"]) if c["status"][0] != c["status"][1] else c["status"][1],
+            *[_change(c["questions"][q]) if q in c["questions"] else "" for q in QUESTIONS],
+            _change(c["total"]),
+            c["cause"],
+            "; ".join(c["why"]),
+        )
+        for c in changes["changed"]
+    ]
 
 
 CHANGED_GRADE_HEADER = ["submission", "status", *QUESTIONS, "total", "cause", "why"]
@@ -245,9 +268,11 @@ CHANGED_GRADE_HEADER = ["submission", "status", *QUESTIONS, "total", "cause", "w
 
 def changed_grades_summary(changes):
     """One sentence about the latest regrade (see :func:`mnist_kit.batch.regrade_changes`)."""
-    return (f"The regrade of {changes['run']} (UTC) changed {len(changes['changed'])} of the "
-            f"{changes['regraded']} grades it redid; the earlier results and gradebook are kept in "
-            f"results/history/{changes['run']}/.")
+    return (
+        f"The regrade of {changes['run']} (UTC) changed {len(changes['changed'])} of the "
+        f"{changes['regraded']} grades it redid; the earlier results and gradebook are kept in "
+        f"results/history/{changes['run']}/."
+    )
 
 
 def _changed_grades_html(changes):
@@ -267,13 +292,22 @@ def report_html(results, changes=None):
         for q, rows in common_failures(results).items()
     )
     slowest = sorted(results, key=lambda r: r.get("seconds") or 0, reverse=True)[:10]
-    troubled = [r for r in results if r["status"] != "graded"]
+    troubled = [r for r in results if r["status"] != grade.Status.GRADED]
     unsandboxed = [r for r in results if unsandboxed_warning(r)]
-    warning = (f'<p id="sandbox-warning" style="background:#fde2e1;padding:.6em;border:1px solid #c00"><strong>'
-               f'{len(unsandboxed)} submission(s) were graded without the bubblewrap sandbox</strong>: their code could '
-               f'reach the network, the grader\'s files or processes. Regrade untrusted work with the sandbox. '
-               f'{html.escape(", ".join(r["submission"] for r in unsandboxed[:20]))}</p>') if unsandboxed else ""
+    warning = (
+        (
+            f'<p id="sandbox-warning" style="background:#fde2e1;padding:.6em;border:1px solid #c00"><strong>'
+            f"{len(unsandboxed)} submission(s) were graded without the bubblewrap sandbox</strong>: their code could "
+            f"reach the network, the grader's files or processes. Regrade untrusted work with the sandbox. "
+            f"{html.escape(', '.join(r['submission'] for r in unsandboxed[:20]))}</p>"
+        )
+        if unsandboxed
+        else ""
+    )
     mean = sum(r["total"] for r in results) / len(results) if results else 0
+    slowest_table = _table(["submission", "seconds", "status"], [(r["submission"], r.get("seconds"), r["status"]) for r in slowest])
+    troubled_rows = [(r["submission"], r["status"], r.get("reason") or "") for r in troubled]
+    troubled_table = _table(["submission", "status", "reason"], troubled_rows) if troubled else "<p>None.</p>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>MNIST assignment: grading report</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}}
@@ -285,8 +319,8 @@ th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 <h2>Scores</h2><img id="score-histogram" alt="histogram of total scores" src="data:image/png;base64,{_score_histogram(results)}">
 <h2>Questions</h2><img id="pass-rates" alt="pass rate per question" src="data:image/png;base64,{_pass_rate_chart(results)}">
 <h2>Most common failures</h2>{failures}
-<h2>Slowest submissions</h2>{_table(["submission", "seconds", "status"], [(r["submission"], r.get("seconds"), r["status"]) for r in slowest])}
-<h2>Not graded cleanly</h2>{_table(["submission", "status", "reason"], [(r["submission"], r["status"], r.get("reason") or "") for r in troubled]) if troubled else "<p>None.</p>"}
+<h2>Slowest submissions</h2>{slowest_table}
+<h2>Not graded cleanly</h2>{troubled_table}
 </body></html>
 """
 

@@ -64,8 +64,15 @@ class SandboxUnavailable(RuntimeError):
 
 
 def _base_bwrap_flags():
-    flags = ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-net", "--unshare-ipc",
-             "--unshare-uts", "--unshare-cgroup-try"]
+    flags = [
+        "--die-with-parent",
+        "--new-session",
+        "--unshare-pid",
+        "--unshare-net",
+        "--unshare-ipc",
+        "--unshare-uts",
+        "--unshare-cgroup-try",
+    ]
     if os.geteuid() != 0:  # without root, a user namespace maps the student to 'nobody'
         flags += ["--unshare-user", "--uid", "65534", "--gid", "65534"]
     return flags
@@ -160,8 +167,13 @@ def user_problem():
         return _util_linux_problem()
     uid = PROBE_UID
     try:
-        probe = subprocess.run([*_as_user(uid), sys.executable, "-S", "-c", "import numpy"],
-                               cwd="/", capture_output=True, timeout=60, env={"PYTHONPATH": os.pathsep.join(site.getsitepackages())})
+        probe = subprocess.run(
+            [*_as_user(uid), sys.executable, "-S", "-c", "import numpy"],
+            cwd="/",
+            capture_output=True,
+            timeout=60,
+            env={"PYTHONPATH": os.pathsep.join(site.getsitepackages())},
+        )
     except (OSError, subprocess.TimeoutExpired) as error:
         return f"an unprivileged user cannot start {sys.executable} ({error}); install Python outside private folders"
     if probe.returncode != 0:
@@ -311,9 +323,27 @@ class Sandbox:
             elif os.path.isdir(top):
                 flags += ["--ro-bind", top, top]
         # The private /tmp comes before the binds, so an interpreter that lives under /tmp stays visible.
-        flags += ["--ro-bind", "/usr", "/usr", "--proc", "/proc", "--dev", "/dev",
-                  "--perms", "1777", "--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/tmp",
-                  "--perms", "1777", "--size", str(PRIVATE_TMP_BYTES), "--tmpfs", "/dev/shm"]
+        flags += [
+            "--ro-bind",
+            "/usr",
+            "/usr",
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--perms",
+            "1777",
+            "--size",
+            str(PRIVATE_TMP_BYTES),
+            "--tmpfs",
+            "/tmp",
+            "--perms",
+            "1777",
+            "--size",
+            str(PRIVATE_TMP_BYTES),
+            "--tmpfs",
+            "/dev/shm",
+        ]
         for etc in ("/etc/ld.so.cache", "/etc/localtime", "/etc/passwd", "/etc/group", "/etc/nsswitch.conf"):
             flags += ["--ro-bind-try", etc, etc]
         mounts = [(path, path) for path in sorted({str(p) for p in binds if not str(p).startswith("/usr/")} - {"/usr"})]
@@ -376,8 +406,15 @@ def _readable_by_others(path):
 
 def _limited(limits, address_space):
     """The prefix that runs a command under ``limits`` (soft and hard alike, so they cannot be raised)."""
-    return ["prlimit", f"--as={address_space}", f"--fsize={limits.max_file_size}",
-            f"--nproc={limits.max_processes}", f"--nofile={limits.max_open_files}", "--core=0", "--"]
+    return [
+        "prlimit",
+        f"--as={address_space}",
+        f"--fsize={limits.max_file_size}",
+        f"--nproc={limits.max_processes}",
+        f"--nofile={limits.max_open_files}",
+        "--core=0",
+        "--",
+    ]
 
 
 def _as_user(uid):
@@ -400,20 +437,21 @@ def processes_of(uids):
     return found
 
 
-def remove_files_of(uid, folders=(tempfile.gettempdir(), "/dev/shm")):
+def remove_files_of(uid, folders=None):
     """Delete what an earlier grading under ``uid`` left in the shared temporary folders.
 
     Only for a caller that holds ``uid``'s lease: then no live grading uses it, so every grading
     folder whose work folder ``uid`` owns, and every entry of ``folders`` it owns, is a leftover
     (of a grader killed mid-grading, or of a student's writes in the no-namespace fallback), and
-    the next student under ``uid`` must not read it.
+    the next student under ``uid`` must not read it. ``folders``: the system's temporary folder
+    and ``/dev/shm`` by default.
     """
-    for folder in map(Path, folders):
-        for entry in (folder.glob(f"{WORK_PREFIX}*") if folder.is_dir() else []):
+    for folder in map(Path, folders or (tempfile.gettempdir(), "/dev/shm")):
+        for entry in folder.glob(f"{WORK_PREFIX}*") if folder.is_dir() else []:
             if _owner(entry / "work") == uid:
                 unmount(entry)  # the tmpfs of a grader killed mid-grading
                 shutil.rmtree(entry, ignore_errors=True)
-        for entry in (folder.iterdir() if folder.is_dir() else []):
+        for entry in folder.iterdir() if folder.is_dir() else []:
             if _owner(entry) == uid:
                 if entry.is_dir() and not entry.is_symlink():
                     shutil.rmtree(entry, ignore_errors=True)

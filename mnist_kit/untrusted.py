@@ -124,8 +124,12 @@ def notebook_problem(raw, what="the file"):
     become 1.2 GiB of Python objects, which must never land on the grader (it keeps the bytes only).
     """
     try:
-        done = subprocess.run(["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-S", "-c", _NOTEBOOK_VALIDATOR],
-                              input=raw, capture_output=True, timeout=120)
+        done = subprocess.run(
+            ["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-S", "-c", _NOTEBOOK_VALIDATOR],
+            input=raw,
+            capture_output=True,
+            timeout=120,
+        )
     except subprocess.TimeoutExpired:
         return f"{what} takes too long to parse"
     if done.returncode == 0:

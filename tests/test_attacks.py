@@ -33,9 +33,9 @@ import pytest
 from mnist_kit import batch, grade, sandbox
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.conftest import unavailable
-from tests.test_submission_files import INVALID
 from tests.submissions import attacks, notebooks
 from tests.submissions.notebooks import Case
+from tests.test_submission_files import INVALID
 from tests.test_verdicts import bundle_verdict, run_bundle
 
 pytestmark = pytest.mark.slow
@@ -82,9 +82,18 @@ def secret():
 
 def targets(out, kit, submissions, results_folders, listener, secret, conceded=()):
     """What the attacks aim at; ``conceded`` lists shared folders the isolation in force leaves writable."""
-    return {"out": str(out), "kit": str(kit), "submissions": str(submissions), "home": os.path.expanduser("~"),
-            "checker": str(Path(kit) / "checks.py"), "gradescope_results": [str(f) for f in results_folders],
-            "port": listener.port, "secret": secret, "conceded": list(conceded), "marker": MARKER}
+    return {
+        "out": str(out),
+        "kit": str(kit),
+        "submissions": str(submissions),
+        "home": os.path.expanduser("~"),
+        "checker": str(Path(kit) / "checks.py"),
+        "gradescope_results": [str(f) for f in results_folders],
+        "port": listener.port,
+        "secret": secret,
+        "conceded": list(conceded),
+        "marker": MARKER,
+    }
 
 
 def snapshot(folder):
@@ -117,7 +126,9 @@ def leftover_processes():
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            uids = {int(u) for u in next(l for l in (entry / "status").read_text().splitlines() if l.startswith("Uid:")).split()[1:4]}
+            uids = {
+                int(u) for u in next(line for line in (entry / "status").read_text().splitlines() if line.startswith("Uid:")).split()[1:4]
+            }
         except (OSError, StopIteration):
             continue
         if "3607" in cmdline:
@@ -186,15 +197,28 @@ def attacked_batch(tmp_path_factory, listener, secret):
     time.sleep(1)  # a daemon that survived would have forged the gradebook by now
     rows = {row["submission"]: row for row in csv.DictReader((out / batch.GRADES_FILE).open())}
     stored = {r["submission"]: r for r in batch.load_results(out)}
-    return {"cases": cases, "results": {r["submission"]: r for r in results}, "rows": rows, "stored": stored,
-            "before": before, "root": root, "out": out, "submissions": submissions, "growth": growth}
+    return {
+        "cases": cases,
+        "results": {r["submission"]: r for r in results},
+        "rows": rows,
+        "stored": stored,
+        "before": before,
+        "root": root,
+        "out": out,
+        "submissions": submissions,
+        "growth": growth,
+    }
 
 
 def test_every_attack_kind_runs_at_definition_time_and_in_a_function():
     cases = attacks.attack_cases(targets("o", "k", "s", [], Listener(), "x"))
     assert {c.name for c in cases} == {f"attack_{k}_{w}" for k in attacks.ATTACKS for w in ("at_definition", "in_function")}
-    used = {next(p for p, t in attacks.DEFINITION_TIME.items() if t.format(kind=k) in c.cells) for c in cases
-            for k in attacks.ATTACKS if c.name == f"attack_{k}_at_definition"}
+    used = {
+        next(p for p, t in attacks.DEFINITION_TIME.items() if t.format(kind=k) in c.cells)
+        for c in cases
+        for k in attacks.ATTACKS
+        if c.name == f"attack_{k}_at_definition"
+    }
     assert used == set(attacks.DEFINITION_TIME)
 
 
@@ -219,8 +243,11 @@ def test_kit_batch_reads_hostile_bytes_with_bounds_and_in_its_own_words(attacked
     assert "wrote more than 1 MiB into the grader's progress file" in stored["bytes_progress_flood"]["reason"]
     assert "more than its 6 GiB of memory (all its processes together)" in stored["bytes_budget_memory_of_all_processes"]["reason"]
     assert "the submission filled its 2 GiB of disk" in stored["bytes_budget_disk_of_the_folder"]["reason"]
-    expected_errors = {"bytes_answers_deep_json": ("q2", "nested too deep"), "bytes_answers_8_tib_header": ("q1", "more than any correct answer"),
-                       "bytes_answers_string_bomb": ("q3", "more than any correct answer")}
+    expected_errors = {
+        "bytes_answers_deep_json": ("q2", "nested too deep"),
+        "bytes_answers_8_tib_header": ("q1", "more than any correct answer"),
+        "bytes_answers_string_bomb": ("q3", "more than any correct answer"),
+    }
     for name, (question, words) in expected_errors.items():
         assert words in stored[name]["questions"][question]["error"], stored[name]["questions"][question]
     forged = stored["bytes_answers_forged_memory_error"]

@@ -32,11 +32,24 @@ UPLOADS = [
     ("syntax.ipynb", untouched_with("def broken(:\n    pass"), "graded", None),
     ("no_functions.ipynb", json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), "graded", None),
     # Busy, not asleep: a step limit must stop a process that keeps a core to itself.
-    ("spins_at_definition.ipynb", untouched_with("def spin():\n    while True:\n        pass\n\n\ndef f(x=spin()):\n    pass"), "timeout", "top-level definition"),
+    (
+        "spins_at_definition.ipynb",
+        untouched_with("def spin():\n    while True:\n        pass\n\n\ndef f(x=spin()):\n    pass"),
+        "timeout",
+        "top-level definition",
+    ),
     ("exits_at_definition.ipynb", untouched_with("import os\ndef f(x=os._exit(3)):\n    pass"), "crashed", "died"),
     ("segfaults_at_definition.ipynb", untouched_with("import ctypes\ndef f(x=ctypes.string_at(0)):\n    pass"), "crashed", "died"),
     ("memory_at_definition.ipynb", untouched_with("def f(x=bytearray(50 * 2**30)):\n    pass"), "graded", None),
-    ("writes_parent.ipynb", untouched_with("import pathlib\nclass C:\n    pathlib.Path('../escaped.txt').write_text('x')\n    for p in pathlib.Path('.').glob('*'):\n        p.unlink()\n"), "graded", None),
+    (
+        "writes_parent.ipynb",
+        untouched_with(
+            "import pathlib\nclass C:\n    pathlib.Path('../escaped.txt').write_text('x')\n"
+            "    for p in pathlib.Path('.').glob('*'):\n        p.unlink()\n"
+        ),
+        "graded",
+        None,
+    ),
     ("alice/mnist.ipynb", untouched_with("# alice"), "graded", None),
     ("bob/mnist.ipynb", untouched_with("# bob"), "graded", None),
 ]
@@ -102,10 +115,23 @@ def test_a_killed_batch_resumes_without_losing_or_redoing_results(tmp_path):
 
 def _result(name, total, status="graded", seconds=3.0, message="X_train is still in its original order."):
     questions = {q: {"possible": i.points, "score": i.points, "error": None, "checks": []} for q, i in QUESTIONS.items()}
-    questions["q1"] = {"possible": 2, "score": 0.0, "error": None,
-                       "checks": [{"name": "split_is_shuffled", "passed": False, "hidden": True, "message": message}]}
-    return {"submission": name, "status": status, "reason": None if status == "graded" else "it ran too long",
-            "notes": [], "questions": questions, "total": total, "possible": TOTAL_POINTS, "seconds": seconds, "key": name}
+    questions["q1"] = {
+        "possible": 2,
+        "score": 0.0,
+        "error": None,
+        "checks": [{"name": "split_is_shuffled", "passed": False, "hidden": True, "message": message}],
+    }
+    return {
+        "submission": name,
+        "status": status,
+        "reason": None if status == "graded" else "it ran too long",
+        "notes": [],
+        "questions": questions,
+        "total": total,
+        "possible": TOTAL_POINTS,
+        "seconds": seconds,
+        "key": name,
+    }
 
 
 def test_merge_combines_folders_from_several_machines(tmp_path):
@@ -128,8 +154,11 @@ def test_merge_refuses_two_different_grades_for_one_submission(tmp_path):
 
 
 def test_report_counts_failures_and_lists_troubled_submissions():
-    results = [_result("ann", 8.0), _result("ben", 8.0, message="Two different seeds gave the same shuffle."),
-               _result("cat", 8.0, status="timeout", seconds=99.0)]
+    results = [
+        _result("ann", 8.0),
+        _result("ben", 8.0, message="Two different seeds gave the same shuffle."),
+        _result("cat", 8.0, status="timeout", seconds=99.0),
+    ]
     page = report.report_html(results)
     assert report.common_failures(results)["q1"][0] == ("X_train is still in its original order.", 2)
     assert report.pass_rates(results)["q1"] == 0 and report.pass_rates(results)["q2"] == 1

@@ -45,8 +45,9 @@ def test_building_twice_gives_the_same_zips(built_kit):
 def test_student_zip_is_the_release_with_the_data_itself(built_kit):
     root, report = built_kit
     # Every link of the release (the data, the kit's student side) becomes the bytes it points to.
-    release = {name: (root / "assignment" / name).read_bytes() for name in _tree(root / "assignment")
-               if (root / "assignment" / name).is_file()}
+    release = {
+        name: (root / "assignment" / name).read_bytes() for name in _tree(root / "assignment") if (root / "assignment" / name).is_file()
+    }
     with zipfile.ZipFile(report.student_zip_path) as archive:
         members = {info.filename: archive.read(info) for info in archive.infolist()}
         modes = {info.external_attr >> 16 for info in archive.infolist()}

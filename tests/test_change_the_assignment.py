@@ -24,7 +24,7 @@ DIRECTIVE = re.compile(r'# (?P<path>\S+?)(?:: insert (?P<where>before the cell t
 
 def recipe_blocks(readme):
     """The ``(path, where, marker, text)`` of each code block in the README's "Add a question"."""
-    section = readme[readme.index(SECTION):]
+    section = readme[readme.index(SECTION) :]
     section = section[: section.index("\n## ")]
     blocks = []
     for block in BLOCK.findall(section):
@@ -87,13 +87,28 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
     assert (root / "assignment" / "tests" / "q7.py").exists()
 
     # The copy's own fast tests: its checks pass the reference and fail their defects, the unit is whole.
-    tested = run_in(root, "-m", "pytest", "-q", "-m", "not slow", "-p", "no:cacheprovider",
-                    "tests/test_questions.py", "tests/test_verdicts.py", "tests/test_checks.py", "-k", "q7 or not test_checks")
+    tested = run_in(
+        root,
+        "-m",
+        "pytest",
+        "-q",
+        "-m",
+        "not slow",
+        "-p",
+        "no:cacheprovider",
+        "tests/test_questions.py",
+        "tests/test_verdicts.py",
+        "tests/test_checks.py",
+        "-k",
+        "q7 or not test_checks",
+    )
     assert tested.returncode == 0, tested.stdout[-3000:]
     assert "q7" in run_in(root, "-m", "pytest", "--co", "-q", "tests/test_checks.py").stdout
 
-    writer = ("import sys; from pathlib import Path; from tests.submissions import cases, notebooks; "
-              "notebooks.write_cases([c for c in cases.WRONG if c.fails == ('q7',)], Path(sys.argv[1]))")
+    writer = (
+        "import sys; from pathlib import Path; from tests.submissions import cases, notebooks; "
+        "notebooks.write_cases([c for c in cases.WRONG if c.fails == ('q7',) and not c.earns_nothing], Path(sys.argv[1]))"
+    )
     assert run_in(root, "-c", writer, str(tmp_path / "class")).returncode == 0
     graded = run_in(root, "-m", "mnist_kit.cli", "grade", str(tmp_path / "class"), "--out", str(tmp_path / "graded"))
     assert graded.returncode == 0, graded.stderr

@@ -74,7 +74,9 @@ def _run(question, check, answers, inputs):
 
 def test_every_check_names_the_defect_it_catches():
     for question, check in ALL_CHECKS:
-        assert callable(check.defect), f"mnist_kit/questions/{question.package}/checks.py: give {check.name} a defect (an answer it must reject)"
+        assert callable(check.defect), (
+            f"mnist_kit/questions/{question.package}/checks.py: give {check.name} a defect (an answer it must reject)"
+        )
 
 
 @pytest.mark.parametrize("question, check", ALL_CHECKS, ids=lambda x: getattr(x, "name", ""))
@@ -133,7 +135,7 @@ MALFORMED = {
     "booleans": lambda a: np.ones(a.shape, bool),
     "huge values": lambda a: np.full(a.shape, 1e308),
     "not a number": lambda a: np.full(a.shape, np.nan),
-    "negative integers": lambda a: np.full(a.shape, -2**62, np.int64),
+    "negative integers": lambda a: np.full(a.shape, -(2**62), np.int64),
 }
 
 

@@ -12,12 +12,15 @@ class FakeTerminal(io.StringIO):
         return True
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["grade", "{tmp}/missing.ipynb", "--out", "{tmp}/out"], "no such file or folder"),
-    (["grade", "{tmp}/empty", "--out", "{tmp}/out"], "holds no .ipynb or .zip file"),
-    (["report", "{tmp}/empty"], "holds no graded results; run mnist-kit grade"),
-    (["merge", "{tmp}/empty", "--out", "{tmp}/out"], "has no results/ folder"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["grade", "{tmp}/missing.ipynb", "--out", "{tmp}/out"], "no such file or folder"),
+        (["grade", "{tmp}/empty", "--out", "{tmp}/out"], "holds no .ipynb or .zip file"),
+        (["report", "{tmp}/empty"], "holds no graded results; run mnist-kit grade"),
+        (["merge", "{tmp}/empty", "--out", "{tmp}/out"], "has no results/ folder"),
+    ],
+)
 def test_user_mistakes_get_one_line_and_exit_1(tmp_path, capsys, argv, message):
     (tmp_path / "empty").mkdir()
     status = cli.main([arg.format(tmp=tmp_path) for arg in argv])

@@ -7,8 +7,13 @@ from mnist_kit.collect import definition_statements, plain
 
 
 def _notebook(*sources):
-    return {"cells": [{"cell_type": "markdown", "source": "# Title"}, *({"cell_type": "code", "source": s} for s in sources),
-                      {"cell_type": "markdown", "source": "def x(): pass"}]}
+    return {
+        "cells": [
+            {"cell_type": "markdown", "source": "# Title"},
+            *({"cell_type": "code", "source": s} for s in sources),
+            {"cell_type": "markdown", "source": "def x(): pass"},
+        ]
+    }
 
 
 def test_keeps_definitions_and_drops_everything_else():
@@ -75,7 +80,8 @@ def test_errors_point_at_the_cell_as_jupyter_shows_it_and_the_real_line_with_its
     with pytest.raises(IndexError) as raised:
         namespace["f"](np.arange(3))
     assert describe_exception(raised.value) == (
-        "IndexError in cell 3 (def helper():), line 20: `return x[5]` (index 5 is out of bounds for axis 0 with size 3)")
+        "IndexError in cell 3 (def helper():), line 20: `return x[5]` (index 5 is out of bounds for axis 0 with size 3)"
+    )
 
 
 def test_a_function_reading_a_variable_of_the_notebook_is_named_at_grading():
@@ -85,8 +91,10 @@ def test_a_function_reading_a_variable_of_the_notebook_is_named_at_grading():
     for index, (label, source) in enumerate(definition_statements(notebook)[0]):
         exec(collect._compile_student(source, label, index), namespace)
     failure = Student(namespace, collect.notebook_variables(notebook)).call("fit", 1, 2, on="on 3 rows")
-    assert failure.message == ("on 3 rows, fit uses X_test, a variable of the notebook: use only its arguments "
-                               "(the grader calls fit on other data, where X_test does not exist).")
+    assert failure.message == (
+        "on 3 rows, fit uses X_test, a variable of the notebook: use only its arguments "
+        "(the grader calls fit on other data, where X_test does not exist)."
+    )
 
 
 DEFERRED_OTTER = """

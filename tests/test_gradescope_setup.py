@@ -52,9 +52,17 @@ def set_up_bundle(built_kit):
 def test_setup_installs_the_pinned_packages_and_the_student_account(set_up_bundle):
     root, wrap = set_up_bundle
     python = root / "source" / ".venv" / "bin" / "python"
-    report = subprocess.run([str(python), "-c", "import importlib.metadata as m, json, sys; "
-                             "print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))", *build.GRADING_PACKAGES],
-                            capture_output=True, text=True, check=True)
+    report = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.metadata as m, json, sys; print(json.dumps({p: m.version(p) for p in sys.argv[1:]}))",
+            *build.GRADING_PACKAGES,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     pins = dict(line.split("==") for line in build.pinned_requirements(build.ROOT, build.GRADING_PACKAGES).split())
     assert json.loads(report.stdout) == pins
     assert "\nmnist-student:" in "\n" + (root / "etc" / "passwd").read_text()
@@ -69,7 +77,9 @@ def test_setup_closes_the_checker_to_the_student_account(set_up_bundle):
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
 
 
-@pytest.mark.parametrize("case, isolation", [(cases.RIGHT[0], "bwrap"), (cases.WRONG[0], "user")], ids=["right, bubblewrap", "wrong, student account"])
+@pytest.mark.parametrize(
+    "case, isolation", [(cases.RIGHT[0], "bwrap"), (cases.WRONG[0], "user")], ids=["right, bubblewrap", "wrong, student account"]
+)
 def test_run_autograder_grades_with_the_set_up_environment(set_up_bundle, case, isolation, tmp_path):
     root, wrap = set_up_bundle
     for folder in ("submission", "results"):

@@ -22,7 +22,9 @@ def test_the_suite_is_big_and_follows_the_solution():
     assert len(MUTANTS) >= 60 and len({m.name for m in MUTANTS}) == len(MUTANTS)
     assert set(EQUIVALENT) <= {m.name for m in MUTANTS}, "every equivalent mutant is in the suite"
     for mutant in MUTANTS:
-        assert mutant.function in QUESTIONS[mutant.question].functions, f"{mutant.name}: {mutant.function} is not graded by {mutant.question}"
+        assert mutant.function in QUESTIONS[mutant.question].functions, (
+            f"{mutant.name}: {mutant.function} is not graded by {mutant.question}"
+        )
         compile(mutated_source(mutant), mutant.name, "exec")  # applies to today's reference, and is Python
 
 
@@ -32,8 +34,10 @@ def notebooks_of_mutants():
     for mutant in MUTANTS:
         by_question.setdefault(mutant.question, []).append(mutant)
     groups = [[m for m in group if m] for group in zip_longest(*by_question.values())]
-    return [(make_notebook(Case(f"mutants_{index}", functions={m.function: mutated_source(m) for m in group})), group)
-            for index, group in enumerate(groups)]
+    return [
+        (make_notebook(Case(f"mutants_{index}", functions={m.function: mutated_source(m) for m in group})), group)
+        for index, group in enumerate(groups)
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -46,8 +50,7 @@ def verdicts():
 
     def judge(job):
         notebook, group = job
-        result = grade.grade_notebook(json.dumps(notebook), checker, limits, seed=7, sandbox=box,
-                                      questions=[m.question for m in group])
+        result = grade.grade_notebook(json.dumps(notebook), checker, limits, seed=7, sandbox=box, questions=[m.question for m in group])
         return {m.name: result["questions"][m.question] for m in group}
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -63,13 +66,18 @@ def test_the_grader_kills_the_bugs(verdicts):
     bugs = [m.name for m in MUTANTS if m.name not in EQUIVALENT]
     survivors = [name for name in bugs if name not in killed]
     rate = 1 - len(survivors) / len(bugs)
-    print(f"mutation score: {len(bugs) - len(survivors)} of {len(bugs)} bugs killed ({rate:.1%}); "
-          f"{len(EQUIVALENT)} equivalent mutants; survivors: {survivors}")
+    print(
+        f"mutation score: {len(bugs) - len(survivors)} of {len(bugs)} bugs killed ({rate:.1%}); "
+        f"{len(EQUIVALENT)} equivalent mutants; survivors: {survivors}"
+    )
     assert rate >= REQUIRED_KILL_RATE, f"survivors: {survivors}"
 
 
 @pytest.mark.slow
 def test_equivalent_mutants_keep_every_point(verdicts):
-    lost = {name: verdicts[name]["error"] or [c["message"] for c in verdicts[name]["checks"] if not c["passed"]]
-            for name in EQUIVALENT if verdicts[name]["score"] < verdicts[name]["possible"]}
+    lost = {
+        name: verdicts[name]["error"] or [c["message"] for c in verdicts[name]["checks"] if not c["passed"]]
+        for name in EQUIVALENT
+        if verdicts[name]["score"] < verdicts[name]["possible"]
+    }
     assert not lost, lost

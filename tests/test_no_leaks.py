@@ -61,6 +61,6 @@ def test_no_solution_line_in_release(line):
     assert line not in release and line.replace('"', '\\"') not in release
 
 
-@pytest.mark.parametrize("line", [l for l in hidden_check_lines() if len(l) > 25])
+@pytest.mark.parametrize("line", [line for line in hidden_check_lines() if len(line) > 25])
 def test_no_hidden_check_in_release(line):
     assert line not in _release_text()

@@ -95,8 +95,10 @@ def test_a_question_only_in_the_notebook_is_named(notebooks, monkeypatch):
 
 def test_a_question_only_in_the_registry_is_named(notebooks):
     master, student = notebooks
-    _one_line_error((_without_question(master, "q3"), student),
-                    r"mnist_kit/questions/__init__.py registers q3 \(q3_binary_target\) but solution/mnist.py has no BEGIN QUESTION block named q3")
+    _one_line_error(
+        (_without_question(master, "q3"), student),
+        r"mnist_kit/questions/__init__.py registers q3 \(q3_binary_target\) but solution/mnist.py has no BEGIN QUESTION block named q3",
+    )
 
 
 def test_removing_a_question_from_both_is_consistent(notebooks, monkeypatch):
@@ -115,8 +117,11 @@ def test_a_threshold_the_text_does_not_state_is_named(notebooks, monkeypatch):
     q6 = QUESTIONS["q6"]
     raised = dataclasses.replace(q6, thresholds={"multiclass_accuracy": Threshold(0.89, margin=0.02)})
     _registry(monkeypatch, {**QUESTIONS, "q6": raised})
-    message = _one_line_error(notebooks, "solution/mnist.py states the goals of q6 as 88 % but "
-                                         "mnist_kit/questions/q6_multiclass_classifier/__init__.py's THRESHOLDS are 89 %")
+    message = _one_line_error(
+        notebooks,
+        "solution/mnist.py states the goals of q6 as 88 % but "
+        "mnist_kit/questions/q6_multiclass_classifier/__init__.py's THRESHOLDS are 89 %",
+    )
     master, student = notebooks
     build.check_questions(_edited(master, "at least 88 %", "at least 89 %"), student)  # the recipe's second step
     assert "at least N %" in message
@@ -134,12 +139,20 @@ def test_a_graded_function_missing_from_the_release_is_named(notebooks):
     _one_line_error((master, renamed), r"q2_cast_labels/__init__.py grades cast_labels\(\) but the student release does not define it")
 
 
-@pytest.mark.parametrize("checks, public_checks, message", [
-    (lambda every: tuple(c for c in every if not c.hidden), None, r"q2_cast_labels/checks.py must list CHECKS = \[\*PUBLIC_CHECKS, hidden"),
-    (lambda every: every[1:], None, r"q2_cast_labels/checks.py must list CHECKS = \[\*PUBLIC_CHECKS"),
-    (None, lambda public: (), r"q2_cast_labels/public.py must list the question's public checks, at least one"),
-    (None, lambda public: (*public, dataclasses.replace(public[0], hidden=True)), r"q2_cast_labels/public.py must list .* only public"),
-], ids=["no hidden check", "a public check missing from the grade", "no public check", "a hidden check in public.py"])
+@pytest.mark.parametrize(
+    "checks, public_checks, message",
+    [
+        (
+            lambda every: tuple(c for c in every if not c.hidden),
+            None,
+            r"q2_cast_labels/checks.py must list CHECKS = \[\*PUBLIC_CHECKS, hidden",
+        ),
+        (lambda every: every[1:], None, r"q2_cast_labels/checks.py must list CHECKS = \[\*PUBLIC_CHECKS"),
+        (None, lambda public: (), r"q2_cast_labels/public.py must list the question's public checks, at least one"),
+        (None, lambda public: (*public, dataclasses.replace(public[0], hidden=True)), r"q2_cast_labels/public.py must list .* only public"),
+    ],
+    ids=["no hidden check", "a public check missing from the grade", "no public check", "a hidden check in public.py"],
+)
 def test_a_unit_whose_public_and_hidden_checks_disagree_is_named(notebooks, monkeypatch, checks, public_checks, message):
     class Changed(type(QUESTIONS["q2"])):
         @property
@@ -164,12 +177,15 @@ def unit_folder(tmp_path, monkeypatch):
         del sys.modules[name]
 
 
-@pytest.mark.parametrize("files, message", [
-    ({}, r"mnist_kit/questions/q7_missing/__init__.py is missing: REGISTRY in mnist_kit/questions/__init__.py names 'q7_missing'"),
-    ({"__init__.py": "NAME = 'q7'\nFUNCTIONS = ()\n"}, r"q7_missing/__init__.py does not define POINTS, draw"),
-    ({"__init__.py": "NAME = 'q7'\nPOINTS = 0\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"}, r"POINTS is 0"),
-    ({"__init__.py": "NAME = 'q1'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"}, r"both named q1"),
-])
+@pytest.mark.parametrize(
+    "files, message",
+    [
+        ({}, r"mnist_kit/questions/q7_missing/__init__.py is missing: REGISTRY in mnist_kit/questions/__init__.py names 'q7_missing'"),
+        ({"__init__.py": "NAME = 'q7'\nFUNCTIONS = ()\n"}, r"q7_missing/__init__.py does not define POINTS, draw"),
+        ({"__init__.py": "NAME = 'q7'\nPOINTS = 0\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"}, r"POINTS is 0"),
+        ({"__init__.py": "NAME = 'q1'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"}, r"both named q1"),
+    ],
+)
 def test_a_broken_unit_is_named_when_the_registry_loads(unit_folder, files, message):
     if files:
         (unit_folder / "q7_missing").mkdir()
@@ -181,17 +197,19 @@ def test_a_broken_unit_is_named_when_the_registry_loads(unit_folder, files, mess
 
 def test_a_unit_without_checks_or_collector_is_named(unit_folder):
     (unit_folder / "q7_partial").mkdir()
-    (unit_folder / "q7_partial" / "__init__.py").write_text("NAME = 'q7'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n")
+    (unit_folder / "q7_partial" / "__init__.py").write_text(
+        "NAME = 'q7'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"
+    )
     question = questions._questions(("q7_partial",))["q7"]
     with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/checks.py is missing"):
-        question.checks
+        _ = question.checks
     with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/collect.py is missing"):
         question.collector()
     (unit_folder / "q7_partial" / "checks.py").write_text("")
     with pytest.raises(QuestionError, match=r"q7_partial/checks.py has no CHECKS list; add CHECKS = \[\*PUBLIC_CHECKS"):
-        question.checks
+        _ = question.checks
     with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/public.py is missing"):
-        question.public_checks
+        _ = question.public_checks
 
 
 def test_the_cli_names_a_broken_unit_in_one_line(tmp_path):
@@ -199,12 +217,18 @@ def test_the_cli_names_a_broken_unit_in_one_line(tmp_path):
     shutil.copytree(PACKAGE, copy_root / "mnist_kit", ignore=shutil.ignore_patterns("__pycache__", "*.npz"))
     registry = copy_root / "mnist_kit" / "questions" / "__init__.py"
     registry.write_text(registry.read_text().replace('"q6_multiclass_classifier",', '"q6_multiclass_classifier",\n    "q7_precision",'))
-    run = subprocess.run([sys.executable, "-m", "mnist_kit.cli", "build"], cwd=copy_root, capture_output=True, text=True,
-                         env={**os.environ, "PYTHONPATH": str(copy_root)})
+    run = subprocess.run(
+        [sys.executable, "-m", "mnist_kit.cli", "build"],
+        cwd=copy_root,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(copy_root)},
+    )
     assert run.returncode == 1 and run.stdout == ""
     assert run.stderr.strip().splitlines() == [
         "mnist-kit build: error: mnist_kit/questions/q7_precision/__init__.py is missing: REGISTRY in "
-        "mnist_kit/questions/__init__.py names 'q7_precision'; write the unit or remove the name"]
+        "mnist_kit/questions/__init__.py names 'q7_precision'; write the unit or remove the name"
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -222,8 +246,11 @@ def _by_question(arrays, params, names):
 
 def _same(left, right):
     (left_arrays, left_params), (right_arrays, right_params) = left, right
-    return left_params == right_params and left_arrays.keys() == right_arrays.keys() and all(
-        np.array_equal(left_arrays[k], right_arrays[k]) for k in left_arrays)
+    return (
+        left_params == right_params
+        and left_arrays.keys() == right_arrays.keys()
+        and all(np.array_equal(left_arrays[k], right_arrays[k]) for k in left_arrays)
+    )
 
 
 def test_removing_or_adding_a_question_leaves_the_others_inputs_alone(small_mnist, monkeypatch):
@@ -255,12 +282,24 @@ def _append(relative, text=b"\n# changed\n"):
     def change(root):
         with open(root / relative, "ab") as file:
             file.write(text)
+
     return change
 
 
-GRADING_SIDE = ["grade.py", "sandbox.py", "collect.py", "checks.py", "challenge.py", "spec.py", "data.py",
-                "questions/__init__.py", "questions/q5_accuracy/__init__.py", "questions/q2_cast_labels/collect.py",
-                "questions/q6_multiclass_classifier/checks.py", "mnist_784.npz"]
+GRADING_SIDE = [
+    "grade.py",
+    "sandbox.py",
+    "collect.py",
+    "checks.py",
+    "challenge.py",
+    "spec.py",
+    "data.py",
+    "questions/__init__.py",
+    "questions/q5_accuracy/__init__.py",
+    "questions/q2_cast_labels/collect.py",
+    "questions/q6_multiclass_classifier/checks.py",
+    "mnist_784.npz",
+]
 
 
 def test_the_regrade_fingerprint_covers_everything_that_can_change_a_grade(tmp_path, monkeypatch):
@@ -271,6 +310,7 @@ def test_the_regrade_fingerprint_covers_everything_that_can_change_a_grade(tmp_p
 
     def new_unit(root):
         shutil.copytree(root / "questions" / "q2_cast_labels", root / "questions" / "q7_new")
+
     assert _fingerprint_of_a_copy(tmp_path, new_unit) != original, "a new question triggers no regrade"
     real_version = batch.importlib.metadata.version
     for package in ("numpy", "scikit-learn", "otter-grader"):
@@ -333,7 +373,9 @@ def test_every_module_has_a_layer():
 @pytest.mark.parametrize("path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_no_module_imports_a_layer_above_its_own(path):
     module = _module_name(path)
-    above = {name for name in _kit_imports(path) - {module} if name in {m for layer in LAYERS for m in layer} and _layer(name) > _layer(module)}
+    above = {
+        name for name in _kit_imports(path) - {module} if name in {m for layer in LAYERS for m in layer} and _layer(name) > _layer(module)
+    }
     assert not above, f"{path.relative_to(ROOT)} ({module}) imports {above}, a layer above it"
 
 
@@ -346,14 +388,20 @@ def test_question_code_lives_in_its_unit():
 
 
 def test_a_reference_too_close_to_a_threshold_is_named():
-    reference = {"questions": {name: {"checks": [{"measured": {t: threshold.value + threshold.margin for t, threshold in q.thresholds.items()}}]}
-                               for name, q in QUESTIONS.items()}}
+    reference = {
+        "questions": {
+            name: {"checks": [{"measured": {t: threshold.value + threshold.margin for t, threshold in q.thresholds.items()}}]}
+            for name, q in QUESTIONS.items()
+        }
+    }
     assert build._short_margins(reference, seed=0) == []
     reference["questions"]["q6"]["checks"][0]["measured"]["multiclass_accuracy"] = 0.889
     [problem] = build._short_margins(reference, seed=2)
-    assert problem == ("on seed 2 the reference's multiclass_accuracy is 0.8890, under 0.88 + the margin 0.02 that "
-                       "mnist_kit/questions/q6_multiclass_classifier/__init__.py asks; improve the reference in solution/mnist.py "
-                       "or change the threshold")
+    assert problem == (
+        "on seed 2 the reference's multiclass_accuracy is 0.8890, under 0.88 + the margin 0.02 that "
+        "mnist_kit/questions/q6_multiclass_classifier/__init__.py asks; improve the reference in solution/mnist.py "
+        "or change the threshold"
+    )
     del reference["questions"]["q4"]["checks"][0]["measured"]["binary_recall"]
     assert "no check in mnist_kit/questions/q4_binary_classifier/checks.py measures binary_recall" in build._short_margins(reference, 0)[0]
 

@@ -48,8 +48,14 @@ def test_reference_clears_thresholds_with_margin(mnist, seed, tmp_path, monkeypa
         "binary_accuracy": float(np.mean(predicted == target_test)),
         "binary_recall": float(predicted[target_test].mean()),
         # with the model grading passes in, at every fold count grading asks for
-        "cross_val_mean": min(float(np.mean(f["cross_val_accuracy"](GraderModel(Journal(X_train, WEIGHTS, f"margins-{seed}-{cv}")), X_train, target_train, cv=cv)))
-                              for cv in CROSS_VALIDATIONS.values()),
+        "cross_val_mean": min(
+            float(
+                np.mean(
+                    f["cross_val_accuracy"](GraderModel(Journal(X_train, WEIGHTS, f"margins-{seed}-{cv}")), X_train, target_train, cv=cv)
+                )
+            )
+            for cv in CROSS_VALIDATIONS.values()
+        ),
     }
     digits = f["fit_multiclass_classifier"](X_train / 255.0, y_train)
     measured["multiclass_accuracy"] = float(np.mean(predict(parameters(digits), X_test / 255.0) == y_test))

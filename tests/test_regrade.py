@@ -9,8 +9,7 @@ import pytest
 
 from mnist_kit import batch, checks, cli
 from mnist_kit.questions import QUESTIONS
-from mnist_kit.questions.q2_cast_labels import checks as cast_checks
-from mnist_kit.questions.q2_cast_labels import public as cast_public
+from mnist_kit.questions.q2_cast_labels import checks as cast_checks, public as cast_public
 from tests.submissions.notebooks import UNANSWERED, Case, write_cases
 
 # q1 to q3 answered, the slow questions left as stubs: each grading takes seconds.
@@ -34,8 +33,11 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     write_cases([Case("ann", QUICK), Case("ben", {**QUICK, "cast_labels": UNANSWERED})], folder)
     command = ["grade", str(folder), "--out", str(out), "--jobs", "2"]
     # Version 1 of the autograder has a bug: one of q2's checks fails everyone.
-    monkeypatch.setattr(cast_checks, "CHECKS", [dataclasses.replace(c, function=_buggy_cast_values) if c.function is cast_public.cast_values else c
-                                               for c in cast_checks.CHECKS])
+    monkeypatch.setattr(
+        cast_checks,
+        "CHECKS",
+        [dataclasses.replace(c, function=_buggy_cast_values) if c.function is cast_public.cast_values else c for c in cast_checks.CHECKS],
+    )
     monkeypatch.setattr(batch, "autograder_fingerprint", lambda: "version-1")
     assert cli.main(command) == 0
     gradebook_before = (out / batch.GRADES_FILE).read_text()
@@ -76,9 +78,15 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
 
 
 def _result(name, score, seed):
-    questions = {q: {"possible": i.points, "score": score if q == "q2" else 0.0, "error": None,
-                     "checks": [{"name": "cast_dtype", "passed": bool(score), "hidden": False, "message": ""}] if q == "q2" else []}
-                 for q, i in QUESTIONS.items()}
+    questions = {
+        q: {
+            "possible": i.points,
+            "score": score if q == "q2" else 0.0,
+            "error": None,
+            "checks": [{"name": "cast_dtype", "passed": bool(score), "hidden": False, "message": ""}] if q == "q2" else [],
+        }
+        for q, i in QUESTIONS.items()
+    }
     return {"submission": name, "status": "graded", "questions": questions, "total": score, "seed": seed, "key": f"v{seed}:{name}"}
 
 
@@ -96,4 +104,5 @@ def test_an_interrupted_regrade_resumes_into_the_same_history_run(tmp_path):
     changes = batch.regrade_changes(tmp_path)
     assert changes["regraded"] == 2
     assert [(c["submission"], c["questions"], c["why"]) for c in changes["changed"]] == [
-        ("ann", {"q2": (0.0, 1.0)}, ["q2 cast_dtype: failed → passed"])]
+        ("ann", {"q2": (0.0, 1.0)}, ["q2 cast_dtype: failed → passed"])
+    ]

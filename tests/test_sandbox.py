@@ -118,8 +118,11 @@ def test_a_leased_user_starts_without_what_an_earlier_grading_left(tmp_path):
 def _started_kinds():
     kinds = [pytest.param("bwrap", marks=needs_bwrap)]
     if os.geteuid() == 0:
-        kinds.append(pytest.param("user", marks=pytest.mark.skipif(sandbox.user_problem() is not None and not ALL_PROOFS,
-                                                                  reason=f"{sandbox.user_problem()}")))
+        kinds.append(
+            pytest.param(
+                "user", marks=pytest.mark.skipif(sandbox.user_problem() is not None and not ALL_PROOFS, reason=f"{sandbox.user_problem()}")
+            )
+        )
     return kinds
 
 
@@ -129,8 +132,10 @@ def test_the_student_runs_under_every_limit_as_its_leased_user(tmp_path, kind):
 
     limits = grade.Limits(max_memory=3 * 2**30, max_file_size=2**29, max_processes=100, max_open_files=500)
     box = sandbox.choose(kind=kind)
-    report_script = ("import json, os, resource; open('seen.json', 'w').write(json.dumps([os.getuid(), os.getgroups(), "
-                     "[resource.getrlimit(getattr(resource, 'RLIMIT_' + n)) for n in ('AS', 'FSIZE', 'NPROC', 'NOFILE', 'CORE')]]))")
+    report_script = (
+        "import json, os, resource; open('seen.json', 'w').write(json.dumps([os.getuid(), os.getgroups(), "
+        "[resource.getrlimit(getattr(resource, 'RLIMIT_' + n)) for n in ('AS', 'FSIZE', 'NPROC', 'NOFILE', 'CORE')]]))"
+    )
     with box.account() as uid:
         workdir = Path(tmp_path) / "work"
         workdir.mkdir()

@@ -75,9 +75,25 @@ def test_student_zip_works_offline_in_an_empty_folder_and_its_export_earns_full_
     filled.write_text(json.dumps(make_notebook(Case("reference"))))
     # The same interpreter and packages (nothing installed), and no network: only a loopback.
     run = subprocess.run(
-        ["bwrap", "--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--chdir", str(ROOT),
-         sys.executable, "-c", _RUN_IN_RELEASE, str(filled), str(release)],
-        capture_output=True, text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [
+            "bwrap",
+            "--dev-bind",
+            "/",
+            "/",
+            "--unshare-net",
+            "--die-with-parent",
+            "--chdir",
+            str(ROOT),
+            sys.executable,
+            "-c",
+            _RUN_IN_RELEASE,
+            str(filled),
+            str(release),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert run.returncode == 0, run.stderr[-2000:]
     outcome = json.loads(run.stdout.splitlines()[-1])

@@ -29,7 +29,7 @@ def _zip(entries, encrypted=False):
 
 INVALID = {
     "empty.ipynb": (b"", "empty"),
-    "latin1.ipynb": ("{\"cells\": [\"café\"]}".encode("latin-1"), "not UTF-8"),
+    "latin1.ipynb": ('{"cells": ["café"]}'.encode("latin-1"), "not UTF-8"),
     "report.ipynb": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not UTF-8"),
     "text.ipynb": (b"print('hello')", "not valid JSON"),
     "other.ipynb": (json.dumps({"name": "not a notebook"}).encode(), "not a Jupyter notebook"),
@@ -57,11 +57,15 @@ def test_invalid_upload_gets_a_reason(tmp_path, name):
     assert "\n" not in str(error.value)
 
 
-@pytest.mark.parametrize("entries", [
-    {"mnist.ipynb": NOTEBOOK, "../../escaped.txt": "x", "/abs.txt": "y", "mnist.pdf": "%PDF"},
-    {"mnist.ipynb": NOTEBOOK, ".OTTER_LOG": "log"},
-    {"folder/mnist.ipynb": NOTEBOOK, "__MACOSX/folder/._mnist.ipynb": "junk"},
-], ids=["traversal-paths", "otter-export", "zipped-folder"])
+@pytest.mark.parametrize(
+    "entries",
+    [
+        {"mnist.ipynb": NOTEBOOK, "../../escaped.txt": "x", "/abs.txt": "y", "mnist.pdf": "%PDF"},
+        {"mnist.ipynb": NOTEBOOK, ".OTTER_LOG": "log"},
+        {"folder/mnist.ipynb": NOTEBOOK, "__MACOSX/folder/._mnist.ipynb": "junk"},
+    ],
+    ids=["traversal-paths", "otter-export", "zipped-folder"],
+)
 def test_zip_gives_its_notebook_and_writes_nothing(tmp_path, entries):
     folder = tmp_path / "deep" / "down"
     folder.mkdir(parents=True)

@@ -13,7 +13,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from mnist_kit import batch, checks, collect, gradescope, grade, report, untrusted
+from mnist_kit import batch, checks, collect, grade, gradescope, report, untrusted
 from mnist_kit.budget import submission_budget
 from mnist_kit.questions import QUESTIONS
 from tests.conftest import ALL_PROOFS
@@ -43,14 +43,17 @@ def zipped(**members):
     return buffer.getvalue()
 
 
-@pytest.mark.parametrize("make, expected", [
-    (lambda d: (d / "f").write_bytes(b"ok"), b"ok"),
-    (lambda d: (d / "f").symlink_to("/etc/hostname"), None),
-    (lambda d: os.mkfifo(d / "f"), None),
-    (lambda d: (d / "f").write_bytes(b"x" * 11), None),
-    (lambda d: (d / "f").mkdir(), None),
-    (lambda d: None, None),
-])
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: (d / "f").write_bytes(b"ok"), b"ok"),
+        (lambda d: (d / "f").symlink_to("/etc/hostname"), None),
+        (lambda d: os.mkfifo(d / "f"), None),
+        (lambda d: (d / "f").write_bytes(b"x" * 11), None),
+        (lambda d: (d / "f").mkdir(), None),
+        (lambda d: None, None),
+    ],
+)
 def test_student_files_are_read_without_links_fifos_or_oversize(tmp_path, make, expected):
     make(tmp_path)
     assert untrusted.read_student_file(tmp_path, "f", max_bytes=10) == expected
@@ -73,8 +76,11 @@ HOSTILE_ANSWERS = {
     "an 8 TiB header": (ANSWERS, zipped(**{"a.npy": npy_claiming((2**40,))}), "elements, more than any correct answer"),
     "a header longer than its data": (ANSWERS, zipped(**{"a.npy": npy_claiming((100,), data=b"\0" * 80)}), "shorter than its header"),
     "a decompression bomb": (ANSWERS, npz(a=np.zeros(untrusted.MAX_ARRAY_ELEMENTS + 1, np.int8)), "more than any correct answer"),
-    "too many elements in all": (ANSWERS, npz(**{f"a{i}": np.zeros(untrusted.MAX_ARRAY_ELEMENTS, np.int8) for i in range(5)}),
-                                 "more than any correct answer"),
+    "too many elements in all": (
+        ANSWERS,
+        npz(**{f"a{i}": np.zeros(untrusted.MAX_ARRAY_ELEMENTS, np.int8) for i in range(5)}),
+        "more than any correct answer",
+    ),
     "long text": (ANSWERS, npz(a=np.array(["x" * 1000])), "text longer than any label"),
     "complex numbers": (ANSWERS, npz(a=np.zeros(3, complex)), "which no question records"),
     "records": (ANSWERS, npz(a=np.zeros(3, [("x", "i4")])), "which no question records"),
@@ -93,8 +99,12 @@ def test_hostile_answers_get_one_line_and_no_allocation(name):
 
 
 def test_right_answers_load_as_the_arrays_written():
-    written = {"rows": np.arange(6, dtype=np.int32).reshape(2, 3), "labels": np.array(["1", "7"]), "ok": np.array(True),
-               "fortran": np.asfortranarray(np.eye(3))}
+    written = {
+        "rows": np.arange(6, dtype=np.int32).reshape(2, 3),
+        "labels": np.array(["1", "7"]),
+        "ok": np.array(True),
+        "fortran": np.asfortranarray(np.eye(3)),
+    }
     answers, error = checks.load_answers(ANSWERS, npz(**written))
     assert error is None and set(answers["arrays"]) == set(written)
     for key, array in written.items():
@@ -150,8 +160,17 @@ def test_statuses_come_from_the_grader_never_from_what_the_student_wrote(tmp_pat
 
 def forged_result():
     questions = {q: {"possible": unit.points, "score": 0.0, "error": FORGED, "checks": []} for q, unit in QUESTIONS.items()}
-    return {"submission": "-A1%2B1", "status": "graded", "reason": FORGED, "notes": [FORGED], "questions": questions,
-            "total": 0.0, "possible": 10, "seconds": 1.0, "sandbox": {"kind": "bwrap"}}
+    return {
+        "submission": "-A1%2B1",
+        "status": "graded",
+        "reason": FORGED,
+        "notes": [FORGED],
+        "questions": questions,
+        "total": 0.0,
+        "possible": 10,
+        "seconds": 1.0,
+        "sandbox": {"kind": "bwrap"},
+    }
 
 
 def test_student_text_is_quoted_in_feedback_and_plain_text_on_gradescope():
@@ -165,8 +184,20 @@ def test_student_text_is_quoted_in_feedback_and_plain_text_on_gradescope():
 
 
 def test_names_never_collide_and_never_start_a_formula(tmp_path):
-    files = ["a b.ipynb", "a_b.ipynb", "s1/x/hw.ipynb", "s2/x/hw.ipynb", "-A1+1.ipynb", "=cmd.ipynb", ".hidden.ipynb",
-             "same.ipynb", "same.zip", f"{'long' * 60}.ipynb", f"{'long' * 60}x.ipynb", f"{'long' * 20}/{'% ' * 60}.ipynb"]
+    files = [
+        "a b.ipynb",
+        "a_b.ipynb",
+        "s1/x/hw.ipynb",
+        "s2/x/hw.ipynb",
+        "-A1+1.ipynb",
+        "=cmd.ipynb",
+        ".hidden.ipynb",
+        "same.ipynb",
+        "same.zip",
+        f"{'long' * 60}.ipynb",
+        f"{'long' * 60}x.ipynb",
+        f"{'long' * 20}/{'% ' * 60}.ipynb",
+    ]
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")
@@ -175,8 +206,18 @@ def test_names_never_collide_and_never_start_a_formula(tmp_path):
     assert len(set(names.values())) == len(files), names
     assert all(len(n) <= batch.MAX_NAME and "/" not in n and not n.startswith(".") for n in names.values())
     assert names == batch.submission_names(list(reversed(paths)), root), "a name depends on the file alone"
-    results = [{"submission": n, "status": "graded", "total": 0, "possible": 10, "seconds": 0, "reason": "=HYPERLINK()",
-                "questions": {q: {"score": 0} for q in QUESTIONS}} for n in names.values()]
+    results = [
+        {
+            "submission": n,
+            "status": "graded",
+            "total": 0,
+            "possible": 10,
+            "seconds": 0,
+            "reason": "=HYPERLINK()",
+            "questions": {q: {"score": 0} for q in QUESTIONS},
+        }
+        for n in names.values()
+    ]
     batch.write_gradebook(tmp_path, results)
     cells = [cell for line in (tmp_path / batch.GRADES_FILE).read_text().splitlines()[1:] for cell in line.split(",")]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
@@ -193,6 +234,7 @@ def test_one_upload_the_grader_fails_on_still_leaves_every_row_and_the_report(tm
             raise KeyError("a bug of the grader's")
         grade_notebook.calls += 1
         return grade.invalid_result("graded") | {"status": "graded", "sandbox": {"kind": "none"}}
+
     grade_notebook.calls = 0
     monkeypatch.setattr(batch, "grade_notebook", grade_notebook)
     with pytest.raises(batch.GraderError, match="failed on 1 file"):
@@ -213,14 +255,20 @@ def test_a_submission_budget_bounds_memory_of_all_processes_and_its_files_togeth
     folder.mkdir()
     with submission_budget(folder, memory=300 * 2**20, processes=50, disk=64 * 2**20) as budget:
         assert budget.problem is None, budget.problem  # CI must prove the budget, not skip it
-        hog = "import os\nfor _ in range(3):\n    os.fork()\nblock = bytearray(120 * 2**20)\nos.wait() if False else None\nimport time; time.sleep(1)"
+        hog = (
+            "import os\nfor _ in range(3):\n    os.fork()\nblock = bytearray(120 * 2**20)\n"
+            "os.wait() if False else None\nimport time; time.sleep(1)"
+        )
         subprocess.run([*budget.prefix(), "python3", "-c", hog], capture_output=True, timeout=60)
         assert budget.ran_out_of_memory(), "8 processes of 120 MB each must not fit in 300 MB"
-        filled = subprocess.run([*budget.prefix(), "sh", "-c", f"dd if=/dev/zero of={folder}/fill bs=1M count=100"],
-                                capture_output=True, text=True, timeout=60)
+        filled = subprocess.run(
+            [*budget.prefix(), "sh", "-c", f"dd if=/dev/zero of={folder}/fill bs=1M count=100"], capture_output=True, text=True, timeout=60
+        )
         assert "No space left" in filled.stderr and (folder / "fill").stat().st_size <= 64 * 2**20
         assert not budget.ran_out_of_memory()
-        assert budget.describe() == {"memory_total": "0.292969 GiB for all its processes and its /tmp",
-                                     "disk_total": "0.0625 GiB for its folder"}
+        assert budget.describe() == {
+            "memory_total": "0.292969 GiB for all its processes and its /tmp",
+            "disk_total": "0.0625 GiB for its folder",
+        }
     assert not os.path.ismount(folder) and not list(folder.iterdir())
     assert not [group for group in budget.cgroups if group.exists()]

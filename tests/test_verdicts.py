@@ -87,8 +87,11 @@ def grade_packed(merged, seed=None, at_once=AT_ONCE):
     """{(case name, question): the question's entry} for packed notebooks, graded ``at_once`` at a time."""
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         graded = pool.map(lambda job: _grade_case(job[0], list(job[1]), seed=seed), merged)
-        return {(case.name, question): result["questions"][question]
-                for (_, chosen), result in zip(merged, graded) for question, case in chosen.items()}
+        return {
+            (case.name, question): result["questions"][question]
+            for (_, chosen), result in zip(merged, graded, strict=True)
+            for question, case in chosen.items()
+        }
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +126,9 @@ def test_lying_about_the_answers_changes_no_check(kit_results):
 
 @pytest.mark.slow
 def test_a_hard_coded_size_costs_less_than_a_broken_pairing(kit_results):
-    hard_coded, mispaired = (kit_results[name]["questions"]["q1"]["score"] for name in ("wrong_split_hard_coded_size", "wrong_shuffles_X_not_y"))
+    hard_coded, mispaired = (
+        kit_results[name]["questions"]["q1"]["score"] for name in ("wrong_split_hard_coded_size", "wrong_shuffles_X_not_y")
+    )
     assert mispaired < hard_coded < QUESTIONS["q1"].points
     messages = [c["message"] for c in kit_results["wrong_split_hard_coded_size"]["questions"]["q1"]["checks"] if not c["passed"]]
     assert len(messages) == 1 and "shuffle_split raised IndexError in cell" in messages[0] and "60000" in messages[0], messages
@@ -157,8 +162,10 @@ def results_under_more_seeds():
     entries = {}
     for number, seed in enumerate(MORE_SEEDS):
         seeded = {q for q in seeded_questions() if q in QUESTIONS and (number == 0 or not QUESTIONS[q].uses_data)}
-        merged = packed([c for c in HONEST if not c.cells and seeded & set(notebooks.graded_questions(c))],
-                        lambda case: seeded & set(notebooks.graded_questions(case)))
+        merged = packed(
+            [c for c in HONEST if not c.cells and seeded & set(notebooks.graded_questions(c))],
+            lambda case, seeded=seeded: seeded & set(notebooks.graded_questions(case)),
+        )
         for pair, entry in grade_packed(merged, seed).items():
             entries.setdefault(pair, {})[seed] = entry
     return entries
@@ -173,7 +180,8 @@ def test_suite_has_enough_cases_of_each_kind():
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_every_question_has_a_wrong_case_of_its_own(question):
     assert any(c.fails == (question,) for c in cases.WRONG), (
-        f"add a WRONG case for {question} in tests/submissions/cases.py: a submission that loses {question} only")
+        f"add a WRONG case for {question} in tests/submissions/cases.py: a submission that loses {question} only"
+    )
 
 
 def test_every_case_names_registered_questions_and_functions():
@@ -188,7 +196,9 @@ def test_every_case_names_registered_questions_and_functions():
 def test_mnist_kit_grade_verdict(kit_results, case):
     result = kit_results[case.name]
     verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
-    lost = {q: e["error"] or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in result["questions"].items() if not verdict[q]}
+    lost = {
+        q: e["error"] or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in result["questions"].items() if not verdict[q]
+    }
     assert (result["status"], verdict) == expected(case, tuple(result["questions"])), f"lost points: {lost}; reason: {result['reason']}"
     assert set(result["questions"]) == set(notebooks.graded_questions(case)) or case in WHOLE
     for question in case.fails:  # the student is told why, in words
@@ -217,8 +227,14 @@ def run_bundle(bundle, notebook, root, options=()):
     (root / "submission" / notebook.name).write_bytes(notebook.read_bytes())
     env = dict(os.environ, AUTOGRADER_ROOT=str(root), PATH=f"{Path(sys.executable).parent}:{os.environ['PATH']}")
     # Several gradings at a time: each gets one BLAS thread, as mnist-kit grade gives them when jobs >= cores.
-    done = subprocess.run(["bash", str(bundle / "run_autograder"), "--step-timeout", str(STEP_TIMEOUT), "--threads", "1", *options],
-                          env=env, check=True, capture_output=True, text=True, timeout=900)
+    done = subprocess.run(
+        ["bash", str(bundle / "run_autograder"), "--step-timeout", str(STEP_TIMEOUT), "--threads", "1", *options],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     (root / "stdout.txt").write_text(done.stdout)
     return json.loads((root / "results" / "results.json").read_text())
 
@@ -277,16 +293,25 @@ def test_gradescope_bundle_verdict(bundle_results, case):
 
 
 # Every line of every check's code long enough to say something: none may reach a student.
-CHECK_CODE_LINES = {line.strip() for question in QUESTIONS.values() for check in question.checks
-                    for line in inspect.getsource(check.function).splitlines() if len(line.strip()) > 25}
+CHECK_CODE_LINES = {
+    line.strip()
+    for question in QUESTIONS.values()
+    for check in question.checks
+    for line in inspect.getsource(check.function).splitlines()
+    if len(line.strip()) > 25
+}
 
 
 @pytest.mark.slow
 def test_same_code_same_verdict_on_every_seed(kit_results, results_under_more_seeds):
     """Every honest case (without cells of its own), on every question whose inputs change with the seed."""
     assert len(results_under_more_seeds) >= 30
-    differing = {pair: seed for pair, by_seed in results_under_more_seeds.items() for seed, entry in by_seed.items()
-                 if _checks(entry)[:2] != _checks(kit_results[pair[0]]["questions"][pair[1]])[:2]}
+    differing = {
+        pair: seed
+        for pair, by_seed in results_under_more_seeds.items()
+        for seed, entry in by_seed.items()
+        if _checks(entry)[:2] != _checks(kit_results[pair[0]]["questions"][pair[1]])[:2]
+    }
     assert not differing, f"verdicts that changed with the seed (case, question): seed {differing}"
 
 
@@ -343,10 +368,22 @@ def test_grader_check_and_the_grade_fail_the_same_public_checks(notebook_verdict
 
 
 # One typical mistake a question, in one notebook a student runs top to bottom.
-STUDENT_VIEW = Case("student_view_one_mistake_a_question", fails=tuple(QUESTIONS), functions={
-    name: source for wrong in ("wrong_modifies_inputs", "wrong_cast_int64", "wrong_binary_as_ints", "wrong_fit_on_test_set",
-                               "wrong_accuracy_percentage", "wrong_sgd_hinge")
-    for name, source in next(c for c in cases.WRONG if c.name == wrong).functions.items()})
+STUDENT_VIEW = Case(
+    "student_view_one_mistake_a_question",
+    fails=tuple(QUESTIONS),
+    functions={
+        name: source
+        for wrong in (
+            "wrong_modifies_inputs",
+            "wrong_cast_int64",
+            "wrong_binary_as_ints",
+            "wrong_fit_on_test_set",
+            "wrong_accuracy_percentage",
+            "wrong_sgd_hinge",
+        )
+        for name, source in next(c for c in cases.WRONG if c.name == wrong).functions.items()
+    },
+)
 
 
 @pytest.fixture(scope="module")
@@ -356,7 +393,9 @@ def student_view(tmp_path_factory):
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "LOKY_MAX_CPU_COUNT"):
             patch.setenv(name, "1")
         notebook = notebooks.make_notebook(STUDENT_VIEW)
-        kernel = pool.submit(notebooks.execute_as_student, notebooks.without_demos(notebook), tmp_path_factory.mktemp("as-student") / "release")
+        kernel = pool.submit(
+            notebooks.execute_as_student, notebooks.without_demos(notebook), tmp_path_factory.mktemp("as-student") / "release"
+        )
         graded = _grade_case(STUDENT_VIEW, tuple(QUESTIONS))
         return kernel.result()[0], graded
 
@@ -376,6 +415,9 @@ def test_what_grader_check_says_in_the_notebook_is_what_the_grade_says(student_v
         # Numbers measured on other inputs differ; and a call's failure names its grading-time input first ("On the
         # 60,000 training images, ..."), while grader.check, which may stop before any call, says the rest.
         said = _numbers_masked(text)
-        assert messages and all(_numbers_masked(m) in said or _numbers_masked(m.split(", ", 1)[-1]) in said for m in messages), \
-            (question, text, messages)
+        assert messages and all(_numbers_masked(m) in said or _numbers_masked(m.split(", ", 1)[-1]) in said for m in messages), (
+            question,
+            text,
+            messages,
+        )
         assert "Error at line" not in text and "assert " not in text, text

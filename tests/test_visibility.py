@@ -16,14 +16,28 @@ def graded_result(passing):
     questions = {}
     for question, info in QUESTIONS.items():
         registered = [(check.name, check.hidden, check.weight) for check in info.checks]
-        ran = [{"name": name, "hidden": hidden, "weight": weight, "passed": passing(question, index),
-                "message": "" if passing(question, index) else (HIDDEN_MESSAGE if hidden else PUBLIC_MESSAGE)}
-               for index, (name, hidden, weight) in enumerate(registered)]
+        ran = [
+            {
+                "name": name,
+                "hidden": hidden,
+                "weight": weight,
+                "passed": passing(question, index),
+                "message": "" if passing(question, index) else (HIDDEN_MESSAGE if hidden else PUBLIC_MESSAGE),
+            }
+            for index, (name, hidden, weight) in enumerate(registered)
+        ]
         score = round(info.points * sum(c["weight"] for c in ran if c["passed"]) / sum(c["weight"] for c in ran), 2)
         questions[question] = {"possible": info.points, "score": score, "error": None, "checks": ran}
-    return {"submission": "ann", "status": "graded", "reason": None, "notes": [], "questions": questions,
-            "total": round(sum(q["score"] for q in questions.values()), 2), "possible": TOTAL_POINTS,
-            "sandbox": {"kind": "bwrap"}}
+    return {
+        "submission": "ann",
+        "status": "graded",
+        "reason": None,
+        "notes": [],
+        "questions": questions,
+        "total": round(sum(q["score"] for q in questions.values()), 2),
+        "possible": TOTAL_POINTS,
+        "sandbox": {"kind": "bwrap"},
+    }
 
 
 PATTERNS = {
@@ -38,7 +52,7 @@ PATTERNS = {
 def test_parts_add_up_to_the_question_exactly_whichever_checks_pass(question):
     count = len(QUESTIONS[question].checks)
     for passing in range(2**count):  # every subset of the question's checks
-        entry = graded_result(lambda q, index: bool(passing >> index & 1))["questions"][question]
+        entry = graded_result(lambda q, index, passing=passing: bool(passing >> index & 1))["questions"][question]
         parts = report.question_parts(question, entry)
         assert [p["kind"] for p in parts] == ["public", "hidden"]
         assert round(sum(p["score"] for p in parts), 2) == entry["score"]
@@ -80,8 +94,15 @@ def test_feedback_withholds_what_gradescope_withholds():
     text = report.feedback_markdown(graded_result(PATTERNS["none pass"]), visibility=WITHHOLD_HIDDEN)
     assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE not in text
     assert "hidden checks, released after the due date" in text and "this is not your total" in text
-    withheld = round(sum(p["possible"] for q, e in graded_result(PATTERNS["none pass"])["questions"].items()
-                         for p in report.question_parts(q, e) if p["kind"] == "hidden"), 2)
+    withheld = round(
+        sum(
+            p["possible"]
+            for q, e in graded_result(PATTERNS["none pass"])["questions"].items()
+            for p in report.question_parts(q, e)
+            if p["kind"] == "hidden"
+        ),
+        2,
+    )
     assert f"{withheld} more of the {TOTAL_POINTS} points are withheld" in text
     # q1: 6 of 9 weights are public (split_keeps_pairs counts twice), 3 hidden
     assert "| q1 | 0.0 / 1.33 | 0.67 withheld, released after the due date |" in text
@@ -100,10 +121,13 @@ def test_feedback_follows_another_setting():
     assert "released when grades are published" in text and HIDDEN_MESSAGE not in text
 
 
-@pytest.mark.parametrize("visibility, message", [
-    ({"public": "visible", "hidden": "after_due"}, "spec.VISIBILITY['hidden'] is 'after_due'; choose one of visible, after_due_date"),
-    ({"public": "visible"}, "must have exactly the keys 'public' and 'hidden'"),
-])
+@pytest.mark.parametrize(
+    "visibility, message",
+    [
+        ({"public": "visible", "hidden": "after_due"}, "spec.VISIBILITY['hidden'] is 'after_due'; choose one of visible, after_due_date"),
+        ({"public": "visible"}, "must have exactly the keys 'public' and 'hidden'"),
+    ],
+)
 def test_a_wrong_setting_stops_the_build_with_one_line(visibility, message):
     with pytest.raises(build.BuildError, match=message.replace("[", r"\[").replace("]", r"\]")) as error:
         build.check_visibility(visibility)
@@ -117,8 +141,7 @@ def test_the_shipped_setting_is_valid_and_the_cli_can_ask_for_everything():
     assert not cli.parser().parse_args(["grade", "x", "--out", "y"]).all_feedback
 
 
-SETTINGS = [{"public": public, "hidden": hidden} for public in ("visible", "after_due_date")
-            for hidden in spec.VISIBILITY_CHOICES]
+SETTINGS = [{"public": public, "hidden": hidden} for public in ("visible", "after_due_date") for hidden in spec.VISIBILITY_CHOICES]
 
 
 @pytest.mark.parametrize("setting", SETTINGS, ids=lambda s: f"{s['public']}-{s['hidden']}")

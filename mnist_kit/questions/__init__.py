@@ -112,8 +112,9 @@ class Question:
         except ModuleNotFoundError as error:
             if error.name != dotted:
                 raise
-            raise QuestionError(f"{self._path(module)} is missing; every question unit has __init__.py, collect.py, public.py "
-                                "and checks.py") from None
+            raise QuestionError(
+                f"{self._path(module)} is missing; every question unit has __init__.py, collect.py, public.py and checks.py"
+            ) from None
 
     def _path(self, module):
         return f"mnist_kit/questions/{self.package}/{module or '__init__'}.py"
@@ -126,8 +127,9 @@ def _load(package):
     except ModuleNotFoundError as error:
         if error.name != f"{__name__}.{package}":
             raise
-        raise QuestionError(f"{where} is missing: REGISTRY in mnist_kit/questions/__init__.py names {package!r}; "
-                            "write the unit or remove the name") from None
+        raise QuestionError(
+            f"{where} is missing: REGISTRY in mnist_kit/questions/__init__.py names {package!r}; write the unit or remove the name"
+        ) from None
     missing = [name for name in ("NAME", "POINTS", "FUNCTIONS", "draw") if not hasattr(module, name)]
     if missing:
         raise QuestionError(f"{where} does not define {', '.join(missing)}; every question unit declares them")
@@ -136,8 +138,9 @@ def _load(package):
     thresholds = getattr(module, "THRESHOLDS", {})
     if not all(isinstance(t, Threshold) for t in thresholds.values()):
         raise QuestionError(f"{where}: every THRESHOLDS value must be a Threshold(value, margin)")
-    return Question(module.NAME, package, module.POINTS, tuple(module.FUNCTIONS), dict(thresholds),
-                    bool(getattr(module, "USES_DATA", False)))
+    return Question(
+        module.NAME, package, module.POINTS, tuple(module.FUNCTIONS), dict(thresholds), bool(getattr(module, "USES_DATA", False))
+    )
 
 
 def _questions(registry):

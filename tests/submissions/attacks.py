@@ -173,16 +173,18 @@ ATTACKS = ("daemon", "writes", "network", "leftovers", "kills", "reads", "exhaus
 # Each way of running code at definition time, one attack at a time.
 DEFINITION_TIME = {
     "class body": "class Innocent:\n    attack_{kind}(TARGETS)\n",
-    "decorator": "def registered(function):\n    attack_{kind}(TARGETS)\n    return function\n\n\n@registered\ndef helper():\n    return None\n",
+    "decorator": (
+        "def registered(function):\n    attack_{kind}(TARGETS)\n    return function\n\n\n@registered\ndef helper():\n    return None\n"
+    ),
     "default argument": "def helper(option=attack_{kind}(TARGETS)):\n    return option\n",
 }
 
-CAST_LABELS = '''
+CAST_LABELS = """
 def cast_labels(y):
     {call}if BREACHES:
         raise RuntimeError(f"sandbox breached: {{BREACHES}}")
     return y.astype(np.int8)
-'''
+"""
 
 STUBS = {name: UNANSWERED for name in ("fit_binary_classifier", "accuracy", "cross_val_accuracy", "fit_multiclass_classifier")}
 
@@ -206,12 +208,23 @@ def attack_cases(targets):
     cases = []
     for index, kind in enumerate(ATTACKS):
         trigger = DEFINITION_TIME[_placement(index)].format(kind=kind)
-        cases.append(Case(f"attack_{kind}_at_definition", fails=HONEST_FAILS, cells=(targets_cell, ATTACK_LIBRARY, trigger),
-                          functions={**STUBS, "cast_labels": CAST_LABELS.format(call="")}))
-        cases.append(Case(f"attack_{kind}_in_function", fails=HONEST_FAILS, cells=(targets_cell, ATTACK_LIBRARY),
-                          functions={**STUBS, "cast_labels": CAST_LABELS.format(call=f"attack_{kind}(TARGETS)\n    ")}))
+        cases.append(
+            Case(
+                f"attack_{kind}_at_definition",
+                fails=HONEST_FAILS,
+                cells=(targets_cell, ATTACK_LIBRARY, trigger),
+                functions={**STUBS, "cast_labels": CAST_LABELS.format(call="")},
+            )
+        )
+        cases.append(
+            Case(
+                f"attack_{kind}_in_function",
+                fails=HONEST_FAILS,
+                cells=(targets_cell, ATTACK_LIBRARY),
+                functions={**STUBS, "cast_labels": CAST_LABELS.format(call=f"attack_{kind}(TARGETS)\n    ")},
+            )
+        )
     return cases
-
 
 
 # The student's process writes what the grader reads (its progress lines, its answers' JSON and
@@ -290,7 +303,7 @@ FORGED_ERROR = "MemoryError: forged\\n\\n**Total: 10 / 10** (status: graded)"
 
 # name: (the trigger, run in a class body; the questions it costs; the status the grader must see)
 HOSTILE_BYTES = {
-    "progress_unknown_step": ("open('progress.jsonl', 'a').write('{\"start\": \"no-such-step\"}\\n{\"start\": [\"q1\"]}\\n')", (), "graded"),
+    "progress_unknown_step": ('open(\'progress.jsonl\', \'a\').write(\'{"start": "no-such-step"}\\n{"start": ["q1"]}\\n\')', (), "graded"),
     "progress_flood": ("open('progress.jsonl', 'a').write('x\\n' * 2**20)\ntime.sleep(5)", (), "crashed"),
     "answers_deep_json": ("after_saving('q2', record=b'[' * 100_000 + b']' * 100_000)", ("q2",), "graded"),
     "answers_description_strings": ("after_saving('q3', record=json.dumps({'answers': {'default_digit': 'str'}}).encode())", (), "graded"),
@@ -320,6 +333,10 @@ def _hostile_case(case_name, names):
     costs = tuple(sorted({q for _, questions, _ in triggers for q in questions}))
     statuses = {status for _, _, status in triggers}
     assert len(statuses) == 1, f"{case_name} mixes statuses {statuses}"
-    return Case(case_name, fails=(*costs, *HONEST_FAILS), status=statuses.pop(),
-                cells=(ATTACK_LIBRARY, HOSTILE_LIBRARY, f"class Hostile:\n{body}"),
-                functions={**STUBS, "cast_labels": CAST_LABELS.format(call="")})
+    return Case(
+        case_name,
+        fails=(*costs, *HONEST_FAILS),
+        status=statuses.pop(),
+        cells=(ATTACK_LIBRARY, HOSTILE_LIBRARY, f"class Hostile:\n{body}"),
+        functions={**STUBS, "cast_labels": CAST_LABELS.format(call="")},
+    )

@@ -60,7 +60,9 @@ MUTANTS = [
     Mutant("split_test_reversed", "shuffle_split", SPLIT_RETURN, "return X_train, X[n_train:][::-1], y_train, y[n_train:][::-1]", "q1"),
     Mutant("split_test_is_training", "shuffle_split", SPLIT_RETURN, "return X_train, X[:n_train], y_train, y[:n_train]", "q1"),
     Mutant("split_lists", "shuffle_split", SPLIT_RETURN, "return list(X_train), list(X[n_train:]), list(y_train), list(y[n_train:])", "q1"),
-    Mutant("split_in_place", "shuffle_split", SPLIT, f"{SPLIT}\n    X[:n_train] = X[:n_train][order]\n    order = np.arange(n_train)", "q1"),
+    Mutant(
+        "split_in_place", "shuffle_split", SPLIT, f"{SPLIT}\n    X[:n_train] = X[:n_train][order]\n    order = np.arange(n_train)", "q1"
+    ),
     # q2: cast_labels
     Mutant("cast_unsigned", "cast_labels", "np.int8", "np.uint8", "q2"),
     Mutant("cast_int64", "cast_labels", "np.int8", "np.int64", "q2"),
@@ -87,8 +89,13 @@ MUTANTS = [
     Mutant("binary_first_half", "fit_binary_classifier", ".fit(X, y_binary)", ".fit(X[:30000], y_binary[:30000])", "q4"),
     Mutant("binary_tenth", "fit_binary_classifier", ".fit(X, y_binary)", ".fit(X[::10], y_binary[::10])", "q4"),
     Mutant("binary_one_iteration", "fit_binary_classifier", "max_iter=1000", "max_iter=1", "q4"),
-    Mutant("binary_hinge_sgd", "fit_binary_classifier", 'LogisticRegression(tol=0.1, solver="lbfgs", max_iter=1000)',
-           'SGDClassifier(loss="hinge", max_iter=2, tol=None, random_state=0)', "q4"),
+    Mutant(
+        "binary_hinge_sgd",
+        "fit_binary_classifier",
+        'LogisticRegression(tol=0.1, solver="lbfgs", max_iter=1000)',
+        'SGDClassifier(loss="hinge", max_iter=2, tol=None, random_state=0)',
+        "q4",
+    ),
     Mutant("binary_int_target", "fit_binary_classifier", ".fit(X, y_binary)", ".fit(X, y_binary.astype(int))", "q4"),
     Mutant("binary_inverted_target", "fit_binary_classifier", ".fit(X, y_binary)", ".fit(X, ~y_binary)", "q4"),
     Mutant("binary_scaled", "fit_binary_classifier", ".fit(X, y_binary)", ".fit(X / 255, y_binary)", "q4"),
@@ -105,21 +112,52 @@ MUTANTS = [
     # q5: cross_val_accuracy
     Mutant("cv_ignores_cv", "cross_val_accuracy", "cv=cv", "cv=5", "q5"),
     Mutant("cv_fixed_three", "cross_val_accuracy", "cv=cv", "cv=3", "q5"),
-    Mutant("cv_mean", "cross_val_accuracy", 'n_jobs=-1)', 'n_jobs=-1).mean()', "q5"),
+    Mutant("cv_mean", "cross_val_accuracy", "n_jobs=-1)", "n_jobs=-1).mean()", "q5"),
     Mutant("cv_precision", "cross_val_accuracy", 'scoring="accuracy"', 'scoring="precision"', "q5"),
     Mutant("cv_part_of_rows", "cross_val_accuracy", "clf, X, y,", "clf, X[:1000], y[:1000],", "q5"),
     Mutant("cv_two_workers", "cross_val_accuracy", "n_jobs=-1", "n_jobs=2", "q5"),
     Mutant("cv_by_hand", "cross_val_accuracy", CROSS_VALIDATION, _by_hand("", ""), "q5"),
-    Mutant("cv_leaks_test_fold", "cross_val_accuracy", CROSS_VALIDATION, _by_hand("clone(clf).fit(X[train], y[train])", "clone(clf).fit(X, y)"), "q5"),
-    Mutant("cv_wrong_fold", "cross_val_accuracy", CROSS_VALIDATION, _by_hand("predict(X[test]) == y[test]", "predict(X[folds[k - 1]]) == y[folds[k - 1]]"), "q5"),
-    Mutant("cv_overlapping_folds", "cross_val_accuracy", CROSS_VALIDATION,
-           _by_hand("np.array_split(np.random.default_rng(0).permutation(len(y)), cv)",
-                    "[np.random.default_rng(k).choice(len(y), len(y) // cv, replace=False) for k in range(cv)]"), "q5"),
-    Mutant("cv_one_model", "cross_val_accuracy", CROSS_VALIDATION, _by_hand("model = clone(clf).fit(X[train], y[train])", "model = clone(clf).fit(X[folds[1]], y[folds[1]])"), "q5"),
+    Mutant(
+        "cv_leaks_test_fold",
+        "cross_val_accuracy",
+        CROSS_VALIDATION,
+        _by_hand("clone(clf).fit(X[train], y[train])", "clone(clf).fit(X, y)"),
+        "q5",
+    ),
+    Mutant(
+        "cv_wrong_fold",
+        "cross_val_accuracy",
+        CROSS_VALIDATION,
+        _by_hand("predict(X[test]) == y[test]", "predict(X[folds[k - 1]]) == y[folds[k - 1]]"),
+        "q5",
+    ),
+    Mutant(
+        "cv_overlapping_folds",
+        "cross_val_accuracy",
+        CROSS_VALIDATION,
+        _by_hand(
+            "np.array_split(np.random.default_rng(0).permutation(len(y)), cv)",
+            "[np.random.default_rng(k).choice(len(y), len(y) // cv, replace=False) for k in range(cv)]",
+        ),
+        "q5",
+    ),
+    Mutant(
+        "cv_one_model",
+        "cross_val_accuracy",
+        CROSS_VALIDATION,
+        _by_hand("model = clone(clf).fit(X[train], y[train])", "model = clone(clf).fit(X[folds[1]], y[folds[1]])"),
+        "q5",
+    ),
     Mutant("cv_constant", "cross_val_accuracy", CROSS_VALIDATION, "return np.full(cv, 0.98)", "q5"),
     # q6: fit_multiclass_classifier
     Mutant("digits_hinge", "fit_multiclass_classifier", 'loss="log_loss"', 'loss="hinge"', "q6"),
-    Mutant("digits_hinge_relabelled", "fit_multiclass_classifier", SGD, SGD.replace('loss="log_loss"', 'loss="hinge"') + '.set_params(loss="log_loss")', "q6"),
+    Mutant(
+        "digits_hinge_relabelled",
+        "fit_multiclass_classifier",
+        SGD,
+        SGD.replace('loss="log_loss"', 'loss="hinge"') + '.set_params(loss="log_loss")',
+        "q6",
+    ),
     Mutant("digits_modified_huber", "fit_multiclass_classifier", 'loss="log_loss"', 'loss="modified_huber"', "q6"),
     Mutant("digits_tenth", "fit_multiclass_classifier", ".fit(X, y)", ".fit(X[::10], y[::10])", "q6"),
     Mutant("digits_prefix", "fit_multiclass_classifier", ".fit(X, y)", ".fit(X[:6000], y[:6000])", "q6"),
@@ -155,6 +193,8 @@ def mutated_source(mutant, reference=None):
     end = source.index(SOLUTION_END, start)
     head, body, tail = source[:start], source[start:end], source[end:]
     if body.count(mutant.old) != 1:
-        raise AssertionError(f"mutant {mutant.name}: {mutant.old!r} is not in the code of the reference's {mutant.function} "
-                             "exactly once; update it in tests/submissions/mutants.py to follow the solution")
+        raise AssertionError(
+            f"mutant {mutant.name}: {mutant.old!r} is not in the code of the reference's {mutant.function} "
+            "exactly once; update it in tests/submissions/mutants.py to follow the solution"
+        )
     return head + body.replace(mutant.old, mutant.new) + tail

@@ -107,7 +107,14 @@ def _make_notebook(case):
                 parts.append(reference[name])
         cell["source"] = "\n\n\n".join(parts) + "\n"
     extra = [
-        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": textwrap.dedent(src).strip() + "\n", "id": f"extra-{i}"}
+        {
+            "cell_type": "code",
+            "metadata": {},
+            "execution_count": None,
+            "outputs": [],
+            "source": textwrap.dedent(src).strip() + "\n",
+            "id": f"extra-{i}",
+        }
         for i, src in enumerate(case.cells)
     ]
     notebook["cells"][first_answer:first_answer] = extra
@@ -174,15 +181,12 @@ def execute_in_release(notebook, folder):
     path = Path(folder) / "mnist.ipynb"
     path.write_text(json.dumps(notebook))
     node = nbformat.reads(json.dumps(notebook), as_version=4)
-    NotebookClient(node, timeout=600, kernel_name="python3", allow_errors=True,
-                   resources={"metadata": {"path": str(folder)}}).execute()
+    NotebookClient(node, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
     checks, errors = {}, []
     for cell in node.cells:
         if cell.cell_type != "code":
             continue
-        text = "\n".join(
-            output.get("text", "") + str(output.get("data", {}).get("text/plain", "")) for output in cell.outputs
-        )
+        text = "\n".join(output.get("text", "") + str(output.get("data", {}).get("text/plain", "")) for output in cell.outputs)
         errors += [f"{o['ename']}: {o['evalue']}" for o in cell.outputs if o.get("output_type") == "error"]
         if cell.source.startswith("grader.check("):
             checks[cell.source.split('"')[1]] = text.strip()

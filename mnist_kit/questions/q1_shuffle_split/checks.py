@@ -7,7 +7,7 @@ import numpy as np
 
 from mnist_kit.checks import changed, hidden, require
 
-from .public import SPLIT, expected_rows, returned_calls, CHECKS as PUBLIC_CHECKS
+from .public import CHECKS as PUBLIC_CHECKS, SPLIT, expected_rows, returned_calls
 
 
 def split_uses_training_rows(answers, inputs):
@@ -28,19 +28,27 @@ def _compared_pairs(answers, suffix, same, message):
 
 
 def split_is_reproducible(answers, inputs):
-    _compared_pairs(answers, "repeat", True,
-                    "Two calls with the same seed gave different training sets: draw the permutation from a generator seeded with seed.")
+    _compared_pairs(
+        answers,
+        "repeat",
+        True,
+        "Two calls with the same seed gave different training sets: draw the permutation from a generator seeded with seed.",
+    )
 
 
 def split_depends_on_seed(answers, inputs):
-    _compared_pairs(answers, "other_seed", False,
-                    "Two different seeds gave the same shuffle: use the seed argument rather than a fixed number.")
+    _compared_pairs(
+        answers, "other_seed", False, "Two different seeds gave the same shuffle: use the seed argument rather than a fixed number."
+    )
 
 
 CHECKS = [
     *PUBLIC_CHECKS,
     hidden(split_uses_training_rows, defect=changed("small_X_train", lambda rows: rows + 1), needs=SPLIT),
     hidden(split_is_reproducible, defect=changed("small_repeat_X_train", lambda rows: np.roll(rows, 1, axis=0)), needs=SPLIT),
-    hidden(split_depends_on_seed, needs=SPLIT,
-           defect=lambda answers, inputs: answers["arrays"].update(large_other_seed_X_train=answers["arrays"]["large_X_train"])),
+    hidden(
+        split_depends_on_seed,
+        needs=SPLIT,
+        defect=lambda answers, inputs: answers["arrays"].update(large_other_seed_X_train=answers["arrays"]["large_X_train"]),
+    ),
 ]

@@ -34,5 +34,5 @@ def collect(student, inputs):
         if isinstance(result, Failure):
             answers[call] = result
         else:
-            answers.update({f"{call}_{part}": value for part, value in zip(PARTS, result)})
+            answers.update({f"{call}_{part}": value for part, value in zip(PARTS, result, strict=True)})
     return answers

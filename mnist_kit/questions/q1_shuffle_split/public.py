@@ -10,7 +10,6 @@ from mnist_kit.checks import CheckFailed, Usable, answer, changed, public, requi
 
 from .collect import PARTS
 
-
 CALLS = ("small", "small_repeat", "small_other_seed", "large", "large_repeat", "large_other_seed")
 
 
@@ -46,11 +45,13 @@ def split_is_a_split(answers, inputs):
     for call, parts in returned_calls(answers).items():
         table = inputs.arrays[f"{_table(call)}_X"]
         images = [parts["X_train"], parts["X_test"]]
-        require(all(part.ndim == 2 and part.shape[1] == table.shape[1] for part in images)
-                and all(parts[f"y_{part}"].ndim == 1 and len(parts[f"y_{part}"]) == len(parts[f"X_{part}"]) for part in ("train", "test"))
-                and np.array_equal(np.sort(np.concatenate([part[:, 0] for part in images])), np.arange(len(table))),
-                "shuffle_split should split the rows of X: X_train and X_test together hold every row of X exactly once, "
-                "and y_train and y_test one label for each.")
+        require(
+            all(part.ndim == 2 and part.shape[1] == table.shape[1] for part in images)
+            and all(parts[f"y_{part}"].ndim == 1 and len(parts[f"y_{part}"]) == len(parts[f"X_{part}"]) for part in ("train", "test"))
+            and np.array_equal(np.sort(np.concatenate([part[:, 0] for part in images])), np.arange(len(table))),
+            "shuffle_split should split the rows of X: X_train and X_test together hold every row of X exactly once, "
+            "and y_train and y_test one label for each.",
+        )
 
 
 SPLIT = Usable("shuffle_split", split_is_a_split)
@@ -63,11 +64,15 @@ def split_shapes(answers, inputs):
         n_columns = inputs.arrays[f"{_table(call)}_X"].shape[1]
         for part, rows in (("X_train", n_train), ("X_test", n_test), ("y_train", n_train), ("y_test", n_test)):
             value = parts[part]
-            require(value.ndim >= 1 and len(value) == rows,
-                    f"{part} has {len(value) if value.ndim else 0} rows but should have {rows}: the first n_train rows are for "
-                    f"training, the rest for testing (split the rows, not the columns, and use n_train, not a fixed size).")
-            require(part[0] == "y" or (value.ndim == 2 and value.shape[1] == n_columns),
-                    f"{part} should keep all {n_columns} columns of X; it has shape {value.shape}.")
+            require(
+                value.ndim >= 1 and len(value) == rows,
+                f"{part} has {len(value) if value.ndim else 0} rows but should have {rows}: the first n_train rows are for "
+                f"training, the rest for testing (split the rows, not the columns, and use n_train, not a fixed size).",
+            )
+            require(
+                part[0] == "y" or (value.ndim == 2 and value.shape[1] == n_columns),
+                f"{part} should keep all {n_columns} columns of X; it has shape {value.shape}.",
+            )
 
 
 def split_keeps_pairs(answers, inputs):
@@ -75,7 +80,9 @@ def split_keeps_pairs(answers, inputs):
         for part in ("train", "test"):
             images, labels = parts[f"X_{part}"], parts[f"y_{part}"]
             require(
-                images.ndim == 2 and len(images) == len(labels) and np.array_equal(images[:, 0].astype(int).astype(str), labels.astype(str)),
+                images.ndim == 2
+                and len(images) == len(labels)
+                and np.array_equal(images[:, 0].astype(int).astype(str), labels.astype(str)),
                 f"X_{part} and y_{part} are no longer paired: shuffle the images and the labels with the same permutation.",
             )
 

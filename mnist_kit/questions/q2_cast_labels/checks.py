@@ -11,8 +11,10 @@ from .public import CAST, CHECKS as PUBLIC_CHECKS
 
 
 def cast_leaves_input_alone(answers, inputs):
-    require(np.array_equal(answer(answers, "y_after_call").astype(str), inputs.arrays["y"]),
-            "cast_labels changed the array it was given: return a new array (y.astype(...)) instead.")
+    require(
+        np.array_equal(answer(answers, "y_after_call").astype(str), inputs.arrays["y"]),
+        "cast_labels changed the array it was given: return a new array (y.astype(...)) instead.",
+    )
 
 
 CHECKS = [

@@ -11,8 +11,10 @@ from mnist_kit.checks import Usable, answer, changed, dtype_name, public, requir
 
 def cast_dtype(answers, inputs):
     cast = answer(answers, "cast", "cast_labels's result")
-    require(cast.dtype == np.int8,
-            f"cast_labels returned dtype {dtype_name(cast)}: labels from OpenML are strings; cast them with astype(np.int8).")
+    require(
+        cast.dtype == np.int8,
+        f"cast_labels returned dtype {dtype_name(cast)}: labels from OpenML are strings; cast them with astype(np.int8).",
+    )
 
 
 def cast_values(answers, inputs):

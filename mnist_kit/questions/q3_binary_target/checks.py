@@ -7,7 +7,7 @@ import numpy as np
 
 from mnist_kit.checks import answer, changed, hidden, require
 
-from .public import TARGET, CHECKS as PUBLIC_CHECKS
+from .public import CHECKS as PUBLIC_CHECKS, TARGET
 
 
 def binary_other_digit(answers, inputs):
@@ -19,8 +19,10 @@ def binary_other_digit(answers, inputs):
 
 def binary_leaves_input_alone(answers, inputs):
     for key in ("default_digit_y_after_call", "other_digit_y_after_call"):
-        require(np.array_equal(answer(answers, key), inputs.arrays["y"]),
-                "make_binary_target changed the labels it was given: compare (y == digit) into a new array instead.")
+        require(
+            np.array_equal(answer(answers, key), inputs.arrays["y"]),
+            "make_binary_target changed the labels it was given: compare (y == digit) into a new array instead.",
+        )
 
 
 CHECKS = [

@@ -8,5 +8,9 @@ def collect(student, inputs):
     first, second = digits.copy(), digits.copy()
     default = student.call("make_binary_target", first, on=f"on {len(digits)} labels with the default digit")
     chosen = student.call("make_binary_target", second, digit=other, on=f"on {len(digits)} labels with digit={other}")
-    return {"default_digit": default, "other_digit": chosen,
-            "default_digit_y_after_call": if_returned(default, first), "other_digit_y_after_call": if_returned(chosen, second)}
+    return {
+        "default_digit": default,
+        "other_digit": chosen,
+        "default_digit_y_after_call": if_returned(default, first),
+        "other_digit_y_after_call": if_returned(chosen, second),
+    }

@@ -13,8 +13,10 @@ from mnist_kit.checks import CheckFailed, Usable, answer, changed, dtype_name, p
 def binary_dtype(answers, inputs):
     for key in ("default_digit", "other_digit"):
         target = answer(answers, key, "make_binary_target's result")
-        require(target.dtype == bool,
-                f"make_binary_target returned dtype {dtype_name(target)}: return the boolean array y == digit, not 0/1 numbers.")
+        require(
+            target.dtype == bool,
+            f"make_binary_target returned dtype {dtype_name(target)}: return the boolean array y == digit, not 0/1 numbers.",
+        )
 
 
 def binary_default_digit(answers, inputs):

@@ -9,7 +9,7 @@ from mnist_kit import spec
 from mnist_kit.checks import answer, changed, forget_the_trap, hidden, model, model_shapes_ok, predict, require
 from mnist_kit.questions.q4_binary_classifier import THRESHOLDS
 
-from .public import LEARNT, CHECKS as PUBLIC_CHECKS
+from .public import CHECKS as PUBLIC_CHECKS, LEARNT
 
 
 def binary_model_quality(answers, inputs):
@@ -31,16 +31,20 @@ def binary_model_quality(answers, inputs):
 
 def binary_model_saw_every_row(answers, inputs):
     parameters = model(answers)
-    require(model_shapes_ok(parameters, 784, 2) and parameters["coef_"][0, inputs.data.trap_column] > 0,
-            "The model was not fitted on every training row it was given (a pixel only some late rows use has no weight): "
-            "fit on all of X and y_binary.")
+    require(
+        model_shapes_ok(parameters, 784, 2) and parameters["coef_"][0, inputs.data.trap_column] > 0,
+        "The model was not fitted on every training row it was given (a pixel only some late rows use has no weight): "
+        "fit on all of X and y_binary.",
+    )
 
 
 def binary_fit_leaves_inputs_alone(answers, inputs):
     expected = inputs.data.train_scores(inputs.arrays["input_weights"], 0.0).ravel()
-    require(np.array_equal(answer(answers, "X_after_call"), expected)
-            and np.array_equal(answer(answers, "y_after_call"), inputs.data.train_digits == spec.TARGET_DIGIT),
-            "fit_binary_classifier changed the arrays it was given: work on copies (X / 255, not X /= 255).")
+    require(
+        np.array_equal(answer(answers, "X_after_call"), expected)
+        and np.array_equal(answer(answers, "y_after_call"), inputs.data.train_digits == spec.TARGET_DIGIT),
+        "fit_binary_classifier changed the arrays it was given: work on copies (X / 255, not X /= 255).",
+    )
 
 
 CHECKS = [

@@ -9,5 +9,8 @@ def collect(student, inputs):
     images, target = data.train_images.copy(), data.train_digits == spec.TARGET_DIGIT
     given = target.copy()
     model = student.call("fit_binary_classifier", images, given, on="on the 60,000 training images")
-    return {"model": model, "X_after_call": if_returned(model, images @ inputs.arrays["input_weights"]),
-            "y_after_call": if_returned(model, given)}
+    return {
+        "model": model,
+        "X_after_call": if_returned(model, images @ inputs.arrays["input_weights"]),
+        "y_after_call": if_returned(model, given),
+    }

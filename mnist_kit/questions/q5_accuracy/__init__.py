@@ -33,8 +33,10 @@ def draw(rng, fixed, data):
     arrays = {
         "binary_rows": np.sort(rng.choice(n_test, size=ACCURACY_ROWS, replace=False)),
         "digits_rows": np.sort(rng.choice(n_test, size=ACCURACY_ROWS, replace=False)),
-        "binary_coef": binary_coef, "binary_intercept": binary_intercept,
-        "digits_coef": digits_coef, "digits_intercept": digits_intercept,
+        "binary_coef": binary_coef,
+        "binary_intercept": binary_intercept,
+        "digits_coef": digits_coef,
+        "digits_intercept": digits_intercept,
         # Integer weights: the images' weighted sums are exact, so a row is known by its sum.
         "input_weights": fixed.integers(1, 2**20, size=data.images.shape[1]).astype(float),
     }
@@ -53,6 +55,9 @@ def fit_grader_model(images, labels):
     """
     from sklearn.linear_model import SGDClassifier
 
+    # float32 whatever the caller passes (pixels are whole numbers, exact in float32): the checker,
+    # which fits on the same pixels, gets the same bits, with half the memory of float64.
+    images = np.asarray(images, dtype=np.float32)
     return SGDClassifier(loss="log_loss", average=True, max_iter=1, tol=None, random_state=0).fit(images, labels)
 
 

@@ -11,8 +11,7 @@ from mnist_kit import spec
 from mnist_kit.checks import answer, changed, hidden, require
 from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS, THRESHOLDS
 
-from .public import (ACCURACY, CROSS_VALIDATION, accuracy_of, fold_accuracies, folds_of, returns_measured_accuracies,
-                     CHECKS as PUBLIC_CHECKS)
+from .public import ACCURACY, CHECKS as PUBLIC_CHECKS, CROSS_VALIDATION, accuracy_of, fold_accuracies, folds_of, returns_measured_accuracies
 
 
 def accuracy_ten_classes(answers, inputs):
@@ -32,9 +31,11 @@ def cross_val_scores(answers, inputs):
 def cross_val_level(answers, inputs):
     means = [float(np.mean(fold_accuracies(answers, inputs, call))) for call in CROSS_VALIDATIONS]
     mean, goal = min(means), THRESHOLDS["cross_val_mean"].value
-    require(mean >= goal,
-            f"The folds average {mean:.3f}; the logistic model the grader passes in detects 2s with at least {goal} "
-            "on folds of the data it was given. Fit a fresh copy of the model passed in on each training part, on those rows' labels.")
+    require(
+        mean >= goal,
+        f"The folds average {mean:.3f}; the logistic model the grader passes in detects 2s with at least {goal} "
+        "on folds of the data it was given. Fit a fresh copy of the model passed in on each training part, on those rows' labels.",
+    )
     return {"cross_val_mean": mean}
 
 
@@ -50,13 +51,20 @@ def cross_val_leaves_inputs_alone(answers, inputs):
     weights = inputs.arrays["input_weights"]
     for call in CROSS_VALIDATIONS:
         rows = inputs.arrays[f"{call}_rows"]
-        _unchanged(answers, call, inputs.data.train_scores(weights, 0.0)[rows, 0],
-                   inputs.data.train_digits[rows] == spec.TARGET_DIGIT, "cross_val_accuracy")
+        _unchanged(
+            answers,
+            call,
+            inputs.data.train_scores(weights, 0.0)[rows, 0],
+            inputs.data.train_digits[rows] == spec.TARGET_DIGIT,
+            "cross_val_accuracy",
+        )
 
 
 def _unchanged(answers, call, sums, labels, function):
-    require(np.array_equal(answer(answers, f"{call}_X_after_call"), sums) and np.array_equal(answer(answers, f"{call}_y_after_call"), labels),
-            f"{function} changed the X or y it was given: work on copies, never modify its arguments in place.")
+    require(
+        np.array_equal(answer(answers, f"{call}_X_after_call"), sums) and np.array_equal(answer(answers, f"{call}_y_after_call"), labels),
+        f"{function} changed the X or y it was given: work on copies, never modify its arguments in place.",
+    )
 
 
 def _swap_fits(answers, inputs):

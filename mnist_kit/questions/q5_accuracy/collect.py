@@ -110,13 +110,16 @@ def _fixed_model(coef, intercept, classes):
 def collect(student, inputs):
     arrays, data, weights = inputs.arrays, inputs.data, inputs.arrays["input_weights"]
     answers = {}
-    for kind, classes, truth in (("binary", np.array([False, True]), data.test_digits == spec.TARGET_DIGIT),
-                                 ("digits", np.arange(10), data.test_digits)):
+    for kind, classes, truth in (
+        ("binary", np.array([False, True]), data.test_digits == spec.TARGET_DIGIT),
+        ("digits", np.arange(10), data.test_digits),
+    ):
         rows = arrays[f"{kind}_rows"]
         images, labels = data.test_images[rows], truth[rows].copy()
         model = _fixed_model(arrays[f"{kind}_coef"], arrays[f"{kind}_intercept"], classes)
-        answers[f"{kind}_accuracy"] = student.call("accuracy", model, images, labels,
-                                                   on=f"with a {len(classes)}-class model on {len(rows):,} test images")
+        answers[f"{kind}_accuracy"] = student.call(
+            "accuracy", model, images, labels, on=f"with a {len(classes)}-class model on {len(rows):,} test images"
+        )
         returned = answers[f"{kind}_accuracy"]
         answers[f"{kind}_X_after_call"] = if_returned(returned, images @ weights)
         answers[f"{kind}_y_after_call"] = if_returned(returned, labels)
@@ -124,8 +127,9 @@ def collect(student, inputs):
         rows = arrays[f"{call}_rows"]
         images, labels = data.train_images[rows], data.train_digits[rows] == spec.TARGET_DIGIT
         journal = Journal(images, weights, call)
-        answers[f"{call}_folds"] = student.call("cross_val_accuracy", GraderModel(journal), images, labels, cv=cv,
-                                                on=f"with cv={cv} on {len(rows):,} training images")
+        answers[f"{call}_folds"] = student.call(
+            "cross_val_accuracy", GraderModel(journal), images, labels, cv=cv, on=f"with cv={cv} on {len(rows):,} training images"
+        )
         returned = answers[f"{call}_folds"]
         answers[f"{call}_X_after_call"] = if_returned(returned, images @ weights)
         answers[f"{call}_y_after_call"] = if_returned(returned, labels)

@@ -22,10 +22,12 @@ def accuracy_of(answers, inputs, kind, classes, truth):
     rows, arrays = inputs.arrays[f"{kind}_rows"], inputs.arrays
     model = {"coef_": arrays[f"{kind}_coef"], "intercept_": arrays[f"{kind}_intercept"], "classes_": classes}
     expected = float(np.mean(predict(model, inputs.data.test_images[rows]) == truth[rows]))
-    require(abs(float(value) - expected) < 1e-9,
-            f"With a {len(classes)}-class model, accuracy returned {float(value):.4g} but the model is right on a share "
-            f"{expected:.4f} of the X and y it was given: compare clf.predict(X) with y and return the fraction "
-            "(between 0 and 1) that are equal.")
+    require(
+        abs(float(value) - expected) < 1e-9,
+        f"With a {len(classes)}-class model, accuracy returned {float(value):.4g} but the model is right on a share "
+        f"{expected:.4f} of the X and y it was given: compare clf.predict(X) with y and return the fraction "
+        "(between 0 and 1) that are equal.",
+    )
 
 
 def accuracy_value(answers, inputs):
@@ -35,8 +37,10 @@ def accuracy_value(answers, inputs):
 def accuracy_is_the_models(answers, inputs):
     """Usable: with the two-class model or the ten-class one, accuracy returned the model's own accuracy."""
     problems = []
-    for kind, classes, truth in (("binary", np.array([False, True]), inputs.data.test_digits == spec.TARGET_DIGIT),
-                                 ("digits", np.arange(10), inputs.data.test_digits)):
+    for kind, classes, truth in (
+        ("binary", np.array([False, True]), inputs.data.test_digits == spec.TARGET_DIGIT),
+        ("digits", np.arange(10), inputs.data.test_digits),
+    ):
         try:
             return accuracy_of(answers, inputs, kind, classes, truth)
         except CheckFailed as problem:
@@ -58,8 +62,10 @@ def folds_of(answers, inputs, call):
     n_fits, n_predictions = (int(n) for n in answer(answers, f"{call}_records"))
     require(n_fits > 0, f"With cv={cv}, the model passed in was never fitted: fit a fresh copy of it (clone(clf)) on each training part.")
     fits = [answer(answers, f"{call}_fit{i}_rows") for i in range(n_fits)]
-    require(all(rows.ndim == 1 and len(rows) and rows.min() >= 0 and rows.max() < n_rows for rows in fits),
-            f"With cv={cv}, the model was fitted on rows that are not rows of the X given: split X itself, unchanged.")
+    require(
+        all(rows.ndim == 1 and len(rows) and rows.min() >= 0 and rows.max() < n_rows for rows in fits),
+        f"With cv={cv}, the model was fitted on rows that are not rows of the X given: split X itself, unchanged.",
+    )
     folds, covered, used = [], np.zeros(n_rows, bool), set()
     leaked = False
     for i in range(n_predictions):
@@ -74,12 +80,21 @@ def folds_of(answers, inputs, call):
         elif seen.min() == 1 and fit not in used and not covered[rows].any():
             folds.append((fits[fit], rows))
             covered[rows], used = True, used | {fit}
-    require(not leaked or len(folds) == cv,
-            f"With cv={cv}, a model was tested on rows it was fitted on: fit each copy on the other folds only, never on the fold it is scored on.")
-    require(folds, f"With cv={cv}, no model was scored on exactly the rows left out of its fit: for each fold, fit on all other rows and score on that fold.")
-    require(len(folds) == cv and covered.all(),
-            f"With cv={cv}, the folds scored do not split the rows into {cv} disjoint parts ({len(folds)} folds covering "
-            f"{covered.mean():.0%} of the rows): use each row in exactly one test fold.")
+    require(
+        not leaked or len(folds) == cv,
+        f"With cv={cv}, a model was tested on rows it was fitted on: "
+        "fit each copy on the other folds only, never on the fold it is scored on.",
+    )
+    require(
+        folds,
+        f"With cv={cv}, no model was scored on exactly the rows left out of its fit: "
+        "for each fold, fit on all other rows and score on that fold.",
+    )
+    require(
+        len(folds) == cv and covered.all(),
+        f"With cv={cv}, the folds scored do not split the rows into {cv} disjoint parts ({len(folds)} folds covering "
+        f"{covered.mean():.0%} of the rows): use each row in exactly one test fold.",
+    )
     return folds
 
 
@@ -92,19 +107,35 @@ def _fitted_on(data, positions):
     if key not in _FITTED:
         if len(_FITTED) > 256:
             _FITTED.clear()
-        fitted = fit_grader_model(data.train_images_at(positions), data.train_digits[positions] == spec.TARGET_DIGIT)
+        fitted = fit_grader_model(data.train_pixels_at(positions), data.train_digits[positions] == spec.TARGET_DIGIT)
         _FITTED[key] = (fitted.coef_.ravel().copy(), float(fitted.intercept_[0]))
     return _FITTED[key]
 
 
+_MEASURED = {}  # (draw, call, records): the folds' accuracies; three checks ask for them
+
+
 def fold_accuracies(answers, inputs, call):
     """Each claimed fold's accuracy, as the checker measures it with a model it fitted itself on the claimed rows."""
+    records = hashlib.blake2b(call.encode())
+    for key in sorted(key for key in answers["arrays"] if key.startswith(f"{call}_")):
+        records.update(key.encode() + np.ascontiguousarray(answers["arrays"][key]).tobytes())
+    key = (inputs.data.draw_key, call, records.digest())
+    if key not in _MEASURED:
+        if len(_MEASURED) > 256:
+            _MEASURED.clear()
+        _MEASURED[key] = _measure_folds(answers, inputs, call)
+    return _MEASURED[key].copy()
+
+
+def _measure_folds(answers, inputs, call):
     rows = inputs.arrays[f"{call}_rows"]
     truth = inputs.data.train_digits[rows] == spec.TARGET_DIGIT
     folds = folds_of(answers, inputs, call)
     models = [_fitted_on(inputs.data, rows[fitted_rows]) for fitted_rows, _ in folds]
     # One pass over the training images scores every fold's model: column k is fold k's.
-    scores = inputs.data.train_scores(np.array([coef for coef, _ in models]), np.array([intercept for _, intercept in models]))[rows]
+    coefs, intercepts = np.array([coef for coef, _ in models]), np.array([intercept for _, intercept in models])
+    scores = inputs.data.train_scores(coefs, intercepts)[rows]
     return np.array([float(np.mean((scores[fold, k] > 0) == truth[fold])) for k, (_, fold) in enumerate(folds)])
 
 
@@ -113,10 +144,13 @@ def returns_measured_accuracies(answers, inputs):
     for call, cv in CROSS_VALIDATIONS.items():
         returned, measured = answer(answers, f"{call}_folds"), fold_accuracies(answers, inputs, call)
         # In the order the folds were scored; joblib's workers may finish them in another.
-        require(returned.shape == measured.shape and np.issubdtype(returned.dtype, np.number)
-                and np.allclose(np.sort(returned.astype(float)), np.sort(measured), rtol=0, atol=1e-9),
-                f"With cv={cv}, the accuracies returned are not each fold's model's accuracy on its own fold "
-                f"(the checker measured {np.round(measured, 4).tolist()}): return, fold by fold, the share of right predictions.")
+        require(
+            returned.shape == measured.shape
+            and np.issubdtype(returned.dtype, np.number)
+            and np.allclose(np.sort(returned.astype(float)), np.sort(measured), rtol=0, atol=1e-9),
+            f"With cv={cv}, the accuracies returned are not each fold's model's accuracy on its own fold "
+            f"(the checker measured {np.round(measured, 4).tolist()}): return, fold by fold, the share of right predictions.",
+        )
 
 
 # A cross-validation is usable when what it returned is what the checker measures on the folds its
@@ -127,9 +161,11 @@ CROSS_VALIDATION = Usable("cross_val_accuracy", returns_measured_accuracies)
 def cross_val_folds(answers, inputs):
     for call, cv in CROSS_VALIDATIONS.items():
         folds = answer(answers, f"{call}_folds", f"cross_val_accuracy(..., cv={cv})'s result")
-        require(folds.ndim == 1 and folds.shape[0] == cv and np.issubdtype(folds.dtype, np.number),
-                f"cross_val_accuracy(..., cv={cv}) should return {cv} fold accuracies as an array, not an array of shape "
-                f"{folds.shape}: use the cv argument.")
+        require(
+            folds.ndim == 1 and folds.shape[0] == cv and np.issubdtype(folds.dtype, np.number),
+            f"cross_val_accuracy(..., cv={cv}) should return {cv} fold accuracies as an array, not an array of shape "
+            f"{folds.shape}: use the cv argument.",
+        )
 
 
 CHECKS = [

@@ -9,7 +9,7 @@ from mnist_kit import spec
 from mnist_kit.checks import answer, changed, close, forget_the_trap, hidden, model, model_shapes_ok, predict, require
 from mnist_kit.questions.q6_multiclass_classifier import THRESHOLDS
 
-from .public import LEARNT, CHECKS as PUBLIC_CHECKS
+from .public import CHECKS as PUBLIC_CHECKS, LEARNT
 
 
 def multiclass_model_quality(answers, inputs):
@@ -18,24 +18,30 @@ def multiclass_model_quality(answers, inputs):
     require(model_shapes_ok(parameters, test_images.shape[1], 10), "The model's coefficients do not fit 784 pixels and ten digits.")
     accuracy = float(np.mean(predict(parameters, test_images / 255.0).astype(int) == test_digits))
     goal = THRESHOLDS["multiclass_accuracy"].value
-    require(accuracy >= goal,
-            f"On the scaled test images the model is right {accuracy:.3f} of the time; it needs at least "
-            f"{goal}. Fit on the scaled pixels it is given, all of them, with loss='log_loss'.")
+    require(
+        accuracy >= goal,
+        f"On the scaled test images the model is right {accuracy:.3f} of the time; it needs at least "
+        f"{goal}. Fit on the scaled pixels it is given, all of them, with loss='log_loss'.",
+    )
     return {"multiclass_accuracy": accuracy}
 
 
 def multiclass_model_saw_every_row(answers, inputs):
     parameters = model(answers)
-    require(model_shapes_ok(parameters, 784, 10) and parameters["coef_"][spec.TARGET_DIGIT, inputs.data.trap_column] > 0,
-            "The model was not fitted on every training row it was given (a pixel only some late rows use has no weight): "
-            "fit on all of X and y.")
+    require(
+        model_shapes_ok(parameters, 784, 10) and parameters["coef_"][spec.TARGET_DIGIT, inputs.data.trap_column] > 0,
+        "The model was not fitted on every training row it was given (a pixel only some late rows use has no weight): "
+        "fit on all of X and y.",
+    )
 
 
 def multiclass_fit_leaves_inputs_alone(answers, inputs):
     expected = inputs.data.train_scores(inputs.arrays["input_weights"], 0.0).ravel() / 255.0
-    require(close(answer(answers, "X_after_call"), expected, rtol=1e-9, atol=0)
-            and np.array_equal(answer(answers, "y_after_call"), inputs.data.train_digits),
-            "fit_multiclass_classifier changed the arrays it was given: work on copies, never modify X or y in place.")
+    require(
+        close(answer(answers, "X_after_call"), expected, rtol=1e-9, atol=0)
+        and np.array_equal(answer(answers, "y_after_call"), inputs.data.train_digits),
+        "fit_multiclass_classifier changed the arrays it was given: work on copies, never modify X or y in place.",
+    )
 
 
 CHECKS = [

@@ -33,6 +33,7 @@ def recorded_sgd_solves():
                 if weights is not None:
                     learnt.setdefault(_digest(weights), loss)
             return result
+
         return solve
 
     _stochastic_gradient._get_plain_sgd_function = recording
@@ -45,7 +46,7 @@ def recorded_sgd_solves():
 def _losses_of(model, learnt):
     """The loss each row of the model's ``coef_`` was learnt with ("" for a row no solve returned)."""
     try:
-        rows = np.atleast_2d(np.array(getattr(model, "coef_"), dtype=np.float64, subok=False))
+        rows = np.atleast_2d(np.array(model.coef_, dtype=np.float64, subok=False))
     except Exception:  # noqa: BLE001 - a model without usable weights: the checks say so from its parameters
         return np.array([], dtype=str)
     return np.array([learnt.get(_digest(row), "") for row in rows[:64]], dtype=str)
@@ -57,6 +58,9 @@ def collect(student, inputs):
     given = digits.copy()
     with recorded_sgd_solves() as learnt:
         model = student.call("fit_multiclass_classifier", images, given, on="on the 60,000 scaled training images")
-    return {"model": model, "X_after_call": if_returned(model, images @ inputs.arrays["input_weights"]),
-            "y_after_call": if_returned(model, given),
-            "learnt_losses": model if isinstance(model, Failure) else _losses_of(model, learnt)}
+    return {
+        "model": model,
+        "X_after_call": if_returned(model, images @ inputs.arrays["input_weights"]),
+        "y_after_call": if_returned(model, given),
+        "learnt_losses": model if isinstance(model, Failure) else _losses_of(model, learnt),
+    }

@@ -8,18 +8,25 @@ import numpy as np
 
 from mnist_kit.checks import Usable, answer, changed, model, model_shapes_ok, public, require, require_a_learnt_classifier
 
-
 LOGISTIC_SOLVER_LOSS = "CyHalfBinomialLoss"  # scikit-learn's loss object for loss="log_loss"
 
 
-LOSS_NAMES = {LOGISTIC_SOLVER_LOSS: "log_loss", "Hinge": "hinge", "ModifiedHuber": "modified_huber",
-              "SquaredHinge": "squared_hinge", "Log": "log_loss", "Huber": "huber", "SquaredLoss": "squared_error"}
+LOSS_NAMES = {
+    LOGISTIC_SOLVER_LOSS: "log_loss",
+    "Hinge": "hinge",
+    "ModifiedHuber": "modified_huber",
+    "SquaredHinge": "squared_hinge",
+    "Log": "log_loss",
+    "Huber": "huber",
+    "SquaredLoss": "squared_error",
+}
 
 
 def multiclass_model_learnt(answers, inputs):
     """Usable: a ten-digit model on every pixel that is right more often than always answering the commonest digit."""
-    require_a_learnt_classifier(answers, inputs.data.test_images / 255.0, inputs.data.test_digits, list(range(10)),
-                                "fit_multiclass_classifier")
+    require_a_learnt_classifier(
+        answers, inputs.data.test_images / 255.0, inputs.data.test_digits, list(range(10)), "fit_multiclass_classifier"
+    )
 
 
 LEARNT = Usable("fit_multiclass_classifier", multiclass_model_learnt)
@@ -27,26 +34,32 @@ LEARNT = Usable("fit_multiclass_classifier", multiclass_model_learnt)
 
 def multiclass_model_type(answers, inputs):
     parameters = model(answers)
-    require(parameters["classes_"].tolist() == list(range(10)),
-            f"The model knows the classes {parameters['classes_'].tolist()[:12]}; fit it on the digit labels 0-9, not on the binary target.")
+    require(
+        parameters["classes_"].tolist() == list(range(10)),
+        f"The model knows the classes {parameters['classes_'].tolist()[:12]}; fit it on the digit labels 0-9, not on the binary target.",
+    )
     require(model_shapes_ok(parameters, 784, 10), "The model should be fitted on all 784 pixels: its coefficients have another shape.")
 
 
 def multiclass_model_is_logistic_sgd(answers, inputs):
     rows = len(model(answers)["coef_"])
     losses = answer(answers, "learnt_losses").tolist()
-    require(len(losses) == rows and any(losses),
-            "The model's weights were not learnt by an SGDClassifier's fit: create SGDClassifier(loss='log_loss'), fit it on X "
-            "and y, and return that fitted model itself.")
+    require(
+        len(losses) == rows and any(losses),
+        "The model's weights were not learnt by an SGDClassifier's fit: create SGDClassifier(loss='log_loss'), fit it on X "
+        "and y, and return that fitted model itself.",
+    )
     other = next((loss for loss in losses if loss != LOGISTIC_SOLVER_LOSS), None)
-    require(other is None,
-            "The model's weights are not the ones its SGD fit learnt: return the fitted SGDClassifier itself." if other == "" else
-            f"The model's weights were learnt with loss={LOSS_NAMES.get(other, other)!r}; logistic regression needs "
-            "loss='log_loss' when it is fitted (changing the setting afterwards changes nothing).")
+    require(
+        other is None,
+        "The model's weights are not the ones its SGD fit learnt: return the fitted SGDClassifier itself."
+        if other == ""
+        else f"The model's weights were learnt with loss={LOSS_NAMES.get(other, other)!r}; logistic regression needs "
+        "loss='log_loss' when it is fitted (changing the setting afterwards changes nothing).",
+    )
 
 
 CHECKS = [
     public(multiclass_model_type, defect=changed("model_classes_", lambda classes: classes[:2]), needs=LEARNT),
-    public(multiclass_model_is_logistic_sgd, defect=changed("learnt_losses", lambda losses: np.full_like(losses, "Hinge")),
-           needs=LEARNT),
+    public(multiclass_model_is_logistic_sgd, defect=changed("learnt_losses", lambda losses: np.full_like(losses, "Hinge")), needs=LEARNT),
 ]
