@@ -24,6 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from . import data, report, sandbox as sandboxes, spec
+from .files import GradedFolder, file_sha256, write_atomically
 from .grade import (
     SUBMISSION_SUFFIXES,
     Checker,
@@ -31,19 +32,14 @@ from .grade import (
     Limits,
     Status,
     crashed_result,
-    file_sha256,
     grade_notebook,
     invalid_result,
     read_notebook,
-    write_atomically,
 )
 from .questions import QUESTIONS
 
 DEFAULT_LIMITS = Limits()
 CSV_COLUMNS = ["submission", "status", *QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
-RESULTS_DIR = "results"
-HISTORY_DIR = "history"
-GRADES_FILE = "grades.csv"
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -155,13 +151,13 @@ def grade_many(inputs, out, jobs=None, limits=DEFAULT_LIMITS, force=False, seed=
     jobs = jobs or os.cpu_count() or 1
     # Each submission graded at once gets its share of the cores (see Sandbox.environment).
     limits = dataclasses.replace(limits, threads=max(1, (os.cpu_count() or 1) // jobs))
-    out = Path(out)
-    (out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
+    graded = GradedFolder(out)
+    graded.results.mkdir(parents=True, exist_ok=True)
     names, fingerprint, checker = submission_names(paths, root), autograder_fingerprint(), Checker()
     results, pending, replaced = {}, [], []
     for path in paths:
         key = f"{fingerprint}:{file_sha256(path)}"
-        previous = _read_result(out / RESULTS_DIR / f"{names[path]}.json")
+        previous = _read_result(graded.result(names[path]))
         if previous and previous.get("key") == key and not force:
             results[path] = previous
             report.write_feedback(out, previous, all_feedback)  # so every file follows this run's setting
@@ -186,7 +182,7 @@ def grade_many(inputs, out, jobs=None, limits=DEFAULT_LIMITS, force=False, seed=
                 f"the grader failed on this file ({type(error).__name__}); every other row is complete; report it to the kit's maintainers"
             )
         result.update(submission=names[path], file=str(path), key=key)
-        write_atomically(out / RESULTS_DIR / f"{names[path]}.json", json.dumps(result, indent=1))
+        write_atomically(graded.result(names[path]), json.dumps(result, indent=1))
         try:
             report.write_feedback(out, result, all_feedback)
         except Exception as error:  # noqa: BLE001 - as above: the row stands, the bug is shown at the end
@@ -226,7 +222,7 @@ def _keep_history(out, previous_results):
     A run that was interrupted before it replaced all it had kept is continued, so that one
     regrade stays one run however often it is resumed.
     """
-    history = Path(out) / RESULTS_DIR / HISTORY_DIR
+    history = GradedFolder(out).history
     run = _unfinished_run(out)
     if run is None:
         stamp = time.strftime("%Y-%m-%dT%H-%M-%S", time.gmtime())
@@ -236,22 +232,23 @@ def _keep_history(out, previous_results):
                 break
             run = history / f"{stamp}.{suffix}"
         run.mkdir(parents=True)
-        if (Path(out) / GRADES_FILE).exists():
-            shutil.copy(Path(out) / GRADES_FILE, run / GRADES_FILE)
+        gradebook = GradedFolder(out).gradebook
+        if gradebook.exists():
+            shutil.copy(gradebook, run / gradebook.name)
     for result in previous_results:
         if not (run / f"{result['submission']}.json").exists():
             write_atomically(run / f"{result['submission']}.json", json.dumps(result, indent=1))
 
 
 def _history_runs(out):
-    history = Path(out) / RESULTS_DIR / HISTORY_DIR
+    history = GradedFolder(out).history
     return sorted(p for p in history.iterdir() if p.is_dir()) if history.is_dir() else []
 
 
 def _unfinished_run(out):
     """The latest history run if some result it kept has not been replaced yet, else None."""
     runs = _history_runs(out)
-    if runs and any(_read_result(kept) == _read_result(Path(out) / RESULTS_DIR / kept.name) for kept in runs[-1].glob("*.json")):
+    if runs and any(_read_result(kept) == _read_result(GradedFolder(out).results / kept.name) for kept in runs[-1].glob("*.json")):
         return runs[-1]
     return None
 
@@ -285,7 +282,7 @@ def regrade_changes(out):
         return None
     changed, regraded = [], 0
     for before_path in sorted(runs[-1].glob("*.json")):
-        before, after = _read_result(before_path), _read_result(Path(out) / RESULTS_DIR / before_path.name)
+        before, after = _read_result(before_path), _read_result(GradedFolder(out).results / before_path.name)
         if not before or not after or after == before:
             continue  # removed since, or not regraded yet (the run was interrupted)
         regraded += 1
@@ -349,7 +346,7 @@ def _outcome(entry):
 
 def load_results(out):
     """Every result in ``out/results``, sorted by submission name."""
-    found = (_read_result(path) for path in sorted((Path(out) / RESULTS_DIR).glob("*.json")))
+    found = (_read_result(path) for path in sorted(GradedFolder(out).results.glob("*.json")))
     return [result for result in found if result]
 
 
@@ -377,7 +374,7 @@ def write_gradebook(out, results):
         }
         row.update({q: result["questions"][q]["score"] for q in QUESTIONS})
         writer.writerow({column: spreadsheet_safe(value) for column, value in row.items()})
-    write_atomically(Path(out) / GRADES_FILE, buffer.getvalue())
+    write_atomically(GradedFolder(out).gradebook, buffer.getvalue())
 
 
 def spreadsheet_safe(value):
@@ -401,19 +398,19 @@ def merge(sources, out, all_feedback=False):
     ValueError
         If two folders hold different results for the same submission name.
     """
-    out = Path(out)
-    (out / RESULTS_DIR).mkdir(parents=True, exist_ok=True)
+    graded = GradedFolder(out)
+    graded.results.mkdir(parents=True, exist_ok=True)
     seen = {}
     for source in map(Path, sources):
-        if not (source / RESULTS_DIR).is_dir():
-            raise FileNotFoundError(f"{source} has no {RESULTS_DIR}/ folder; pass folders written by mnist-kit grade --out")
-        for path in sorted((source / RESULTS_DIR).glob("*.json")):
+        if not GradedFolder(source).results.is_dir():
+            raise FileNotFoundError(f"{source} has no results/ folder; pass folders written by mnist-kit grade --out")
+        for path in sorted(GradedFolder(source).results.glob("*.json")):
             key = (_read_result(path) or {}).get("key")
             if seen.get(path.name, key) != key:
                 raise ValueError(f"{path.name} was graded differently in two folders; rename one submission or regrade it")
             seen[path.name] = key
-            if path.resolve() != (out / RESULTS_DIR / path.name).resolve():
-                shutil.copy(path, out / RESULTS_DIR / path.name)
+            if path.resolve() != (graded.results / path.name).resolve():
+                shutil.copy(path, graded.results / path.name)
     results = load_results(out)
     write_gradebook(out, results)
     for result in results:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from . import data, grade, questions, sandbox as sandboxes, spec
+from . import data, files, grade, questions, sandbox as sandboxes, spec
 from .collect import definition_statements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -284,7 +284,7 @@ def build(root=ROOT, verify=True, out="dist"):
     zip_path, student_zip_path = root / out / spec.AUTOGRADER_ZIP, root / out / spec.STUDENT_ZIP
     write_deterministic_zip(zip_path, bundle)
     write_deterministic_zip(student_zip_path, student_zip_files(student_files, root / "assignment"))
-    return BuildReport(zip_path, grade.file_sha256(zip_path), student_zip_path, grade.file_sha256(student_zip_path), *verified)
+    return BuildReport(zip_path, files.file_sha256(zip_path), student_zip_path, files.file_sha256(student_zip_path), *verified)
 
 
 _GOAL = re.compile(r"at least (\d+(?:\.\d+)?) ?%")

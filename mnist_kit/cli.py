@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from . import spec
+from .files import GradedFolder
 
 try:
     from . import batch, build as build_module, grade, report, sandbox as sandboxes
@@ -94,7 +95,8 @@ def _grade(args):
                 f"  {submission}: "
                 + ", ".join(f"{name} {cell}" for name, cell in zip(report.CHANGED_GRADE_HEADER[1:], cells, strict=True) if cell)
             )
-    print(f"wrote {Path(args.out) / batch.GRADES_FILE}, {Path(args.out) / report.REPORT_FILE} and feedback/")
+    graded = GradedFolder(args.out)
+    print(f"wrote {graded.gradebook}, {graded.report} and {graded.feedback}/")
     return 0
 
 
@@ -107,7 +109,7 @@ def _report(args):
 
 
 def _merge(args):
-    print(f"wrote {Path(args.out) / batch.GRADES_FILE} and {batch.merge(args.folders, args.out, args.all_feedback)}")
+    print(f"wrote {GradedFolder(args.out).gradebook} and {batch.merge(args.folders, args.out, args.all_feedback)}")
     return 0
 
 

@@ -11,7 +11,6 @@ collected again without it, so a submission keeps the points it earned.
 
 import contextlib
 import enum
-import hashlib
 import json
 import os
 import secrets
@@ -403,18 +402,3 @@ def invalid_result(reason):
 def crashed_result(reason):
     """The result of a file the grader itself failed on: zero points and the grader's own reason."""
     return invalid_result(reason) | {"status": Status.CRASHED}
-
-
-def file_sha256(path):
-    """The SHA-256 of a file's bytes, as hex, read in parts (an upload may be of any size)."""
-    with open(path, "rb") as file:
-        return hashlib.file_digest(file, "sha256").hexdigest()
-
-
-def write_atomically(path, text):
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of it."""
-    path = Path(path)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as file:
-        file.write(text)
-    os.replace(temporary, path)

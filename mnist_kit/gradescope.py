@@ -18,7 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import grade, report, sandbox as sandboxes, spec, untrusted
+from . import files, grade, report, sandbox as sandboxes, spec, untrusted
 
 
 def find_submission(submission_dir):
@@ -107,7 +107,7 @@ def main(argv=None):
                 f"the grader failed on this file ({type(error).__name__}); tell your instructor, who can regrade it"
             )
         sandbox.kill_leftovers(uid)
-        grade.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
+        files.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
     print(
         f"graded: {result['total']}/{result['possible']} ({result['status']}); "
         f"the grader's peak memory: {own_peak_memory() / 2**30:.2f} GiB"

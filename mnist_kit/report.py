@@ -9,13 +9,11 @@ import collections
 import html
 import io
 import re
-from pathlib import Path
 
 from . import grade, spec, untrusted
+from .files import GradedFolder, write_atomically
 from .questions import QUESTIONS, TOTAL_POINTS
 
-REPORT_FILE = "report.html"
-FEEDBACK_DIR = "feedback"
 CHECK_KINDS = ("public", "hidden")
 # When a withheld kind of check is released, in the words of a sentence to the student.
 RELEASED = {"after_due_date": "after the due date", "after_published": "when grades are published", "hidden": "to instructors only"}
@@ -182,9 +180,9 @@ def quoted(text, limit=500):
 
 def write_feedback(out, result, everything=False):
     """Write ``out/feedback/<submission>.md`` (see :func:`feedback_markdown`)."""
-    folder = Path(out) / FEEDBACK_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    grade.write_atomically(folder / f"{result['submission']}.md", feedback_markdown(result, everything))
+    graded = GradedFolder(out)
+    graded.feedback.mkdir(parents=True, exist_ok=True)
+    write_atomically(graded.feedback_for(result["submission"]), feedback_markdown(result, everything))
 
 
 def _figure_png(draw):
@@ -327,6 +325,6 @@ th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 
 def write_report(out, results, changes=None):
     """Write ``out/report.html`` about ``results`` (and ``changes``, see :func:`report_html`); return its path."""
-    path = Path(out) / REPORT_FILE
-    grade.write_atomically(path, report_html(results, changes))
+    path = GradedFolder(out).report
+    write_atomically(path, report_html(results, changes))
     return path

@@ -31,6 +31,7 @@ from pathlib import Path
 import pytest
 
 from mnist_kit import batch, grade, sandbox
+from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.conftest import unavailable
 from tests.submissions import attacks, notebooks
@@ -195,7 +196,7 @@ def attacked_batch(tmp_path_factory, listener, secret):
     results = batch.grade_many([submissions], out, jobs=2, limits=LIMITS)
     growth = resident_peak_since_reset() - resident_before
     time.sleep(1)  # a daemon that survived would have forged the gradebook by now
-    rows = {row["submission"]: row for row in csv.DictReader((out / batch.GRADES_FILE).open())}
+    rows = {row["submission"]: row for row in csv.DictReader(GradedFolder(out).gradebook.open())}
     stored = {r["submission"]: r for r in batch.load_results(out)}
     return {
         "cases": cases,
@@ -265,7 +266,7 @@ def test_kit_batch_gives_every_hostile_upload_a_row_of_its_own(attacked_batch):
     for name in names:
         assert rows[name]["status"] == "invalid" and rows[name]["reason"], rows[name]
     assert rows["strings"]["status"] == "graded" and float(rows["strings"]["total"]) == 0
-    assert len(list((out / "feedback").glob("*.md"))) == len(rows) == len(list((out / batch.RESULTS_DIR).glob("*.json")))
+    assert len(list((out / "feedback").glob("*.md"))) == len(rows) == len(list(GradedFolder(out).results.glob("*.json")))
     assert (out / "report.html").exists()
 
 

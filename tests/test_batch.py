@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from mnist_kit import batch, grade, report
+from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.submissions.notebooks import STUDENT_NOTEBOOK
 from tests.test_submission_files import INVALID
@@ -69,7 +70,7 @@ def uploads(tmp_path_factory):
 def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
     out = tmp_path / "out"
     results = batch.grade_many([uploads], out, jobs=2, limits=FAST)
-    rows = list(csv.DictReader((out / batch.GRADES_FILE).open()))
+    rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
     assert len(rows) == len(UPLOADS) == len(results)
     by_file = {Path(r["file"]).relative_to(uploads).as_posix(): r for r in results}
     for name, _, status, reason in UPLOADS:
@@ -83,7 +84,7 @@ def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
         assert result["total"] == 0, name
         assert (out / "feedback" / f"{result['submission']}.md").exists()
     assert {"alice~mnist", "bob~mnist"} <= {r["submission"] for r in rows}
-    assert (out / report.REPORT_FILE).exists()
+    assert GradedFolder(out).report.exists()
     assert not (tmp_path / "escaped.txt").exists() and not (uploads.parent / "escaped.txt").exists()
     assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == sorted(Path(n).name for n, *_ in UPLOADS)
 
@@ -98,19 +99,19 @@ def test_a_killed_batch_resumes_without_losing_or_redoing_results(tmp_path):
     command = [sys.executable, "-m", "mnist_kit", "grade", str(folder), "--out", str(out), "--jobs", "2"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 300
-    while len(list((out / batch.RESULTS_DIR).glob("*.json"))) < 2 and time.monotonic() < deadline:
+    while len(list(GradedFolder(out).results.glob("*.json"))) < 2 and time.monotonic() < deadline:
         time.sleep(0.2)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    finished = {p.name: p.read_text() for p in (out / batch.RESULTS_DIR).glob("*.json")}
+    finished = {p.name: p.read_text() for p in GradedFolder(out).results.glob("*.json")}
     assert 2 <= len(finished) < 6
     assert not [p for p in out.rglob(".*") if p.is_file()], "a half-written file was left behind"
     rerun = subprocess.run(command, capture_output=True, text=True, timeout=600)
     assert rerun.returncode == 0, rerun.stderr
-    results = {p.name: p.read_text() for p in (out / batch.RESULTS_DIR).glob("*.json")}
+    results = {p.name: p.read_text() for p in GradedFolder(out).results.glob("*.json")}
     assert len(results) == 6
     assert all(results[name] == text for name, text in finished.items()), "a finished result was graded again"
-    assert len(list(csv.DictReader((out / batch.GRADES_FILE).open()))) == 6
+    assert len(list(csv.DictReader(GradedFolder(out).gradebook.open()))) == 6
 
 
 def _result(name, total, status="graded", seconds=3.0, message="X_train is still in its original order."):
@@ -136,19 +137,19 @@ def _result(name, total, status="graded", seconds=3.0, message="X_train is still
 
 def test_merge_combines_folders_from_several_machines(tmp_path):
     for machine, names in (("one", ["ann", "ben"]), ("two", ["cat"])):
-        (tmp_path / machine / batch.RESULTS_DIR).mkdir(parents=True)
+        GradedFolder(tmp_path / machine).results.mkdir(parents=True)
         for name in names:
-            (tmp_path / machine / batch.RESULTS_DIR / f"{name}.json").write_text(json.dumps(_result(name, 8.0)))
+            (GradedFolder(tmp_path / machine).results / f"{name}.json").write_text(json.dumps(_result(name, 8.0)))
     batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all", all_feedback=True)
-    rows = list(csv.DictReader((tmp_path / "all" / batch.GRADES_FILE).open()))
+    rows = list(csv.DictReader(GradedFolder(tmp_path / "all").gradebook.open()))
     assert [r["submission"] for r in rows] == ["ann", "ben", "cat"]
     assert (tmp_path / "all" / "feedback" / "cat.md").read_text().count("X_train is still in its original order.") == 1
 
 
 def test_merge_refuses_two_different_grades_for_one_submission(tmp_path):
     for machine, key in (("one", "a"), ("two", "b")):
-        (tmp_path / machine / batch.RESULTS_DIR).mkdir(parents=True)
-        (tmp_path / machine / batch.RESULTS_DIR / "ann.json").write_text(json.dumps(dict(_result("ann", 8.0), key=key)))
+        GradedFolder(tmp_path / machine).results.mkdir(parents=True)
+        (GradedFolder(tmp_path / machine).results / "ann.json").write_text(json.dumps(dict(_result("ann", 8.0), key=key)))
     with pytest.raises(ValueError, match="ann.json was graded differently"):
         batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all")
 

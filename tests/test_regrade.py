@@ -8,6 +8,7 @@ import json
 import pytest
 
 from mnist_kit import batch, checks, cli
+from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.questions.q2_cast_labels import checks as cast_checks, public as cast_public
 from tests.submissions.notebooks import UNANSWERED, Case, write_cases
@@ -24,7 +25,7 @@ _buggy_cast_values.__name__ = "cast_values"  # the same check, before its fix
 
 
 def _history_runs(out):
-    return sorted(p.name for p in (out / batch.RESULTS_DIR / batch.HISTORY_DIR).iterdir())
+    return sorted(p.name for p in GradedFolder(out).history.iterdir())
 
 
 @pytest.mark.slow
@@ -40,9 +41,9 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     )
     monkeypatch.setattr(batch, "autograder_fingerprint", lambda: "version-1")
     assert cli.main(command) == 0
-    gradebook_before = (out / batch.GRADES_FILE).read_text()
-    results_before = {p.name: p.read_text() for p in (out / batch.RESULTS_DIR).glob("*.json")}
-    assert not (out / batch.RESULTS_DIR / batch.HISTORY_DIR).exists(), "a first grading has no history"
+    gradebook_before = GradedFolder(out).gradebook.read_text()
+    results_before = {p.name: p.read_text() for p in GradedFolder(out).results.glob("*.json")}
+    assert not GradedFolder(out).history.exists(), "a first grading has no history"
     monkeypatch.undo()  # the fix: the real checks, a new autograder version
     capsys.readouterr()
 
@@ -62,10 +63,10 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     assert 'id="changed-grades"' in page and "q2 cast_values: failed → passed" in page
     # Nothing is lost: the earlier gradebook and results, byte for byte.
     (run,) = _history_runs(out)
-    kept = out / batch.RESULTS_DIR / batch.HISTORY_DIR / run
-    assert (kept / batch.GRADES_FILE).read_text() == gradebook_before
+    kept = GradedFolder(out).history / run
+    assert GradedFolder(kept).gradebook.read_text() == gradebook_before
     assert {p.name: p.read_text() for p in kept.glob("*.json")} == results_before
-    assert [r["submission"] for r in csv.DictReader((out / batch.GRADES_FILE).open())] == ["ann", "ben"]
+    assert [r["submission"] for r in csv.DictReader(GradedFolder(out).gradebook.open())] == ["ann", "ben"]
 
     assert cli.main(command) == 0  # nothing to regrade: no new history, no table printed
     assert "changed" not in capsys.readouterr().out and len(_history_runs(out)) == 1
@@ -91,7 +92,7 @@ def _result(name, score, seed):
 
 
 def test_an_interrupted_regrade_resumes_into_the_same_history_run(tmp_path):
-    results = tmp_path / batch.RESULTS_DIR
+    results = GradedFolder(tmp_path).results
     results.mkdir()
     old = {name: _result(name, 0.0, 1) for name in ("ann", "ben")}
     for name, result in old.items():

@@ -15,6 +15,7 @@ import pytest
 
 from mnist_kit import batch, checks, collect, grade, gradescope, report, untrusted
 from mnist_kit.budget import submission_budget
+from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS
 from tests.conftest import ALL_PROOFS
 
@@ -219,7 +220,7 @@ def test_names_never_collide_and_never_start_a_formula(tmp_path):
         for n in names.values()
     ]
     batch.write_gradebook(tmp_path, results)
-    cells = [cell for line in (tmp_path / batch.GRADES_FILE).read_text().splitlines()[1:] for cell in line.split(",")]
+    cells = [cell for line in GradedFolder(tmp_path).gradebook.read_text().splitlines()[1:] for cell in line.split(",")]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
 
@@ -239,9 +240,9 @@ def test_one_upload_the_grader_fails_on_still_leaves_every_row_and_the_report(tm
     monkeypatch.setattr(batch, "grade_notebook", grade_notebook)
     with pytest.raises(batch.GraderError, match="failed on 1 file"):
         batch.grade_many([tmp_path / "in"], tmp_path / "out", jobs=1, sandbox=object())
-    rows = (tmp_path / "out" / batch.GRADES_FILE).read_text().splitlines()[1:]
+    rows = GradedFolder(tmp_path / "out").gradebook.read_text().splitlines()[1:]
     assert len(rows) == 3 and sum("crashed" in row and "grader failed" in row for row in rows) == 1
-    assert (tmp_path / "out" / report.REPORT_FILE).exists() and len(list((tmp_path / "out" / "feedback").iterdir())) == 3
+    assert GradedFolder(tmp_path / "out").report.exists() and len(list((tmp_path / "out" / "feedback").iterdir())) == 3
 
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0 and not ALL_PROOFS, reason="a total budget needs root")

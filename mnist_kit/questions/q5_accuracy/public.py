@@ -104,12 +104,14 @@ _FITTED = {}  # (draw, rows): the checker's fit; a class's submissions mostly sh
 def _fitted_on(data, positions):
     """The grader's model as the checker fits it on the training rows at ``positions``: (coef, intercept)."""
     key = (data.draw_key, hashlib.blake2b(positions.astype(np.int64).tobytes()).digest())
-    if key not in _FITTED:
-        if len(_FITTED) > 256:
+    fitted = _FITTED.get(key)  # read once: a grading in another thread may clear the cache meanwhile
+    if fitted is None:
+        model = fit_grader_model(data.train_pixels_at(positions), data.train_digits[positions] == spec.TARGET_DIGIT)
+        fitted = (model.coef_.ravel().copy(), float(model.intercept_[0]))
+        if len(_FITTED) >= 256:
             _FITTED.clear()
-        fitted = fit_grader_model(data.train_pixels_at(positions), data.train_digits[positions] == spec.TARGET_DIGIT)
-        _FITTED[key] = (fitted.coef_.ravel().copy(), float(fitted.intercept_[0]))
-    return _FITTED[key]
+        _FITTED[key] = fitted
+    return fitted
 
 
 _MEASURED = {}  # (draw, call, records): the folds' accuracies; three checks ask for them
@@ -119,13 +121,16 @@ def fold_accuracies(answers, inputs, call):
     """Each claimed fold's accuracy, as the checker measures it with a model it fitted itself on the claimed rows."""
     records = hashlib.blake2b(call.encode())
     for key in sorted(key for key in answers["arrays"] if key.startswith(f"{call}_")):
-        records.update(key.encode() + np.ascontiguousarray(answers["arrays"][key]).tobytes())
+        array = np.ascontiguousarray(answers["arrays"][key])
+        records.update(f"{key}:{array.dtype.str}:{array.shape};".encode() + array.tobytes())
     key = (inputs.data.draw_key, call, records.digest())
-    if key not in _MEASURED:
-        if len(_MEASURED) > 256:
+    measured = _MEASURED.get(key)
+    if measured is None:
+        measured = _measure_folds(answers, inputs, call)
+        if len(_MEASURED) >= 256:
             _MEASURED.clear()
-        _MEASURED[key] = _measure_folds(answers, inputs, call)
-    return _MEASURED[key].copy()
+        _MEASURED[key] = measured
+    return measured.copy()
 
 
 def _measure_folds(answers, inputs, call):

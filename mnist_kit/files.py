@@ -1,0 +1,76 @@
+"""Small file helpers the grader's parts share: a graded folder's layout, atomic writes, file digests."""
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class GradedFolder:
+    """Every path of a graded folder (what ``mnist-kit grade --out`` writes), known in this one place.
+
+    Parameters
+    ----------
+    root : str or Path
+        The folder itself.
+
+    Examples
+    --------
+    >>> graded = GradedFolder("graded")
+    >>> graded.result("alice").as_posix()
+    'graded/results/alice.json'
+    >>> graded.gradebook.as_posix(), graded.report.as_posix()
+    ('graded/grades.csv', 'graded/report.html')
+    """
+
+    root: Path
+
+    def __post_init__(self):
+        object.__setattr__(self, "root", Path(self.root))
+
+    @property
+    def gradebook(self):
+        """One row a submission: ``grades.csv``."""
+        return self.root / "grades.csv"
+
+    @property
+    def results(self):
+        """One JSON file a submission, every check with its message."""
+        return self.root / "results"
+
+    def result(self, submission):
+        return self.results / f"{submission}.json"
+
+    @property
+    def history(self):
+        """The results and gradebook each regrade replaced, one folder per regrade."""
+        return self.results / "history"
+
+    @property
+    def feedback(self):
+        """One Markdown file a submission, for its student."""
+        return self.root / "feedback"
+
+    def feedback_for(self, submission):
+        return self.feedback / f"{submission}.md"
+
+    @property
+    def report(self):
+        return self.root / "report.html"
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of it."""
+    path = Path(path)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "w", encoding="utf-8") as file:
+        file.write(text)
+    os.replace(temporary, path)
+
+
+def file_sha256(path):
+    """The SHA-256 of a file's bytes, as hex, read in parts (an upload may be of any size)."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()
