@@ -18,7 +18,7 @@ columns permuted, the training rows in a drawn order, and a few *trap* rows (see
 import hashlib
 import json
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -141,12 +141,13 @@ class Inputs:
     """One question's grading-time inputs, and the MNIST views it is graded on.
 
     In the student's process ``data`` is a :class:`StudentData`; in the checker's, a
-    :class:`CheckerData`.
+    :class:`CheckerData`, and ``witnessed`` what the SGD witness saw (:func:`mnist_kit.witness.read_record`).
     """
 
     arrays: dict
     params: dict
     data: object
+    witnessed: dict = field(default_factory=dict)
 
 
 class StudentData:

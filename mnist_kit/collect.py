@@ -28,6 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
+from . import witness
 from .answers import Failure, Student, describe_exception
 from .challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
 from .questions import QUESTIONS
@@ -243,11 +244,12 @@ def seed_global_generators(name):
     np.random.seed(seed)
 
 
-def run(notebook_path, workdir, skip=(), only=None):
+def run(notebook_path, workdir, skip=(), only=None, witness_fd=None):
     """Execute the student's definitions and record the questions' answers in ``workdir``.
 
     ``skip`` lists steps not to run again (after a crash or a hang); ``only``, the questions to
-    collect (all by default).
+    collect (all by default); ``witness_fd``, the grader's file for the SGD witness
+    (:mod:`mnist_kit.witness`), started before any student code when a question to collect needs it.
     """
     _defer_imports(DEFERRED_MODULES)
     workdir = Path(workdir)
@@ -262,6 +264,8 @@ def run(notebook_path, workdir, skip=(), only=None):
     # Loaded before any student code runs, and only when a question to collect uses it.
     shared = inputs_of(SHARED, arrays, params)[0]
     data = StudentData(shared) if any(question.uses_data for question in questions.values()) else None
+    if witness_fd is not None and any(question.witnessed for question in questions.values()):
+        witness.start(witness_fd)
     namespace = {"__name__": "__student__"}
     student = Student(namespace, notebook_variables(notebook))
     captured = _CappedText(MAX_CAPTURED_OUTPUT)
@@ -309,9 +313,10 @@ def main(argv=None):
     parser.add_argument("workdir")
     parser.add_argument("--skip", default="", help="comma-separated steps not to run again")
     parser.add_argument("--only", default="", help="comma-separated questions to collect (default: all)")
+    parser.add_argument("--witness-fd", type=int, help="the grader's file for the SGD witness's record")
     args = parser.parse_args(argv)
     only = set(filter(None, args.only.split(","))) or None
-    run(args.notebook, args.workdir, skip=set(filter(None, args.skip.split(","))), only=only)
+    run(args.notebook, args.workdir, skip=set(filter(None, args.skip.split(","))), only=only, witness_fd=args.witness_fd)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ collected again without it, so a submission keeps the points it earned.
 """
 
 import contextlib
+import dataclasses
 import enum
 import json
 import os
@@ -23,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import checks, collect, data, sandbox as sandboxes, spec, untrusted
+from . import checks, collect, data, sandbox as sandboxes, spec, untrusted, witness
 from .budget import submission_budget
 from .challenge import SHARED, CheckerData, Inputs, inputs_of, make_challenge, write_challenge
 from .questions import QUESTIONS, TOTAL_POINTS
@@ -43,6 +44,7 @@ class Status(enum.StrEnum):
 MAX_RESTARTS = 8
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
 NOTEBOOK_FILE = "submission.ipynb"
+WITNESS_FILE = "witness.bin"  # beside the submission's folder: out of its reach
 
 
 class InvalidSubmission(ValueError):
@@ -198,11 +200,12 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple
     for _ in range(MAX_RESTARTS + 1):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
             (workdir / collect.PROGRESS_FILE).unlink()  # each run reports its own steps
-        python_args = ["-m", "mnist_kit.collect", NOTEBOOK_FILE, ".", "--skip", ",".join(failed_steps), "--only", ",".join(questions)]
         progress = ProgressLog(workdir, steps)
-        # The student's output goes beside its folder, where it can neither read nor replace it.
-        with open(workdir.parent / "stderr.txt", "ab") as stderr:
-            process = sandbox.start(workdir, uid, python_args, limits, stderr, budget)
+        # The student's output and the witness's record go beside its folder, where it can neither read nor replace them.
+        with open(workdir.parent / "stderr.txt", "ab") as stderr, open(workdir.parent / WITNESS_FILE, "ab") as record:
+            python_args = ["-m", "mnist_kit.collect", NOTEBOOK_FILE, ".", "--skip", ",".join(failed_steps), "--only", ",".join(questions)]
+            python_args += ["--witness-fd", str(record.fileno())]
+            process = sandbox.start(workdir, uid, python_args, limits, stderr, budget, pass_fds=(record.fileno(),))
         step, step_started, reason = None, time.monotonic(), None
         try:
             while process.poll() is None:
@@ -340,6 +343,7 @@ def _judge(workdir, inputs, failed_steps, graded, events=None):
     """
     questions = {}
     events = list(failed_steps.values()) if events is None else events
+    witnessed = witness.read_record(workdir.parent / WITNESS_FILE)
     notes = _definition_errors(read_student_file(workdir, "definitions.json", max_bytes=MAX_RECORD_BYTES))
     notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
     for question, unit in QUESTIONS.items():
@@ -357,7 +361,8 @@ def _judge(workdir, inputs, failed_steps, graded, events=None):
             if error:
                 entry["error"] = error
             else:
-                results = checks.run_checks(unit, answers, inputs[question])
+                seen = dataclasses.replace(inputs[question], witnessed=witnessed) if unit.witnessed else inputs[question]
+                results = checks.run_checks(unit, answers, seen)
                 entry["checks"] = [
                     {"name": r.name, "passed": r.passed, "hidden": r.hidden, "weight": r.weight, "message": r.message}
                     | ({"measured": r.measured} if r.measured else {})

@@ -43,7 +43,7 @@ from .budget import unmount
 
 KINDS = ("bwrap", "user", "none")
 # The collector and what it imports; the checker and the grader are never shown to the student.
-STUDENT_MODULES = ("__init__.py", "answers.py", "challenge.py", "collect.py", "data.py", "notebook.py", "spec.py")
+STUDENT_MODULES = ("__init__.py", "answers.py", "challenge.py", "collect.py", "data.py", "notebook.py", "spec.py", "witness.py")
 PACKAGE = Path(__file__).resolve().parent
 INSIDE_WORKDIR = "/submission"
 INSIDE_KIT = "/opt/mnist-kit"
@@ -359,8 +359,11 @@ class Sandbox:
             python = [*_as_user(uid), *python]
         return ["bwrap", *flags, "--", *python]
 
-    def start(self, workdir, uid, python_args, limits, stderr, budget=None):
+    def start(self, workdir, uid, python_args, limits, stderr, budget=None, pass_fds=()):
         """Start the student's process; it is the leader of a new session, inside ``budget`` if given.
+
+        ``pass_fds`` stay open in it (the SGD witness's record, which the collector hands on before
+        any student code runs).
 
         The limits and the switch of user are util-linux commands the new process executes,
         never Python code run between fork and exec: a grader's other threads may hold locks
@@ -381,6 +384,7 @@ class Sandbox:
             stdout=subprocess.DEVNULL,
             stderr=stderr,
             start_new_session=True,
+            pass_fds=pass_fds,
         )
 
     def stop(self, process, uid):

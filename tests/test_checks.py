@@ -6,6 +6,7 @@ answer is the reference's with the defect the check declares, in its unit's ``ch
 """
 
 import copy
+import dataclasses
 import io
 import json
 import os
@@ -14,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_kit import checks, collect, grade, untrusted
+from mnist_kit import checks, collect, grade, untrusted, witness
 from mnist_kit.answers import Student
 from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of
 from mnist_kit.questions import QUESTIONS
@@ -51,8 +52,12 @@ class ReferenceAnswers:
             collect.seed_global_generators(name)
             os.chdir(self._folder)  # the question's own working folder, as in the sandbox
             try:
-                answers = question.collector()(Student(self._namespace), Inputs(*inputs_of(name, self._arrays, self._params), self._data))
+                inputs = Inputs(*inputs_of(name, self._arrays, self._params), self._data)
+                with witness.in_process() as witnessed:
+                    answers = question.collector()(Student(self._namespace), inputs)
                 collect.save_answers(self._folder, name, answers)
+                if question.witnessed:
+                    self.inputs[name] = dataclasses.replace(self.inputs[name], witnessed=witnessed)
             finally:
                 os.chdir(ROOT)
             recorded, error = checks.load_answers((self._folder / f"{name}.json").read_bytes(), (self._folder / f"{name}.npz").read_bytes())

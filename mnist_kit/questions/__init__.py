@@ -6,7 +6,8 @@ only other place that names it. Each unit has four modules, split by who may see
 ``__init__.py`` (both sides)
     The question's contract: ``NAME`` (as in the notebook's ``BEGIN QUESTION`` block), ``POINTS``,
     ``FUNCTIONS`` (the stubs students write), ``THRESHOLDS`` (named :class:`Threshold` objects, if
-    any), ``USES_DATA`` (True if its collector uses the shared MNIST views), and
+    any), ``USES_DATA`` (True if its collector uses the shared MNIST views), ``WITNESSED`` (True if
+    its checks read what the SGD witness saw, :mod:`mnist_kit.witness`), and
     ``draw(rng, fixed, data)``: the question's grading-time inputs, from two random streams of its
     own: ``rng`` from this grading's seed, ``fixed`` the same for every submission (see
     :mod:`mnist_kit.challenge`).
@@ -71,6 +72,7 @@ class Question:
     functions: tuple
     thresholds: dict = field(default_factory=dict)
     uses_data: bool = False
+    witnessed: bool = False
 
     @property
     def folder(self):
@@ -139,7 +141,13 @@ def _load(package):
     if not all(isinstance(t, Threshold) for t in thresholds.values()):
         raise QuestionError(f"{where}: every THRESHOLDS value must be a Threshold(value, margin)")
     return Question(
-        module.NAME, package, module.POINTS, tuple(module.FUNCTIONS), dict(thresholds), bool(getattr(module, "USES_DATA", False))
+        module.NAME,
+        package,
+        module.POINTS,
+        tuple(module.FUNCTIONS),
+        dict(thresholds),
+        bool(getattr(module, "USES_DATA", False)),
+        bool(getattr(module, "WITNESSED", False)),
     )
 
 

@@ -583,6 +583,44 @@ WRONG = [
     ),
     # What a student who lies about it would have written honestly (see tamper_lying_descriptions).
     Case("wrong_declared_honestly", fails=("q2", "q3", "q5", "q6"), functions=LIED_ABOUT),
+    # The witness's record (mnist_kit.witness) is out of the student's reach: every descriptor the
+    # student's processes can open gets forged "learnt with log_loss" records for a hinge model.
+    Case(
+        "forge_witness_record",
+        fails=("q6",),
+        functions={
+            "fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            import glob, os
+            from mnist_kit.witness import weights_digest
+            model = SGDClassifier(loss="hinge", average=True, max_iter=3, tol=None, random_state=42).fit(X, y)
+            forged = b"".join(weights_digest(row) + bytes([0]) for row in model.coef_)
+            others = [p for p in glob.glob("/proc/[0-9]*") if p != f"/proc/{os.getpid()}"]
+            for path in [fd for p in others for fd in glob.glob(f"{p}/fd/*") + glob.glob(f"{p}/task/*/fd/*")]:
+                try:
+                    if "witness" in os.readlink(path):
+                        with open(path, "ab") as descriptor:
+                            descriptor.write(forged)
+                except OSError:
+                    pass
+            return model
+        """
+        },
+    ),
+    # Hinge weights passed through a logistic solve that changes nothing: the chain starts from
+    # weights no logistic solve learnt.
+    Case(
+        "launder_hinge_weights",
+        fails=("q6",),
+        functions={
+            "fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            hinge = SGDClassifier(loss="hinge", average=True, max_iter=3, tol=None, random_state=42).fit(X, y)
+            laundered = SGDClassifier(loss="log_loss", learning_rate="constant", eta0=1e-300, max_iter=1, tol=None)
+            return laundered.fit(X, y, coef_init=hinge.coef_, intercept_init=hinge.intercept_)
+        """
+        },
+    ),
 ]
 
 # Work that does nothing useful: true of it are only side properties (inputs left alone, pairs

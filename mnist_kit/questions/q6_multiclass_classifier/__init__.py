@@ -1,9 +1,10 @@
 """q6: fit a ten-digit logistic regression by stochastic gradient descent on scaled pixels.
 
 Graded on the shared training images (see q4), scaled to 0-1; the checker measures the model on
-its own scaled test images. While the student's function runs, the collector writes down every
-pass of scikit-learn's SGD solver (its loss and the weights it produced), so the checker can tell
-that the returned weights were learnt with the logistic loss, whatever the model says of itself.
+its own scaled test images. Every pass of scikit-learn's SGD solver runs in the witness
+(:mod:`mnist_kit.witness`), a process the student's code cannot reach, which writes down the loss
+each weight vector was learnt with: the checker tells from that record that the returned weights
+were learnt with the logistic loss, whatever the model or the student's process says of itself.
 """
 
 from mnist_kit.questions import Threshold
@@ -12,6 +13,7 @@ NAME = "q6"
 POINTS = 2
 FUNCTIONS = ("fit_multiclass_classifier",)
 USES_DATA = True
+WITNESSED = True
 THRESHOLDS = {"multiclass_accuracy": Threshold(0.88, margin=0.02)}
 
 

@@ -1,0 +1,340 @@
+"""SGD solves witnessed by a process the student's code cannot reach.
+
+q6 asks for weights learnt by SGD with the logistic loss. No record kept in the student's process
+can show that: the student's code can rewrite anything kept beside it. So, before any student code
+runs, the collector starts a *witness*: a child process that makes itself non-dumpable (the same
+user can neither trace it nor open its memory or descriptors under ``/proc``) and holds the only
+descriptor of a file the grader reads afterwards. The student's process keeps scikit-learn's API,
+but its SGD solver (``_plain_sgd``) is replaced by a call that ships the solve's arrays to the
+witness, which runs scikit-learn's own solver on them and sends the weights back. For each weight
+vector it returns, the witness appends to the grader's file the vector's digest and the loss it
+was learnt with, or :data:`CONTINUED` when the solve started from weights no witnessed solve of
+that loss produced (``coef_init`` with another model's weights): a model counts as learnt with a
+loss only along an unbroken chain of that loss's solves from zero weights.
+
+What the witness attests is the solver and the loss, not the data: it cannot tell training images
+from crafted rows. The grade's own measurements (accuracy on the checker's images) judge the data.
+
+In the notebook (``grader.check``) :func:`in_process` runs the very same :func:`solve` in the
+kernel and keeps the record in a dict: the same verdicts, without the protection a grade needs.
+"""
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import mmap
+import os
+import socket
+import threading
+from collections import OrderedDict
+
+import numpy as np
+
+CONTINUED = "continued"  # learnt from weights no witnessed solve of its loss produced
+DIGEST_BYTES = 16
+RECORD_BYTES = DIGEST_BYTES + 1  # a digest, then the index of its loss in LOSSES (255: CONTINUED)
+MAX_RECORD_READ = 2**20  # the grader reads the last ~61,000 records: a model's rows come last
+MAX_HEADER = 2**16
+MAX_REMEMBERED = 200_000  # digests the witness keeps to follow chains of solves
+# scikit-learn's loss objects, as the solver receives them; parameters are floats.
+LOSSES = (
+    "CyHalfBinomialLoss",
+    "Hinge",
+    "SquaredHinge",
+    "ModifiedHuber",
+    "CyHalfSquaredError",
+    "CyHuberLoss",
+    "EpsilonInsensitive",
+    "SquaredEpsilonInsensitive",
+)
+_ARGUMENTS = (
+    "coef intercept average_coef average_intercept loss penalty_type alpha l1_ratio dataset validation_mask "
+    "early_stopping validation_score_cb n_iter_no_change max_iter tol fit_intercept verbose shuffle seed "
+    "pos_weight neg_weight learning_rate eta0 power_t one_class t intercept_decay average"
+).split()
+_NOT_SCALARS = ("coef", "average_coef", "loss", "dataset", "validation_mask", "validation_score_cb")
+_SCALARS = [name for name in _ARGUMENTS if name not in _NOT_SCALARS]
+_DTYPES = {"<f8", "<f4", "<i4", "<i8", "|u1", "|i1", "|b1"}
+
+
+def weights_digest(weights):
+    """The digest a witness records for a weight vector (any float dtype; compared as float64)."""
+    return hashlib.blake2b(np.ascontiguousarray(weights, dtype=np.float64).tobytes(), digest_size=DIGEST_BYTES).digest()
+
+
+def _loss_classes():
+    from sklearn._loss import _loss
+    from sklearn.linear_model import _sgd_fast
+
+    return {name: getattr(_sgd_fast, name, None) or getattr(_loss, name) for name in LOSSES}
+
+
+class Record:
+    """What the witness saw: ``{digest: loss name or CONTINUED}``, following chains of solves."""
+
+    def __init__(self, write=None):
+        self.learnt = OrderedDict()
+        self._write = write
+
+    def add(self, start, end, loss):
+        started = weights_digest(start)
+        from_zero = not np.any(start)
+        learnt = loss if from_zero or self.learnt.get(started) == loss else CONTINUED
+        ended = weights_digest(end)
+        if learnt == CONTINUED and self.learnt.get(ended, CONTINUED) != CONTINUED:
+            return  # weights a loss learnt from zero stay so, whatever solve reproduces them later
+        self.learnt[ended] = learnt
+        self.learnt.move_to_end(ended)
+        if len(self.learnt) > MAX_REMEMBERED:
+            self.learnt.popitem(last=False)
+        if self._write:
+            self._write(ended + bytes([255 if learnt == CONTINUED else LOSSES.index(learnt)]))
+
+
+def solve(arrays, scalars, loss_name, loss_parameters, score, record):
+    """Run scikit-learn's SGD solver on plain arrays and record what each returned vector was learnt with.
+
+    ``arrays`` holds ``coef``, ``average_coef`` (or none), ``validation_mask`` and the training
+    data (``X`` dense, or ``X_data``/``X_indptr``/``X_indices``), ``y`` and ``sample_weight``;
+    ``score(coef, intercept)`` is the early-stopping callback (or None). Returns the solver's five values.
+    """
+    import scipy.sparse as sparse
+    from sklearn.linear_model._base import make_dataset
+    from sklearn.linear_model._stochastic_gradient import _get_plain_sgd_function
+
+    loss = _loss_classes()[loss_name](*loss_parameters)
+    if "X" in arrays:
+        X = arrays["X"]
+    else:
+        X = sparse.csr_matrix((arrays["X_data"], arrays["X_indices"], arrays["X_indptr"]), shape=tuple(scalars["X_shape"]))
+    # The dataset's own seed serves only samplers other than SGD's, which shuffles with ``seed``.
+    dataset, _ = make_dataset(X, arrays["y"], arrays["sample_weight"], random_state=0)
+    coef = np.array(arrays["coef"])
+    average_coef = None if arrays.get("average_coef") is None else np.array(arrays["average_coef"])
+    values = {name: scalars[name] for name in _SCALARS}
+    values |= dict(coef=coef, average_coef=average_coef, loss=loss, dataset=dataset, validation_mask=arrays["validation_mask"])
+    values["validation_score_cb"] = score
+    starts = (coef.copy(), None if average_coef is None else average_coef.copy())
+    result = _get_plain_sgd_function(input_dtype=coef.dtype)(*(values[name] for name in _ARGUMENTS))
+    for start, end in zip(starts, (result[0], result[2]), strict=True):
+        if start is not None and end is not None:
+            record.add(start, end, loss_name)
+    return result
+
+
+def _solved_in_place(arrays, result):
+    """The solver's weights written into the caller's arrays: scikit-learn's own callers rely on it."""
+    arrays["coef"][...] = result[0]
+    if result[2] is not None and "average_coef" in arrays:
+        arrays["average_coef"][...] = result[2]
+    return arrays["coef"], result[1], arrays.get("average_coef"), result[3], result[4]
+
+
+def _solver_call(args, kwargs, datasets):
+    """The arguments of one ``_plain_sgd`` call as plain data, or None for a call the witness does not take."""
+    if kwargs or len(args) != len(_ARGUMENTS):
+        return None
+    values = dict(zip(_ARGUMENTS, args, strict=True))
+    data = datasets.pop(id(values["dataset"]), None)
+    loss = values["loss"]
+    if data is None or data[0] is not values["dataset"] or type(loss).__name__ not in LOSSES:
+        return None
+    if type(loss) is not _loss_classes()[type(loss).__name__]:
+        return None
+    _, X, y, sample_weight = data
+    arrays = {"coef": values["coef"], "validation_mask": values["validation_mask"], "y": y, "sample_weight": sample_weight}
+    if values["average_coef"] is not None:
+        arrays["average_coef"] = values["average_coef"]
+    scalars = {name: _plain_scalar(values[name]) for name in _SCALARS}
+    if hasattr(X, "indptr"):
+        arrays |= {"X_data": X.data, "X_indices": X.indices, "X_indptr": X.indptr}
+        scalars["X_shape"] = list(X.shape)
+    else:
+        arrays["X"] = X
+    parameters = [float(p) for p in loss.__reduce__()[1]]
+    return arrays, scalars, type(loss).__name__, parameters, values["validation_score_cb"]
+
+
+def _plain_scalar(value):
+    value = value.item() if isinstance(value, np.generic) else value
+    if not isinstance(value, (bool, int, float)):
+        raise TypeError(f"an SGD solver argument of type {type(value).__name__}")
+    return value
+
+
+@contextlib.contextmanager
+def _solver_replaced(run):
+    """scikit-learn's SGD solves go to ``run(call)`` (calls it cannot take run as before)."""
+    from sklearn.linear_model import _stochastic_gradient as sgd
+
+    original_solver, original_dataset, datasets = sgd._get_plain_sgd_function, sgd.make_dataset, {}
+
+    def remembering_make_dataset(X, y, sample_weight, random_state=None):
+        dataset, decay = original_dataset(X, y, sample_weight, random_state=random_state)
+        datasets[id(dataset)] = (dataset, X, y, sample_weight)
+        return dataset, decay
+
+    def witnessed_solver(input_dtype):
+        local = original_solver(input_dtype)
+
+        def plain_sgd(*args, **kwargs):
+            call = _solver_call(args, kwargs, datasets)
+            return local(*args, **kwargs) if call is None else run(call)
+
+        return plain_sgd
+
+    sgd._get_plain_sgd_function, sgd.make_dataset = witnessed_solver, remembering_make_dataset
+    try:
+        yield
+    finally:
+        sgd._get_plain_sgd_function, sgd.make_dataset = original_solver, original_dataset
+
+
+@contextlib.contextmanager
+def in_process():
+    """Witness the SGD solves run inside this block in this process (``grader.check``); yields the record's dict."""
+    record = Record()
+    with _solver_replaced(lambda call: _solved_in_place(call[0], solve(*call[:4], call[4], record))):
+        yield record.learnt
+
+
+# The witness process and its client: one request per solve over a socket pair, arrays in a memfd.
+
+
+def start(record_fd):
+    """Fork the witness (before any student code runs) and send this process's SGD solves to it.
+
+    ``record_fd`` is the grader's file; the witness keeps it and this process closes it.
+    """
+    _loss_classes()  # everything the witness runs is imported before student code can touch a file
+    import scipy.sparse  # noqa: F401
+    from sklearn.linear_model import _base, _stochastic_gradient  # noqa: F401
+
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    if os.fork() == 0:
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0: no ptrace, no /proc/<pid>/{mem,fd}
+        ours.close()
+        try:
+            _serve(theirs, record_fd)
+        finally:
+            os._exit(0)
+    theirs.close()
+    os.close(record_fd)
+    global _REPLACED
+    _REPLACED = _solver_replaced(_Client(ours).run)  # held, or collecting it would put the solver back
+    _REPLACED.__enter__()  # for the rest of the student's process
+
+
+_REPLACED = None
+
+
+class _Client:
+    def __init__(self, connection):
+        self.connection, self.lock = connection, threading.Lock()
+
+    def run(self, call):
+        arrays, scalars, loss_name, parameters, score = call
+        with self.lock, _SharedArrays(arrays) as shared:
+            header = {"arrays": shared.layout, "scalars": scalars, "loss": loss_name, "parameters": parameters, "scored": score is not None}
+            socket.send_fds(self.connection, [json.dumps(header).encode()], [shared.fd])
+            while True:
+                reply = json.loads(self.connection.recv(MAX_HEADER) or b'{"error": "the witness stopped"}')
+                if "error" in reply:
+                    raise RuntimeError(f"the grader's SGD witness refused a solve: {reply['error']}")
+                if "score" not in reply:
+                    break
+                self.connection.send(json.dumps({"score": float(score(shared.view("coef").copy(), reply["score"]))}).encode())
+            average = shared.view("average_coef") if "average_coef" in arrays else None
+            return _solved_in_place(arrays, (shared.view("coef"), reply["intercept"], average, reply["average_intercept"], reply["n_iter"]))
+
+
+class _SharedArrays:
+    """Arrays copied into one memfd, each at an aligned offset; ``layout`` describes them."""
+
+    def __init__(self, arrays):
+        self.layout, offset = [], 0
+        arrays = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
+        for name, array in arrays.items():
+            self.layout.append([name, array.dtype.str, list(array.shape), offset])
+            offset += -(-array.nbytes // 64) * 64
+        self.fd = os.memfd_create("mnist-kit-solve")
+        os.ftruncate(self.fd, max(offset, 1))
+        self.memory = mmap.mmap(self.fd, max(offset, 1))
+        for (name, *_), array in zip(self.layout, arrays.values(), strict=True):
+            self.view(name)[...] = array
+
+    def view(self, name):
+        _, dtype, shape, offset = next(entry for entry in self.layout if entry[0] == name)
+        return np.ndarray(shape, dtype, buffer=self.memory, offset=offset)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.memory.close()
+        os.close(self.fd)
+
+
+def _serve(connection, record_fd):
+    record = Record(write=lambda line: os.write(record_fd, line))
+    while True:
+        try:
+            message, fds, _, _ = socket.recv_fds(connection, MAX_HEADER, 1)
+        except OSError:
+            return
+        if not message:
+            return
+        try:
+            reply = _solve_request(connection, json.loads(message), fds, record)
+        except Exception as error:  # noqa: BLE001 - a malformed request is refused; the witness keeps serving
+            reply = {"error": f"{type(error).__name__}: {error}"[:300]}
+        finally:
+            for fd in fds:
+                os.close(fd)
+        connection.send(json.dumps(reply).encode())
+
+
+def _solve_request(connection, header, fds, record):
+    if len(fds) != 1 or header.get("loss") not in LOSSES:
+        raise ValueError("a request is one memfd and one of scikit-learn's losses")
+    size = os.fstat(fds[0]).st_size
+    memory = mmap.mmap(fds[0], size)
+    arrays = {}
+    for name, dtype, shape, offset in header["arrays"]:
+        shape = [int(n) for n in shape]
+        if dtype not in _DTYPES or int(offset) < 0 or int(offset) + np.dtype(dtype).itemsize * int(np.prod(shape)) > size:
+            raise ValueError(f"array {name} does not fit the shared memory")
+        arrays[str(name)] = np.ndarray(shape, dtype, buffer=memory, offset=int(offset))
+    scalars = {name: _plain_scalar(header["scalars"][name]) for name in _SCALARS}
+    if "X_shape" in header["scalars"]:
+        scalars["X_shape"] = [int(n) for n in header["scalars"]["X_shape"]]
+
+    def score(coef, intercept):
+        arrays["coef"][...] = coef
+        connection.send(json.dumps({"score": float(intercept)}).encode())
+        return float(json.loads(connection.recv(MAX_HEADER))["score"])
+
+    parameters = [float(p) for p in header["parameters"]]
+    _, intercept, _, average_intercept, n_iter = _solved_in_place(
+        arrays, solve(arrays, scalars, header["loss"], parameters, score if header.get("scored") else None, record)
+    )
+    return {"intercept": float(intercept), "average_intercept": float(average_intercept), "n_iter": int(n_iter)}
+
+
+def read_record(path, max_bytes=MAX_RECORD_READ):
+    """The grader's side: ``{digest: loss name or CONTINUED}`` from the last records of the witness's file."""
+    try:
+        with open(path, "rb") as file:
+            size = os.fstat(file.fileno()).st_size
+            start = max(0, size - max_bytes)
+            file.seek(start - start % RECORD_BYTES if start else 0)
+            raw = file.read(max_bytes + RECORD_BYTES)
+    except FileNotFoundError:
+        return {}
+    learnt = {}
+    for at in range(0, len(raw) - RECORD_BYTES + 1, RECORD_BYTES):
+        code, digest = raw[at + DIGEST_BYTES], raw[at : at + DIGEST_BYTES]
+        if code < len(LOSSES) or digest not in learnt:
+            learnt[digest] = CONTINUED if code >= len(LOSSES) else LOSSES[code]
+    return learnt
