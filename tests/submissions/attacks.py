@@ -106,12 +106,35 @@ def attack_leftovers(targets):
         os._exit(0)
 
 
+def _own_children():
+    """This process's children (the SGD witness, mnist_kit.witness): killing them harms only this submission."""
+    children = set()
+    for pid in [p for p in os.listdir("/proc") if p.isdigit()]:
+        try:
+            if int(open(f"/proc/{{pid}}/stat").read().rsplit(")", 1)[1].split()[1]) == os.getpid():
+                children.add(int(pid))
+        except (OSError, IndexError, ValueError):
+            pass
+    return children
+
+
+def _alive(own):
+    return {{int(p) for p in os.listdir("/proc") if p.isdigit()}} - own - {{os.getpid()}}
+
+
 def attack_kills(targets):
-    """Kill the parent, the parent's process group, and every process in sight."""
-    me = os.getpid()
+    """Kill the parent, the parent's process group, and every process in sight but its own children."""
+    me, own = os.getpid(), _own_children()
     _try("killed its parent", lambda: os.kill(os.getppid(), signal.SIGKILL))
-    _try("killed its parent's process group", lambda: os.killpg(os.getpgid(os.getppid()), signal.SIGKILL))
-    for pid in [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me]:
+    # A PID namespace's init ignores signals from inside it, though kill() may report success: there
+    # (parent 1) only an effect counts, a process of the group gone.
+    group, before = os.getpgid(os.getppid()), _alive(own)
+    if _try("", lambda: os.killpg(group, signal.SIGKILL)):
+        BREACHES.remove("")
+        time.sleep(0.2)
+        if os.getppid() != 1 or before - _alive(own):
+            BREACHES.append("killed its parent's process group")
+    for pid in [int(p) for p in os.listdir("/proc") if p.isdigit() and int(p) != me and int(p) not in own]:
         _try(f"killed process {{pid}}", lambda: os.kill(pid, signal.SIGKILL))
 
 
