@@ -10,7 +10,7 @@ from . import spec
 from .files import GradedFolder
 
 try:
-    from . import batch, build as build_module, grade, report, sandbox as sandboxes
+    from . import batch, build as build_module, grade, report, sandbox as sandboxes, similarity
 
     _BROKEN_QUESTION = None
 except ValueError as error:  # a question unit that cannot load stops every command, in one line
@@ -108,6 +108,23 @@ def _report(args):
     return 0
 
 
+def _similarity(args):
+    sources, problems = similarity.sources_of_graded(args.out, grade.read_notebook)
+    known = similarity.well_known_fingerprints(similarity.release_notebooks())
+    review = similarity.compare(sources, known, jobs=args.jobs)
+    written = similarity.write_review(args.out, review, problems)
+    for line in problems:
+        print(f"mnist-kit similarity: note: {line}", file=sys.stderr)
+    print(f"{len(review.pairs)} pairs of {len(sources)} submissions share unusual code (similar code, for review)")
+    for pair in review.pairs[:10]:
+        print(f"  {pair.a} and {pair.b}: {pair.score:.2f} ({', '.join(pair.functions)})")
+    results = batch.load_results(args.out)
+    if results:
+        report.write_report(args.out, results, batch.regrade_changes(args.out))
+    print(f"wrote {written}, {GradedFolder(args.out).similarity_page} and its section of {GradedFolder(args.out).report}")
+    return 0
+
+
 def _merge(args):
     print(f"wrote {GradedFolder(args.out).gradebook} and {batch.merge(args.folders, args.out, args.all_feedback)}")
     return 0
@@ -169,6 +186,14 @@ def parser():
     report_cmd = commands.add_parser("report", help="(re)write OUT/report.html from graded results")
     report_cmd.add_argument("out", help="a folder written by mnist-kit grade --out")
     report_cmd.set_defaults(run=_report)
+    similarity_cmd = commands.add_parser(
+        "similarity", help="rank pairs of submissions whose graded functions share unusual code, for review"
+    )
+    similarity_cmd.add_argument("out", help="a folder written by mnist-kit grade --out (its submissions' files must still be there)")
+    similarity_cmd.add_argument(
+        "--jobs", type=_positive(int), default=os.cpu_count(), help="processes to fingerprint with (default: cores)"
+    )
+    similarity_cmd.set_defaults(run=_similarity)
     merge_cmd = commands.add_parser("merge", help="combine folders graded on several machines")
     merge_cmd.add_argument("folders", nargs="+", help="folders written by mnist-kit grade --out")
     merge_cmd.add_argument("--out", required=True, help="the combined folder")

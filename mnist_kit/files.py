@@ -60,6 +60,21 @@ class GradedFolder:
     def report(self):
         return self.root / "report.html"
 
+    @property
+    def similarity(self):
+        """One row a flagged pair of submissions (``mnist-kit similarity``)."""
+        return self.root / "similarity.csv"
+
+    @property
+    def similarity_page(self):
+        """The flagged pairs, and what was removed as common code."""
+        return self.root / "similarity.html"
+
+    @property
+    def similarity_pairs(self):
+        """One page a flagged pair, the two submissions side by side."""
+        return self.root / "similarity"
+
 
 def write_atomically(path, text):
     """Write ``text`` to ``path`` so that readers see the old file or the new one, never half of it."""

@@ -280,10 +280,11 @@ def _changed_grades_html(changes):
     return f'<h2>Changed grades</h2><div id="changed-grades"><p>{html.escape(changed_grades_summary(changes))}</p>{table}</div>'
 
 
-def report_html(results, changes=None):
+def report_html(results, changes=None, similar=None):
     """One self-contained HTML page about a graded class (images embedded, no network needed).
 
-    ``changes`` (from :func:`mnist_kit.batch.regrade_changes`) adds the "changed grades" table.
+    ``changes`` (from :func:`mnist_kit.batch.regrade_changes`) adds the "changed grades" table;
+    ``similar``, the number of pairs ``mnist-kit similarity`` flagged (None: not reviewed yet).
     """
     failures = "".join(
         f"<h3>{q}</h3>" + (_table(["count", "message"], [(n, m) for m, n in rows]) if rows else "<p>No failures.</p>")
@@ -319,12 +320,25 @@ th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 <h2>Most common failures</h2>{failures}
 <h2>Slowest submissions</h2>{slowest_table}
 <h2>Not graded cleanly</h2>{troubled_table}
+<h2>Similar code, for review</h2>{_similarity_html(similar)}
 </body></html>
 """
 
 
+def _similarity_html(flagged):
+    if flagged is None:
+        return "<p>Not reviewed yet: <code>mnist-kit similarity</code> on this folder ranks the pairs that share unusual code.</p>"
+    return (
+        f'<p id="similarity"><a href="similarity.html">{flagged} pair(s) of submissions</a> share unusual code in their graded '
+        "functions. Similar code is not proof of anything: read both, and judge.</p>"
+    )
+
+
 def write_report(out, results, changes=None):
     """Write ``out/report.html`` about ``results`` (and ``changes``, see :func:`report_html`); return its path."""
-    path = GradedFolder(out).report
-    write_atomically(path, report_html(results, changes))
-    return path
+    graded = GradedFolder(out)
+    similar = None
+    if graded.similarity.is_file():
+        similar = max(0, len(graded.similarity.read_text(encoding="utf-8").splitlines()) - 1)
+    write_atomically(graded.report, report_html(results, changes, similar))
+    return graded.report

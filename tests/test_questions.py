@@ -333,7 +333,7 @@ LAYERS = [
     {"notebook"},
     {"sandbox"},
     {"grade"},
-    {"report"},
+    {"report", "similarity"},
     {"batch", "gradescope"},
     {"build"},
     {"cli", "__main__"},

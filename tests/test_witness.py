@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,6 +14,7 @@ from sklearn.linear_model import SGDClassifier
 
 from mnist_kit import witness
 
+ROOT = Path(__file__).resolve().parent.parent
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(600, 20))
 Y = RNG.integers(0, 3, size=600)
@@ -134,3 +136,28 @@ def test_the_witness_refuses_a_malformed_request_and_keeps_serving(tmp_path):
         socket.send_fds(ours, [header], [os.memfd_create("empty")])
         assert b"error" in ours.recv(witness.MAX_HEADER)
     ours.close()
+
+
+REMOTE = textwrap.dedent(
+    """
+    import os, sys, numpy as np
+    from mnist_kit import witness
+    from tests.test_witness import TRAININGS, X, Y
+    plain = {name: train(X, Y) for name, train in TRAININGS.items()}
+    witness.start(os.open(sys.argv[1], os.O_WRONLY | os.O_APPEND))
+    for name, train in TRAININGS.items():
+        model = train(X, Y)
+        assert np.array_equal(model.coef_, plain[name].coef_) and np.array_equal(model.intercept_, plain[name].intercept_), name
+    print("same")
+    """
+)
+
+
+def test_solves_in_the_witness_process_learn_what_scikit_learn_learns(tmp_path):
+    record = tmp_path / "record"
+    record.touch()
+    done = subprocess.run(
+        [sys.executable, "-c", REMOTE, str(record)], capture_output=True, text=True, cwd=ROOT, timeout=120, env={**os.environ}
+    )
+    assert done.stdout.strip() == "same", done.stderr
+    assert set(witness.read_record(record).values()) == {"CyHalfBinomialLoss"}
