@@ -252,13 +252,13 @@ def compare(sources, well_known=frozenset(), jobs=1):
     common = {value: len(who) for value, who in owners.items() if len(who) > limit and value not in well_known}
     evidence = {value: sorted(who) for value, who in owners.items() if 1 < len(who) <= limit and value not in well_known}
     sizes = [len({f.hash for f in s.fingerprints if f.hash not in well_known and f.hash not in common}) for s in submissions]
-    shared = Counter()
+    shared, n = Counter(), len(submissions)  # a pair (a, b) is the key a * n + b: a fraction of a tuple's memory
     for who in evidence.values():
         for i, a in enumerate(who):
-            for b in who[i + 1 :]:
-                shared[a, b] += 1
+            shared.update(a * n + b for b in who[i + 1 :])
     scored = []
-    for (a, b), count in shared.items():
+    for key, count in shared.items():
+        a, b = divmod(key, n)
         smaller = min(sizes[a], sizes[b])
         scored.append((count / smaller if smaller else 0.0, count, a, b))
     all_pairs = len(submissions) * (len(submissions) - 1) // 2
