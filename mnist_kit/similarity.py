@@ -341,10 +341,28 @@ def _index_page(review, problems):
         "<table><tr><th>pair</th><th>score</th><th>shared</th><th>against the class</th><th>functions</th></tr>"
         f"{rows}</table><h2>Removed as common code</h2><ul>"
         f"<li>{review.removed_known} fingerprints of the stubs, the notebook's examples and the reference solution</li>"
-        f"<li>{len(review.removed_common)} fingerprints more than {COMMON_SHARE:.0%} of the class share "
-        f"(the most shared: {', '.join(str(n) for n in sorted(review.removed_common.values(), reverse=True)[:10])} submissions)</li>"
-        f"</ul>{'<h2>Not compared</h2><ul>' + unread + '</ul>' if unread else ''}"
+        f"<li>{len(review.removed_common)} fingerprints more than {COMMON_SHARE:.0%} of the class share; "
+        f"the most shared, with a line each comes from:</li></ul>{_common_examples(review)}"
+        f"{'<h2>Not compared</h2><ul>' + unread + '</ul>' if unread else ''}"
     )
+
+
+def _common_examples(review, shown=20):
+    """The most shared of the removed fingerprints, each with the line of code it came from (first submission, by name)."""
+    wanted = sorted(review.removed_common, key=lambda value: (-review.removed_common[value], value))[:shown]
+    lines = {}
+    for name in sorted(review.submissions):
+        submission = review.submissions[name]
+        for f in submission.fingerprints:
+            if f.hash in review.removed_common and f.hash not in lines:
+                source = submission.sources.get(f.function, "").splitlines()
+                lines[f.hash] = (f.function, " / ".join(s.strip() for s in source[f.first_line - 1 : f.last_line]))
+    rows = "".join(
+        f"<tr><td>{review.removed_common[value]}</td><td>{html.escape(lines[value][0])}</td><td><code>{html.escape(lines[value][1])}</code></td></tr>"
+        for value in wanted
+        if value in lines
+    )
+    return f"<table><tr><th>submissions</th><th>function</th><th>code</th></tr>{rows}</table>"
 
 
 def _pair_page(pair, review):

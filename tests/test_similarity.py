@@ -67,12 +67,20 @@ def test_fingerprints_are_the_same_in_every_process():
         assert json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True).stdout) == here
 
 
-def test_the_review_is_written_byte_identical_and_in_plain_words(review, tmp_path):
+ANOTHER_PROCESS = (
+    "import sys; from mnist_kit import similarity; from tests.submissions import similar; "
+    "similarity.write_review(sys.argv[1], similarity.compare(similar.disguised_class()[0], similar.well_known()))"
+)
+
+
+def test_the_review_is_byte_identical_in_another_process_and_in_plain_words(review, tmp_path):
     result, _ = review
     first, second = tmp_path / "first", tmp_path / "second"
-    for folder in (first, second):
-        folder.mkdir()
-        similarity.write_review(folder, result)
+    first.mkdir()
+    second.mkdir()
+    similarity.write_review(first, result)
+    env = {**os.environ, "PYTHONHASHSEED": "7"}
+    subprocess.run([sys.executable, "-c", ANOTHER_PROCESS, str(second)], check=True, env=env, cwd=notebooks.ROOT, timeout=120)
     assert (first / "similarity.csv").read_bytes() == (second / "similarity.csv").read_bytes()
     rows = (first / "similarity.csv").read_text().splitlines()
     assert rows[0] == "submission_a,submission_b,score,shared_fingerprints,above_share_of_pairs,functions"
@@ -82,6 +90,7 @@ def test_the_review_is_written_byte_identical_and_in_plain_words(review, tmp_pat
     text = (first / "similarity.html").read_text() + pages[0].read_text()
     assert "similar code, for review" in text.lower() and "plagiari" not in text.lower()
     assert "Removed as common code" in text and "class=shared" in pages[0].read_text()
+    assert "<code>" in text  # each removed common fingerprint is shown with its line of code
 
 
 def test_mnist_kit_similarity_reads_a_graded_folder(tmp_path, capsys):
