@@ -65,7 +65,7 @@ class Student:
             if getattr(error, "name", None) in self.notebook_variables:
                 return Failure(f"{on}, {notebook_variable_message(name, error.name)}")
             return Failure(f"{on}, {name} raised {describe_exception(error)}")
-        except Exception as error:  # noqa: BLE001 - whatever the student's code raises is its answer
+        except (Exception, SystemExit, GeneratorExit) as error:  # noqa: BLE001 - whatever the student's code raises is its answer
             return Failure(f"{on}, {name} raised {describe_exception(error)}")
 
 
