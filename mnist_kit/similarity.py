@@ -17,6 +17,7 @@ copied: it shows code to a person, who judges.
 """
 
 import ast
+import bisect
 import csv
 import hashlib
 import html
@@ -267,17 +268,11 @@ def compare(sources, well_known=frozenset(), jobs=1):
     for score, count, a, b in sorted(scored, key=lambda s: (-s[0], -s[1], submissions[s[2]].name, submissions[s[3]].name)):
         if score < FLAG_SCORE or count < FLAG_SHARED:
             continue
-        below = all_pairs - len(lower) + _count_below(lower, score)
+        below = all_pairs - len(lower) + bisect.bisect_left(lower, score)
         common_functions = _shared_functions(submissions[a], submissions[b], evidence)
         pairs.append(Pair(submissions[a].name, submissions[b].name, round(score, 4), count, below / all_pairs, common_functions))
     by_name = {s.name: s for s in submissions}
     return Review(pairs, by_name, removed_known, common, len(scored), all_pairs)
-
-
-def _count_below(ordered, value):
-    import bisect
-
-    return bisect.bisect_left(ordered, value)
 
 
 def _shared_functions(a, b, evidence):

@@ -21,6 +21,7 @@ kernel and keeps the record in a dict: the same verdicts, without the protection
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import json
 import mmap
@@ -63,6 +64,7 @@ def weights_digest(weights):
     return hashlib.blake2b(np.ascontiguousarray(weights, dtype=np.float64).tobytes(), digest_size=DIGEST_BYTES).digest()
 
 
+@functools.cache
 def _loss_classes():
     from sklearn._loss import _loss
     from sklearn.linear_model import _sgd_fast
@@ -101,7 +103,7 @@ def solve(arrays, scalars, loss_name, loss_parameters, score, record):
     """
     import scipy.sparse as sparse
     from sklearn.linear_model._base import make_dataset
-    from sklearn.linear_model._stochastic_gradient import _get_plain_sgd_function
+    from sklearn.linear_model._sgd_fast import _plain_sgd32, _plain_sgd64
 
     loss = _loss_classes()[loss_name](*loss_parameters)
     if "X" in arrays:
@@ -116,7 +118,9 @@ def solve(arrays, scalars, loss_name, loss_parameters, score, record):
     values |= dict(coef=coef, average_coef=average_coef, loss=loss, dataset=dataset, validation_mask=arrays["validation_mask"])
     values["validation_score_cb"] = score
     starts = (coef.copy(), None if average_coef is None else average_coef.copy())
-    result = _get_plain_sgd_function(input_dtype=coef.dtype)(*(values[name] for name in _ARGUMENTS))
+    # scikit-learn's own solver, never the replaced one: this runs where the replacement is in force too.
+    plain_sgd = _plain_sgd32 if coef.dtype == np.float32 else _plain_sgd64
+    result = plain_sgd(*(values[name] for name in _ARGUMENTS))
     for start, end in zip(starts, (result[0], result[2]), strict=True):
         if start is not None and end is not None:
             record.add(start, end, loss_name)

@@ -129,8 +129,11 @@ def attack_kills(targets):
     # A PID namespace's init ignores signals from inside it, though kill() may report success: there
     # (parent 1) only an effect counts, a process of the group gone.
     group, before = os.getpgid(os.getppid()), _alive(own)
-    if _try("", lambda: os.killpg(group, signal.SIGKILL)):
-        BREACHES.remove("")
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except Exception:
+        pass
+    else:
         time.sleep(0.2)
         if os.getppid() != 1 or before - _alive(own):
             BREACHES.append("killed its parent's process group")
