@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from . import data, report, sandbox as sandboxes, spec
-from .files import GradedFolder, file_sha256, write_atomically
+from .files import GradedFolder, file_sha256, spreadsheet_safe, write_atomically
 from .grade import (
     SUBMISSION_SUFFIXES,
     Checker,
@@ -116,7 +116,18 @@ def autograder_fingerprint(package=PACKAGE):
     return digest.hexdigest()[:16]
 
 
-def grade_many(inputs, out, jobs=None, limits=DEFAULT_LIMITS, force=False, seed=None, progress=None, sandbox=None, all_feedback=False):
+def grade_many(
+    inputs,
+    out,
+    jobs=None,
+    limits=DEFAULT_LIMITS,
+    force=False,
+    seed=None,
+    progress=None,
+    sandbox=None,
+    all_feedback=False,
+    identical_once=True,
+):
     """Grade many submissions in parallel into ``out``; resumable.
 
     Parameters
@@ -140,6 +151,11 @@ def grade_many(inputs, out, jobs=None, limits=DEFAULT_LIMITS, force=False, seed=
         :class:`~mnist_kit.sandbox.SandboxUnavailable` before anything is graded if it cannot run).
     all_feedback : bool
         Feedback files show every check; by default they withhold what ``spec.VISIBILITY`` withholds.
+    identical_once : bool
+        Grade a file once however many submissions are byte for byte the same (a resubmission, a
+        copy in another export): the others get its result under their own names. A grade is a
+        function of the bytes (the suite proves it, grading copies under different seeds), so
+        this changes no grade, only the time. False grades every file.
 
     Returns
     -------
@@ -154,17 +170,22 @@ def grade_many(inputs, out, jobs=None, limits=DEFAULT_LIMITS, force=False, seed=
     graded = GradedFolder(out)
     graded.results.mkdir(parents=True, exist_ok=True)
     names, fingerprint, checker = submission_names(paths, root), autograder_fingerprint(), Checker()
-    results, pending, replaced = {}, [], []
+    results, pending, replaced, copies, first_of = {}, [], [], {}, {}
+    already = {} if force or not identical_once else {r.get("key"): r for r in load_results(out) if r.get("status") != Status.CRASHED}
     for path in paths:
         key = f"{fingerprint}:{file_sha256(path)}"
         previous = _read_result(graded.result(names[path]))
         if previous and previous.get("key") == key and not force:
             results[path] = previous
             report.write_feedback(out, previous, all_feedback)  # so every file follows this run's setting
+            continue
+        if previous:
+            replaced.append(previous)
+        if identical_once and (key in already or key in first_of):
+            copies.setdefault(key, []).append(path)
         else:
             pending.append((path, key))
-            if previous:
-                replaced.append(previous)
+            first_of[key] = path
     if replaced:
         _keep_history(out, replaced)
 
@@ -181,14 +202,25 @@ def grade_many(inputs, out, jobs=None, limits=DEFAULT_LIMITS, force=False, seed=
             result = crashed_result(
                 f"the grader failed on this file ({type(error).__name__}); every other row is complete; report it to the kit's maintainers"
             )
-        result.update(submission=names[path], file=str(path), key=key)
+        return path, store(path, key, result)
+
+    def store(path, key, result):
+        result = {**result, "submission": names[path], "file": str(path), "key": key}
         write_atomically(graded.result(names[path]), json.dumps(result, indent=1))
         try:
             report.write_feedback(out, result, all_feedback)
         except Exception as error:  # noqa: BLE001 - as above: the row stands, the bug is shown at the end
             grader_errors.append((path, error))
-        return path, result
+        return result
 
+    def same_as(result, key):
+        # Copies of a file take its result under their own names (see identical_once).
+        for path in copies.pop(key, []):
+            results[path] = store(path, key, result)
+
+    for key in list(copies):
+        if key in already:
+            same_as(already[key], key)
     failures = sum(r["status"] != Status.GRADED for r in results.values())
     if progress:
         progress(len(results), len(paths), failures)
@@ -196,7 +228,8 @@ def grade_many(inputs, out, jobs=None, limits=DEFAULT_LIMITS, force=False, seed=
         for future in as_completed([pool.submit(grade_one, *item) for item in pending]):
             path, result = future.result()
             results[path] = result
-            failures += result["status"] != Status.GRADED
+            same_as(result, result["key"])
+            failures = sum(r["status"] != Status.GRADED for r in results.values())
             write_gradebook(out, [results[p] for p in paths if p in results])
             if progress:
                 progress(len(results), len(paths), failures)
@@ -375,17 +408,6 @@ def write_gradebook(out, results):
         row.update({q: result["questions"][q]["score"] for q in QUESTIONS})
         writer.writerow({column: spreadsheet_safe(value) for column, value in row.items()})
     write_atomically(GradedFolder(out).gradebook, buffer.getvalue())
-
-
-def spreadsheet_safe(value):
-    """A gradebook cell no spreadsheet runs as a formula: text starting with = + - @ tab or CR gets a leading '.
-
-    Examples
-    --------
-    >>> [spreadsheet_safe(v) for v in ("-A1%2B1", "=1+1", "ann", 2.5)]
-    ["'-A1%2B1", "'=1+1", 'ann', 2.5]
-    """
-    return f"'{value}" if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
 
 
 def merge(sources, out, all_feedback=False):

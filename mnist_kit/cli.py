@@ -7,7 +7,9 @@ import time
 from pathlib import Path
 
 from . import spec
-from .files import GradedFolder
+from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
+from .course.roster import read_roster
+from .files import GradedFolder, write_atomically
 
 try:
     from . import batch, build as build_module, grade, report, sandbox as sandboxes, similarity
@@ -62,7 +64,10 @@ def _grade(args):
         max_disk=int(args.max_disk * 2**30),
         max_upload=int(args.max_upload * 10**6),
     )
-    batch.find_submissions(args.submissions)  # a mistyped folder is named before anything else
+    # Mistakes in the course's files, and a mistyped folder, are named before anything is graded.
+    plan = course_apply.load_plan(args.course, args.roster, args.out) if (args.course or args.roster) else None
+    inputs, exports = course_apply.expand_exports(args.submissions, args.out, limits.max_upload)
+    batch.find_submissions(inputs)
     regrade_run_before = (batch.regrade_changes(args.out) or {}).get("run")
     sandbox = sandboxes.choose(allow_weaker=args.no_sandbox)
     if sandbox.kind != "bwrap":
@@ -72,7 +77,7 @@ def _grade(args):
             file=sys.stderr,
         )
     results = batch.grade_many(
-        args.submissions,
+        inputs,
         args.out,
         jobs=args.jobs,
         limits=limits,
@@ -96,7 +101,30 @@ def _grade(args):
                 + ", ".join(f"{name} {cell}" for name, cell in zip(report.CHANGED_GRADE_HEADER[1:], cells, strict=True) if cell)
             )
     graded = GradedFolder(args.out)
+    if plan:
+        course, notes = course_apply.apply_course(plan, inputs, results, args.out, exports, args.all_feedback)
+        for line in notes:
+            print(f"mnist-kit grade: note: {line}", file=sys.stderr)
+        late = sum(1 for row in course.rows if row.penalty)
+        missing = sum(1 for row in course.rows if row.status == course_gradebook.MISSING)
+        print(f"{len(course.rows)} students: {missing} without a submission, {late} with a late penalty, {len(plan.overrides)} override(s)")
+        report.write_report(args.out, batch.load_results(args.out), batch.regrade_changes(args.out))
+        print(f"wrote {graded.course_gradebook} (one row per student) and {graded.student_feedback}/ (feedback by login)")
     print(f"wrote {graded.gradebook}, {graded.report} and {graded.feedback}/")
+    return 0
+
+
+def _export(args):
+    course = course_gradebook.load(args.graded)
+    if course is None:
+        raise FileNotFoundError(f"{args.graded} has no course gradebook; grade it with --roster (or --course course.toml) first")
+    if args.format == "canvas":
+        roster = read_roster(args.roster or course.roster)
+        text = lms.canvas_csv(course, roster, args.column)
+    else:
+        text = lms.plain_csv(course)
+    write_atomically(Path(args.out), text)
+    print(f"wrote {args.out} ({len(course.rows)} students)")
     return 0
 
 
@@ -181,6 +209,12 @@ def parser():
         action="store_true",
         help="grade even where bubblewrap cannot run (recorded in every result; never for untrusted work)",
     )
+    grade_cmd.add_argument(
+        "--course", help="course.toml: due date, extensions, late policy and the roster (see docs/course.md); writes course.csv"
+    )
+    grade_cmd.add_argument(
+        "--roster", help="the class list (Canvas gradebook export or plain CSV); every student gets one row in course.csv"
+    )
     _add_all_feedback(grade_cmd)
     grade_cmd.set_defaults(run=_grade)
     report_cmd = commands.add_parser("report", help="(re)write OUT/report.html from graded results")
@@ -194,6 +228,17 @@ def parser():
         "--jobs", type=_positive(int), default=os.cpu_count(), help="processes to fingerprint with (default: cores)"
     )
     similarity_cmd.set_defaults(run=_similarity)
+    export_cmd = commands.add_parser("export", help="write the course's grades for an LMS (after grade --roster or --course)")
+    export_cmd.add_argument(
+        "format", choices=["canvas", "csv"], help="canvas: Canvas's gradebook import; csv: a plain gradebook by student"
+    )
+    export_cmd.add_argument("graded", help="a folder written by mnist-kit grade --out with a roster")
+    export_cmd.add_argument("--out", required=True, help="the CSV file to write")
+    export_cmd.add_argument("--roster", help="the Canvas gradebook export to write back into (default: the roster graded with)")
+    export_cmd.add_argument(
+        "--column", default="", help='the Canvas column, e.g. "MNIST (81234)" (default: from course.toml or the roster)'
+    )
+    export_cmd.set_defaults(run=_export)
     merge_cmd = commands.add_parser("merge", help="combine folders graded on several machines")
     merge_cmd.add_argument("folders", nargs="+", help="folders written by mnist-kit grade --out")
     merge_cmd.add_argument("--out", required=True, help="the combined folder")
@@ -209,7 +254,7 @@ def main(argv=None):
         return 1
     try:
         return args.run(args)
-    except (build_module.BuildError, grade.InvalidSubmission, sandboxes.SandboxUnavailable, OSError, ValueError) as error:
+    except (build_module.BuildError, grade.InvalidSubmission, sandboxes.SandboxUnavailable, CourseError, OSError, ValueError) as error:
         print(f"mnist-kit {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

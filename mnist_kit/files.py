@@ -1,4 +1,4 @@
-"""Small file helpers the grader's parts share: a graded folder's layout, atomic writes, file digests."""
+"""Small file helpers the grader's parts share: a graded folder's layout, atomic writes, file digests, safe CSV cells."""
 
 import hashlib
 import os
@@ -61,6 +61,31 @@ class GradedFolder:
         return self.root / "report.html"
 
     @property
+    def course_gradebook(self):
+        """One row a student on the roster (``mnist-kit grade --roster``): raw, late, penalty, final."""
+        return self.root / "course.csv"
+
+    @property
+    def course_state(self):
+        """The course gradebook as data, for ``mnist-kit export`` and the report."""
+        return self.root / "course.json"
+
+    @property
+    def student_feedback(self):
+        """One Markdown file a student on the roster, named by login, to return through the LMS."""
+        return self.root / "students"
+
+    @property
+    def overrides(self):
+        """The instructor's overrides (``student, question, score, reason``), applied after every grading."""
+        return self.root / "overrides.csv"
+
+    @property
+    def gradescope_exports(self):
+        """Gradescope export zips, unpacked to be graded."""
+        return self.root / "gradescope-exports"
+
+    @property
     def similarity(self):
         """One row a flagged pair of submissions (``mnist-kit similarity``)."""
         return self.root / "similarity.csv"
@@ -89,3 +114,14 @@ def file_sha256(path):
     """The SHA-256 of a file's bytes, as hex, read in parts (an upload may be of any size)."""
     with open(path, "rb") as file:
         return hashlib.file_digest(file, "sha256").hexdigest()
+
+
+def spreadsheet_safe(value):
+    """A gradebook cell no spreadsheet runs as a formula: text starting with = + - @ tab or CR gets a leading '.
+
+    Examples
+    --------
+    >>> [spreadsheet_safe(v) for v in ("-A1%2B1", "=1+1", "ann", 2.5)]
+    ["'-A1%2B1", "'=1+1", 'ann', 2.5]
+    """
+    return f"'{value}" if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value

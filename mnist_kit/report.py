@@ -11,6 +11,7 @@ import io
 import re
 
 from . import grade, spec, untrusted
+from .course import gradebook as course_gradebook
 from .files import GradedFolder, write_atomically
 from .questions import QUESTIONS, TOTAL_POINTS
 
@@ -185,6 +186,55 @@ def write_feedback(out, result, everything=False):
     write_atomically(graded.feedback_for(result["submission"]), feedback_markdown(result, everything))
 
 
+def student_feedback_markdown(row, result, policy, everything=False):
+    """A student's feedback: their lateness, penalty and overrides, then what the grader found.
+
+    While some checks are withheld (``spec.VISIBILITY``) the final score is withheld too, as the
+    submission's own feedback withholds its total.
+    """
+    student = row.student
+    lines = [f"# Feedback for {quoted(f'{student.name} ({student.handle})')}", ""]
+    shown = everything or all(v == "visible" for v in spec.VISIBILITY.values())
+    if row.status == course_gradebook.MISSING:
+        lines += [f"No submission of yours was received: 0 / {row.possible}.", ""]
+    late = row.lateness
+    if late.late_seconds and late.submitted_at:
+        late_by = course_gradebook.late_in_words(late.late_seconds)
+        lines.append(f"Submitted {_when(late.submitted_at)}, {late_by} after your due time ({_when(late.due)}).")
+    if late.note:
+        lines.append(f"Note: {late.note}.")
+    if row.lateness.penalty_fraction:
+        taken = f": -{row.penalty} points" if shown else ", taken when grades are published"
+        lines.append(f"Late penalty: {100 * late.penalty_fraction:g} % (policy: {policy.rstrip('.')}){taken}.")
+    for override in row.overrides:
+        before = row.grader_scores.get(override.question, 0.0)
+        lines.append(f"Adjusted by your instructor: {override.question} {before:g} -> {override.score:g} ({quoted(override.reason)}).")
+    if shown and row.status != course_gradebook.MISSING:
+        lines.append(f"**Final score: {row.final} / {row.possible}** (the grader's score {row.raw}, after adjustments {row.adjusted}).")
+    lines.append("")
+    if result is not None:
+        body = feedback_markdown(result, everything).split("\n", 2)[2]  # without its title: this file has one
+        lines.append(body)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _when(iso):
+    """An ISO 8601 time as people read it: ``2026-12-04 23:59 (UTC-06:00)``."""
+    return f"{iso[:16].replace('T', ' ')} (UTC{iso[19:]})" if len(iso) > 19 else iso.replace("T", " ")
+
+
+def write_student_feedback(out, gradebook, results, everything=False):
+    """Write ``out/students/<login>.md`` for every student of a course gradebook (see :func:`student_feedback_markdown`).
+
+    ``results`` are the graded results by submission name.
+    """
+    folder = GradedFolder(out).student_feedback
+    folder.mkdir(parents=True, exist_ok=True)
+    for row in gradebook.rows:
+        text = student_feedback_markdown(row, results.get(row.submission), gradebook.policy, everything)
+        write_atomically(folder / f"{course_gradebook.handle_file_name(row.student)}.md", text)
+
+
 def _figure_png(draw):
     import matplotlib
 
@@ -273,18 +323,82 @@ def changed_grades_summary(changes):
     )
 
 
-def _changed_grades_html(changes):
-    if not changes:
+OVERRIDE_HEADER = ["student", "submission", "question", "grader → instructor", "total", "reason"]
+
+
+def override_rows(course):
+    """The rows of the "adjusted by the instructor" table: one per override of a course gradebook."""
+    return [
+        (
+            row.student.name,
+            row.submission or "(none)",
+            override.question,
+            _change((row.grader_scores.get(override.question, 0.0), override.score)),
+            _change((row.raw, row.adjusted)),
+            override.reason,
+        )
+        for row in (course.rows if course else ())
+        for override in row.overrides
+    ]
+
+
+def _changed_grades_html(changes, course=None):
+    overrides = override_rows(course)
+    if not changes and not overrides:
         return ""
-    table = _table(CHANGED_GRADE_HEADER, changed_grade_rows(changes)) if changes["changed"] else ""
-    return f'<h2>Changed grades</h2><div id="changed-grades"><p>{html.escape(changed_grades_summary(changes))}</p>{table}</div>'
+    summary = f"<p>{html.escape(changed_grades_summary(changes))}</p>" if changes else ""
+    table = _table(CHANGED_GRADE_HEADER, changed_grade_rows(changes)) if changes and changes["changed"] else ""
+    adjusted = f'<h3>Adjusted by the instructor</h3><div id="overrides">{_table(OVERRIDE_HEADER, overrides)}</div>' if overrides else ""
+    return f'<h2>Changed grades</h2><div id="changed-grades">{summary}{table}{adjusted}</div>'
 
 
-def report_html(results, changes=None, similar=None):
+STUDENT_HEADER = ["name", "login", "section", "status", "submitted", "late", "grader", "adjusted", "penalty", "final", "note"]
+
+
+def _course_html(course):
+    """The students by name: what each earned, lost for lateness and kept; files that belong to no one."""
+    if course is None:
+        return ""
+    rows = [
+        (
+            row.student.name,
+            row.student.handle,
+            row.student.section,
+            row.status,
+            _when(row.lateness.submitted_at),
+            course_gradebook.late_in_words(row.lateness.late_seconds),
+            row.raw,
+            row.adjusted,
+            row.penalty,
+            row.final,
+            row.lateness.note,
+        )
+        for row in course.rows
+    ]
+    missing = sum(row.status == course_gradebook.MISSING for row in course.rows)
+    late = sum(bool(row.penalty) for row in course.rows)
+    parts = [
+        f'<h2>Students</h2><div id="students"><p>{len(course.rows)} students on the roster, {missing} without a submission, '
+        f"{late} with a late penalty. {html.escape(course.policy)}</p>{_table(STUDENT_HEADER, rows)}"
+    ]
+    if course.unmatched:
+        unmatched = [(row.submission, row.problem, row.raw) for row in course.unmatched]
+        parts.append(f"<h3>Files that belong to no one (graded under their names)</h3>{_table(['submission', 'why', 'grader'], unmatched)}")
+    several = [(row.student.name, row.submission, " ".join(row.not_counted)) for row in course.rows if row.not_counted]
+    if several:
+        parts.append(
+            f"<h3>Students with several submissions (the latest counts)</h3>{_table(['student', 'counted', 'not counted'], several)}"
+        )
+    return "".join(parts) + "</div>"
+
+
+def report_html(results, changes=None, similar=None, course=None):
     """One self-contained HTML page about a graded class (images embedded, no network needed).
 
     ``changes`` (from :func:`mnist_kit.batch.regrade_changes`) adds the "changed grades" table;
-    ``similar``, the number of pairs ``mnist-kit similarity`` flagged (None: not reviewed yet).
+    ``similar``, the number of pairs ``mnist-kit similarity`` flagged (None: not reviewed yet);
+    ``course`` (a :class:`~mnist_kit.course.gradebook.CourseGradebook`), the students by name
+    and the instructor's overrides.
     """
     failures = "".join(
         f"<h3>{q}</h3>" + (_table(["count", "message"], [(n, m) for m, n in rows]) if rows else "<p>No failures.</p>")
@@ -314,7 +428,8 @@ table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #cc
 th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 <h1>MNIST assignment: grading report</h1>
 {warning}<p>{len(results)} submissions, mean score {mean:.2f} / {TOTAL_POINTS}, {len(troubled)} with a status other than graded.</p>
-{_changed_grades_html(changes)}
+{_changed_grades_html(changes, course)}
+{_course_html(course)}
 <h2>Scores</h2><img id="score-histogram" alt="histogram of total scores" src="data:image/png;base64,{_score_histogram(results)}">
 <h2>Questions</h2><img id="pass-rates" alt="pass rate per question" src="data:image/png;base64,{_pass_rate_chart(results)}">
 <h2>Most common failures</h2>{failures}
@@ -340,5 +455,5 @@ def write_report(out, results, changes=None):
     similar = None
     if graded.similarity.is_file():
         similar = max(0, len(graded.similarity.read_text(encoding="utf-8").splitlines()) - 1)
-    write_atomically(graded.report, report_html(results, changes, similar))
+    write_atomically(graded.report, report_html(results, changes, similar, course_gradebook.load(out)))
     return graded.report

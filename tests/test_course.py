@@ -1,0 +1,373 @@
+"""The course around the grading: roster, matching, late policy, overrides, Gradescope's export, Canvas.
+
+The fast tests call the course's functions on made-up results; the slow one runs the README's
+"Run a course" blocks, as pasted, on a realistic course (tests/course/realistic.py) and checks
+every number Canvas would import against expectations written by hand.
+"""
+
+import csv
+import datetime as dt
+import doctest
+import io
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path, PurePosixPath
+
+import pytest
+
+from mnist_kit import cli
+from mnist_kit.course import CourseError, apply, config, gradebook, gradescope_export, lms, matching, roster as rosters
+from mnist_kit.course.config import LatePolicy
+from mnist_kit.questions import QUESTIONS
+from tests.course import realistic
+
+ROOT = Path(__file__).resolve().parent.parent
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize("module", [config, gradebook, rosters, lms, matching, gradescope_export])
+def test_the_course_modules_examples_hold(module):
+    failed, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
+    assert failed == 0 and (tried or module in (matching, gradescope_export))
+
+
+def write(path, text):
+    path.write_text(text)
+    return path
+
+
+CANVAS_HEADER = "Student,ID,SIS User ID,SIS Login ID,Section,MNIST (81234)\n    Points Possible,,,,,10\n"
+
+
+def test_a_canvas_export_is_read_with_its_points_row_and_test_student_left_out(tmp_path):
+    path = write(tmp_path / "r.csv", CANVAS_HEADER + '"Lee, Ann",17,900017,alee,Section A,\n"Student, Test",99,,,Section A,\n')
+    roster = rosters.read_roster(path)
+    assert roster.kind == "canvas" and roster.assignment_columns == ("MNIST (81234)",)
+    assert [(s.id, s.name, s.login, s.sis_id, s.section) for s in roster.students] == [("17", "Lee, Ann", "alee", "900017", "Section A")]
+    assert [s.id for s in roster.find("ALEE")] == ["17"] and [s.id for s in roster.find("900017")] == ["17"]
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("name,login\nAnn,alee\n", "neither a Canvas gradebook export"),
+        ("Student,ID,Section\nAnn,17,A\n", "SIS User ID, SIS Login ID"),
+        ("id,name\n17,Ann\n17,Bob\n", "row 3: Bob has the same id"),
+        ("id,name\n,Ann\n", "row 2: Ann has no id"),
+        ("id,name,favourite\n17,Ann,x\n", "unknown column(s) favourite"),
+        ("", "the roster is empty"),
+    ],
+)
+def test_a_bad_roster_is_one_line_naming_the_file_and_row(tmp_path, text, words):
+    path = write(tmp_path / "roster.csv", text)
+    with pytest.raises(CourseError) as error:
+        rosters.read_roster(path)
+    assert words in str(error.value) and str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+COURSE = """[assignment]
+name = "MNIST"
+due = 2026-12-04T23:59:00
+timezone = "America/Chicago"
+[late]
+grace_minutes = 15
+penalty_percent = 10
+max_penalty_percent = 50
+zero_after_days = 7
+"""
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ('[assignment]\ndue = "next friday"\n', "assignment.due: 'next friday' is not a time"),
+        ('[assignment]\ntimezone = "Mars/Olympus"\n', "'Mars/Olympus' is not a time zone"),
+        ("[late]\npenalty_percent = -5\n", "late.penalty_percent must be a number of at least 0"),
+        ('[late]\nper = "week"\n', 'late.per must be "day" or "hour"'),
+        ("[late]\npenalty = 5\n", "unknown field late.penalty"),
+        ('[files]\nroster = "nowhere.csv"\n', "files.roster names"),
+        ("[assignment\n", "not valid TOML"),
+    ],
+)
+def test_a_bad_course_file_is_one_line_naming_the_field(tmp_path, text, words):
+    path = write(tmp_path / "course.toml", text)
+    with pytest.raises(CourseError) as error:
+        config.read_course(path)
+    assert words in str(error.value) and "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "late_by, fraction",
+    [
+        (dt.timedelta(minutes=-5), 0.0),
+        (dt.timedelta(minutes=15), 0.0),  # the grace's last minute
+        (dt.timedelta(minutes=16), 0.1),
+        (dt.timedelta(hours=24), 0.1),
+        (dt.timedelta(hours=24, seconds=1), 0.2),
+        (dt.timedelta(days=6, hours=1), 0.5),  # capped
+        (dt.timedelta(days=7), 0.5),
+        (dt.timedelta(days=7, seconds=1), 1.0),  # zero after 7 days
+    ],
+)
+def test_the_late_policy_counts_started_periods_after_the_grace(late_by, fraction):
+    policy = LatePolicy(grace_minutes=15, penalty_percent=10, max_penalty_percent=50, zero_after_days=7)
+    assert policy.penalty_fraction(late_by) == pytest.approx(fraction)
+
+
+def test_an_hourly_policy_counts_hours():
+    assert LatePolicy(penalty_percent=2, per="hour").penalty_fraction(dt.timedelta(hours=3, minutes=1)) == pytest.approx(0.08)
+
+
+def test_times_without_an_offset_are_in_the_courses_time_zone(tmp_path):
+    course = config.read_course(write(tmp_path / "course.toml", COURSE))
+    assert course.due == dt.datetime(2026, 12, 5, 5, 59, tzinfo=UTC)  # 23:59 in Chicago is 05:59 UTC
+    assert config.parse_time("2026-12-05T05:59:00Z", course.timezone, "x") == course.due
+
+
+def _roster(tmp_path):
+    return rosters.read_roster(
+        write(tmp_path / "roster.csv", "id,name,login,sis_id,email\n17,Ann Lee,alee,900017,ann@x.edu\n18,Bo Kim,bkim,900018,\n")
+    )
+
+
+def _upload(relative, root=Path("/subs")):
+    relative = PurePosixPath(relative)
+    return matching.Upload(relative.as_posix().replace("/", "~"), root.joinpath(*relative.parts), relative)
+
+
+@pytest.mark.parametrize(
+    "relative, students, how",
+    [
+        ("leeann_17_5001_mnist.ipynb", ("17",), "canvas name"),
+        ("leeann_LATE_17_5001_mnist-1.ipynb", ("17",), "canvas name"),
+        ("alee/mnist.ipynb", ("17",), "login or id in the name"),
+        ("900018.ipynb", ("18",), "login or id in the name"),
+        ("ALEE.zip", ("17",), "login or id in the name"),
+        ("mnist (1).ipynb", (), ""),
+        ("leeann_99_5001_mnist.ipynb", (), ""),  # a Canvas id not on the roster
+        ("alee/bkim.ipynb", (), ""),  # names two students
+    ],
+)
+def test_a_submission_is_matched_by_the_name_the_platform_gave_it(tmp_path, relative, students, how):
+    found = matching.claim(_upload(relative), _roster(tmp_path), matching.Sources({}, {}, {}))
+    assert (found.students, found.how) == (students, how)
+    assert bool(found.problem) == (not students)
+
+
+def test_the_mapping_comes_first_and_a_late_flag_is_kept(tmp_path):
+    roster, upload = _roster(tmp_path), _upload("leeann_LATE_17_5001_mnist.ipynb")
+    flagged = matching.claim(upload, roster, matching.Sources({}, {}, {}))
+    assert flagged.time == matching.SubmissionTime(None, "canvas late flag", True) and flagged.order == (5001,)
+    mapped = matching.claim(upload, roster, matching.Sources({upload.relative.name: "bkim"}, {}, {}))
+    assert (mapped.students, mapped.how) == (("18",), "mapping")
+
+
+def _result(name, scores, status="graded"):
+    return {
+        "submission": name,
+        "status": status,
+        "total": round(sum(scores.values()), 2),
+        "possible": 10.0,
+        "questions": {q: {"score": scores.get(q, 0.0)} for q in QUESTIONS},
+    }
+
+
+def _claim(name, students, at=None, flagged=False, order=()):
+    time = matching.SubmissionTime(at, "times file" if at else "canvas late flag", flagged) if (at or flagged) else None
+    return matching.Claim(_upload(name), students, "test", time, order)
+
+
+def test_the_gradebook_keeps_raw_overrides_and_penalty_apart(tmp_path):
+    roster = _roster(tmp_path)
+    course = config.read_course(write(tmp_path / "course.toml", COURSE + "[extensions]\nbkim = 2\n"))
+    due = course.due
+    results = {"a1": _result("a1", {"q1": 2.0}), "a2": _result("a2", {"q1": 2.0, "q2": 1.0}), "b": _result("b", {"q1": 2.0})}
+    claims = [
+        _claim("a1", ("17",), due - dt.timedelta(days=1), order=(1,)),
+        _claim("a2", ("17",), due + dt.timedelta(hours=30), order=(2,)),  # the later one counts: 2 days late
+        _claim("b", ("18",), due + dt.timedelta(hours=30)),  # within bkim's extension
+        _claim("stray", ()),
+    ]
+    results["stray"] = _result("stray", {"q1": 1.0})
+    overrides = (gradebook.Override("17", "q4", 2.0, "regrade"),)
+    book = gradebook.build(results, claims, roster, course, overrides)
+    ann, bo = book.rows
+    assert (ann.submission, ann.not_counted, ann.raw, ann.adjusted, ann.penalty, ann.final) == ("a2", ("a1",), 3.0, 5.0, 1.0, 4.0)
+    assert ann.lateness.late_seconds == 30 * 3600 and ann.grader_scores["q4"] == 0.0 and ann.questions["q4"] == 2.0
+    assert (bo.final, bo.penalty, bo.lateness.late_seconds) == (2.0, 0.0, 0.0)
+    assert [(r.submission, r.status) for r in book.unmatched] == [("stray", "unmatched")]
+    assert gradebook.CourseGradebook.from_json(book.to_json()) == book
+
+
+def test_a_student_without_a_submission_is_missing_with_zero(tmp_path):
+    book = gradebook.build({}, [], _roster(tmp_path), config.Course(None))
+    assert [(r.status, r.final, r.submission) for r in book.rows] == [("missing", 0.0, "")] * 2
+
+
+@pytest.mark.parametrize(
+    "rows, words",
+    [
+        ("zed,q1,1,x", "'zed' is not one student on the roster"),
+        ("alee,q9,1,x", "there is no question 'q9'"),
+        ("alee,q1,5,x", "score '5' is not between 0 and q1's 2"),
+        ("alee,q1,1,", "give a reason"),
+        ("alee,q1,1,x\nalee,q1,2,y", "row 3: q1 of alee is overridden twice"),
+    ],
+)
+def test_a_bad_override_is_one_line_naming_the_row(tmp_path, rows, words):
+    path = write(tmp_path / "overrides.csv", "student,question,score,reason\n" + rows + "\n")
+    with pytest.raises(CourseError) as error:
+        gradebook.read_overrides(path, _roster(tmp_path))
+    assert words in str(error.value) and str(path) in str(error.value)
+
+
+def test_an_extension_for_someone_not_on_the_roster_stops_before_grading(tmp_path):
+    write(tmp_path / "roster.csv", "id,name\n17,Ann\n")
+    course = write(tmp_path / "course.toml", COURSE + '[files]\nroster = "roster.csv"\n[extensions]\nzed = 2\n')
+    with pytest.raises(CourseError, match="the extension for 'zed' names 0 students"):
+        apply.load_plan(course, None, tmp_path / "graded")
+
+
+def test_canvas_csv_has_canvas_header_points_row_and_the_roster_order(tmp_path):
+    path = write(tmp_path / "r.csv", CANVAS_HEADER.replace("MNIST (81234)", "Quiz (1),MNIST (81234)") + '"Lee, Ann",17,900017,alee,A,,\n')
+    roster = rosters.read_roster(path)
+    book = gradebook.build({}, [], roster, config.Course(None, name="mnist"))
+    rows = list(csv.reader(io.StringIO(lms.canvas_csv(book, roster))))
+    assert rows == [
+        ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "MNIST (81234)"],
+        ["    Points Possible", "", "", "", "", "10"],
+        ["Lee, Ann", "17", "900017", "alee", "A", "0"],
+    ]
+
+
+def test_canvas_export_without_an_assignment_name_says_how_to_name_it(tmp_path):
+    roster = _roster(tmp_path)
+    book = gradebook.build({}, [], roster, config.Course(None))
+    with pytest.raises(CourseError, match=r"set \[assignment\] name"):
+        lms.canvas_csv(book, roster)
+
+
+def test_a_gradescope_export_is_unpacked_with_bounds(tmp_path):
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "a_export/submission_metadata.yml",
+            "submission_1:\n  :submitters:\n  - :sid: '900017'\n  :created_at: 2026-12-05 06:00:00.000000000 +00:00\n",
+        )
+        archive.writestr("a_export/submission_1/mnist.ipynb", "x" * 100)
+        archive.writestr("a_export/submission_1/../../evil.ipynb", "x")
+        archive.writestr("a_export/submission_2/unlisted.ipynb", "x")
+        archive.writestr("a_export/submission_1/notes.txt", "x")
+    assert gradescope_export.is_export(path)
+    unpacked = gradescope_export.unpack(path, tmp_path / "out", max_bytes=10)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in (tmp_path / "out").rglob("*") if p.is_file()) == [
+        "out/submission_1/mnist.ipynb"
+    ]
+    assert (tmp_path / "out/submission_1/mnist.ipynb").stat().st_size == 11  # cut just past the cap: graded as too large
+    assert unpacked.submissions == {tmp_path / "out/submission_1": (("900017",), dt.datetime(2026, 12, 5, 6, tzinfo=UTC))}
+
+
+def test_cli_course_mistakes_are_one_line_before_anything_is_graded(tmp_path, capsys):
+    write(tmp_path / "roster.csv", "id,name\n17,Ann\n17,Bo\n")
+    (tmp_path / "subs").mkdir()
+    write(tmp_path / "subs" / "a.ipynb", "{}")
+    assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "graded"), "--roster", str(tmp_path / "roster.csv")]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "row 3: Bo has the same id" in error
+    assert not (tmp_path / "graded").exists()
+
+
+def _readme_course_blocks():
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("### Run a course") :]
+    section = section[: section.index("\n#", 1)]
+    toml = re.findall(r"```toml\n(.*?)```", section, re.S)
+    shell = re.findall(r"```sh\n(.*?)```", section, re.S)
+    assert len(toml) == 1 and len(shell) == 4, "the README's course section changed shape: update this test"
+    return toml[0], shell
+
+
+def _finals(path):
+    rows = list(csv.reader(open(path)))
+    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and rows[1][0].strip() == "Points Possible"
+    return {row[1]: float(row[5]) for row in rows[2:]}
+
+
+def _run(block, cwd):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, (block, done.stdout[-2000:], done.stderr[-2000:])
+    return done
+
+
+@pytest.mark.slow
+def test_the_readme_course_path_grades_a_course_of_40_students_into_canvas(tmp_path):
+    if not shutil.which("bwrap"):
+        pytest.fail("bubblewrap is needed to grade")
+    toml, (grade, override, export, gradescope) = _readme_course_blocks()
+    realistic.build(tmp_path)
+    (tmp_path / "course.toml").write_text(toml)
+    graded = _run(grade, tmp_path)
+    # Three distinct files among 38: each graded once; the mangled file is named, and graded under its name.
+    assert len({(r["seed"]) for r in map(_json, (tmp_path / "graded/results").glob("*.json"))}) == 3
+    assert "mnist%20%281%29: names no student on the roster" in graded.stderr
+    _run(override, tmp_path)
+    _run(export, tmp_path)
+    assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals()
+    by_student = {row["login"]: row for row in csv.DictReader(open(tmp_path / "by-student.csv"))}
+    assert (by_student["dpatel"]["raw"], by_student["dpatel"]["final"], by_student["dpatel"]["q4"]) == ("4.0", "6.0", "2.0")
+    assert (by_student["flate"]["late_hours"], by_student["flate"]["penalty"]) == ("30.0", "0.8")
+    assert by_student["s38"]["status"] == "missing" and by_student["fmangled"]["status"] == "missing"
+    feedback = (tmp_path / "graded/students/dpatel.md").read_text()
+    assert "Adjusted by your instructor: q4 0 -> 2" in feedback
+    assert "Late penalty: 20 %" in (tmp_path / "graded/students/flate.md").read_text()
+    report = (tmp_path / "graded/report.html").read_text()
+    assert "Last05, First05" in report and "regrade request: the q4 cell was run out of order" in report
+
+    # A new policy changes exactly the late students' final scores; again, nothing more; back, all as before.
+    policy = tmp_path / "course.toml"
+    first = policy.read_text()
+    policy.write_text(first.replace("penalty_percent = 10 ", "penalty_percent = 25 "))
+    for _ in range(2):
+        _run(grade + export, tmp_path)
+        assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals(at_25=True)
+    policy.write_text(first)
+    _run(grade + export, tmp_path)
+    assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals()
+
+    # Gradescope's export of the same assignment: its submitters (a group among them) and its times.
+    _run(gradescope, tmp_path)
+    rows = {row["login"]: row for row in csv.DictReader(open(tmp_path / "graded-gradescope/course.csv")) if row["login"]}
+    assert {login: float(row["final"]) for login, row in rows.items() if row["status"] != "missing"} == realistic.EXPECTED_GRADESCOPE
+    assert rows["s02"]["time_source"] == "gradescope" and rows["s02"]["late_hours"] == "5.0"
+
+
+def _json(path):
+    import json
+
+    return json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("everything", [True, False])
+def test_a_students_feedback_says_lateness_penalty_and_overrides(tmp_path, everything):
+    from mnist_kit import report
+
+    roster = _roster(tmp_path)
+    course = config.read_course(write(tmp_path / "course.toml", COURSE))
+    result = {**_result("a", {"q1": 2.0, "q2": 1.0}), "reason": None, "checks": []}
+    result["questions"] = {
+        q: {"score": e["score"], "possible": QUESTIONS[q].points, "error": None, "checks": []} for q, e in result["questions"].items()
+    }
+    claims = [_claim("a", ("17",), course.due + dt.timedelta(hours=2))]
+    book = gradebook.build({"a": result}, claims, roster, course, (gradebook.Override("17", "q4", 2.0, "emailed in time"),))
+    text = report.student_feedback_markdown(book.rows[0], result, book.policy, everything)
+    assert "Submitted 2026-12-05 01:59 (UTC-06:00), 2 hours after your due time" in text
+    assert "Adjusted by your instructor: q4 0 -> 2 (`emailed in time`)" in text
+    assert ("Late penalty: 10 %" in text) and (("-0.5 points" in text) == everything)
+    assert ("**Final score: 4.5 / 10.0**" in text) == everything
+    missing = report.student_feedback_markdown(book.rows[1], None, book.policy, everything)
+    assert "No submission of yours was received: 0 / 10" in missing
