@@ -135,14 +135,16 @@ def batch_benchmark(args):
         paths = notebooks.write_cases(batch_cases(args.submissions), scratch / "class")
         limits = grade.Limits(step_timeout=120)
         serial, serial_runs = median_seconds(
-            lambda: batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", jobs=1, limits=limits),
+            lambda: batch.grade_many(
+                [scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", jobs=1, limits=limits, identical_once=False
+            ),
             args.repeats,
         )
         busy = []
 
         def default_jobs():
             cpu_before, started = cpu_seconds(), time.perf_counter()
-            batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", limits=limits)
+            batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", limits=limits, identical_once=False)
             busy.append((cpu_seconds() - cpu_before) / ((time.perf_counter() - started) * os.cpu_count()))
 
         parallel, parallel_runs = median_seconds(default_jobs, args.repeats)

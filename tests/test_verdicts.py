@@ -104,7 +104,10 @@ def kit_results(suite, tmp_path_factory):
     alone, merged = [c for c in honest if c.cells], packed([c for c in honest if not c.cells], notebooks.graded_questions)
     # The batch and the honest gradings at once: while the batch waits out its timeout case, the others keep the cores busy.
     with ThreadPoolExecutor(max_workers=2) as pool:
-        whole = pool.submit(batch.grade_many, [folder], tmp_path_factory.mktemp("graded"), jobs=2, limits=LIMITS)
+        # Every file graded, the copy too (identical_once=False): that the copy gets the same grade
+        # under its own seed is what lets the batch grade identical files once by default.
+        graded = tmp_path_factory.mktemp("graded")
+        whole = pool.submit(batch.grade_many, [folder], graded, jobs=2, limits=LIMITS, identical_once=False)
         entries = pool.submit(grade_packed, merged, None, 2)
         results = {c.name: _grade_case(c, notebooks.graded_questions(c)) for c in alone}
         results.update({r["submission"]: r for r in whole.result()})
