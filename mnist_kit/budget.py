@@ -102,31 +102,32 @@ def _read(path):
         return ""
 
 
-def _own_cgroup(controller):
+def _own_cgroup(controller, root=None):
     """The grader's own cgroup folder for ``controller`` (cgroup v1), or the unified one (v2), or None."""
+    root = root or CGROUP_ROOT
     try:
         lines = Path("/proc/self/cgroup").read_text().splitlines()
     except OSError:
         return None
     for line in lines:
         _, controllers, path = line.split(":", 2)
-        if controller in controllers.split(",") and (CGROUP_ROOT / controller).is_dir():
-            return CGROUP_ROOT / controller / path.lstrip("/")
+        if controller in controllers.split(",") and (root / controller).is_dir():
+            return root / controller / path.lstrip("/")
     unified = next((line.split(":", 2)[2] for line in lines if line.startswith("0::")), None)
-    if unified is not None and (CGROUP_ROOT / "cgroup.controllers").exists():
-        return CGROUP_ROOT / unified.lstrip("/")
+    if unified is not None and (root / "cgroup.controllers").exists():
+        return root / unified.lstrip("/")
     return None
 
 
-def _make_cgroups(name, memory, processes):
-    """Create the memory and pids cgroups called ``name``; returns (folders, problem)."""
+def _make_cgroups(name, memory, processes, root=None):
+    """Create the memory and pids cgroups called ``name`` (under ``root``, the cgroup mount); returns (folders, problem)."""
     made = []
     try:
         for controller, settings in (
             ("memory", {"memory.limit_in_bytes": memory, "memory.max": memory, "memory.swap.max": 0}),
             ("pids", {"pids.max": processes}),
         ):
-            parent = _own_cgroup(controller)
+            parent = _own_cgroup(controller, root)
             if parent is None:
                 raise OSError(f"no {controller} cgroup here")
             group = parent / name

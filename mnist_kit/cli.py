@@ -12,7 +12,7 @@ from .course.roster import read_roster
 from .files import GradedFolder, write_atomically
 
 try:
-    from . import batch, build as build_module, grade, report, sandbox as sandboxes, similarity
+    from . import batch, build as build_module, doctor, grade, report, sandbox as sandboxes, similarity
 
     _BROKEN_QUESTION = None
 except ValueError as error:  # a question unit that cannot load stops every command, in one line
@@ -153,6 +153,17 @@ def _similarity(args):
     return 0
 
 
+def _doctor(args):
+    findings = doctor.diagnose()
+    for finding in findings:
+        print(finding.line())
+    if doctor.grading_is_safe(findings):
+        print("this machine can grade as the kit promises")
+        return 0
+    print("mnist-kit doctor: grading here would not be safe; fix the lines marked FAIL", file=sys.stderr)
+    return 1
+
+
 def _merge(args):
     print(f"wrote {GradedFolder(args.out).gradebook} and {batch.merge(args.folders, args.out, args.all_feedback)}")
     return 0
@@ -239,6 +250,8 @@ def parser():
         "--column", default="", help='the Canvas column, e.g. "MNIST (81234)" (default: from course.toml or the roster)'
     )
     export_cmd.set_defaults(run=_export)
+    doctor_cmd = commands.add_parser("doctor", help="check that this machine can grade safely: sandbox, budgets, pins, data")
+    doctor_cmd.set_defaults(run=_doctor)
     merge_cmd = commands.add_parser("merge", help="combine folders graded on several machines")
     merge_cmd.add_argument("folders", nargs="+", help="folders written by mnist-kit grade --out")
     merge_cmd.add_argument("--out", required=True, help="the combined folder")

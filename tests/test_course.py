@@ -371,3 +371,17 @@ def test_a_students_feedback_says_lateness_penalty_and_overrides(tmp_path, every
     assert ("**Final score: 4.5 / 10.0**" in text) == everything
     missing = report.student_feedback_markdown(book.rows[1], None, book.policy, everything)
     assert "No submission of yours was received: 0 / 10" in missing
+
+
+def test_docs_course_documents_every_field_of_the_course_file():
+    documented = set(re.findall(r"^\| `([a-z_.<>]+)` \|", (ROOT / "docs" / "course.md").read_text(), re.M))
+    assert documented == set(config.FIELDS), "docs/course.md's field table and mnist_kit/course/config.py's FIELDS differ"
+
+
+def test_the_readme_example_course_file_reads_as_documented(tmp_path):
+    toml, _ = _readme_course_blocks()
+    write(tmp_path / "roster.csv", "id,name,login\n1,B,bkim\n2,C,cruiz\n")
+    write(tmp_path / "times.csv", "file,submitted_at\n")
+    course = config.read_course(write(tmp_path / "course.toml", toml))
+    assert course.late == LatePolicy(grace_minutes=15, penalty_percent=10, per="day", max_penalty_percent=50, zero_after_days=7)
+    assert course.extensions["bkim"] == 2 and course.extensions["cruiz"].isoformat() == "2026-12-07T23:59:00-06:00"
