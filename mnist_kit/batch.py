@@ -101,19 +101,38 @@ def submission_names(paths, root):
     return names
 
 
-def autograder_fingerprint(package=PACKAGE):
-    """A hash of everything that can change a grade, so that results from another version are redone.
+def autograder_parts(package=PACKAGE):
+    """What can change a grade, part by part: each module's digest, the data's, each grading package's version.
 
-    That is every module of the kit (questions included: their inputs, collectors and checks),
-    the data, and the installed versions of the packages grading depends on.
+    Every module of the kit counts (questions included: their inputs, collectors and checks), so
+    two machines with the same parts grade alike; :func:`autograder_fingerprint` hashes them.
     """
-    digest = hashlib.sha256()
-    for path in sorted(Path(package).rglob("*.py")):
-        digest.update(f"{path.relative_to(package)}\0".encode() + path.read_bytes())
-    digest.update(file_sha256(Path(package) / data.EMBEDDED_PATH.name).encode())
-    for name in spec.GRADING_PACKAGES:
-        digest.update(f"{name}=={importlib.metadata.version(name)}\n".encode())
-    return digest.hexdigest()[:16]
+    parts = {
+        path.relative_to(package).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        for path in sorted(Path(package).rglob("*.py"))
+    }
+    parts["data"] = file_sha256(Path(package) / data.EMBEDDED_PATH.name)[:16]
+    parts.update({f"{name} version": importlib.metadata.version(name) for name in spec.GRADING_PACKAGES})
+    return parts
+
+
+def autograder_fingerprint(package=PACKAGE):
+    """A hash of :func:`autograder_parts`, so that results from another version are redone."""
+    return hashlib.sha256(json.dumps(autograder_parts(package), sort_keys=True).encode()).hexdigest()[:16]
+
+
+def parts_that_differ(mine, theirs, limit=3):
+    """The parts of two kits that differ, as short phrases (see :func:`autograder_parts`).
+
+    Examples
+    --------
+    >>> parts_that_differ({"a.py": "1", "numpy version": "2.4.6"}, {"a.py": "2", "numpy version": "2.4.6", "b.py": "3"})
+    ['a.py differs', 'b.py only on the worker']
+    """
+    phrases = [f"{part} differs" for part in mine if part in theirs and mine[part] != theirs[part]]
+    phrases += [f"{part} missing on the worker" for part in mine if part not in theirs]
+    phrases += [f"{part} only on the worker" for part in theirs if part not in mine]
+    return phrases[:limit]
 
 
 def grade_many(
@@ -127,6 +146,7 @@ def grade_many(
     sandbox=None,
     all_feedback=False,
     identical_once=True,
+    scheduler=None,
 ):
     """Grade many submissions in parallel into ``out``; resumable.
 
@@ -156,6 +176,9 @@ def grade_many(
         copy in another export): the others get its result under their own names. A grade is a
         function of the bytes (the suite proves it, grading copies under different seeds), so
         this changes no grade, only the time. False grades every file.
+    scheduler : str, optional
+        The address of a Dask scheduler (``tcp://host:8786``): each submission is graded as one
+        task on its workers (see :mod:`mnist_kit.cluster`); this process alone writes ``out``.
 
     Returns
     -------
@@ -191,25 +214,12 @@ def grade_many(
 
     grader_errors = []
 
-    def grade_one(path, key):
-        # Whatever happens to one file ends as its row; the batch goes on.
-        try:
-            result = grade_notebook(read_notebook(path, limits.max_upload), checker, limits, seed, sandbox)
-        except InvalidSubmission as error:
-            result = invalid_result(str(error))
-        except Exception as error:  # noqa: BLE001 - the grader's own bug: shown once every row is written
-            grader_errors.append((path, error))
-            result = crashed_result(
-                f"the grader failed on this file ({type(error).__name__}); every other row is complete; report it to the kit's maintainers"
-            )
-        return path, store(path, key, result)
-
     def store(path, key, result):
         result = {**result, "submission": names[path], "file": str(path), "key": key}
         write_atomically(graded.result(names[path]), json.dumps(result, indent=1))
         try:
             report.write_feedback(out, result, all_feedback)
-        except Exception as error:  # noqa: BLE001 - as above: the row stands, the bug is shown at the end
+        except Exception as error:  # noqa: BLE001 - the grader's own bug: the row stands, the bug is shown at the end
             grader_errors.append((path, error))
         return result
 
@@ -221,18 +231,33 @@ def grade_many(
     for key in list(copies):
         if key in already:
             same_as(already[key], key)
-    failures = sum(r["status"] != Status.GRADED for r in results.values())
-    if progress:
-        progress(len(results), len(paths), failures)
-    with ThreadPoolExecutor(max_workers=jobs) as pool:
-        for future in as_completed([pool.submit(grade_one, *item) for item in pending]):
-            path, result = future.result()
-            results[path] = result
-            same_as(result, result["key"])
+    if scheduler:
+        from . import cluster  # Dask is imported only for a cluster
+
+        runner = cluster.ClusterRunner(scheduler, limits, seed, sandbox.kind)
+    else:
+        runner = LocalRunner(jobs, checker, limits, seed, sandbox)
+
+    def report_progress():
+        if progress:
             failures = sum(r["status"] != Status.GRADED for r in results.values())
+            progress(len(results), len(paths), failures, **({"workers": runner.workers()} if scheduler else {}))
+
+    report_progress()
+    try:
+        for path, key, outcome in runner.run(pending):
+            if isinstance(outcome, BaseException):  # whatever happens to one file ends as its row; the batch goes on
+                grader_errors.append((path, outcome))
+                outcome = crashed_result(
+                    f"the grader failed on this file ({type(outcome).__name__}); every other row is complete; "
+                    "report it to the kit's maintainers"
+                )
+            results[path] = store(path, key, outcome)
+            same_as(results[path], key)
             write_gradebook(out, [results[p] for p in paths if p in results])
-            if progress:
-                progress(len(results), len(paths), failures)
+            report_progress()
+    finally:
+        runner.close()
     ordered = [results[p] for p in paths]
     write_gradebook(out, ordered)
     report.write_report(out, load_results(out), regrade_changes(out))
@@ -243,6 +268,34 @@ def grade_many(
             "every other row, the report and the feedback are written"
         ) from error
     return ordered
+
+
+class LocalRunner:
+    """Grades on this machine, ``jobs`` submissions at a time (threads here; each student runs in its own sandbox).
+
+    :class:`mnist_kit.cluster.ClusterRunner` does the same on a Dask cluster's workers.
+    """
+
+    def __init__(self, jobs, checker, limits, seed, sandbox):
+        self.jobs, self.checker, self.limits, self.seed, self.sandbox = jobs, checker, limits, seed, sandbox
+
+    def grade(self, path):
+        try:
+            return grade_notebook(read_notebook(path, self.limits.max_upload), self.checker, self.limits, self.seed, self.sandbox)
+        except InvalidSubmission as error:
+            return invalid_result(str(error))
+
+    def run(self, pending):
+        """Yield ``(path, key, result)`` for each of ``pending`` as it finishes (the exception, if grading raised)."""
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            futures = {pool.submit(self.grade, path): (path, key) for path, key in pending}
+            for future in as_completed(futures):
+                path, key = futures[future]
+                error = future.exception()
+                yield path, key, error if error is not None else future.result()
+
+    def close(self):
+        pass
 
 
 class GraderError(RuntimeError):

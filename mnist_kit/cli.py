@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from . import spec
+from .cluster import ClusterError
 from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
 from .course.roster import read_roster
 from .files import GradedFolder, write_atomically
@@ -41,13 +42,16 @@ def _build(args):
 class ProgressLine:
     """A one-line progress bar on a terminal; plain lines otherwise."""
 
-    def __init__(self, stream=sys.stderr):
+    def __init__(self, stream=None):
+        stream = stream or sys.stderr
         self.stream, self.started, self.tty = stream, time.monotonic(), stream.isatty()
 
-    def __call__(self, done, total, failures):
+    def __call__(self, done, total, failures, workers=None):
         elapsed = time.monotonic() - self.started
         remaining = elapsed / done * (total - done) if done else 0.0
         text = f"{done}/{total} graded, {failures} not graded cleanly, {elapsed:.0f} s elapsed, ~{remaining:.0f} s left"
+        if workers is not None:
+            text += f", {workers} worker(s) connected"
         if self.tty:
             width = 24
             bar = "#" * int(width * done / max(total, 1))
@@ -86,6 +90,7 @@ def _grade(args):
         progress=ProgressLine(),
         sandbox=sandbox,
         all_feedback=args.all_feedback,
+        scheduler=args.scheduler,
     )
     for result in results:
         reason = f"  ({result['reason']})" if result.get("reason") else ""
@@ -221,6 +226,10 @@ def parser():
         help="grade even where bubblewrap cannot run (recorded in every result; never for untrusted work)",
     )
     grade_cmd.add_argument(
+        "--scheduler",
+        help="grade on a Dask cluster: its scheduler's address (tcp://host:8786); every worker must pass mnist-kit doctor",
+    )
+    grade_cmd.add_argument(
         "--course", help="course.toml: due date, extensions, late policy and the roster (see docs/course.md); writes course.csv"
     )
     grade_cmd.add_argument(
@@ -267,7 +276,15 @@ def main(argv=None):
         return 1
     try:
         return args.run(args)
-    except (build_module.BuildError, grade.InvalidSubmission, sandboxes.SandboxUnavailable, CourseError, OSError, ValueError) as error:
+    except (
+        build_module.BuildError,
+        grade.InvalidSubmission,
+        sandboxes.SandboxUnavailable,
+        ClusterError,
+        CourseError,
+        OSError,
+        ValueError,
+    ) as error:
         print(f"mnist-kit {args.command}: error: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
