@@ -7,13 +7,13 @@ import time
 from pathlib import Path
 
 from . import spec
-from .cluster import ClusterError
-from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
-from .course.roster import read_roster
 from .files import GradedFolder, write_atomically
 
 try:
     from . import batch, build as build_module, doctor, grade, report, sandbox as sandboxes, similarity
+    from .cluster import ClusterError
+    from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
+    from .course.roster import read_roster
 
     _BROKEN_QUESTION = None
 except ValueError as error:  # a question unit that cannot load stops every command, in one line

@@ -3,6 +3,7 @@
 import ast
 import copy
 import dataclasses
+import importlib.util
 import json
 import os
 import shutil
@@ -326,16 +327,16 @@ def test_the_student_side_holds_every_collector_and_no_checker():
 
 # The kit's layers, lowest first: a module imports only modules in its own layer or below.
 LAYERS = [
-    {"spec", "data", "untrusted", "budget", "files", "witness"},
-    {"questions"},
+    {"spec", "data", "untrusted", "budget", "files", "witness", "course", "course.config", "course.roster", "course.matching"},
+    {"questions", "course.gradescope_export"},
     {"challenge", "checks", "answers"},
     {"collect", "question units"},
     {"notebook"},
     {"sandbox"},
-    {"grade"},
+    {"grade", "course.gradebook", "course.lms", "doctor"},
     {"report", "similarity"},
-    {"batch", "gradescope"},
-    {"build"},
+    {"batch", "gradescope", "cluster"},
+    {"build", "course.apply"},
     {"cli", "__main__"},
 ]
 
@@ -345,24 +346,40 @@ def _layer(module):
 
 
 def _kit_imports(path):
-    tree = ast.parse(path.read_text())
+    """The layer names of the kit's modules that ``path`` imports (see :func:`_module_name`)."""
+    package = ".".join(("mnist_kit", *path.relative_to(PACKAGE).parent.parts))
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith("mnist_kit")):
-            module = (node.module or "").removeprefix("mnist_kit").lstrip(".")
-            if node.level == 2 or module.startswith("questions."):
-                found.add("questions")  # a unit reaches the registry (Threshold) or a sibling module of its own
-            elif module:
-                found.add(module.split(".")[0])
-            else:
-                found.update(alias.name for alias in node.names)
+    for node in ast.walk(ast.parse(path.read_text())):
+        if not isinstance(node, ast.ImportFrom) or not (node.level or (node.module or "").startswith("mnist_kit")):
+            continue
+        base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module
+        for name in (f"{base}.{alias.name}" for alias in node.names):
+            found.add(_layer_name(name if _is_module(name) else base))
     return found
+
+
+def _is_module(dotted):
+    relative = Path(*dotted.split(".")[1:])
+    return (PACKAGE / relative).with_suffix(".py").is_file() or (PACKAGE / relative / "__init__.py").is_file()
+
+
+def _layer_name(dotted):
+    parts = dotted.split(".")[1:]
+    if not parts:
+        return "mnist_kit"
+    if parts[0] == "questions":
+        return "questions"  # a unit reaches the registry (Threshold) or a sibling module of its own
+    if parts[0] == "course":
+        return "course" if len(parts) == 1 else f"course.{parts[1]}"
+    return parts[0]
 
 
 def _module_name(path):
     relative = path.relative_to(PACKAGE)
     if relative.parts[0] == "questions":
         return "questions" if len(relative.parts) == 2 else "question units"
+    if relative.parts[0] == "course":
+        return "course" if relative.stem == "__init__" else f"course.{relative.stem}"
     return relative.stem
 
 
