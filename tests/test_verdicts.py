@@ -1,7 +1,8 @@
 """Every submission in the suite gets exactly its expected verdict, from both grading entry points, on any draw.
 
-The tests that grade are slow. The broken and tampering cases and two copies of a right
-one go through ``mnist-kit grade`` whole; the honest cases (right and wrong work) are graded on
+The tests that grade are slow. The broken and tampering cases (with q5 and q6 left as stubs
+unless they are about them, see :func:`lean`) and two copies of a right one go through
+``mnist-kit grade`` whole; the honest cases (right and wrong work) are graded on
 the questions they are about (``notebooks.graded_questions``), several to a notebook when they are
 about different questions (see :func:`packed`), and again under two more seeds on the questions
 whose inputs change with the seed; a subset goes through the Gradescope bundle's own
@@ -41,17 +42,30 @@ AT_ONCE = 3
 LIMITS = grade.Limits(timeout=400, step_timeout=STEP_TIMEOUT, threads=1)
 HONEST = cases.RIGHT + cases.WRONG
 COPIED = next(c for c in cases.RIGHT if c.name == "right_unseeded_sgd")  # twice in the batch: same file, same grade
-WHOLE = [COPIED, *cases.BROKEN, *cases.TAMPERING]  # graded whole, through the batch
+# The questions that fit on all 60,000 training images, seconds each. A broken or tampering case
+# leaves those it is not about as stubs (and so is expected to lose them): the right cases prove
+# the reference earns them, and there they would only be graded again. q4 keeps the reference, so
+# that a question after a broken or tampered one is still seen earning its points.
+COSTLY = ("q5", "q6")
+
+
+def lean(case):
+    """``case`` with the costly questions it is not about left as stubs; a right case stays whole."""
+    if case in cases.RIGHT:
+        return case
+    about = set(notebooks.graded_questions(dataclasses.replace(case, cells=(), status="graded"))) | set(case.fails)
+    idle = [q for q in COSTLY if q not in about]
+    stubs = {name: notebooks.UNANSWERED for q in idle for name in QUESTIONS[q].functions}
+    return dataclasses.replace(case, functions={**stubs, **case.functions}, fails=tuple(dict.fromkeys((*case.fails, *idle))))
+
+
+WHOLE = [COPIED, *map(lean, cases.BROKEN + cases.TAMPERING)]  # graded whole, through the batch
+AS_GRADED = {c.name: c for c in [*HONEST, *WHOLE]}  # each case as the kit's batch grades it
 MORE_SEEDS = (11, 2027)
 
 
 def expected(case, questions=tuple(QUESTIONS)):
     return case.status, {q: q not in case.fails for q in questions}
-
-
-@pytest.fixture(scope="module")
-def suite(tmp_path_factory):
-    return notebooks.write_cases(cases.ALL, tmp_path_factory.mktemp("submissions"))
 
 
 CHECKER = grade.Checker()
@@ -96,12 +110,11 @@ def grade_packed(merged, seed=None, at_once=AT_ONCE):
 
 
 @pytest.fixture(scope="module")
-def kit_results(suite, tmp_path_factory):
+def kit_results(tmp_path_factory):
     folder = tmp_path_factory.mktemp("whole")
-    for case in WHOLE:
-        (folder / suite[case.name].name).write_bytes(suite[case.name].read_bytes())
-    (folder / f"{COPIED.name}_copy.ipynb").write_bytes(suite[COPIED.name].read_bytes())
-    honest = [c for c in HONEST if c not in WHOLE]
+    written = notebooks.write_cases(WHOLE, folder)
+    (folder / f"{COPIED.name}_copy.ipynb").write_bytes(written[COPIED.name].read_bytes())
+    honest = [c for c in HONEST if c.name not in {w.name for w in WHOLE}]
     alone, merged = [c for c in honest if c.cells], packed([c for c in honest if not c.cells], notebooks.graded_questions)
     # The batch and the honest gradings at once: while the batch waits out its timeout case, the others keep the cores busy.
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -198,13 +211,13 @@ def test_every_case_names_registered_questions_and_functions():
 @pytest.mark.slow
 @pytest.mark.parametrize("case", cases.ALL, ids=lambda c: c.name)
 def test_mnist_kit_grade_verdict(kit_results, case):
-    result = kit_results[case.name]
+    case, result = AS_GRADED[case.name], kit_results[case.name]
     verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
     lost = {
         q: e["error"] or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in result["questions"].items() if not verdict[q]
     }
     assert (result["status"], verdict) == expected(case, tuple(result["questions"])), f"lost points: {lost}; reason: {result['reason']}"
-    assert set(result["questions"]) == set(notebooks.graded_questions(case)) or case in WHOLE
+    assert set(result["questions"]) == set(notebooks.graded_questions(case)) or case.name in {w.name for w in WHOLE}
     for question in case.fails:  # the student is told why, in words
         entry = result["questions"][question]
         assert entry["error"] or any(c["message"] for c in entry["checks"] if not c["passed"])
@@ -266,24 +279,7 @@ def _bundle_cases():
     return chosen
 
 
-# The questions that fit on all 60,000 training images, seconds each. Through the bundle, a case
-# other than the right one leaves those it is not about as stubs: graded whole by mnist-kit grade
-# above, its reference answers there would only be graded a second time. q4 stays, so that a
-# question after a broken one is still seen earning its points.
-COSTLY = ("q5", "q6")
-
-
-def for_the_bundle(case):
-    """``case`` with the costly questions it is not about left as stubs (and so expected to lose them)."""
-    if case in cases.RIGHT:
-        return case
-    about = set(notebooks.graded_questions(dataclasses.replace(case, cells=(), status="graded"))) | set(case.fails)
-    idle = [q for q in COSTLY if q not in about]
-    stubs = {name: notebooks.UNANSWERED for q in idle for name in QUESTIONS[q].functions}
-    return dataclasses.replace(case, functions={**stubs, **case.functions}, fails=tuple(dict.fromkeys((*case.fails, *idle))))
-
-
-BUNDLE_CASES = [for_the_bundle(c) for c in _bundle_cases()]
+BUNDLE_CASES = [lean(c) for c in _bundle_cases()]
 
 
 def test_bundle_cases_cover_every_status_question_and_tampering():
@@ -293,7 +289,7 @@ def test_bundle_cases_cover_every_status_question_and_tampering():
     assert any(not c.fails for c in BUNDLE_CASES), "a right case goes through the bundle whole"
 
 
-def test_through_the_bundle_a_case_stubs_only_the_costly_questions_it_is_not_about():
+def test_a_lean_case_stubs_only_the_costly_questions_it_is_not_about():
     by_name = {c.name: c for c in BUNDLE_CASES}
     eq, kit = by_name["tamper_eq_always_true"], by_name["tamper_patch_kit"]
     assert eq.fails == ("q2", "q5", "q6") and eq.functions["fit_multiclass_classifier"] == notebooks.UNANSWERED
