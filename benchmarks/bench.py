@@ -4,6 +4,7 @@
     .venv/bin/python benchmarks/bench.py batch   # a class of 24 submissions: --jobs 1, default, otter run
     .venv/bin/python benchmarks/bench.py sandbox # start-up cost per submission with and without the sandbox
     .venv/bin/python benchmarks/bench.py floor   # CPU of one grading against the reference functions alone
+    .venv/bin/python benchmarks/bench.py cluster # --jobs 2 against a 2-worker Dask cluster; 10,000 projected
 
 Every figure is the median of several runs on this machine, printed with its ratio to a baseline
 measured in the same run. CPU figures are machine-wide: run on an otherwise idle machine. Nothing
@@ -259,6 +260,41 @@ def floor_benchmark(args):
     print(f"grading / floor: {graded / floor:.2f} (the kit adds {graded / floor - 1:+.0%}; target <= +15%)")
 
 
+def cluster_benchmark(args):
+    """The same class graded by the local pool (--jobs 2) and by a local Dask cluster of 2 one-thread workers.
+
+    Runs alternate, so that both see the machine alike. The cluster's overhead is its median's
+    excess over the pool's; the projection divides the measured machine CPU per grading among N
+    workers of this machine's size.
+    """
+    from distributed import LocalCluster
+
+    with tempfile.TemporaryDirectory() as scratch, LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as dask:
+        scratch = Path(scratch)
+        notebooks.write_cases(batch_cases(args.submissions), scratch / "class")
+        limits = grade.Limits(step_timeout=120)
+        walls = {"local": [], "cluster": []}
+        cpu = []
+        for _ in range(args.repeats):
+            for mode, scheduler in (("local", None), ("cluster", dask.scheduler_address)):
+                cpu_before, started = cpu_seconds(), time.perf_counter()
+                out = scratch / f"out-{time.perf_counter_ns()}"
+                batch.grade_many([scratch / "class"], out, jobs=2, limits=limits, identical_once=False, scheduler=scheduler)
+                walls[mode].append(time.perf_counter() - started)
+                if mode == "local":
+                    cpu.append((cpu_seconds() - cpu_before) / args.submissions)
+        local, cluster = statistics.median(walls["local"]), statistics.median(walls["cluster"])
+        report(f"{args.submissions} submissions, --jobs 2", local, walls["local"])
+        report(f"{args.submissions} submissions, 2-worker Dask cluster", cluster, walls["cluster"])
+        print(f"cluster overhead: {100 * (cluster / local - 1):+.1f} % (goal: within 5 %)")
+        per_grading = statistics.median(cpu)
+        print(f"machine CPU per grading: {per_grading:.1f} s (median of {len(cpu)} runs)")
+        cores = os.cpu_count()
+        for workers in (1, 10, 50, 200):
+            hours = 10_000 * per_grading / (workers * cores) / 3600
+            print(f"10,000 submissions on {workers:>3} workers of {cores} cores: ~{hours:.2f} h")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -277,6 +313,10 @@ def main():
     floor_parser = commands.add_parser("floor")
     floor_parser.add_argument("--repeats", type=int, default=3)
     floor_parser.set_defaults(run=floor_benchmark)
+    cluster_parser = commands.add_parser("cluster")
+    cluster_parser.add_argument("--submissions", type=int, default=8)
+    cluster_parser.add_argument("--repeats", type=int, default=3)
+    cluster_parser.set_defaults(run=cluster_benchmark)
     args = parser.parse_args()
     args.run(args)
 

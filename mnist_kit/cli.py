@@ -10,8 +10,7 @@ from . import spec
 from .files import GradedFolder, write_atomically
 
 try:
-    from . import batch, build as build_module, doctor, grade, report, sandbox as sandboxes, similarity
-    from .cluster import ClusterError
+    from . import batch, build as build_module, cluster, doctor, grade, report, sandbox as sandboxes, similarity
     from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
     from .course.roster import read_roster
 
@@ -169,6 +168,11 @@ def _doctor(args):
     return 1
 
 
+def _slurm_script(args):
+    print(cluster.slurm_job_script(args.scheduler, args.cores, args.memory, args.walltime, args.queue, args.python, args.sbatch), end="")
+    return 0
+
+
 def _merge(args):
     print(f"wrote {GradedFolder(args.out).gradebook} and {batch.merge(args.folders, args.out, args.all_feedback)}")
     return 0
@@ -261,6 +265,15 @@ def parser():
     export_cmd.set_defaults(run=_export)
     doctor_cmd = commands.add_parser("doctor", help="check that this machine can grade safely: sandbox, budgets, pins, data")
     doctor_cmd.set_defaults(run=_doctor)
+    slurm_cmd = commands.add_parser("slurm-script", help="print a Slurm job script that starts one checked Dask worker of this kit")
+    slurm_cmd.add_argument("scheduler", help="the Dask scheduler's address, tcp://host:8786")
+    slurm_cmd.add_argument("--cores", type=_positive(int), default=2, help="cores per job; the worker grades that many at once (default 2)")
+    slurm_cmd.add_argument("--memory", default="8GB", help="memory per job (default 8GB; a grading may use 6 GiB)")
+    slurm_cmd.add_argument("--walltime", default="02:00:00", help="the job's time limit (default 02:00:00)")
+    slurm_cmd.add_argument("--queue", help="the Slurm partition")
+    slurm_cmd.add_argument("--python", help="the kit's interpreter on the cluster (default: this one)")
+    slurm_cmd.add_argument("--sbatch", action="append", default=[], help="another #SBATCH option, e.g. --sbatch=--account=cs101")
+    slurm_cmd.set_defaults(run=_slurm_script)
     merge_cmd = commands.add_parser("merge", help="combine folders graded on several machines")
     merge_cmd.add_argument("folders", nargs="+", help="folders written by mnist-kit grade --out")
     merge_cmd.add_argument("--out", required=True, help="the combined folder")
@@ -280,7 +293,7 @@ def main(argv=None):
         build_module.BuildError,
         grade.InvalidSubmission,
         sandboxes.SandboxUnavailable,
-        ClusterError,
+        cluster.ClusterError,
         CourseError,
         OSError,
         ValueError,

@@ -17,7 +17,6 @@ Dask (``pip install -e .[cluster]``) is imported only here. Workers are started 
 """
 
 import dataclasses
-import os
 import sys
 from functools import cache
 
@@ -79,12 +78,10 @@ def _sandbox(kind):
 def grade_on_worker(notebook_text, seed, limits, kind):
     """Grade one notebook on a worker, in its sandbox of ``kind``; returns the result as data.
 
-    Each grading gets its share of the worker's cores, as ``mnist-kit grade --jobs`` gives locally.
+    Each grading gets one BLAS thread, as ``mnist-kit grade`` gives each when it grades as many at
+    once as there are cores: start each machine's worker with ``--nthreads`` its number of cores.
     """
-    from distributed import get_worker
-
-    threads = max(1, (os.cpu_count() or 1) // max(1, get_worker().state.nthreads))
-    return grade_notebook(notebook_text, _checker(), dataclasses.replace(limits, threads=threads), seed, _sandbox(kind))
+    return grade_notebook(notebook_text, _checker(), dataclasses.replace(limits, threads=1), seed, _sandbox(kind))
 
 
 class ClusterRunner:

@@ -227,3 +227,9 @@ def test_the_slurm_job_script_starts_a_checked_worker_of_this_kit():
 def test_without_a_scheduler_dask_is_never_imported():
     code = "import sys; from mnist_kit import cli, batch; print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed'}))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+def test_the_cli_prints_the_slurm_script(capsys):
+    assert cli.main(["slurm-script", "tcp://login1:8786", "--cores", "3", "--sbatch=--account=cs101"]) == 0
+    out = capsys.readouterr().out
+    assert "#SBATCH --account=cs101" in out and "--nthreads 3" in out and out.endswith("\n")

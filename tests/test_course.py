@@ -11,6 +11,7 @@ import doctest
 import io
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -297,6 +298,15 @@ def _finals(path):
     return {row[1]: float(row[5]) for row in rows[2:]}
 
 
+def _run_in_process(block, cwd, monkeypatch):
+    """The ``mnist-kit`` lines of a README block, run by :func:`mnist_kit.cli.main` (reruns need no new interpreter)."""
+    monkeypatch.chdir(cwd)
+    for line in block.splitlines():
+        words = shlex.split(line, comments=True)
+        if words:
+            assert words[0] == "mnist-kit" and cli.main(words[1:]) == 0, line
+
+
 def _run(block, cwd):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     done = subprocess.run(["bash", "-euo", "pipefail", "-c", block], cwd=cwd, env=env, capture_output=True, text=True, timeout=600)
@@ -305,7 +315,7 @@ def _run(block, cwd):
 
 
 @pytest.mark.slow
-def test_the_readme_course_path_grades_a_course_of_40_students_into_canvas(tmp_path):
+def test_the_readme_course_path_grades_a_course_of_40_students_into_canvas(tmp_path, monkeypatch):
     if not shutil.which("bwrap"):
         pytest.fail("bubblewrap is needed to grade")
     toml, (grade, override, export, gradescope) = _readme_course_blocks()
@@ -333,10 +343,10 @@ def test_the_readme_course_path_grades_a_course_of_40_students_into_canvas(tmp_p
     first = policy.read_text()
     policy.write_text(first.replace("penalty_percent = 10 ", "penalty_percent = 25 "))
     for _ in range(2):
-        _run(grade + export, tmp_path)
+        _run_in_process(grade + export, tmp_path, monkeypatch)
         assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals(at_25=True)
     policy.write_text(first)
-    _run(grade + export, tmp_path)
+    _run_in_process(grade + export, tmp_path, monkeypatch)
     assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals()
 
     # Gradescope's export of the same assignment: its submitters (a group among them) and its times.
