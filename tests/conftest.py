@@ -30,7 +30,8 @@ def pytest_sessionfinish(session, exitstatus):
 # Each xdist worker takes whole files in collection order: the files that take minutes go first,
 # so that no worker starts one when the other is nearly done.
 SLOWEST_FIRST = (
-    *("test_verdicts.py", "test_attacks.py", "test_mutants.py", "test_gradescope_setup.py", "test_change_the_assignment.py"),
+    *("test_verdicts.py", "test_attacks.py", "test_mutants.py", "test_gradescope_setup.py", "test_student_notebook.py"),
+    *("test_course.py", "test_cluster.py", "test_change_the_assignment.py", "test_batch.py", "test_reference_margins.py"),
     *("test_checks.py", "test_sandbox.py", "test_questions.py", "test_untrusted.py", "test_build.py", "test_collect.py"),
 )
 

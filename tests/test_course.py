@@ -395,3 +395,18 @@ def test_the_readme_example_course_file_reads_as_documented(tmp_path):
     course = config.read_course(write(tmp_path / "course.toml", toml))
     assert course.late == LatePolicy(grace_minutes=15, penalty_percent=10, per="day", max_penalty_percent=50, zero_after_days=7)
     assert course.extensions["bkim"] == 2 and course.extensions["cruiz"].isoformat() == "2026-12-07T23:59:00-06:00"
+
+
+def test_a_bad_override_stops_a_regrade_and_loses_nothing(tmp_path, capsys):
+    write(tmp_path / "roster.csv", "id,name,login\n17,Ann Lee,alee\n")
+    (tmp_path / "subs").mkdir()
+    write(tmp_path / "subs" / "alee.ipynb", "{}")
+    graded = tmp_path / "graded"
+    graded.mkdir()
+    kept = {name: write(graded / name, f"{name} as graded before\n") for name in ("grades.csv", "course.csv")}
+    write(graded / "overrides.csv", "student,question,score,reason\nalee,q7,1,typo\n")
+    assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(graded), "--roster", str(tmp_path / "roster.csv")]) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "overrides.csv, row 2: there is no question 'q7'" in error
+    assert all(path.read_text() == f"{name} as graded before\n" for name, path in kept.items())
+    assert not (graded / "results").exists()
