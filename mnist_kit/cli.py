@@ -114,6 +114,11 @@ def _grade(args):
         print(f"{len(course.rows)} students: {missing} without a submission, {late} with a late penalty, {len(plan.overrides)} override(s)")
         report.write_report(args.out, batch.load_results(args.out), batch.regrade_changes(args.out))
         print(f"wrote {graded.course_gradebook} (one row per student) and {graded.student_feedback}/ (feedback by login)")
+    elif graded.course_state.exists():
+        print(
+            f"mnist-kit grade: note: {graded.course_gradebook} was not recomputed; rerun with --course (or --roster) to update it",
+            file=sys.stderr,
+        )
     print(f"wrote {graded.gradebook}, {graded.report} and {graded.feedback}/")
     return 0
 
