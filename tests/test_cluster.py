@@ -152,7 +152,7 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_counts_nothing_twice(tmp_
         victim = _worker_running(local, f"grade-{batch.autograder_fingerprint()}:{file_sha256(submissions / 'slow_but_right.ipynb')}")
         os.killpg(local.workers[victim].pid, signal.SIGKILL)
         grading.join(timeout=300)
-        assert not grading.is_alive() and "results" in done
+        assert not grading.is_alive() and "results" in done, (local.folder / "dask.log").read_text()[-3000:]
         rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
         assert sorted(r["submission"] for r in rows) == sorted(c.name for c in [SLOW_STEP, *MIXED[:2]])
         slow = next(r for r in done["results"] if r["submission"] == "slow_but_right")
@@ -161,22 +161,31 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_counts_nothing_twice(tmp_
         local.close()
 
 
-def _worker_running(local, key, timeout=120):
-    """The name of the worker that is running the task whose key starts with ``key``."""
-    from distributed import Client
+# Asks the scheduler which worker is running a task whose key starts with argv[2]; prints its name.
+# It runs in a process of its own, so that the test's process holds one Dask client only: the
+# grading's (two clients sharing one event loop stalled the grading under load).
+PROBE = """
+import sys, time
+from distributed import Client
+with Client(sys.argv[1], timeout="30s") as client:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        running = client.run(lambda dask_worker: [str(task.key) for task in dask_worker.state.executing])
+        names = {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
+        found = [names[address] for address, keys in running.items() if any(k.startswith(sys.argv[2]) for k in keys)]
+        if found:
+            print(found[0])
+            break
+        time.sleep(0.5)
+"""
 
-    with Client(local.address, timeout="30s") as client:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            # A lambda travels by value (cloudpickle); a function of this module would not import on the worker.
-            running = client.run(lambda dask_worker: [str(task.key) for task in dask_worker.state.executing])
-            names = {address: info["name"] for address, info in client.scheduler_info()["workers"].items()}
-            for address, keys in running.items():
-                if any(k.startswith(key) for k in keys):
-                    time.sleep(2)  # well into the grading
-                    return names[address]
-            time.sleep(0.5)
-    raise AssertionError(f"no worker started {key}")
+
+def _worker_running(local, key):
+    """The name of the worker that is running the task whose key starts with ``key``."""
+    done = subprocess.run([sys.executable, "-c", PROBE, local.address, key], capture_output=True, text=True, timeout=180)
+    assert done.stdout.strip(), f"no worker started {key}: {done.stderr[-500:]}"
+    time.sleep(2)  # well into the grading
+    return done.stdout.strip()
 
 
 @pytest.mark.slow
