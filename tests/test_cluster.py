@@ -45,7 +45,7 @@ SLOW_STEP = notebooks.Case(
     "slow_but_right",
     functions={
         **STUBS,
-        "cast_labels": "def cast_labels(y):\n    import time\n    time.sleep(15)\n    return y.astype(np.int8)\n",
+        "cast_labels": "def cast_labels(y):\n    import time\n    time.sleep(8)\n    return y.astype(np.int8)\n",
     },
     fails=("q4", "q5", "q6"),
 )

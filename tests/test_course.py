@@ -321,12 +321,12 @@ def test_the_readme_course_path_grades_a_course_of_40_students_into_canvas(tmp_p
     toml, (grade, override, export, gradescope) = _readme_course_blocks()
     realistic.build(tmp_path)
     (tmp_path / "course.toml").write_text(toml)
-    graded = _run(grade, tmp_path)
+    graded = _run(grade, tmp_path)  # as pasted, in bash; the blocks after it are mnist-kit lines, run in-process
     # Three distinct files among 38: each graded once; the mangled file is named, and graded under its name.
     assert len({(r["seed"]) for r in map(_json, (tmp_path / "graded/results").glob("*.json"))}) == 3
     assert "mnist%20%281%29: names no student on the roster" in graded.stderr
     _run(override, tmp_path)
-    _run(export, tmp_path)
+    _run_in_process(export, tmp_path, monkeypatch)
     assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals()
     by_student = {row["login"]: row for row in csv.DictReader(open(tmp_path / "by-student.csv"))}
     assert (by_student["dpatel"]["raw"], by_student["dpatel"]["final"], by_student["dpatel"]["q4"]) == ("4.0", "6.0", "2.0")
@@ -350,7 +350,7 @@ def test_the_readme_course_path_grades_a_course_of_40_students_into_canvas(tmp_p
     assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals()
 
     # Gradescope's export of the same assignment: its submitters (a group among them) and its times.
-    _run(gradescope, tmp_path)
+    _run_in_process(gradescope, tmp_path, monkeypatch)
     rows = {row["login"]: row for row in csv.DictReader(open(tmp_path / "graded-gradescope/course.csv")) if row["login"]}
     assert {login: float(row["final"]) for login, row in rows.items() if row["status"] != "missing"} == realistic.EXPECTED_GRADESCOPE
     assert rows["s02"]["time_source"] == "gradescope" and rows["s02"]["late_hours"] == "5.0"
