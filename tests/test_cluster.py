@@ -45,7 +45,7 @@ SLOW_STEP = notebooks.Case(
     "slow_but_right",
     functions={
         **STUBS,
-        "cast_labels": "def cast_labels(y):\n    import time\n    time.sleep(8)\n    return y.astype(np.int8)\n",
+        "cast_labels": "def cast_labels(y):\n    import time\n    time.sleep(15)\n    return y.astype(np.int8)\n",
     },
     fails=("q4", "q5", "q6"),
 )
@@ -212,7 +212,7 @@ def test_a_worker_with_another_kit_is_refused_and_grades_nothing(tmp_path, capsy
 def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
     (tmp_path / "s").mkdir()
     (tmp_path / "s" / "a.ipynb").write_text("{}")
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "2s")
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT", "1s")
     assert cli.main(["grade", str(tmp_path / "s"), "--out", str(tmp_path / "g"), "--scheduler", "tcp://127.0.0.1:9"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in err
