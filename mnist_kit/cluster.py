@@ -22,6 +22,7 @@ from functools import cache
 
 from . import batch, doctor, sandbox as sandboxes
 from .grade import Checker, InvalidSubmission, crashed_result, grade_notebook, invalid_result, read_notebook
+from .untrusted import one_line
 
 CONNECT_TIMEOUT = "30s"
 
@@ -148,7 +149,8 @@ class ClusterRunner:
             try:
                 yield path, key, future.result()
             except KilledWorker as error:
-                yield path, key, crashed_result(f"grading it stopped the Dask workers it ran on, several times ({error})")
+                reason = f"grading it stopped the Dask workers it ran on more often than the cluster allows ({one_line(error, 160)})"
+                yield path, key, crashed_result(reason)
             except Exception as error:  # noqa: BLE001 - the grader's own bug, reported by grade_many
                 yield path, key, error
 

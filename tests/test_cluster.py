@@ -51,8 +51,8 @@ SLOW_STEP = notebooks.Case(
 )
 
 
-def start(command, log):
-    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT)
+def start(command, log, env=None):
+    return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=ROOT, env=env)
 
 
 def stop(process):
@@ -68,13 +68,15 @@ def stop(process):
 class LocalDask:
     """``dask scheduler`` and ``dask worker`` processes on localhost (TCP), as an instructor starts them."""
 
-    def __init__(self, folder):
+    def __init__(self, folder, config=None):
         self.folder, self.workers = Path(folder), {}
         self.folder.mkdir(parents=True, exist_ok=True)
         self.file = self.folder / "scheduler.json"
         self.log = open(self.folder / "dask.log", "w")
         self.scheduler = start(
-            [str(BIN / "dask"), "scheduler", "--scheduler-file", str(self.file), "--port", "0", "--no-dashboard"], self.log
+            [str(BIN / "dask"), "scheduler", "--scheduler-file", str(self.file), "--port", "0", "--no-dashboard"],
+            self.log,
+            {**os.environ, **(config or {})},
         )
         deadline = time.monotonic() + 60
         while not self.file.exists() and time.monotonic() < deadline:
@@ -134,6 +136,23 @@ def test_a_cluster_grades_a_mixed_batch_as_the_local_pool_does(dask_cluster, tmp
     assert "worker(s) connected" in capsys.readouterr().err
 
 
+def _grade_and_kill(local, submissions, out, victim_case, kills):
+    """Grade ``submissions`` on ``local`` in a thread, SIGKILL the worker running ``victim_case`` ``kills`` times; the results."""
+    done = {}
+    grading = threading.Thread(
+        target=lambda: done.update(results=batch.grade_many([submissions], out, limits=LIMITS, scheduler=local.address))
+    )
+    grading.start()
+    key = f"grade-{batch.autograder_fingerprint()}:{file_sha256(submissions / f'{victim_case.name}.ipynb')}"
+    for _ in range(kills):
+        os.killpg(local.workers[_worker_running(local, key)].pid, signal.SIGKILL)
+    grading.join(timeout=300)
+    assert not grading.is_alive() and "results" in done, (local.folder / "dask.log").read_text()[-3000:]
+    rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
+    assert sorted(r["submission"] for r in rows) == sorted(p.stem for p in submissions.glob("*.ipynb")), "each exactly once"
+    return {r["submission"]: r for r in done["results"]}
+
+
 @pytest.mark.slow
 def test_a_worker_killed_mid_grading_loses_nothing_and_counts_nothing_twice(tmp_path):
     local = LocalDask(tmp_path / "dask-kill")
@@ -141,22 +160,29 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_counts_nothing_twice(tmp_
         local.add_worker("w1")
         local.add_worker("w2")
         local.wait_for(2)
-        submissions = tmp_path / "submissions"
-        notebooks.write_cases([SLOW_STEP, *MIXED[:2]], submissions)
-        out = tmp_path / "graded"
-        done = {}
-        grading = threading.Thread(
-            target=lambda: done.update(results=batch.grade_many([submissions], out, limits=LIMITS, scheduler=local.address))
-        )
-        grading.start()
-        victim = _worker_running(local, f"grade-{batch.autograder_fingerprint()}:{file_sha256(submissions / 'slow_but_right.ipynb')}")
-        os.killpg(local.workers[victim].pid, signal.SIGKILL)
-        grading.join(timeout=300)
-        assert not grading.is_alive() and "results" in done, (local.folder / "dask.log").read_text()[-3000:]
-        rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
-        assert sorted(r["submission"] for r in rows) == sorted(c.name for c in [SLOW_STEP, *MIXED[:2]])
-        slow = next(r for r in done["results"] if r["submission"] == "slow_but_right")
+        notebooks.write_cases([SLOW_STEP, *MIXED[:2]], tmp_path / "submissions")
+        results = _grade_and_kill(local, tmp_path / "submissions", tmp_path / "graded", SLOW_STEP, kills=1)
+        slow = results["slow_but_right"]
         assert slow["status"] == "graded" and slow["questions"]["q2"]["score"] == 1.0
+    finally:
+        local.close()
+
+
+@pytest.mark.slow
+def test_a_submission_whose_workers_keep_dying_ends_crashed_and_the_class_goes_on(tmp_path):
+    # Dask reruns a task whose worker died up to allowed-failures times (3 by default); 0 here, so one death is "repeatedly".
+    # One task a worker at a time (worker-saturation 1.0), so the other submission never waits in the killed worker's queue.
+    config = {"DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES": "0", "DASK_DISTRIBUTED__SCHEDULER__WORKER_SATURATION": "1.0"}
+    local = LocalDask(tmp_path / "dask-killer", config)
+    try:
+        local.add_worker("w1")
+        local.add_worker("w2")
+        local.wait_for(2)
+        notebooks.write_cases([SLOW_STEP, MIXED[0]], tmp_path / "submissions")
+        results = _grade_and_kill(local, tmp_path / "submissions", tmp_path / "graded", SLOW_STEP, kills=1)
+        killer, other = results["slow_but_right"], results[MIXED[0].name]
+        assert killer["status"] == "crashed" and "stopped the Dask workers it ran on" in killer["reason"]
+        assert other["status"] == "graded" and other["questions"]["q1"]["score"] == 2.0
     finally:
         local.close()
 
@@ -181,7 +207,7 @@ with Client(sys.argv[1], timeout="30s") as client:
 
 
 def _worker_running(local, key):
-    """The name of the worker that is running the task whose key starts with ``key``."""
+    """The name of the worker that is running the task whose key starts with ``key`` (waits for one)."""
     done = subprocess.run([sys.executable, "-c", PROBE, local.address, key], capture_output=True, text=True, timeout=180)
     assert done.stdout.strip(), f"no worker started {key}: {done.stderr[-500:]}"
     time.sleep(2)  # well into the grading
