@@ -194,10 +194,12 @@ def grade_many(
     graded.results.mkdir(parents=True, exist_ok=True)
     names, fingerprint, checker = submission_names(paths, root), autograder_fingerprint(), Checker()
     results, pending, replaced, copies, first_of = {}, [], [], {}, {}
-    already = {} if force or not identical_once else {r.get("key"): r for r in load_results(out) if r.get("status") != Status.CRASHED}
+    # The folder's results, read once: each file's own earlier result, and (identical_once) any result by its key.
+    stored = {path.stem: result for path in sorted(graded.results.glob("*.json")) if (result := _read_result(path))}
+    already = {} if force or not identical_once else {r.get("key"): r for r in stored.values() if r.get("status") != Status.CRASHED}
     for path in paths:
         key = f"{fingerprint}:{file_sha256(path)}"
-        previous = _read_result(graded.result(names[path]))
+        previous = stored.get(names[path])
         if previous and previous.get("key") == key and not force:
             results[path] = previous
             report.write_feedback(out, previous, all_feedback)  # so every file follows this run's setting

@@ -58,24 +58,25 @@ def unpack(path, into, max_bytes: int) -> GradescopeExport:
         members = [m for m in archive.infolist() if not m.is_dir()]
     except (zipfile.BadZipFile, OSError) as error:
         raise CourseError(f"{path}: not a readable zip ({error}); download the export from Gradescope again") from None
-    if len(members) > untrusted.MAX_ZIP_MEMBERS:
-        raise CourseError(f"{path}: more than {untrusted.MAX_ZIP_MEMBERS:,} files; export fewer submissions at once")
-    metadata_member = next(m for m in members if PurePosixPath(m.filename).name == METADATA)
-    base = PurePosixPath(metadata_member.filename).parent
-    listed = _metadata(path, archive, metadata_member)
-    submissions = {}
-    for member in members:
-        name = PurePosixPath(member.filename)
-        inside = name.relative_to(base) if name.is_relative_to(base) else None
-        if inside is None or len(inside.parts) < 2 or inside.parts[0] not in listed or name.suffix not in SUBMISSION_SUFFIXES:
-            continue
-        if any(part in ("", ".", "..") or "\\" in part for part in inside.parts) or "__MACOSX" in inside.parts:
-            continue
-        target = into.joinpath(*inside.parts)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(member) as stream:
-            target.write_bytes(stream.read(max_bytes + 1))
-        submissions[into / inside.parts[0]] = listed[inside.parts[0]]
+    with archive:
+        if len(members) > untrusted.MAX_ZIP_MEMBERS:
+            raise CourseError(f"{path}: more than {untrusted.MAX_ZIP_MEMBERS:,} files; export fewer submissions at once")
+        metadata_member = next(m for m in members if PurePosixPath(m.filename).name == METADATA)
+        base = PurePosixPath(metadata_member.filename).parent
+        listed = _metadata(path, archive, metadata_member)
+        submissions = {}
+        for member in members:
+            name = PurePosixPath(member.filename)
+            inside = name.relative_to(base) if name.is_relative_to(base) else None
+            if inside is None or len(inside.parts) < 2 or inside.parts[0] not in listed or name.suffix not in SUBMISSION_SUFFIXES:
+                continue
+            if any(part in ("", ".", "..") or "\\" in part for part in inside.parts) or "__MACOSX" in inside.parts:
+                continue
+            target = into.joinpath(*inside.parts)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(member) as stream:
+                target.write_bytes(stream.read(max_bytes + 1))
+            submissions[into / inside.parts[0]] = listed[inside.parts[0]]
     if not submissions:
         raise CourseError(f"{path}: the export holds no notebook or zip in the submissions its {METADATA} lists")
     return GradescopeExport(into, submissions)
