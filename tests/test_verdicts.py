@@ -71,8 +71,14 @@ def expected(case, questions=tuple(QUESTIONS)):
 CHECKER = grade.Checker()
 
 
-def _grade_case(case, questions, seed=None):
-    return grade.grade_notebook(json.dumps(notebooks.make_notebook(case)), CHECKER, LIMITS, seed=seed, questions=questions)
+def _notebook_text(case):
+    # Built before any grading thread starts: Python 3.11 cannot parse in two threads at once
+    # (CPython gh-106905), and building a notebook parses its functions.
+    return json.dumps(notebooks.make_notebook(case))
+
+
+def _grade_text(text, questions, seed=None):
+    return grade.grade_notebook(text, CHECKER, LIMITS, seed=seed, questions=questions)
 
 
 def packed(honest_cases, questions_of):
@@ -100,11 +106,15 @@ def packed(honest_cases, questions_of):
 
 def grade_packed(merged, seed=None, at_once=AT_ONCE):
     """{(case name, question): the question's entry} for packed notebooks, graded ``at_once`` at a time."""
+    return _grade_prepared([(_notebook_text(case), chosen) for case, chosen in merged], seed, at_once)
+
+
+def _grade_prepared(prepared, seed, at_once):
     with ThreadPoolExecutor(max_workers=at_once) as pool:
-        graded = pool.map(lambda job: _grade_case(job[0], list(job[1]), seed=seed), merged)
+        graded = pool.map(lambda job: _grade_text(job[0], list(job[1]), seed=seed), prepared)
         return {
             (case.name, question): result["questions"][question]
-            for (_, chosen), result in zip(merged, graded, strict=True)
+            for (_, chosen), result in zip(prepared, graded, strict=True)
             for question, case in chosen.items()
         }
 
@@ -116,14 +126,16 @@ def kit_results(tmp_path_factory):
     (folder / f"{COPIED.name}_copy.ipynb").write_bytes(written[COPIED.name].read_bytes())
     honest = [c for c in HONEST if c.name not in {w.name for w in WHOLE}]
     alone, merged = [c for c in honest if c.cells], packed([c for c in honest if not c.cells], notebooks.graded_questions)
+    alone_texts = {c.name: (_notebook_text(c), notebooks.graded_questions(c)) for c in alone}
+    prepared = [(_notebook_text(case), chosen) for case, chosen in merged]
     # The batch and the honest gradings at once: while the batch waits out its timeout case, the others keep the cores busy.
     with ThreadPoolExecutor(max_workers=2) as pool:
         # Every file graded, the copy too (identical_once=False): that the copy gets the same grade
         # under its own seed is what lets the batch grade identical files once by default.
         graded = tmp_path_factory.mktemp("graded")
         whole = pool.submit(batch.grade_many, [folder], graded, jobs=2, limits=LIMITS, identical_once=False)
-        entries = pool.submit(grade_packed, merged, None, 2)
-        results = {c.name: _grade_case(c, notebooks.graded_questions(c)) for c in alone}
+        entries = pool.submit(_grade_prepared, prepared, None, 2)
+        results = {name: _grade_text(*job) for name, job in alone_texts.items()}
         results.update({r["submission"]: r for r in whole.result()})
         for (name, question), entry in entries.result().items():
             results.setdefault(name, {"status": "graded", "reason": None, "questions": {}})["questions"][question] = entry
@@ -423,7 +435,7 @@ def student_view(tmp_path_factory):
         kernel = pool.submit(
             notebooks.execute_as_student, notebooks.without_demos(notebook), tmp_path_factory.mktemp("as-student") / "release"
         )
-        graded = _grade_case(STUDENT_VIEW, tuple(QUESTIONS))
+        graded = _grade_text(json.dumps(notebook), tuple(QUESTIONS))
         return kernel.result()[0], graded
 
 
