@@ -3,7 +3,7 @@
 ``solution/mnist.py`` (a jupytext notebook in otter-assign format) is the single source. The
 build converts it to ``.ipynb``, runs Otter Assign on it, and lays out:
 
-* ``assignment/``: the student notebook (no solutions), its public tests, the data loader and
+* ``assignment/``: the student notebook (no solutions), the data loader and
   data, and the pinned requirements; committed, so students can take it as it is;
 * ``autograder/``: the reference notebook, the tests, and the Gradescope entry scripts;
 * ``dist/mnist-autograder.zip``: the Gradescope bundle, byte-identical for identical inputs;
@@ -164,7 +164,7 @@ find . -mindepth 1 -maxdepth 1 ! -name .venv -exec chmod -R go-rwx {{}} +
 
 # The kit's modules the student release holds: what grader.check needs to run the public checks as
 # the grade does (the collector's side, the checkers' toolkit, every unit's public.py); no hidden check.
-RELEASE_MODULES = (*sandboxes.STUDENT_MODULES, "checks.py", "untrusted.py")
+RELEASE_MODULES = (*sandboxes.STUDENT_MODULES, "checks.py", "export.py", "untrusted.py")
 
 
 def release_kit_files(root):
@@ -257,7 +257,13 @@ def build(root=ROOT, verify=True, out="dist"):
         for path in (student_dir / NOTEBOOK, autograder_dir / NOTEBOOK):
             _normalise_notebook(path)
         check_questions(json.loads(master.read_text()), json.loads((student_dir / NOTEBOOK).read_text()))
-        student_files = {str(p.relative_to(student_dir)): p.read_bytes() for p in student_dir.rglob("*") if p.is_file()}
+        # Otter's test files stay out of the release: they import otter, which students do not install
+        # (grader.check runs the kit's public checks itself).
+        student_files = {
+            str(p.relative_to(student_dir)): p.read_bytes()
+            for p in student_dir.rglob("*")
+            if p.is_file() and p.relative_to(student_dir).parts[0] != "tests"
+        }
         autograder_files = {str(p.relative_to(autograder_dir)): p.read_bytes() for p in autograder_dir.rglob("*") if p.is_file()}
     loader = Path(data.__file__).read_bytes()
     student_files.update(release_kit_files(root))

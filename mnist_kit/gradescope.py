@@ -18,7 +18,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import files, grade, report, sandbox as sandboxes, spec, untrusted
+from . import export, files, grade, report, sandbox as sandboxes, spec, untrusted
 
 
 def find_submission(submission_dir):
@@ -32,17 +32,34 @@ def find_submission(submission_dir):
     raise grade.InvalidSubmission("no .ipynb or .zip file was submitted; upload your notebook or the zip grader.export() made")
 
 
-def gradescope_results(result, visibility=None):
+RECEIPT_TEST = "Receipt: what the grade found in your upload"
+
+
+def upload_receipt(notebook_text, name):
+    """The receipt ``grader.export()`` prints, made from the uploaded file, as text (one line if it cannot be made).
+
+    Made in a child process (:func:`mnist_kit.export.receipt_in_child`): it parses the student's
+    code (never runs it), with the memory and time a parse of hostile bytes may take bounded.
+    """
+    return export.receipt_in_child(notebook_text.encode(), name)
+
+
+def gradescope_results(result, visibility=None, receipt=None):
     """Turn a kit result into Gradescope's results.json structure.
 
     Each question becomes a test for its public checks and one for its hidden checks, each with
     its share of the question's points, the failed checks' messages (never their code), and the
     visibility ``visibility`` sets for its kind (``spec.VISIBILITY`` by default). The overall
     score is left for Gradescope to add up from the tests unless every test is visible, so it
-    never states a withheld test's points by itself.
+    never states a withheld test's points by itself. ``receipt``, when given, is shown first as a
+    visible test worth no points, so a wrong or empty upload is seen at upload time.
     """
     visibility = visibility or spec.VISIBILITY
     tests = []
+    if receipt is not None:
+        tests.append(
+            {"name": RECEIPT_TEST, "score": 0, "max_score": 0, "output": receipt, "visibility": "visible", "output_format": "text"}
+        )
     for question, entry in result["questions"].items():
         for part in report.question_parts(question, entry):
             # Messages carry student text: one line each, shown as plain text, never as markup.
@@ -70,7 +87,7 @@ def gradescope_results(result, visibility=None):
         output += "\n" + report.withheld_summary(result, parts, shown, visibility).replace("**", "")
     output += f"\nIsolation: {(result.get('sandbox') or {}).get('kind', 'none')}"
     results = {"tests": tests, "output": output, "output_format": "text", "test_output_format": "text"}
-    if all(test["visibility"] == "visible" for test in tests):
+    if all(test["visibility"] == "visible" for test in tests):  # the receipt is worth nothing, so it changes no total
         results["score"] = result["total"]
     return results
 
@@ -95,9 +112,12 @@ def main(argv=None):
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
     results_dir.chmod(0o755)  # the student's user may read its result, never write it
+    receipt = None
     with sandbox.account() as uid:  # held until results.json is written
         try:
-            notebook = grade.read_notebook(find_submission(root / "submission"), limits.max_upload)
+            submitted = find_submission(root / "submission")
+            notebook = grade.read_notebook(submitted, limits.max_upload)
+            receipt = upload_receipt(notebook, submitted.name)
             result = grade.grade_notebook(notebook, limits=limits, sandbox=sandbox.only(uid))
         except grade.InvalidSubmission as error:
             result = grade.invalid_result(str(error))
@@ -107,7 +127,7 @@ def main(argv=None):
                 f"the grader failed on this file ({type(error).__name__}); tell your instructor, who can regrade it"
             )
         sandbox.kill_leftovers(uid)
-        files.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result), indent=1))
+        files.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result, receipt=receipt), indent=1))
     print(
         f"graded: {result['total']}/{result['possible']} ({result['status']}); "
         f"the grader's peak memory: {own_peak_memory() / 2**30:.2f} GiB"

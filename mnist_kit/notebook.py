@@ -1,6 +1,6 @@
 """``grader.check`` in the student's notebook: a question's public checks, the very ones the grade runs.
 
-The notebook's first cell makes ``grader = Grader("mnist.ipynb")``. ``grader.check("q4")`` then does
+The notebook's first cell makes ``grader = Grader()``. ``grader.check("q4")`` then does
 in the student's own kernel what grading does in the sandbox, on inputs of its own: it draws a
 challenge (from :data:`NOTEBOOK_SEED`, so the advice is the same each time), calls the question's
 collector on the student's functions, sends the answers through the same ``.npz``/JSON round trip,
@@ -10,7 +10,7 @@ check's verdict depends on the inputs drawn (``tests/test_verdicts.py`` proves i
 right and wrong case). Before any call, it names a graded function that reads one of the notebook's
 own data variables, which do not exist when the grader calls it.
 
-``grader.export()`` zips the notebook to submit. This module is imported in the sandbox too (the
+``grader.export()`` zips the notebook to submit (:mod:`mnist_kit.export`). This module is imported in the sandbox too (the
 notebook's first cell runs there), so it imports nothing heavy until used.
 """
 
@@ -37,40 +37,45 @@ class Grader:
 
     Parameters
     ----------
-    notebook : str
-        The notebook's file name, in the folder the notebook runs in.
+    notebook : str, optional
+        Ignored: ``export`` finds the notebook that runs (a name written here would be wrong in a copy).
 
     Examples
     --------
-    >>> grader = Grader("mnist.ipynb")  # doctest: +SKIP
+    >>> grader = Grader()  # doctest: +SKIP
     >>> grader.check("q3")  # doctest: +SKIP
     q3: all 2 public checks pass.
     """
 
-    def __init__(self, notebook):
-        self._notebook = notebook
+    def __init__(self, notebook=None):
+        # Kept so that notebooks written as Grader("mnist.ipynb") still run; export never trusts a
+        # written name, since a student may work in a copy (it finds the running notebook instead).
+        self._written_name = notebook
 
     def check(self, question, global_env=None):
         """Run ``question``'s public checks on the functions the notebook defines; return a report that shows itself."""
         namespace = global_env if global_env is not None else inspect.currentframe().f_back.f_globals
         return public_check(question, namespace)
 
-    def export(self, pdf=False, export_path=None, **ignored):
-        """Zip the notebook as last saved into ``<name>_<time>.zip`` beside it, and return the zip's path.
+    def export(self, nb_path=None, export_path=None, pdf=False, global_env=None, **ignored):
+        """Zip the notebook this kernel runs (or ``nb_path``) beside it and print its receipt.
 
+        Returns None, as otter's does, so that the cell shows the receipt and nothing else.
+
+        Refuses, with one line and no zip, when it cannot tell which notebook runs, or when the saved
+        file's graded functions are not the ones this kernel last ran (save, then export again).
         ``pdf`` and otter's other options are accepted and ignored: no PDF is made or needed.
+        See :mod:`mnist_kit.export`.
         """
-        import time
-        import zipfile
+        from .export import ExportError, export
 
-        notebook = Path(self._notebook)
-        if not notebook.is_file():
-            raise FileNotFoundError(f"{notebook} is not in {Path.cwd()}: run the notebook from the folder it is in, then export again")
-        zip_path = Path(export_path or f"{notebook.stem}_{time.strftime('%Y_%m_%dT%H_%M_%S')}.zip")
-        with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-            archive.write(notebook, notebook.name)
-        print(f"Wrote {zip_path}: upload it. It holds {notebook.name} as last saved, so save the notebook (Ctrl+S) before you export.")
-        return str(zip_path)
+        namespace = global_env if global_env is not None else inspect.currentframe().f_back.f_globals
+        try:
+            zip_path, made = export(namespace, nb_path, export_path)
+        except ExportError as error:
+            print(f"✗ Not exported: {error}")
+            return
+        print("\n".join([*made.lines(), f"Wrote {zip_path.name} beside the notebook: upload it."]))
 
 
 @dataclass(frozen=True)

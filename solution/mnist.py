@@ -15,10 +15,7 @@
 # check_all_cell: false
 # run_tests: false
 # generate: false
-# export_cell:
-#   pdf: false
-#   run_tests: false
-#   instructions: "Run this cell to make the zip file you submit. It holds your notebook; no PDF and no LaTeX are needed."
+# export_cell: false
 # tests:
 #   files: true
 #   ok_format: false
@@ -42,6 +39,13 @@
 # functions may use only their arguments: when you are graded, the notebook's own variables
 # (`X_train`, `y_test`, …) do not exist.
 #
+# **Time.** At grading, the calls to your functions for one question may take at most 180
+# seconds, and the whole notebook at most 600 seconds (10 minutes). The model fits here take a few
+# seconds each; a function that trains much longer than its example loses that question's points.
+#
+# **Submitting.** The last cell, `grader.export()`, zips the notebook you are working in and
+# prints a receipt of what the grade will find in it. Save the notebook first.
+#
 # *Data credit: MNIST is by Yann LeCun, Corinna Cortes and Christopher J. C. Burges, used under the
 # CC BY-SA 3.0 license.*
 
@@ -49,7 +53,7 @@
 # grader.check("q1") runs q1's public checks (the grade runs them too); grader.export() makes the zip you submit.
 from mnist_kit.notebook import Grader
 
-grader = Grader("mnist.ipynb")
+grader = Grader()
 
 # %%
 import matplotlib.pyplot as plt
@@ -433,7 +437,7 @@ def cross_val_accuracy(clf, X, y, cv=5):
 
     Example
     -------
-    >>> cross_val_accuracy(LogisticRegression(tol=0.1), X_train, y_train_2, cv=3)
+    >>> cross_val_accuracy(LogisticRegression(tol=0.1), X_train, y_train_2, cv=3)   # about 0.98 each
     array([0.979, 0.978, 0.979])
     """
     # BEGIN SOLUTION NO PROMPT
@@ -579,3 +583,13 @@ for ax, index in zip(axes.ravel(), wrong):
 plt.tight_layout()
 plt.show()
 
+# %% [markdown]
+# ## Submit your work
+#
+# Save the notebook (Ctrl+S, or Cmd+S on a Mac), then run the cell below. It zips *this* notebook,
+# the one you are working in, whatever its name, and prints a receipt: the functions the grade will
+# find for each question and the cell each is in. If the receipt is not what you expect, fix the
+# notebook and export again. Upload the zip it names; no PDF is needed.
+
+# %%
+grader.export()

@@ -84,7 +84,7 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
     assert "verified: reference 11.0/11, untouched student notebook 0.0/11" in built.stdout
     student = (root / "assignment" / "mnist.ipynb").read_text()
     assert 'grader.check(\\"q7\\")' in student and "hits / np.sum(y_pred)" not in student
-    assert (root / "assignment" / "tests" / "q7.py").exists()
+    assert (root / "autograder" / "tests" / "q7.py").exists()
 
     # The copy's own fast tests: its checks pass the reference and fail their defects, the unit is whole.
     tested = run_in(

@@ -331,7 +331,7 @@ LAYERS = [
     {"questions", "course.gradescope_export"},
     {"challenge", "checks", "answers"},
     {"collect", "question units"},
-    {"notebook"},
+    {"notebook", "export"},
     {"sandbox"},
     {"grade", "course.gradebook", "course.lms", "doctor"},
     {"report", "similarity"},

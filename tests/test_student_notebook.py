@@ -1,8 +1,10 @@
 """The student notebook, tried as a new student would."""
 
+import hashlib
 import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, cli
+from mnist_kit import batch, cli, export, grade, gradescope
 from mnist_kit.collect import definition_statements
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from tests.submissions.notebooks import Case, make_notebook
@@ -47,65 +49,107 @@ def test_every_stub_documents_its_return_value_and_an_example(name):
     assert "Returns" in doc and "Example" in doc and ">>>" in doc
 
 
-def test_every_question_has_a_check_cell_and_the_notebook_exports_without_pdf():
+def test_every_question_has_a_check_cell_and_the_notebook_ends_with_its_export():
     sources = ["".join(c["source"]) for c in STUDENT["cells"] if c["cell_type"] == "code"]
     assert [s for s in sources if s.startswith("grader.check(")] == [f'grader.check("{q}")' for q in QUESTIONS]
-    assert any("grader.export(pdf=False)" in s for s in sources)
+    assert sources[-1] == "grader.export()"
 
 
-# Runs a notebook in a release folder and prints the network interfaces it could see, then its results.
-_RUN_IN_RELEASE = """
+def test_the_notebook_has_no_leftover_or_empty_text_and_names_no_file_of_its_own():
+    markdown = ["".join(c["source"]) for c in STUDENT["cells"] if c["cell_type"] == "markdown"]
+    assert all(text.strip() for text in markdown)
+    assert not any("images/graphs" in text or "Please save before exporting" in text for text in markdown)
+    code = "".join("".join(c["source"]) for c in STUDENT["cells"] if c["cell_type"] == "code")
+    assert "Grader()" in code and "mnist.ipynb" not in code  # a renamed copy exports itself
+
+
+def test_the_notebook_states_the_time_limits_the_grade_applies():
+    text = " ".join(" ".join("".join(c["source"]) for c in STUDENT["cells"] if c["cell_type"] == "markdown").split())
+    limits = grade.Limits()
+    assert f"may take at most {limits.step_timeout:g} seconds" in text
+    assert f"the whole notebook at most {limits.timeout:g} seconds" in text
+
+
+def test_examples_whose_digits_vary_say_about():
+    """An example's output that depends on a fit is marked "about", so a student's 0.978 is not a worry."""
+    for name in STUB_NAMES:
+        lines = student_functions()[name].__doc__.splitlines()
+        for call, shown in zip(lines, lines[1:], strict=False):
+            if call.strip().startswith(">>>") and re.search(r"\d\.\d{3}", shown):
+                assert "about" in call, f"{name}: {call.strip()} shows {shown.strip()} without 'about'"
+
+
+def test_no_file_in_the_student_release_needs_otter():
+    release = ROOT / "assignment"
+    python = [p for p in release.rglob("*.py") if ".venv" not in p.parts]
+    assert python and not [p for p in python if re.search(r"^\s*(import|from) otter", p.read_text(), re.MULTILINE)]
+    assert "otter" not in (release / "requirements.txt").read_text()
+
+
+def test_the_readme_gives_students_the_same_steps_on_windows_and_on_linux():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## For students") : readme.index("## For instructors")]
+    posix, windows = re.findall(r"```bash\n(.*?)```", section, re.DOTALL)[0], re.findall(r"```bat\n(.*?)```", section, re.DOTALL)[0]
+    named = {"mnist", "requirements.txt", "mnist.ipynb"}
+    for block in (posix, windows):
+        assert all(name in block for name in named)
+    assert all((ROOT / "assignment" / name).exists() for name in named - {"mnist"})
+    as_windows = posix.replace("python3.11", "py -3.11").replace(".venv/bin/", ".venv\\Scripts\\").replace(" && ", "\n")
+    assert as_windows.split() == windows.split()
+
+
+# A student's session in a Jupyter server in the release folder; prints the interfaces it could see, then the session.
+_WORK_IN_RELEASE = """
 import json, socket, sys
-from tests.submissions.notebooks import execute_in_release
+from tests.submissions.notebooks import work_in_jupyter_server
 interfaces = [name for _, name in socket.if_nameindex()]
-checks, errors = execute_in_release(json.loads(open(sys.argv[1]).read()), sys.argv[2])
-print(json.dumps({"interfaces": interfaces, "checks": checks, "errors": errors}))
+session = work_in_jupyter_server(json.loads(open(sys.argv[1]).read()), sys.argv[2], sys.argv[3])
+print(json.dumps({"interfaces": interfaces, **session}))
 """
+COPY_NAME = "my mnist work.ipynb"  # a renamed copy: the release's own mnist.ipynb stays untouched
 
 
 @pytest.mark.slow
-def test_student_zip_works_offline_in_an_empty_folder_and_its_export_earns_full_marks(built_kit, tmp_path):
-    """What a student does with the zip the instructor hands out: unzip, work through, export, submit."""
+def test_student_zip_works_offline_in_jupyter_and_exports_the_copy_worked_in(built_kit, tmp_path):
+    """What a student does with the zip the instructor hands out: unzip, open a copy in Jupyter,
+    work through it, export (refused until saved), and submit; the receipt is what the grade sees."""
     _, report = built_kit
     with zipfile.ZipFile(report.student_zip_path) as archive:
         archive.extractall(tmp_path / "downloads")
     release = tmp_path / "downloads" / "mnist"
     assert not (release / "mnist_784.npz").is_symlink()
+    original = (release / "mnist.ipynb").read_bytes()
     filled = tmp_path / "filled.ipynb"
     filled.write_text(json.dumps(make_notebook(Case("reference"))))
     # The same interpreter and packages (nothing installed), and no network: only a loopback.
     run = subprocess.run(
-        [
-            "bwrap",
-            "--dev-bind",
-            "/",
-            "/",
-            "--unshare-net",
-            "--die-with-parent",
-            "--chdir",
-            str(ROOT),
-            sys.executable,
-            "-c",
-            _RUN_IN_RELEASE,
-            str(filled),
-            str(release),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
+        ["bwrap", "--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--chdir", str(ROOT),
+         sys.executable, "-c", _WORK_IN_RELEASE, str(filled), str(release), COPY_NAME],
+        capture_output=True, text=True, timeout=1200, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
     assert run.returncode == 0, run.stderr[-2000:]
     outcome = json.loads(run.stdout.splitlines()[-1])
     assert outcome["interfaces"] == ["lo"]
     assert outcome["errors"] == []
     assert set(outcome["checks"]) == set(QUESTIONS)
     assert all(text.startswith(f"{q}: all ") for q, text in outcome["checks"].items()), outcome["checks"]
-    exports = list(release.glob("mnist_*.zip"))
-    assert len(exports) == 1
-    with zipfile.ZipFile(exports[0]) as archive:
-        assert "mnist.ipynb" in archive.namelist()
-        assert not any(name.endswith(".pdf") for name in archive.namelist())
-    assert cli.main(["grade", str(exports[0]), "--out", str(tmp_path / "graded")]) == 0
+    # Exported before saving: refused, one line, no zip.
+    assert outcome["unsaved"].startswith("✗ Not exported: ") and outcome["unsaved"].count("\n") == 1
+    assert f"in the saved {COPY_NAME}" in outcome["unsaved"] and export.SAVE_FIRST in outcome["unsaved"]
+    (exported,) = release.glob("*.zip")
+    assert exported.name.startswith("my mnist work_") and (release / "mnist.ipynb").read_bytes() == original
+    with zipfile.ZipFile(exported) as archive:
+        assert archive.namelist() == [COPY_NAME]
+        inside = archive.read(COPY_NAME)
+    assert inside == (release / COPY_NAME).read_bytes()
+    sources = [["".join(c["source"]) for c in json.loads(text)["cells"]] for text in (inside, filled.read_text())]
+    assert sources[0] == sources[1]
+    # The receipt the student saw is the one Gradescope shows, and says what the grade then finds.
+    shown = outcome["saved"].splitlines()
+    assert shown[-1] == f"Wrote {exported.name} beside the notebook: upload it."
+    assert shown[-2] == f"  zip SHA-256 {hashlib.sha256(exported.read_bytes()).hexdigest()}"
+    assert shown[:-2] == gradescope.upload_receipt(inside.decode(), COPY_NAME).splitlines()
+    assert not any("NOT FOUND" in line or "NotImplementedError" in line or "✗" in line for line in shown)
+    assert cli.main(["grade", str(exported), "--out", str(tmp_path / "graded")]) == 0
     (result,) = batch.load_results(tmp_path / "graded")
     assert (result["status"], result["total"]) == ("graded", TOTAL_POINTS)

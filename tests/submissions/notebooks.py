@@ -8,6 +8,7 @@ before the first answer cell, where a student would put their own helpers.
 import ast
 import copy
 import json
+import os
 import textwrap
 import threading
 from dataclasses import dataclass, field
@@ -181,7 +182,8 @@ def execute_in_release(notebook, folder):
     path = Path(folder) / "mnist.ipynb"
     path.write_text(json.dumps(notebook))
     node = nbformat.reads(json.dumps(notebook), as_version=4)
-    NotebookClient(node, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}}).execute()
+    client = NotebookClient(node, timeout=600, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(folder)}})
+    client.execute(env={**os.environ, "JPY_SESSION_NAME": str(path)})  # as Jupyter's server starts a notebook's kernel
     checks, errors = {}, []
     for cell in node.cells:
         if cell.cell_type != "code":
@@ -191,3 +193,104 @@ def execute_in_release(notebook, folder):
         if cell.source.startswith("grader.check("):
             checks[cell.source.split('"')[1]] = text.strip()
     return checks, errors
+
+
+def work_in_jupyter_server(filled, folder, copy_name):
+    """A student's session in a real Jupyter server started in ``folder`` (a student release).
+
+    The student copies the release's notebook to ``copy_name`` and opens it (the server starts its
+    kernel), types in the code of ``filled`` and runs every cell but the export without saving,
+    exports (which must refuse), saves, and exports again.
+
+    Returns
+    -------
+    dict
+        ``checks`` and ``errors`` as :func:`execute_as_student` gives them, and ``unsaved`` and
+        ``saved``: what each ``grader.export()`` printed.
+    """
+    import secrets
+    import shutil
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.parse
+    import urllib.request
+
+    from jupyter_client import BlockingKernelClient
+
+    folder = Path(folder)
+    shutil.copyfile(folder / "mnist.ipynb", folder / copy_name)
+    token, runtime = secrets.token_hex(16), folder.parent / "jupyter-runtime"
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime), "JUPYTER_CONFIG_DIR": str(folder.parent / "jupyter-config")}
+    log = open(folder.parent / "jupyter-server.log", "wb")  # noqa: SIM115 - the server's, closed when it is
+    server = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_server", f"--ServerApp.port={port}", f"--IdentityProvider.token={token}",
+         "--ServerApp.ip=127.0.0.1", "--ServerApp.open_browser=False", f"--ServerApp.root_dir={folder}",
+         "--ServerApp.allow_root=True"],  # CI runs as root
+        env=env, stdout=log, stderr=log,
+    )  # fmt: skip
+    base, opener = f"http://127.0.0.1:{port}/api", urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def api(method, path, body=None):
+        request = urllib.request.Request(
+            base + path, method=method, data=None if body is None else json.dumps(body).encode(),
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )  # fmt: skip
+        with opener.open(request, timeout=30) as response:
+            return json.load(response)
+
+    try:
+        for _ in range(600):
+            try:
+                api("GET", "/status")
+                break
+            except OSError:
+                if server.poll() is not None:
+                    said = (folder.parent / "jupyter-server.log").read_text()[-2000:]
+                    raise RuntimeError(f"the Jupyter server stopped: {said}") from None
+                time.sleep(0.1)
+        session = api("POST", "/sessions", {"path": copy_name, "type": "notebook", "kernel": {"name": "python3"}})
+        client = BlockingKernelClient(connection_file=str(runtime / f"kernel-{session['kernel']['id']}.json"))
+        client.load_connection_file()
+        client.start_channels()
+        client.wait_for_ready(timeout=120)
+
+        def run(code):
+            printed, raised = [], []
+
+            def keep(message):
+                content = message["content"]
+                if message["msg_type"] == "stream":
+                    printed.append(content["text"])
+                elif message["msg_type"] in ("execute_result", "display_data"):
+                    printed.append(str(content["data"].get("text/plain", "")))
+                elif message["msg_type"] == "error":
+                    raised.append(f"{content['ename']}: {content['evalue']}")
+
+            client.execute_interactive(code, timeout=900, output_hook=keep)
+            return "".join(printed), raised
+
+        checks, errors = {}, []
+        for cell in filled["cells"]:
+            source = _source(cell)
+            if cell["cell_type"] != "code" or source.startswith("grader.export("):
+                continue
+            text, raised = run(source)
+            errors += raised
+            if source.startswith("grader.check("):
+                checks[source.split('"')[1]] = text.strip()
+        unsaved, raised = run("grader.export()")
+        errors += raised
+        api("PUT", "/contents/" + urllib.parse.quote(copy_name), {"type": "notebook", "format": "json", "content": filled})
+        saved, raised = run("grader.export()")
+        errors += raised
+        client.stop_channels()
+        return {"checks": checks, "errors": errors, "unsaved": unsaved, "saved": saved}
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
