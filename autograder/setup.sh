@@ -11,7 +11,10 @@ fi
 apt-get install -y bubblewrap || { apt-get update && apt-get install -y bubblewrap; } \
   || echo "setup.sh: bubblewrap is unavailable; students' code will run as an unprivileged user only" >&2
 "$python" -m venv .venv
-.venv/bin/pip install --no-cache-dir -r requirements.txt
+# uv installs the same pinned wheels as pip in a fraction of the time, from its own cache when it
+# has one; compiled, as pip does: students' processes see the venv read-only.
+.venv/bin/pip install --no-cache-dir --disable-pip-version-check "uv==0.13.8"
+.venv/bin/python -m uv pip install --python .venv/bin/python --compile-bytecode -r requirements.txt
 # The user students' code runs as: no home, no login, owns nothing here.
 id -u mnist-student >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin mnist-student
 # That user may run the interpreter in .venv, never read the checker, the tests or the reference.

@@ -76,6 +76,12 @@ def test_student_requirements_use_the_same_pins_and_no_otter():
     assert not [pin for pin in student if pin.startswith("otter")] and any(pin.startswith("jupyter==") for pin in student)
 
 
+def test_the_bundle_installs_with_the_uv_the_kit_installs_with():
+    dev = (ROOT / "dev").read_text()
+    assert f"UV_VERSION={build.UV_VERSION}\n" in dev
+    assert f'"uv=={build.UV_VERSION}"' in build.SETUP_SH and "--compile-bytecode -r requirements.txt" in build.SETUP_SH
+
+
 def test_release_data_is_a_link_to_the_single_copy():
     link = ROOT / "assignment" / "mnist_784.npz"
     assert link.is_symlink() and filecmp.cmp(link, ROOT / "mnist_kit" / "mnist_784.npz", shallow=False)
