@@ -15,10 +15,31 @@ class Failure:
     message: str
 
 
+class UnusableAnswer(Exception):
+    """What a graded function returned cannot be judged; the message says what to return instead, as is."""
+
+
 def if_returned(result, value):
     """``value`` if the call that gave ``result`` returned, else its failure: a stub leaves its inputs
     alone too, and must not earn the check that says so."""
     return result if isinstance(result, Failure) else value
+
+
+def said_once(messages):
+    """Each distinct message once, in the order first met, with how many failed checks it stands for.
+
+    One mistake (a stub that raises, a notebook variable read) fails every check that needs the
+    call; the student is told once, and how many checks it cost.
+
+    Examples
+    --------
+    >>> said_once(["it raised", "wrong shape", "it raised", "it raised"])
+    ['it raised (this one failure fails 3 checks)', 'wrong shape']
+    """
+    counts = {}
+    for message in messages:
+        counts[message] = counts.get(message, 0) + 1
+    return [message if count == 1 else f"{message} (this one failure fails {count} checks)" for message, count in counts.items()]
 
 
 def notebook_variable_message(function, variable):
@@ -76,6 +97,8 @@ def describe_exception(error):
     --------
     ``ValueError in cell 23 (def fit(X, y):), line 20: `return clf.fit(X, y)` (bad input)``
     """
+    if isinstance(error, UnusableAnswer):
+        return str(error)
     frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<student ") or _IPYTHON_CELL in f.filename]
     where = ""
     if frames:

@@ -13,7 +13,6 @@ were in ``OUT/results/history/<run>/``, and :func:`regrade_changes` tells whose 
 import csv
 import dataclasses
 import hashlib
-import importlib.metadata
 import io
 import json
 import os
@@ -23,7 +22,7 @@ import urllib.parse
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import data, report, sandbox as sandboxes, spec
+from . import data, pins, report, sandbox as sandboxes, spec
 from .files import GradedFolder, file_sha256, spreadsheet_safe, write_atomically
 from .grade import (
     SUBMISSION_SUFFIXES,
@@ -102,7 +101,8 @@ def submission_names(paths, root):
 
 
 def autograder_parts(package=PACKAGE):
-    """What can change a grade, part by part: each module's digest, the data's, each grading package's version.
+    """What can change a grade, part by part: each module's digest, the data's, the versions of the
+    grading packages and of everything they install (:mod:`mnist_kit.pins`).
 
     Every module of the kit counts (questions included: their inputs, collectors and checks), so
     two machines with the same parts grade alike; :func:`autograder_fingerprint` hashes them.
@@ -112,7 +112,8 @@ def autograder_parts(package=PACKAGE):
         for path in sorted(Path(package).rglob("*.py"))
     }
     parts["data"] = file_sha256(Path(package) / data.EMBEDDED_PATH.name)[:16]
-    parts.update({f"{name} version": importlib.metadata.version(name) for name in spec.GRADING_PACKAGES})
+    computing = sorted({*spec.GRADING_PACKAGES, *pins.dependency_closure(pins.COMPUTING_PACKAGES)})
+    parts.update({f"{name} version": version for name, version in pins.installed_versions(computing).items()})
     return parts
 
 

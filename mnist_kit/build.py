@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from . import data, files, grade, questions, sandbox as sandboxes, spec
+from . import data, files, grade, pins, questions, sandbox as sandboxes, spec
 from .collect import definition_statements
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +45,7 @@ STUDENT_PACKAGES = (*(name for name in GRADING_PACKAGES if name != "otter-grader
 # The reference is graded on these seeds at every build: it must clear every threshold by its margin.
 MARGIN_SEEDS = (0, 1, 2)
 REGISTRY_FILE = "mnist_kit/questions/__init__.py"
+LOCK_FILE = "requirements.lock"
 _ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 # Jupytext's own bookkeeping; it means nothing to a student and only adds noise to diffs.
 _JUPYTEXT_CELL_KEYS = ("lines_to_next_cell", "lines_to_end_of_cell_marker")
@@ -64,14 +65,28 @@ class BuildReport:
     student: dict | None = None
 
 
-def pinned_requirements(root, packages):
-    """The exact pins of ``packages`` from ``pyproject.toml``, one requirement a line."""
-    pins = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
-    by_name = {pin.split("==")[0].strip().lower(): pin for pin in pins}
+def pinned_requirements(root, packages, closure_of=()):
+    """The exact pins of ``packages`` from ``pyproject.toml``, one requirement a line, then those of
+    everything ``closure_of`` installs (:func:`mnist_kit.pins.dependency_closure`) from ``requirements.lock``.
+    """
+    declared = tomllib.loads((root / "pyproject.toml").read_text())["project"]["dependencies"]
+    by_name = {pin.split("==")[0].strip().lower(): pin for pin in declared}
     missing = [name for name in packages if name not in by_name]
     if missing:
         raise BuildError(f"pyproject.toml has no exact pin for {', '.join(missing)}; add 'name==version' to its dependencies")
-    return "".join(f"{by_name[name]}\n" for name in packages)
+    lines = [by_name[name] for name in packages]
+    if closure_of:
+        lock = root / LOCK_FILE
+        if not lock.is_file():
+            raise BuildError(f"{LOCK_FILE} is missing from {root}: it pins what the grading packages install; restore it from git")
+        locked = pins.locked_versions(lock)
+        named = {pins.canonical(name) for name in packages}
+        brought = [name for name in pins.dependency_closure(closure_of) if name not in named]
+        unpinned = [name for name in brought if name not in locked]
+        if unpinned:
+            raise BuildError(f"{LOCK_FILE} has no pin for {', '.join(unpinned)}; regenerate it (see README, For contributors)")
+        lines += [f"{name}=={locked[name]}" for name in brought]
+    return "".join(f"{line}\n" for line in lines)
 
 
 def _source_notebook(root, workdir):
@@ -276,14 +291,14 @@ def build(root=ROOT, verify=True, out="dist"):
             spec.DATA_MODULE: loader,
             # One copy of the data in git: the release links to the package's file.
             data.EMBEDDED_PATH.name: SymlinkTo(f"../{PACKAGE.name}/{data.EMBEDDED_PATH.name}"),
-            "requirements.txt": pinned_requirements(root, STUDENT_PACKAGES).encode(),
+            "requirements.txt": pinned_requirements(root, STUDENT_PACKAGES, closure_of=pins.COMPUTING_PACKAGES).encode(),
         }
     )
     autograder_files.update(
         {
             "run_autograder": RUN_AUTOGRADER.encode(),
             "setup.sh": SETUP_SH.encode(),
-            "requirements.txt": pinned_requirements(root, GRADING_PACKAGES).encode(),
+            "requirements.txt": pinned_requirements(root, GRADING_PACKAGES, closure_of=GRADING_PACKAGES).encode(),
         }
     )
     _replace_dir(root / "assignment", student_files)

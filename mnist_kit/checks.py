@@ -105,6 +105,29 @@ def forget_the_trap(answers, inputs):
 
 
 @dataclass(frozen=True)
+class Goal:
+    """A level the grade checks only with hidden checks, measured where ``grader.check`` can measure it cheaply.
+
+    A unit's ``public.py`` may define ``goals(answers, inputs)``, returning these; ``grader.check``
+    shows them once the public checks pass, so a student learns before the due date whether a
+    right-looking model is good enough.
+    """
+
+    what: str  # "accuracy on the 10,000 test images"
+    measured: float
+    goal: float
+
+    @property
+    def met(self):
+        return self.measured >= self.goal
+
+    def line(self):
+        verdict = "✓" if self.met else "✗"
+        after = "" if self.met else ": the grade takes points off until it is"
+        return f"{verdict} {self.what}: {self.measured:.3f} here (goal: at least {self.goal}){after}"
+
+
+@dataclass(frozen=True)
 class CheckResult:
     question: str
     name: str

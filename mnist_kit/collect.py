@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from . import witness
-from .answers import Failure, Student, describe_exception
+from .answers import Failure, Student, UnusableAnswer, describe_exception
 from .challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
 from .questions import QUESTIONS
 
@@ -164,10 +164,15 @@ def _model_parameters(model):
     """The parameters a linear model predicts with; never the model object itself."""
     parameters = {}
     description = {"type": type(model).__name__, "module": type(model).__module__}
+    if not callable(getattr(model, "fit", None)):
+        raise UnusableAnswer(
+            f"The function returned an object of type {description['type']}, not a model: "
+            "return the fitted classifier itself (return clf), not its predictions or its score."
+        )
     for name in ("coef_", "intercept_", "classes_"):
         parameters[name], _ = plain(getattr(model, name, None))
         if parameters[name] is None:
-            raise AttributeError(f"the returned {description['type']} has no array {name}; was it fitted?")
+            raise UnusableAnswer(f"The returned {description['type']} has no {name}: return it after fitting it (clf.fit(X, y)).")
     get_params = getattr(model, "get_params", None)
     description["loss"] = str(get_params().get("loss")) if callable(get_params) else None
     return parameters, description

@@ -85,6 +85,7 @@ class CheckReport:
     question: str
     results: tuple  # of mnist_kit.checks.CheckResult
     problem: str = ""  # why no check could run (a function missing, or leaning on the notebook's variables)
+    goals: tuple = ()  # of mnist_kit.checks.Goal: what hidden checks demand, measured here once the public checks pass
 
     @property
     def passed(self):
@@ -92,7 +93,9 @@ class CheckReport:
 
     def failures(self):
         """The messages of the failed checks (or the one problem), as the grade words them."""
-        return [self.problem] if self.problem else [result.message for result in self.results if not result.passed]
+        from .answers import said_once
+
+        return [self.problem] if self.problem else said_once(result.message for result in self.results if not result.passed)
 
     def __repr__(self):
         count = len(self.results)
@@ -103,6 +106,9 @@ class CheckReport:
         else:
             head = f"{self.question}: {sum(r.passed for r in self.results)} of {count} public checks pass."
         lines = [head, *(f"  ✗ {message}" for message in self.failures())]
+        if self.goals:
+            lines.append("The grade also checks these goals (hidden checks), measured here on this notebook's inputs:")
+            lines += [f"  {goal.line()}" for goal in self.goals]
         lines.append("The grade runs these checks again on other inputs, and hidden checks too: write code that works for any input.")
         return "\n".join(lines)
 
@@ -164,7 +170,14 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
     if error:
         return CheckReport(question, (), error)
     seen = dataclasses.replace(checker_inputs[question], witnessed=witnessed) if unit.witnessed else checker_inputs[question]
-    return CheckReport(question, tuple(checks.run_checks(unit, recorded, seen, unit.public_checks)))
+    results = tuple(checks.run_checks(unit, recorded, seen, unit.public_checks))
+    goals = ()
+    if unit.goals and all(result.passed for result in results):
+        try:
+            goals = tuple(unit.goals(recorded, seen))
+        except checks.CheckFailed:
+            goals = ()  # nothing to measure: the public checks already said why
+    return CheckReport(question, results, goals=goals)
 
 
 def assert_public_checks_pass(question, **functions):

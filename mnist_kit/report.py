@@ -11,6 +11,7 @@ import io
 import re
 
 from . import grade, spec, untrusted
+from .answers import said_once
 from .course import gradebook as course_gradebook
 from .files import GradedFolder, write_atomically
 from .questions import QUESTIONS, TOTAL_POINTS
@@ -69,7 +70,7 @@ def question_parts(question, entry):
                 "score": round(possible * passed_weight / weight, 2),
                 "possible": possible,
                 "error": None if parts else entry["error"],
-                "failures": [c["message"] for c in ran if not c["passed"]],
+                "failures": said_once(c["message"] for c in ran if not c["passed"]),
             }
         )
     # The question's score was rounded once, the parts' each: give any cent of difference to a
@@ -83,10 +84,10 @@ def question_parts(question, entry):
 
 
 def failure_messages(entry):
-    """What a student is told about one question: the error, or each failed check's message."""
+    """What a student is told about one question: the error, or each distinct failure (:func:`~mnist_kit.answers.said_once`)."""
     if entry["error"]:
         return [entry["error"]]
-    return [check["message"] for check in entry["checks"] if not check["passed"]]
+    return said_once(check["message"] for check in entry["checks"] if not check["passed"])
 
 
 def unsandboxed_warning(result):
@@ -278,11 +279,12 @@ def _pass_rate_chart(results):
 
 
 def common_failures(results, limit=5):
-    """For each question, its most frequent failure messages with their counts."""
+    """For each question, its most frequent failures with how many submissions met each (not how many checks)."""
     counts = {q: collections.Counter() for q in QUESTIONS}
     for result in results:
         for question, entry in result["questions"].items():
-            counts[question].update(failure_messages(entry))
+            met = [entry["error"]] if entry["error"] else [c["message"] for c in entry["checks"] if not c["passed"]]
+            counts[question].update(set(met))
     return {q: c.most_common(limit) for q, c in counts.items()}
 
 

@@ -56,7 +56,7 @@ def built_kit(tmp_path_factory):
     from mnist_kit.build import build
 
     root = tmp_path_factory.mktemp("kit")
-    for name in ("solution", "mnist_kit", "pyproject.toml"):
+    for name in ("solution", "mnist_kit", "pyproject.toml", "requirements.lock"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__"))

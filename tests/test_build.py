@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import build, data
+from mnist_kit import build, data, pins
 from mnist_kit.questions import TOTAL_POINTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -63,9 +63,18 @@ def test_zip_holds_the_entry_point_pins_checker_and_data(built_kit):
         requirements = archive.read("requirements.txt").decode()
         assert {"run_autograder", "setup.sh", "mnist_kit/checks.py", "mnist_kit/mnist_784.npz", "mnist_kit/gradescope.py"} <= names
         assert all(info.date_time == (1980, 1, 1, 0, 0, 0) for info in archive.infolist())
-    assert requirements == build.pinned_requirements(ROOT, build.GRADING_PACKAGES)
-    for package in ("numpy==", "scikit-learn==", "otter-grader=="):
+    assert requirements == build.pinned_requirements(ROOT, build.GRADING_PACKAGES, closure_of=build.GRADING_PACKAGES)
+    for package in ("numpy==", "scikit-learn==", "otter-grader==", "scipy==", "joblib==", "threadpoolctl=="):
         assert package in requirements
+
+
+def test_the_releases_pin_everything_grading_installs_at_the_locked_versions():
+    """scikit-learn's results depend on scipy, joblib and threadpoolctl, which pyproject.toml does not name."""
+    locked = pins.locked_versions(ROOT / "requirements.lock")
+    for folder, closure_of in (("autograder", build.GRADING_PACKAGES), ("assignment", pins.COMPUTING_PACKAGES)):
+        written = dict(line.split("==") for line in (ROOT / folder / "requirements.txt").read_text().split())
+        assert set(pins.dependency_closure(closure_of)) <= {pins.canonical(name) for name in written}
+        assert all(locked[pins.canonical(name)] == version for name, version in written.items())
 
 
 def test_student_requirements_use_the_same_pins_and_no_otter():
@@ -74,6 +83,12 @@ def test_student_requirements_use_the_same_pins_and_no_otter():
     grading = set(build.pinned_requirements(ROOT, build.GRADING_PACKAGES).splitlines())
     assert {pin for pin in grading if not pin.startswith("otter-grader")} <= student
     assert not [pin for pin in student if pin.startswith("otter")] and any(pin.startswith("jupyter==") for pin in student)
+
+
+def test_a_missing_lock_is_named(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[project]\ndependencies = ["numpy==2.4.6"]\n')
+    with pytest.raises(build.BuildError, match="requirements.lock is missing"):
+        build.pinned_requirements(tmp_path, ("numpy",), closure_of=("numpy",))
 
 
 def test_the_bundle_installs_with_the_uv_the_kit_installs_with():

@@ -60,7 +60,7 @@ def test_the_recipe_names_every_file_it_touches():
 @pytest.fixture(scope="module")
 def kit_with_q7(tmp_path_factory):
     root = tmp_path_factory.mktemp("kit-with-q7")
-    for name in ("solution", "mnist_kit", "tests", "pyproject.toml", "README.md"):
+    for name in ("solution", "mnist_kit", "tests", "pyproject.toml", "requirements.lock", "README.md"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))

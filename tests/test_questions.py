@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_kit import batch, build, challenge, questions, sandbox
+from mnist_kit import batch, build, challenge, pins, questions, sandbox
 from mnist_kit.questions import QUESTIONS, QuestionError, Threshold
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -313,9 +313,9 @@ def test_the_regrade_fingerprint_covers_everything_that_can_change_a_grade(tmp_p
         shutil.copytree(root / "questions" / "q2_cast_labels", root / "questions" / "q7_new")
 
     assert _fingerprint_of_a_copy(tmp_path, new_unit) != original, "a new question triggers no regrade"
-    real_version = batch.importlib.metadata.version
-    for package in ("numpy", "scikit-learn", "otter-grader"):
-        monkeypatch.setattr(batch.importlib.metadata, "version", lambda name, p=package: "0.0" if name == p else real_version(name))
+    real_version = pins.importlib.metadata.version
+    for package in ("numpy", "scikit-learn", "otter-grader", "scipy", "joblib", "threadpoolctl"):
+        monkeypatch.setattr(pins.importlib.metadata, "version", lambda name, p=package: "0.0" if name == p else real_version(name))
         assert _fingerprint_of_a_copy(tmp_path) != original, f"another {package} triggers no regrade"
 
 
@@ -327,7 +327,7 @@ def test_the_student_side_holds_every_collector_and_no_checker():
 
 # The kit's layers, lowest first: a module imports only modules in its own layer or below.
 LAYERS = [
-    {"spec", "data", "untrusted", "budget", "files", "witness", "course", "course.config", "course.roster", "course.matching"},
+    {"spec", "data", "untrusted", "budget", "files", "witness", "pins", "course", "course.config", "course.roster", "course.matching"},
     {"questions", "course.gradescope_export"},
     {"challenge", "checks", "answers"},
     {"collect", "question units"},

@@ -17,7 +17,8 @@ only other place that names it. Each unit has four modules, split by who may see
 ``public.py`` (shipped to students; the checker's too)
     ``CHECKS``: the question's public checks (:func:`mnist_kit.checks.public`), plain functions of
     the recorded answers. ``grader.check`` runs them in the notebook (:mod:`mnist_kit.notebook`),
-    and the grade runs the very same ones: each check is written once.
+    and the grade runs the very same ones: each check is written once. Optionally
+    ``goals(answers, inputs)``: the levels hidden checks demand, measured for ``grader.check``.
 ``checks.py`` (checker side: never shown to students, never copied into the sandbox)
     ``CHECKS``: the public checks, then the hidden ones (:func:`mnist_kit.checks.hidden`).
 """
@@ -94,6 +95,12 @@ class Question:
     def public_checks(self):
         """The public checks of ``public.py``: what ``grader.check`` runs, and the grade too."""
         return self._checks("public", "CHECKS = [public(...)]")
+
+    @property
+    def goals(self):
+        """``public.py``'s ``goals(answers, inputs)`` (a list of :class:`mnist_kit.checks.Goal`), or None."""
+        goals = getattr(self._module("public"), "goals", None)
+        return goals if callable(goals) else None
 
     def _checks(self, module, example):
         checks = self._module(module).__dict__.get("CHECKS")

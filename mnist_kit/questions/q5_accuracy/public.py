@@ -12,7 +12,8 @@ import hashlib
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import CheckFailed, Usable, answer, array_of, changed, predict, public, require
+from mnist_kit.checks import CheckFailed, Goal, Usable, answer, array_of, changed, predict, public, require
+from mnist_kit.questions import q5_accuracy
 from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS, fit_grader_model
 
 
@@ -171,6 +172,13 @@ def cross_val_folds(answers, inputs):
             f"cross_val_accuracy(..., cv={cv}) should return {cv} fold accuracies as an array, not an array of shape "
             f"{folds.shape}: use the cv argument.",
         )
+
+
+def goals(answers, inputs):
+    """The folds' average accuracy with the model the grader passes in, measured on the folds claimed (already measured)."""
+    averages = [float(np.mean(fold_accuracies(answers, inputs, call))) for call in CROSS_VALIDATIONS]
+    goal = q5_accuracy.THRESHOLDS["cross_val_mean"].value
+    return [Goal("cross-validated accuracy of the grader's model, lowest cv", min(averages), goal)]
 
 
 CHECKS = [
