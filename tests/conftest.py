@@ -27,12 +27,15 @@ def pytest_sessionfinish(session, exitstatus):
         session.exitstatus = 1
 
 
-# Each xdist worker takes whole files in collection order: the files that take minutes go first,
-# so that no worker starts one when the other is nearly done.
+# Each xdist worker takes whole files in this order (--no-loadscope-reorder: xdist would otherwise
+# order files by their number of tests): the files that take minutes go first, so that no worker
+# starts one when the other is nearly done. A worker is handed two files at the start; the second
+# of each is a quick one, so that no long file waits behind test_verdicts.py on the busier worker.
 SLOWEST_FIRST = (
-    *("test_verdicts.py", "test_attacks.py", "test_mutants.py", "test_gradescope_setup.py", "test_student_notebook.py"),
-    *("test_course.py", "test_cluster.py", "test_change_the_assignment.py", "test_batch.py", "test_reference_margins.py"),
-    *("test_checks.py", "test_sandbox.py", "test_questions.py", "test_untrusted.py", "test_build.py", "test_collect.py"),
+    *("test_verdicts.py", "test_attacks.py", "test_docs.py", "test_data.py", "test_mutants.py"),
+    *("test_change_the_assignment.py", "test_student_notebook.py", "test_gradescope_setup.py", "test_course.py"),
+    *("test_cluster.py", "test_batch.py", "test_regrade.py", "test_reference_margins.py", "test_checks.py"),
+    *("test_sandbox.py", "test_questions.py", "test_untrusted.py", "test_build.py", "test_collect.py"),
 )
 
 

@@ -1,6 +1,6 @@
-"""The README's recipe "Add a question", followed to the letter on a copy of the kit.
+"""The recipe "Add a question" of docs/changing-the-assignment.md, followed to the letter on a copy of the kit.
 
-The test applies the README's code blocks themselves (each names its file and where it goes), so
+The test applies the recipe's code blocks themselves (each names its file and where it goes), so
 the recipe cannot drift from what works. Then it builds the copy (which verifies that the
 reference earns 11/11 on three seeds and the untouched release 0), runs the copy's fast tests of
 its questions and checks, and grades the recipe's wrong case.
@@ -17,20 +17,21 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+RECIPE = Path("docs") / "changing-the-assignment.md"
 SECTION = "**Add a question.**"
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 DIRECTIVE = re.compile(r'# (?P<path>\S+?)(?:: insert (?P<where>before the cell that starts|after the line with) "(?P<marker>.*)")?$')
 
 
-def recipe_blocks(readme):
-    """The ``(path, where, marker, text)`` of each code block in the README's "Add a question"."""
-    section = readme[readme.index(SECTION) :]
-    section = section[: section.index("\n## ")]
+def recipe_blocks(page):
+    """The ``(path, where, marker, text)`` of each code block in the recipe "Add a question"."""
+    section = page[page.index(SECTION) :]
+    section = section.split("\n## ", 1)[0]
     blocks = []
     for block in BLOCK.findall(section):
         first, text = block.split("\n", 1)
         match = DIRECTIVE.fullmatch(first)
-        assert match, f"a block of the README's recipe does not say where it goes: {first!r}"
+        assert match, f"a block of the recipe does not say where it goes: {first!r}"
         blocks.append((match["path"], match["where"], match["marker"], text))
     return blocks
 
@@ -51,7 +52,7 @@ def apply_block(root, path, where, marker, text):
 
 
 def test_the_recipe_names_every_file_it_touches():
-    paths = [path for path, *_ in recipe_blocks((ROOT / "README.md").read_text())]
+    paths = [path for path, *_ in recipe_blocks((ROOT / RECIPE).read_text())]
     new_unit = {p for p in paths if p.startswith("mnist_kit/questions/q7_")}
     assert len({Path(p).parent for p in new_unit}) == 1, "one new unit"
     assert set(paths) - new_unit == {"solution/mnist.py", "mnist_kit/questions/__init__.py", "tests/submissions/cases.py"}
@@ -60,13 +61,13 @@ def test_the_recipe_names_every_file_it_touches():
 @pytest.fixture(scope="module")
 def kit_with_q7(tmp_path_factory):
     root = tmp_path_factory.mktemp("kit-with-q7")
-    for name in ("solution", "mnist_kit", "tests", "pyproject.toml", "requirements.lock", "README.md"):
+    for name in ("solution", "mnist_kit", "tests", "pyproject.toml", "requirements.lock", "README.md", "docs"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
         else:
             shutil.copy(source, root / name)
-    for block in recipe_blocks((root / "README.md").read_text()):
+    for block in recipe_blocks((root / RECIPE).read_text()):
         apply_block(root, *block)
     return root
 
