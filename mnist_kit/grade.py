@@ -77,6 +77,21 @@ class Checker:
     def challenge(self, seed):
         return make_challenge(seed, *self._data)
 
+    def seeded_parts(self):
+        """The questions (and :data:`~mnist_kit.challenge.SHARED`, the data) whose grading-time inputs change with the seed."""
+        first, second = self.challenge(1), self.challenge(2)
+
+        def same(name):
+            (left, left_params), (right, right_params) = inputs_of(name, *first), inputs_of(name, *second)
+            return left_params == right_params and left.keys() == right.keys() and all(np.array_equal(left[k], right[k]) for k in left)
+
+        return tuple(name for name in [*QUESTIONS, SHARED] if not same(name))
+
+    def seeded_questions(self):
+        """The questions a seed can change: the others are graded alike on every seed, so grading them once is enough."""
+        parts = self.seeded_parts()
+        return tuple(name for name, unit in QUESTIONS.items() if name in parts or (SHARED in parts and unit.uses_data))
+
     def inputs(self, arrays, params):
         """Each question's grading-time inputs, with the checker's own data to measure answers on."""
         checker_data = CheckerData.from_mnist(*self._data, inputs_of(SHARED, arrays, params)[0])

@@ -136,6 +136,27 @@ def test_a_cluster_grades_a_mixed_batch_as_the_local_pool_does(dask_cluster, tmp
     assert "worker(s) connected" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_a_client_interrupted_and_rerun_resumes_without_redoing_finished_work(dask_cluster, tmp_path):
+    submissions, out = tmp_path / "submissions", tmp_path / "graded"
+    notebooks.write_cases([SLOW_STEP, *MIXED[:2]], submissions)
+    command = [sys.executable, "-m", "mnist_kit", "grade", str(submissions), "--out", str(out), "--scheduler", dask_cluster.address]
+    with open(tmp_path / "client.log", "w") as log:
+        client = start(command, log)
+        deadline = time.monotonic() + 180
+        while not list(GradedFolder(out).results.glob("*.json")) and time.monotonic() < deadline and client.poll() is None:
+            time.sleep(0.2)
+        os.killpg(client.pid, signal.SIGKILL)  # as a closed terminal or a lost SSH session stops it
+        client.wait()
+    finished = {p.name: p.read_text() for p in GradedFolder(out).results.glob("*.json")}
+    assert 1 <= len(finished) < 3, (tmp_path / "client.log").read_text()[-2000:]
+    assert cli.main(command[3:]) == 0
+    results = {p.name: p.read_text() for p in GradedFolder(out).results.glob("*.json")}
+    assert len(results) == 3 and all(results[name] == text for name, text in finished.items()), "finished work was graded again"
+    rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
+    assert sorted(r["submission"] for r in rows) == sorted(p.stem for p in submissions.glob("*.ipynb")), "each exactly once"
+
+
 def _grade_and_kill(local, submissions, out, victim_case, kills):
     """Grade ``submissions`` on ``local`` in a thread, SIGKILL the worker running ``victim_case`` ``kills`` times; the results."""
     done = {}
