@@ -198,9 +198,10 @@ def execute_in_release(notebook, folder):
 def work_in_jupyter_server(filled, folder, copy_name):
     """A student's session in a real Jupyter server started in ``folder`` (a student release).
 
-    The student copies the release's notebook to ``copy_name`` and opens it (the server starts its
-    kernel), types in the code of ``filled`` and runs every cell but the export without saving,
-    exports (which must refuse), saves, and exports again.
+    The student duplicates the release's notebook (Jupyter names the copy ``mnist-Copy1.ipynb``),
+    opens it (the server starts its kernel), types in the code of ``filled`` and runs every cell but
+    the export, renames the notebook to ``copy_name`` while its kernel runs (as JupyterLab does: the
+    file, then the session), exports without saving (which must refuse), saves, and exports again.
 
     Returns
     -------
@@ -209,7 +210,6 @@ def work_in_jupyter_server(filled, folder, copy_name):
         ``saved``: what each ``grader.export()`` printed.
     """
     import secrets
-    import shutil
     import socket
     import subprocess
     import sys
@@ -220,7 +220,6 @@ def work_in_jupyter_server(filled, folder, copy_name):
     from jupyter_client import BlockingKernelClient
 
     folder = Path(folder)
-    shutil.copyfile(folder / "mnist.ipynb", folder / copy_name)
     token, runtime = secrets.token_hex(16), folder.parent / "jupyter-runtime"
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -253,7 +252,8 @@ def work_in_jupyter_server(filled, folder, copy_name):
                     said = (folder.parent / "jupyter-server.log").read_text()[-2000:]
                     raise RuntimeError(f"the Jupyter server stopped: {said}") from None
                 time.sleep(0.1)
-        session = api("POST", "/sessions", {"path": copy_name, "type": "notebook", "kernel": {"name": "python3"}})
+        first_name = api("POST", "/contents", {"copy_from": "mnist.ipynb"})["path"]
+        session = api("POST", "/sessions", {"path": first_name, "type": "notebook", "kernel": {"name": "python3"}})
         client = BlockingKernelClient(connection_file=str(runtime / f"kernel-{session['kernel']['id']}.json"))
         client.load_connection_file()
         client.start_channels()
@@ -283,6 +283,9 @@ def work_in_jupyter_server(filled, folder, copy_name):
             errors += raised
             if source.startswith("grader.check("):
                 checks[source.split('"')[1]] = text.strip()
+        # Renamed while the kernel runs: the kernel's JPY_SESSION_NAME still names the old file.
+        api("PATCH", "/contents/" + urllib.parse.quote(first_name), {"path": copy_name})
+        api("PATCH", f"/sessions/{session['id']}", {"path": copy_name})
         unsaved, raised = run("grader.export()")
         errors += raised
         api("PUT", "/contents/" + urllib.parse.quote(copy_name), {"type": "notebook", "format": "json", "content": filled})
