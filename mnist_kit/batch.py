@@ -112,7 +112,7 @@ def autograder_parts(package=PACKAGE):
         for path in sorted(Path(package).rglob("*.py"))
     }
     parts["data"] = file_sha256(Path(package) / data.EMBEDDED_PATH.name)[:16]
-    computing = sorted({*spec.GRADING_PACKAGES, *pins.dependency_closure(pins.COMPUTING_PACKAGES)})
+    computing = sorted({*spec.GRADING_PACKAGES, *pins.COMPUTING_CLOSURE})
     parts.update({f"{name} version": version for name, version in pins.installed_versions(computing).items()})
     return parts
 

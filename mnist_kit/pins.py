@@ -7,6 +7,7 @@ release pin those too, at the versions of ``requirements.lock``, and a cluster w
 in any of them is refused (:func:`mnist_kit.batch.autograder_parts`).
 """
 
+import functools
 import importlib.metadata
 import re
 from pathlib import Path
@@ -20,15 +21,18 @@ def canonical(name):
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@functools.cache
 def dependency_closure(packages):
-    """``packages`` and everything they install on this machine, as sorted canonical names.
+    """``packages`` (a tuple) and everything they install on this machine, as sorted canonical names.
 
     Read from the installed packages' metadata; optional extras are left out, and so are
-    requirements whose environment markers do not hold here (Windows-only ones on Linux).
+    requirements whose environment markers do not hold here (Windows-only ones on Linux). Computed
+    once per process: parsing a marker evaluates Python literals (``ast``), which Python 3.11
+    cannot do in two threads at once (CPython gh-106905), and gradings run in threads.
 
     Examples
     --------
-    >>> "scipy" in dependency_closure(["scikit-learn"])
+    >>> "scipy" in dependency_closure(("scikit-learn",))
     True
     """
     from packaging.requirements import Requirement
@@ -65,3 +69,7 @@ def installed_versions(packages):
         except importlib.metadata.PackageNotFoundError:
             versions[name] = "missing"
     return versions
+
+
+# Here, at import (in the importing thread, before any grading thread starts), not at first use.
+COMPUTING_CLOSURE = dependency_closure(COMPUTING_PACKAGES)
