@@ -160,12 +160,13 @@ class StudentData:
         from .data import read_embedded
 
         images, digits = read_embedded()
-        permuted = images[:, shared_arrays["pixel_permutation"]]
-        order = shared_arrays["train_order"]
-        self.train_images = permuted[: spec.N_TRAIN][order].astype(np.float64)
+        permutation, order = shared_arrays["pixel_permutation"], shared_arrays["train_order"]
+        # Rows first, then take() the columns: both keep one image a row in memory (indexing the
+        # columns with [:, permutation] would not), which is 5x faster for the same values.
+        self.train_images = images[: spec.N_TRAIN][order].take(permutation, axis=1).astype(np.float64)
         self.train_images[shared_arrays["trap_rows"], int(shared_arrays["trap_column"])] = TRAP_VALUE
         self.train_digits = digits[: spec.N_TRAIN][order].astype(np.int8)
-        self.test_images = permuted[spec.N_TRAIN :].astype(np.float64)
+        self.test_images = images[spec.N_TRAIN :].take(permutation, axis=1).astype(np.float64)
         self.test_digits = digits[spec.N_TRAIN :].astype(np.int8)
 
 
@@ -192,7 +193,7 @@ class CheckerData:
     def from_mnist(cls, images, digits, shared_arrays):
         permutation = shared_arrays["pixel_permutation"]
         return cls(
-            images[spec.N_TRAIN :, permutation],
+            images[spec.N_TRAIN :].take(permutation, axis=1),
             digits[spec.N_TRAIN :],
             images[spec.SHOWCASE_IMAGE, permutation],
             digits[: spec.N_TRAIN][shared_arrays["train_order"]],
@@ -230,13 +231,9 @@ class CheckerData:
         return selected
 
     def _training_bytes(self):
-        """The training images in the students' row and column order, as uint8.
-
-        Converted first (the checker's images are float64 in column order, where gathering rows is
-        slow), then gathered through the transpose: 0.6 CPU-s here, against 1.9 for gathering the rows.
-        """
+        """The training images in the students' row and column order, as uint8 (converted first: 8x fewer bytes to move)."""
         pixels = np.asarray(self.images[: spec.N_TRAIN], dtype=np.uint8)
-        return np.ascontiguousarray(pixels.T[self.shared["pixel_permutation"]][:, self.shared["train_order"]].T)
+        return pixels[self.shared["train_order"]].take(self.shared["pixel_permutation"], axis=1)
 
     def train_scores(self, coef, intercept):
         """``X_train @ coef.T + intercept`` for the training images as the student's functions received them.
