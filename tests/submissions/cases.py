@@ -165,7 +165,8 @@ RIGHT = [
         functions={
             "fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
-            return SGDClassifier(loss="log_loss", average=True, early_stopping=True, n_iter_no_change=1, n_jobs=2, verbose=1, random_state=0).fit(X, y)
+            model = SGDClassifier(loss="log_loss", average=True, early_stopping=True, n_iter_no_change=1, random_state=0)
+            return model.set_params(n_jobs=2, verbose=1).fit(X, y)
         """,
             "cross_val_accuracy": """
         def cross_val_accuracy(clf, X, y, cv=5):
