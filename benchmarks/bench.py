@@ -250,7 +250,7 @@ def floor_benchmark(args):
         before = cpu_seconds()
         result = grade.grade_notebook(reference.read_text(), checker, limits, seed=seed, sandbox=box)
         gradings.append(cpu_seconds() - before)
-        assert result["total"] == TOTAL_POINTS, result
+        assert result.total == TOTAL_POINTS, result
     floor, graded = statistics.median(floors), statistics.median(gradings)
     print(f"reference functions alone (the floor)      median {floor:8.2f} CPU-s over {len(floors)} seeds {[round(f, 1) for f in floors]}")
     print(

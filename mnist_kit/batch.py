@@ -24,18 +24,9 @@ from pathlib import Path
 
 from . import data, pins, report, sandbox as sandboxes, spec
 from .files import GradedFolder, file_sha256, spreadsheet_safe, write_atomically
-from .grade import (
-    SUBMISSION_SUFFIXES,
-    Checker,
-    InvalidSubmission,
-    Limits,
-    Status,
-    crashed_result,
-    grade_notebook,
-    invalid_result,
-    read_notebook,
-)
+from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, crashed_result, grade_notebook, invalid_result, read_notebook
 from .questions import QUESTIONS
+from .results import GradeChange, QuestionResult, Regrade, Result, Status
 
 DEFAULT_LIMITS = Limits()
 CSV_COLUMNS = ["submission", "status", *QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
@@ -183,7 +174,7 @@ def grade_many(
 
     Returns
     -------
-    list of dict
+    list of mnist_kit.results.Result
         One result per submission, in the order of the gradebook.
     """
     paths, root = find_submissions(inputs)
@@ -197,11 +188,11 @@ def grade_many(
     results, pending, replaced, copies, first_of = {}, [], [], {}, {}
     # The folder's results, read once: each file's own earlier result, and (identical_once) any result by its key.
     stored = {path.stem: result for path in sorted(graded.results.glob("*.json")) if (result := _read_result(path))}
-    already = {} if force or not identical_once else {r.get("key"): r for r in stored.values() if r.get("status") != Status.CRASHED}
+    already = {} if force or not identical_once else {r.key: r for r in stored.values() if r.status != Status.CRASHED}
     for path in paths:
         key = f"{fingerprint}:{file_sha256(path)}"
         previous = stored.get(names[path])
-        if previous and previous.get("key") == key and not force:
+        if previous and previous.key == key and not force:
             results[path] = previous
             report.write_feedback(out, previous, all_feedback)  # so every file follows this run's setting
             continue
@@ -218,8 +209,8 @@ def grade_many(
     grader_errors = []
 
     def store(path, key, result):
-        result = {**result, "submission": names[path], "file": str(path), "key": key}
-        write_atomically(graded.result(names[path]), json.dumps(result, indent=1))
+        result = result.replace(submission=names[path], file=str(path), key=key)
+        write_atomically(graded.result(names[path]), json.dumps(result.to_json(), indent=1))
         try:
             report.write_feedback(out, result, all_feedback)
         except Exception as error:  # noqa: BLE001 - the grader's own bug: the row stands, the bug is shown at the end
@@ -243,7 +234,7 @@ def grade_many(
 
     def report_progress():
         if progress:
-            failures = sum(r["status"] != Status.GRADED for r in results.values())
+            failures = sum(r.status != Status.GRADED for r in results.values())
             progress(len(results), len(paths), failures, **({"workers": runner.workers()} if scheduler else {}))
 
     report_progress()
@@ -325,8 +316,8 @@ def _keep_history(out, previous_results):
         if gradebook.exists():
             shutil.copy(gradebook, run / gradebook.name)
     for result in previous_results:
-        if not (run / f"{result['submission']}.json").exists():
-            write_atomically(run / f"{result['submission']}.json", json.dumps(result, indent=1))
+        if not (run / f"{result.submission}.json").exists():
+            write_atomically(run / f"{result.submission}.json", json.dumps(result.to_json(), indent=1))
 
 
 def _history_runs(out):
@@ -352,18 +343,15 @@ def regrade_changes(out):
 
     Returns
     -------
-    dict or None
-        None if nothing was ever regraded; else ``run`` (the history folder's name),
-        ``regraded`` (how many submissions it regraded so far) and ``changed``: one dict per
-        submission whose status or any question's score changed, with ``submission``,
-        ``status`` and ``total`` (each a ``(before, after)`` pair), ``questions``
-        (``{question: (before, after)}`` for the changed ones), ``cause`` (``"autograder
-        changed"``, ``"file changed"`` or ``"forced"``) and ``why`` (the checks that flipped).
+    mnist_kit.results.Regrade or None
+        None if nothing was ever regraded; else the history folder's name, how many submissions
+        the regrade redid so far, and a :class:`~mnist_kit.results.GradeChange` for each whose
+        status or any question's score changed.
 
     Examples
     --------
     >>> changes = regrade_changes("graded")  # doctest: +SKIP
-    >>> [(c["submission"], c["total"]) for c in changes["changed"]]  # doctest: +SKIP
+    >>> [(c.submission, c.total) for c in changes.changed]  # doctest: +SKIP
     [('ann', (8.0, 10.0))]
     """
     runs = _history_runs(out)
@@ -376,27 +364,27 @@ def regrade_changes(out):
             continue  # removed since, or not regraded yet (the run was interrupted)
         regraded += 1
         questions = {
-            q: (before["questions"][q]["score"], entry["score"])
-            for q, entry in after["questions"].items()
-            if q in before["questions"] and before["questions"][q]["score"] != entry["score"]
+            q: (before.questions[q].score, entry.score)
+            for q, entry in after.questions.items()
+            if q in before.questions and before.questions[q].score != entry.score
         }
-        if questions or before["status"] != after["status"]:
+        if questions or before.status != after.status:
             changed.append(
-                {
-                    "submission": after["submission"],
-                    "status": (before["status"], after["status"]),
-                    "total": (before["total"], after["total"]),
-                    "questions": questions,
-                    "cause": _regrade_cause(before, after),
-                    "why": flipped_checks(before, after),
-                }
+                GradeChange(
+                    after.submission,
+                    (before.status, after.status),
+                    (before.total, after.total),
+                    questions,
+                    _regrade_cause(before, after),
+                    tuple(flipped_checks(before, after)),
+                )
             )
-    return {"run": runs[-1].name, "regraded": regraded, "changed": changed}
+    return Regrade(runs[-1].name, regraded, tuple(changed))
 
 
 def _regrade_cause(before, after):
-    fingerprint_before, _, file_before = (before.get("key") or "").partition(":")
-    fingerprint_after, _, file_after = (after.get("key") or "").partition(":")
+    fingerprint_before, _, file_before = (before.key or "").partition(":")
+    fingerprint_after, _, file_after = (after.key or "").partition(":")
     if fingerprint_before != fingerprint_after:
         return "autograder changed"
     return "file changed" if file_before != file_after else "forced"
@@ -407,21 +395,24 @@ def flipped_checks(before, after):
 
     Examples
     --------
-    >>> q = lambda passed: {"error": None, "checks": [{"name": "cast_dtype", "passed": passed}]}
-    >>> flipped_checks({"questions": {"q2": q(False)}}, {"questions": {"q2": q(True)}})
+    >>> from mnist_kit.results import CheckResult
+    >>> def graded(*checks):
+    ...     q2 = QuestionResult(1, checks=tuple(CheckResult("q2", name, passed, "", False, 1.0) for name, passed in checks))
+    ...     return Result(Status.GRADED, {"q2": q2}, 0.0, 1)
+    >>> flipped_checks(graded(("cast_dtype", False)), graded(("cast_dtype", True)))
     ['q2 cast_dtype: failed → passed']
-    >>> flipped_checks({"questions": {"q2": q(False)}}, {"questions": {"q2": {"error": None, "checks": []}}})
+    >>> flipped_checks(graded(("cast_dtype", False)), graded())
     ['q2 cast_dtype: failed → gone']
     """
     phrases = []
     word = {True: "passed", False: "failed"}
-    for question, entry in after["questions"].items():
-        old = before["questions"].get(question, {})
-        if (old.get("error") or None) != (entry.get("error") or None):
+    for question, entry in after.questions.items():
+        old = before.questions.get(question, QuestionResult(entry.possible))
+        if (old.error or None) != (entry.error or None):
             phrases.append(f"{question}: {_outcome(old)} → {_outcome(entry)}")
             continue
-        passed_before = {c["name"]: c["passed"] for c in old.get("checks", [])}
-        passed_after = {c["name"]: c["passed"] for c in entry["checks"]}
+        passed_before = {c.name: c.passed for c in old.checks}
+        passed_after = {c.name: c.passed for c in entry.checks}
         for name in [*passed_after, *(n for n in passed_before if n not in passed_after)]:
             was, now = passed_before.get(name), passed_after.get(name)
             if was != now:  # a check the new autograder added or removed shows as new or gone
@@ -430,7 +421,7 @@ def flipped_checks(before, after):
 
 
 def _outcome(entry):
-    return f"error ({entry['error'][:80]})" if entry.get("error") else "checked"
+    return f"error ({entry.error[:80]})" if entry.error else "checked"
 
 
 def load_results(out):
@@ -440,9 +431,10 @@ def load_results(out):
 
 
 def _read_result(path):
+    """The result stored at ``path``, or None if there is none or it is damaged."""
     try:
-        return json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError):
+        return Result.from_json(json.loads(Path(path).read_text()))
+    except (OSError, json.JSONDecodeError, KeyError, TypeError, ValueError, AttributeError):
         return None
 
 
@@ -453,15 +445,15 @@ def write_gradebook(out, results):
     writer.writeheader()
     for result in results:
         row = {
-            "submission": result["submission"],
-            "status": result["status"],
-            "total": result["total"],
-            "possible": result["possible"],
-            "seconds": result["seconds"],
-            "sandbox": (result.get("sandbox") or {}).get("kind", ""),
-            "reason": " ".join((result.get("reason") or "").split()),
+            "submission": result.submission,
+            "status": result.status,
+            "total": result.total,
+            "possible": result.possible,
+            "seconds": result.seconds,
+            "sandbox": result.sandbox_kind,
+            "reason": " ".join((result.reason or "").split()),
         }
-        row.update({q: result["questions"][q]["score"] for q in QUESTIONS})
+        row.update({q: result.questions[q].score for q in QUESTIONS})
         writer.writerow({column: spreadsheet_safe(value) for column, value in row.items()})
     write_atomically(GradedFolder(out).gradebook, buffer.getvalue())
 
@@ -483,7 +475,7 @@ def merge(sources, out, all_feedback=False):
         if not GradedFolder(source).results.is_dir():
             raise FileNotFoundError(f"{source} has no results/ folder; pass folders written by mnist-kit grade --out")
         for path in sorted(GradedFolder(source).results.glob("*.json")):
-            key = (_read_result(path) or {}).get("key")
+            key = getattr(_read_result(path), "key", None)
             if seen.get(path.name, key) != key:
                 raise ValueError(f"{path.name} was graded differently in two folders; rename one submission or regrade it")
             seen[path.name] = key

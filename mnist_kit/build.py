@@ -440,18 +440,14 @@ def verify_build(root=ROOT, seeds=MARGIN_SEEDS):
         )
     problems = []
     for seed, reference in zip(seeds, references, strict=False):
-        lost = {
-            q: e.get("error") or [c["message"] for c in e["checks"] if not c["passed"]]
-            for q, e in reference["questions"].items()
-            if e["score"] < e["possible"]
-        }
+        lost = {q: e.error or [c.message for c in e.failures] for q, e in reference.questions.items() if e.score < e.possible}
         if lost:
-            problems.append(f"the reference scores {reference['total']}/{reference['possible']} on seed {seed}, losing points on {lost}")
+            problems.append(f"the reference scores {reference.total}/{reference.possible} on seed {seed}, losing points on {lost}")
         else:
             problems += _short_margins(reference, seed)
-    if student["total"] != 0:
-        problems.append(f"the untouched student notebook scores {student['total']}, not 0")
-    silent = [q for q, e in student["questions"].items() if not e["error"] and not e["checks"]]
+    if student.total != 0:
+        problems.append(f"the untouched student notebook scores {student.total}, not 0")
+    silent = [q for q, e in student.questions.items() if not e.error and not e.checks]
     if silent:
         problems.append(f"questions {silent} report no result for the student notebook")
     if problems:
@@ -461,9 +457,9 @@ def verify_build(root=ROOT, seeds=MARGIN_SEEDS):
 
 def _short_margins(reference, seed):
     problems = []
-    for name, entry in reference["questions"].items():
+    for name, entry in reference.questions.items():
         question = questions.QUESTIONS[name]
-        measured = {key: value for check in entry["checks"] for key, value in check.get("measured", {}).items()}
+        measured = {key: value for check in entry.checks for key, value in check.measured.items()}
         unit = f"mnist_kit/questions/{question.package}"
         for threshold_name, threshold in question.thresholds.items():
             if threshold_name not in measured:

@@ -170,7 +170,7 @@ class StudentData:
         self.test_digits = digits[spec.N_TRAIN :].astype(np.int8)
 
 
-_TRAINING_BYTES = {}  # draw_key: the training images as the students see them, in uint8
+_TRAINING_BYTES: dict[bytes, np.ndarray] = {}  # draw_key: the training images as the students see them, in uint8
 
 
 @dataclass(frozen=True)

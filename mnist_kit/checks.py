@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import untrusted
+from .results import CheckResult
 
 
 class CheckFailed(AssertionError):
@@ -125,17 +126,6 @@ class Goal:
         verdict = "✓" if self.met else "✗"
         after = "" if self.met else ": the grade takes points off until it is"
         return f"{verdict} {self.what}: {self.measured:.3f} here (goal: at least {self.goal}){after}"
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    question: str
-    name: str
-    passed: bool
-    message: str
-    hidden: bool
-    weight: float
-    measured: dict  # what a passing check measured against a threshold, by threshold name
 
 
 def require(condition, message):

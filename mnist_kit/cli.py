@@ -71,7 +71,7 @@ def _grade(args):
     plan = course_apply.load_plan(args.course, args.roster, args.out) if (args.course or args.roster) else None
     inputs, exports = course_apply.expand_exports(args.submissions, args.out, limits.max_upload)
     batch.find_submissions(inputs)
-    regrade_run_before = (batch.regrade_changes(args.out) or {}).get("run")
+    regrade_run_before = getattr(batch.regrade_changes(args.out), "run", None)
     sandbox = sandboxes.choose(allow_weaker=args.no_sandbox)
     if sandbox.kind != "bwrap":
         print(
@@ -92,10 +92,10 @@ def _grade(args):
         scheduler=args.scheduler,
     )
     for result in results:
-        reason = f"  ({result['reason']})" if result.get("reason") else ""
-        print(f"{result['submission']}: {result['total']}/{result['possible']} {result['status']}{reason}")
+        reason = f"  ({result.reason})" if result.reason else ""
+        print(f"{result.submission}: {result.total}/{result.possible} {result.status}{reason}")
     changes = batch.regrade_changes(args.out)
-    if changes and changes["run"] == regrade_run_before:
+    if changes and changes.run == regrade_run_before:
         changes = None  # this run regraded nothing; an older regrade is in the report, not news
     if changes:
         print(report.changed_grades_summary(changes))

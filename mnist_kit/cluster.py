@@ -22,6 +22,7 @@ from functools import cache
 
 from . import batch, doctor, sandbox as sandboxes
 from .grade import Checker, InvalidSubmission, crashed_result, grade_notebook, invalid_result, read_notebook
+from .results import Result
 from .untrusted import one_line
 
 CONNECT_TIMEOUT = "30s"
@@ -77,12 +78,12 @@ def _sandbox(kind):
 
 
 def grade_on_worker(notebook_text, seed, limits, kind):
-    """Grade one notebook on a worker, in its sandbox of ``kind``; returns the result as data.
+    """Grade one notebook on a worker, in its sandbox of ``kind``; returns the result as JSON data (:meth:`Result.to_json`).
 
     Each grading gets one BLAS thread, as ``mnist-kit grade`` gives each when it grades as many at
     once as there are cores: start each machine's worker with ``--nthreads`` its number of cores.
     """
-    return grade_notebook(notebook_text, _checker(), dataclasses.replace(limits, threads=1), seed, _sandbox(kind))
+    return grade_notebook(notebook_text, _checker(), dataclasses.replace(limits, threads=1), seed, _sandbox(kind)).to_json()
 
 
 class ClusterRunner:
@@ -147,7 +148,7 @@ class ClusterRunner:
         for future in as_completed(futures):
             path, key = futures[future]
             try:
-                yield path, key, future.result()
+                yield path, key, Result.from_json(future.result())
             except KilledWorker as error:
                 reason = f"grading it stopped the Dask workers it ran on more often than the cluster allows ({one_line(error, 160)})"
                 yield path, key, crashed_result(reason)

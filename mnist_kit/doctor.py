@@ -117,7 +117,7 @@ def pinned_packages(requires=None) -> Finding:
         except importlib.metadata.PackageNotFoundError:
             return Finding("packages", False, "mnist-kit is not installed, so its pins cannot be checked: pip install -e . in the kit")
     requirements = requires
-    pins = dict(m.groups() for m in (re.fullmatch(r"([A-Za-z0-9_.-]+)==([^;\s]+)", r) for r in requirements) if m)
+    pins = {m[1]: m[2] for m in (re.fullmatch(r"([A-Za-z0-9_.-]+)==([^;\s]+)", r) for r in requirements) if m}
     wrong = []
     for name in spec.GRADING_PACKAGES:
         try:

@@ -11,7 +11,6 @@ collected again without it, so a submission keeps the points it earned.
 
 import contextlib
 import dataclasses
-import enum
 import json
 import os
 import secrets
@@ -27,19 +26,9 @@ import numpy as np
 from . import checks, collect, data, sandbox as sandboxes, spec, untrusted, witness
 from .budget import submission_budget
 from .challenge import SHARED, CheckerData, Inputs, inputs_of, make_challenge, write_challenge
-from .questions import QUESTIONS, TOTAL_POINTS
+from .questions import QUESTIONS
+from .results import QuestionResult, Result, Status, zero_result
 from .untrusted import read_student_file
-
-
-class Status(enum.StrEnum):
-    """What happened to a submission: the gradebook's ``status`` column (a ``str``, so JSON and CSV keep the word)."""
-
-    GRADED = "graded"  # ran to the end
-    TIMEOUT = "timeout"  # a question, or the whole submission, ran past its time limit
-    MEMORY = "memory"  # the kernel killed a process of the submission for its memory
-    CRASHED = "crashed"  # the Python process died or filled its folder, or the grader failed on the file
-    INVALID = "invalid"  # not a readable notebook, or larger than the upload limit
-
 
 MAX_RESTARTS = 8
 SUBMISSION_SUFFIXES = (".ipynb", ".zip")
@@ -278,7 +267,7 @@ def _step_name(step):
     return f"{step} ({', '.join(QUESTIONS[step].functions)})"
 
 
-def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sandbox=None, questions=None):
+def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sandbox=None, questions=None) -> Result:
     """Grade one notebook and return its result as a JSON-ready dict.
 
     Parameters
@@ -300,14 +289,14 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
 
     Returns
     -------
-    dict
-        ``status``, ``seed``, per-question ``score``/``possible``/``checks``, ``total``,
-        ``possible``, and ``sandbox``: the isolation the student's code ran in.
+    mnist_kit.results.Result
+        The status, each question's score and checks, the totals, the seed, and ``sandbox``: the
+        isolation the student's code ran in.
 
     Examples
     --------
     >>> result = grade_notebook(Path("autograder/mnist.ipynb").read_text())  # doctest: +SKIP
-    >>> result["total"], result["possible"]  # doctest: +SKIP
+    >>> result.total, result.possible  # doctest: +SKIP
     (10.0, 10)
     """
     checker = checker or Checker()
@@ -347,53 +336,49 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
                 )
             )
         result = _judge(workdir, checker.inputs(arrays, params), failed_steps, questions, events)
-    result.update(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe() | budget.describe())
-    return result
+    return result.replace(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe() | budget.describe())
 
 
-def _judge(workdir, inputs, failed_steps, graded, events=None):
+def _judge(workdir, inputs, failed_steps, graded, events=None) -> Result:
     """Score what the student's process recorded; its status and reason come from the grader's ``events`` alone.
 
     ``events`` are ``(status, reason)`` pairs the grader observed, by default those of ``failed_steps``.
     """
-    questions = {}
     events = list(failed_steps.values()) if events is None else events
     witnessed = witness.read_record(workdir.parent / WITNESS_FILE)
     notes = _definition_errors(read_student_file(workdir, "definitions.json", max_bytes=MAX_RECORD_BYTES))
     notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
-    for question, unit in QUESTIONS.items():
-        if question not in graded:
-            continue
-        entry = {"possible": unit.points, "score": 0.0, "error": None, "checks": []}
-        record = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json", max_bytes=MAX_RECORD_BYTES)
-        if question in failed_steps:
-            entry["error"] = failed_steps[question][1]
-        elif record is None:
-            entry["error"] = "no answer was recorded for this question (or its record was larger than any answer's)"
-        else:
-            arrays = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.npz", max_bytes=MAX_ARRAYS_BYTES)
-            answers, error = checks.load_answers(record, arrays)
-            if error:
-                entry["error"] = error
-            else:
-                seen = dataclasses.replace(inputs[question], witnessed=witnessed) if unit.witnessed else inputs[question]
-                results = checks.run_checks(unit, answers, seen)
-                entry["checks"] = [
-                    {"name": r.name, "passed": r.passed, "hidden": r.hidden, "weight": r.weight, "message": r.message}
-                    | ({"measured": r.measured} if r.measured else {})
-                    for r in results
-                ]
-                entry["score"] = round(unit.points * sum(r.weight for r in results if r.passed) / sum(r.weight for r in results), 2)
-        questions[question] = entry
-    status = next((s for s in (Status.MEMORY, Status.TIMEOUT, Status.CRASHED) if any(e[0] == s for e in events)), Status.GRADED)
-    return {
-        "status": status,
-        "reason": "; ".join(dict.fromkeys(reason for _, reason in events)) or None,
-        "notes": notes,
-        "questions": questions,
-        "total": round(sum(q["score"] for q in questions.values()), 2),
-        "possible": sum(q["possible"] for q in questions.values()),
+    questions = {
+        question: _judge_question(workdir, unit, inputs, failed_steps, witnessed)
+        for question, unit in QUESTIONS.items()
+        if question in graded
     }
+    status = next((s for s in (Status.MEMORY, Status.TIMEOUT, Status.CRASHED) if any(e[0] == s for e in events)), Status.GRADED)
+    return Result(
+        status,
+        questions,
+        total=round(sum(q.score for q in questions.values()), 2),
+        possible=sum(q.possible for q in questions.values()),
+        reason="; ".join(dict.fromkeys(reason for _, reason in events)) or None,
+        notes=tuple(notes),
+    )
+
+
+def _judge_question(workdir, unit, inputs, failed_steps, witnessed) -> QuestionResult:
+    question = unit.name
+    if question in failed_steps:
+        return QuestionResult(unit.points, error=failed_steps[question][1])
+    record = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json", max_bytes=MAX_RECORD_BYTES)
+    if record is None:
+        return QuestionResult(unit.points, error="no answer was recorded for this question (or its record was larger than any answer's)")
+    arrays = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.npz", max_bytes=MAX_ARRAYS_BYTES)
+    answers, error = checks.load_answers(record, arrays)
+    if error:
+        return QuestionResult(unit.points, error=error)
+    seen = dataclasses.replace(inputs[question], witnessed=witnessed) if unit.witnessed else inputs[question]
+    results = tuple(checks.run_checks(unit, answers, seen))
+    score = round(unit.points * sum(r.weight for r in results if r.passed) / sum(r.weight for r in results), 2)
+    return QuestionResult(unit.points, score, None, results)
 
 
 def _definition_errors(content):
@@ -404,21 +389,11 @@ def _definition_errors(content):
     return [untrusted.one_line(error) for error in errors[:50]] if isinstance(errors, list) else []
 
 
-def invalid_result(reason):
+def invalid_result(reason) -> Result:
     """The result of a file that could not be read as a notebook: a row with zero points."""
-    questions = {q: {"possible": unit.points, "score": 0.0, "error": reason, "checks": []} for q, unit in QUESTIONS.items()}
-    return {
-        "status": Status.INVALID,
-        "reason": reason,
-        "notes": [],
-        "questions": questions,
-        "total": 0.0,
-        "possible": TOTAL_POINTS,
-        "seed": None,
-        "seconds": 0.0,
-    }
+    return zero_result(Status.INVALID, reason, {name: unit.points for name, unit in QUESTIONS.items()})
 
 
-def crashed_result(reason):
+def crashed_result(reason) -> Result:
     """The result of a file the grader itself failed on: zero points and the grader's own reason."""
-    return invalid_result(reason) | {"status": Status.CRASHED}
+    return zero_result(Status.CRASHED, reason, {name: unit.points for name, unit in QUESTIONS.items()})

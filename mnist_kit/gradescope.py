@@ -45,7 +45,7 @@ def upload_receipt(notebook_text, name):
 
 
 def gradescope_results(result, visibility=None, receipt=None):
-    """Turn a kit result into Gradescope's results.json structure.
+    """Turn a kit result (a :class:`~mnist_kit.results.Result`) into Gradescope's results.json structure.
 
     Each question becomes a test for its public checks and one for its hidden checks, each with
     its share of the question's points, the failed checks' messages (never their code), and the
@@ -60,35 +60,31 @@ def gradescope_results(result, visibility=None, receipt=None):
         tests.append(
             {"name": RECEIPT_TEST, "score": 0, "max_score": 0, "output": receipt, "visibility": "visible", "output_format": "text"}
         )
-    for question, entry in result["questions"].items():
+    for question, entry in result.questions.items():
         for part in report.question_parts(question, entry):
             # Messages carry student text: one line each, shown as plain text, never as markup.
-            lines = [untrusted.one_line(part["error"], 500)] if part["error"] else []
-            lines += [f"- {untrusted.one_line(message, 500)}" for message in part["failures"]]
-            summary = (
-                f"{part['passed']} of {part['count']} {part['kind']} checks passed"
-                if entry["checks"]
-                else f"{part['kind']} checks: not run"
-            )
+            lines = [untrusted.one_line(part.error, 500)] if part.error else []
+            lines += [f"- {untrusted.one_line(message, 500)}" for message in part.failures]
+            summary = f"{part.passed} of {part.count} {part.kind} checks passed" if entry.checks else f"{part.kind} checks: not run"
             tests.append(
                 {
-                    "name": f"{question}: {part['kind']} checks",
-                    "score": part["score"],
-                    "max_score": part["possible"],
+                    "name": f"{question}: {part.kind} checks",
+                    "score": part.score,
+                    "max_score": part.possible,
                     "output": "\n".join([summary, *lines]),
-                    "visibility": visibility[part["kind"]],
+                    "visibility": visibility[part.kind],
                     "output_format": "text",
                 }
             )
-    output = f"Status: {result['status']}" + (f" ({untrusted.one_line(result['reason'], 500)})" if result.get("reason") else "")
+    output = f"Status: {result.status}" + (f" ({untrusted.one_line(result.reason, 500)})" if result.reason else "")
     if any(visibility[kind] != "visible" for kind in report.CHECK_KINDS):
-        parts = {q: report.question_parts(q, e) for q, e in result["questions"].items()}
+        parts = {q: report.question_parts(q, e) for q, e in result.questions.items()}
         shown = {kind: visibility[kind] == "visible" for kind in report.CHECK_KINDS}
         output += "\n" + report.withheld_summary(result, parts, shown, visibility).replace("**", "")
-    output += f"\nIsolation: {(result.get('sandbox') or {}).get('kind', 'none')}"
+    output += f"\nIsolation: {result.sandbox_kind or 'none'}"
     results = {"tests": tests, "output": output, "output_format": "text", "test_output_format": "text"}
     if all(test["visibility"] == "visible" for test in tests):  # the receipt is worth nothing, so it changes no total
-        results["score"] = result["total"]
+        results["score"] = result.total
     return results
 
 
@@ -128,10 +124,7 @@ def main(argv=None):
             )
         sandbox.kill_leftovers(uid)
         files.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result, receipt=receipt), indent=1))
-    print(
-        f"graded: {result['total']}/{result['possible']} ({result['status']}); "
-        f"the grader's peak memory: {own_peak_memory() / 2**30:.2f} GiB"
-    )
+    print(f"graded: {result.total}/{result.possible} ({result.status}); the grader's peak memory: {own_peak_memory() / 2**30:.2f} GiB")
     return 0
 
 

@@ -164,8 +164,8 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
     with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
         try:
             collect.save_answers(Path(folder), question, answers)  # the grade's round trip, byte for byte
-        except Exception as error:  # noqa: BLE001 - what the grade records for the same answer (collect.run), never a traceback
-            return CheckReport(question, (), describe_exception(error))
+        except Exception as unsaved:  # noqa: BLE001 - what the grade records for the same answer (collect.run), never a traceback
+            return CheckReport(question, (), describe_exception(unsaved))
         recorded, error = checks.load_answers(*((Path(folder) / f"{question}{suffix}").read_bytes() for suffix in (".json", ".npz")))
     if error:
         return CheckReport(question, (), error)

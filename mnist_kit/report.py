@@ -6,94 +6,109 @@ also from folders graded on several machines and merged (:func:`mnist_kit.batch.
 
 import base64
 import collections
+import dataclasses
 import html
 import io
 import re
+from dataclasses import dataclass
 
-from . import grade, spec, untrusted
+from . import spec, untrusted
 from .answers import said_once
 from .course import gradebook as course_gradebook
 from .files import GradedFolder, write_atomically
 from .questions import QUESTIONS, TOTAL_POINTS
+from .results import QuestionResult, Regrade, Result, Status
 
 CHECK_KINDS = ("public", "hidden")
 # When a withheld kind of check is released, in the words of a sentence to the student.
 RELEASED = {"after_due_date": "after the due date", "after_published": "when grades are published", "hidden": "to instructors only"}
 
 
-def question_parts(question, entry):
+@dataclass(frozen=True)
+class QuestionPart:
+    """One kind of check of one question, as students are shown it (a Gradescope test, a row of the feedback)."""
+
+    kind: str  # one of CHECK_KINDS
+    count: int  # checks of that kind
+    passed: int
+    score: float
+    possible: float  # its share of the question's points, by the checks' weights
+    error: str | None  # why nothing was checked (on the first part only)
+    failures: tuple[str, ...]  # the failed checks' messages, each said once
+
+
+def question_parts(question: str, entry: QuestionResult) -> list[QuestionPart]:
     """Split one question's result into its public and its hidden checks, as students are shown them.
 
     Parameters
     ----------
     question : str
         The question, e.g. ``"q1"``.
-    entry : dict
-        Its entry in a result's ``questions``.
+    entry : mnist_kit.results.QuestionResult
+        Its result.
 
     Returns
     -------
-    list of dict
-        One dict per kind of check the question has, in :data:`CHECK_KINDS` order: ``kind``,
-        ``count`` (checks of that kind), ``passed``, ``score``, ``possible`` (its share of the
-        question's points, by the checks' weights), ``error`` (why nothing was checked; on the
-        first part only) and ``failures`` (failed checks' messages). The parts' scores and
-        points add up to the question's exactly.
+    list of QuestionPart
+        One per kind of check the question has, in :data:`CHECK_KINDS` order. The parts' scores
+        and points add up to the question's exactly.
 
     Examples
     --------
-    >>> entry = {"possible": 1, "score": 0.5, "error": None, "checks": [
-    ...     {"passed": True, "hidden": False, "message": ""},
-    ...     {"passed": False, "hidden": True, "message": "wrong values"}]}
-    >>> [(p["kind"], p["score"], p["possible"], p["failures"]) for p in question_parts("q2", entry)]
-    [('public', 0.5, 0.5, []), ('hidden', 0.0, 0.5, ['wrong values'])]
+    >>> from mnist_kit.results import CheckResult
+    >>> entry = QuestionResult(1, 0.5, None, (
+    ...     CheckResult("q2", "cast_dtype", True, "", hidden=False, weight=1.0),
+    ...     CheckResult("q2", "cast_values", False, "wrong values", hidden=True, weight=1.0)))
+    >>> [(p.kind, p.score, p.possible, p.failures) for p in question_parts("q2", entry)]
+    [('public', 0.5, 0.5, ()), ('hidden', 0.0, 0.5, ('wrong values',))]
     """
     registered = QUESTIONS[question].checks
     total_weight = sum(check.weight for check in registered)
-    parts, possible_left = [], entry["possible"]
+    parts: list[QuestionPart] = []
+    possible_left = entry.possible
     for kind in CHECK_KINDS:
         of_kind = [check for check in registered if check.hidden == (kind == "hidden")]
         if not of_kind:
             continue
         weight = sum(check.weight for check in of_kind)
-        ran = [c for c in entry["checks"] if c["hidden"] == (kind == "hidden")]
-        passed_weight = sum(c.get("weight", 1.0) for c in ran if c["passed"])
+        ran = [c for c in entry.checks if c.hidden == (kind == "hidden")]
+        passed_weight = sum(c.weight for c in ran if c.passed)
         # The last part takes what is left, so the parts' points add up to the question's.
-        last = len(of_kind) == len(registered) - sum(p["count"] for p in parts)
-        possible = possible_left if last else round(entry["possible"] * weight / total_weight, 2)
+        last = len(of_kind) == len(registered) - sum(p.count for p in parts)
+        possible = possible_left if last else round(entry.possible * weight / total_weight, 2)
         possible_left = round(possible_left - possible, 2)
         parts.append(
-            {
-                "kind": kind,
-                "count": len(of_kind),
-                "passed": sum(c["passed"] for c in ran),
-                "score": round(possible * passed_weight / weight, 2),
-                "possible": possible,
-                "error": None if parts else entry["error"],
-                "failures": said_once(c["message"] for c in ran if not c["passed"]),
-            }
+            QuestionPart(
+                kind,
+                len(of_kind),
+                sum(c.passed for c in ran),
+                round(possible * passed_weight / weight, 2),
+                possible,
+                None if parts else entry.error,
+                tuple(said_once(c.message for c in ran if not c.passed)),
+            )
         )
     # The question's score was rounded once, the parts' each: give any cent of difference to a
     # part it fits, partly passed ones first, so the parts add up to exactly what the gradebook says.
-    drift = round(entry["score"] - sum(p["score"] for p in parts), 2)
+    drift = round(entry.score - sum(p.score for p in parts), 2)
     if drift:
-        candidates = sorted(parts, key=lambda p: p["passed"] in (0, p["count"]))
-        part = next((p for p in candidates if 0 <= p["score"] + drift <= p["possible"]), parts[-1])
-        part["score"] = round(part["score"] + drift, 2)
+        candidates = sorted(parts, key=lambda p: p.passed in (0, p.count))
+        part = next((p for p in candidates if 0 <= p.score + drift <= p.possible), parts[-1])
+        parts[parts.index(part)] = dataclasses.replace(part, score=round(part.score + drift, 2))
     return parts
 
 
-def failure_messages(entry):
+def failure_messages(entry: QuestionResult) -> list[str]:
     """What a student is told about one question: the error, or each distinct failure (:func:`~mnist_kit.answers.said_once`)."""
-    if entry["error"]:
-        return [entry["error"]]
-    return said_once(check["message"] for check in entry["checks"] if not check["passed"])
+    if entry.error:
+        return [entry.error]
+    return said_once(check.message for check in entry.failures)
 
 
-def unsandboxed_warning(result):
+def unsandboxed_warning(result: Result) -> str | None:
     """One line when ``result`` was graded without the full sandbox, else None."""
-    kind = (result.get("sandbox") or {}).get("kind")
-    if kind == "bwrap" or result.get("status") == grade.Status.INVALID:
+    kind = result.sandbox_kind
+    if kind == "bwrap" or result.status == Status.INVALID:
         return None
     return f"graded without the bubblewrap sandbox (isolation: {kind or 'unknown'})"
 
@@ -103,8 +118,8 @@ def feedback_markdown(result, everything=False, visibility=None):
 
     Parameters
     ----------
-    result : dict
-        A result as :func:`mnist_kit.grade.grade_notebook` returns it.
+    result : mnist_kit.results.Result
+        A submission's result.
     everything : bool
         Show every check's points and message. By default a kind of check whose ``visibility``
         is not ``"visible"`` is withheld, as Gradescope withholds it, and the file says when it
@@ -114,31 +129,31 @@ def feedback_markdown(result, everything=False, visibility=None):
     """
     visibility = visibility or spec.VISIBILITY
     shown = {kind: everything or visibility[kind] == "visible" for kind in CHECK_KINDS}
-    parts = {q: question_parts(q, e) for q, e in result["questions"].items()}
-    lines = [f"# Feedback for {quoted(result['submission'])}", ""]
+    parts = {q: question_parts(q, e) for q, e in result.questions.items()}
+    lines = [f"# Feedback for {quoted(result.submission or '')}", ""]
     if all(shown.values()):
-        lines += [f"**Total: {result['total']} / {result['possible']}** (status: {result['status']})", ""]
+        lines += [f"**Total: {result.total} / {result.possible}** (status: {result.status})", ""]
     else:
         lines += [withheld_summary(result, parts, shown, visibility), ""]
-    if result.get("reason"):
-        lines += [f"Note: {quoted(result['reason'])}", ""]
-    lines += [f"- {quoted(note)}" for note in result.get("notes", [])] + ([""] if result.get("notes") else [])
+    if result.reason:
+        lines += [f"Note: {quoted(result.reason)}", ""]
+    lines += [f"- {quoted(note)}" for note in result.notes] + ([""] if result.notes else [])
     lines += ["| question | " + " | ".join(f"{kind} checks" for kind in CHECK_KINDS) + " |", "|---" * (1 + len(CHECK_KINDS)) + "|"]
     for question, kinds in parts.items():
-        by_kind = {p["kind"]: p for p in kinds}
+        by_kind = {p.kind: p for p in kinds}
         cells = [
             (
                 "none"
                 if kind not in by_kind
-                else f"{by_kind[kind]['score']} / {by_kind[kind]['possible']}"
+                else f"{by_kind[kind].score} / {by_kind[kind].possible}"
                 if shown[kind]
-                else f"{by_kind[kind]['possible']} withheld, released {RELEASED[visibility[kind]]}"
+                else f"{by_kind[kind].possible} withheld, released {RELEASED[visibility[kind]]}"
             )
             for kind in CHECK_KINDS
         ]
         lines.append(f"| {question} | " + " | ".join(cells) + " |")
     for question, kinds in parts.items():
-        messages = [m for p in kinds if shown[p["kind"]] for m in ([p["error"]] if p["error"] else p["failures"])]
+        messages = [m for p in kinds if shown[p.kind] for m in ([p.error] if p.error else p.failures)]
         if messages:
             lines += ["", f"## {question}: what to fix", ""] + [f"- {quoted(m)}" for m in messages]
     return "\n".join(lines) + "\n"
@@ -149,15 +164,15 @@ def withheld_summary(result, parts, shown, visibility):
 
     Never a total that looks final: while any check is withheld, the line says how much is missing.
     """
-    visible = [p for ps in parts.values() for p in ps if shown[p["kind"]]]
-    hidden = [p for ps in parts.values() for p in ps if not shown[p["kind"]]]
-    earned, possible = round(sum(p["score"] for p in visible), 2), round(sum(p["possible"] for p in visible), 2)
-    kinds = " and ".join(dict.fromkeys(f"{p['kind']} checks" for p in visible)) or "no checks"
-    withheld = round(sum(p["possible"] for p in hidden), 2)
-    when = " and ".join(dict.fromkeys(f"{p['kind']} checks, released {RELEASED[visibility[p['kind']]]}" for p in hidden))
+    visible = [p for ps in parts.values() for p in ps if shown[p.kind]]
+    hidden = [p for ps in parts.values() for p in ps if not shown[p.kind]]
+    earned, possible = round(sum(p.score for p in visible), 2), round(sum(p.possible for p in visible), 2)
+    kinds = " and ".join(dict.fromkeys(f"{p.kind} checks" for p in visible)) or "no checks"
+    withheld = round(sum(p.possible for p in hidden), 2)
+    when = " and ".join(dict.fromkeys(f"{p.kind} checks, released {RELEASED[visibility[p.kind]]}" for p in hidden))
     return (
-        f"**{kinds.capitalize()}: {earned} of their {possible} points** (status: {result['status']}). "
-        f"{withheld} more of the {result['possible']} points are withheld ({when}): this is not your total."
+        f"**{kinds.capitalize()}: {earned} of their {possible} points** (status: {result.status}). "
+        f"{withheld} more of the {result.possible} points are withheld ({when}): this is not your total."
     )
 
 
@@ -184,7 +199,7 @@ def write_feedback(out, result, everything=False):
     """Write ``out/feedback/<submission>.md`` (see :func:`feedback_markdown`)."""
     graded = GradedFolder(out)
     graded.feedback.mkdir(parents=True, exist_ok=True)
-    write_atomically(graded.feedback_for(result["submission"]), feedback_markdown(result, everything))
+    write_atomically(graded.feedback_for(result.submission), feedback_markdown(result, everything))
 
 
 def student_feedback_markdown(row, result, policy, everything=False):
@@ -253,7 +268,7 @@ def _figure_png(draw):
 
 def _score_histogram(results):
     def draw(axes):
-        axes.hist([r["total"] for r in results], bins=[x - 0.5 for x in range(int(TOTAL_POINTS) + 2)], color="#3b6ea5", edgecolor="white")
+        axes.hist([r.total for r in results], bins=[x - 0.5 for x in range(int(TOTAL_POINTS) + 2)], color="#3b6ea5", edgecolor="white")
         axes.set_xlabel("total score")
         axes.set_ylabel("submissions")
         axes.set_title("Score distribution")
@@ -263,7 +278,7 @@ def _score_histogram(results):
 
 def pass_rates(results):
     """Share of submissions with full marks on each question."""
-    return {q: sum(r["questions"][q]["score"] == r["questions"][q]["possible"] for r in results) / max(len(results), 1) for q in QUESTIONS}
+    return {q: sum(r.questions[q].full_marks for r in results) / max(len(results), 1) for q in QUESTIONS}
 
 
 def _pass_rate_chart(results):
@@ -282,8 +297,8 @@ def common_failures(results, limit=5):
     """For each question, its most frequent failures with how many submissions met each (not how many checks)."""
     counts = {q: collections.Counter() for q in QUESTIONS}
     for result in results:
-        for question, entry in result["questions"].items():
-            met = [entry["error"]] if entry["error"] else [c["message"] for c in entry["checks"] if not c["passed"]]
+        for question, entry in result.questions.items():
+            met = [entry.error] if entry.error else [c.message for c in entry.failures]
             counts[question].update(set(met))
     return {q: c.most_common(limit) for q, c in counts.items()}
 
@@ -298,30 +313,30 @@ def _change(pair):
     return f"{pair[0]} → {pair[1]}"
 
 
-def changed_grade_rows(changes):
+def changed_grade_rows(changes: Regrade):
     """The rows of the "changed grades" table: submission, status, each question, total, cause, why."""
     return [
         (
-            c["submission"],
-            _change(c["status"]) if c["status"][0] != c["status"][1] else c["status"][1],
-            *[_change(c["questions"][q]) if q in c["questions"] else "" for q in QUESTIONS],
-            _change(c["total"]),
-            c["cause"],
-            "; ".join(c["why"]),
+            c.submission,
+            _change(c.status) if c.status[0] != c.status[1] else c.status[1],
+            *[_change(c.questions[q]) if q in c.questions else "" for q in QUESTIONS],
+            _change(c.total),
+            c.cause,
+            "; ".join(c.why),
         )
-        for c in changes["changed"]
+        for c in changes.changed
     ]
 
 
 CHANGED_GRADE_HEADER = ["submission", "status", *QUESTIONS, "total", "cause", "why"]
 
 
-def changed_grades_summary(changes):
+def changed_grades_summary(changes: Regrade):
     """One sentence about the latest regrade (see :func:`mnist_kit.batch.regrade_changes`)."""
     return (
-        f"The regrade of {changes['run']} (UTC) changed {len(changes['changed'])} of the "
-        f"{changes['regraded']} grades it redid; the earlier results and gradebook are kept in "
-        f"results/history/{changes['run']}/."
+        f"The regrade of {changes.run} (UTC) changed {len(changes.changed)} of the "
+        f"{changes.regraded} grades it redid; the earlier results and gradebook are kept in "
+        f"results/history/{changes.run}/."
     )
 
 
@@ -349,7 +364,7 @@ def _changed_grades_html(changes, course=None):
     if not changes and not overrides:
         return ""
     summary = f"<p>{html.escape(changed_grades_summary(changes))}</p>" if changes else ""
-    table = _table(CHANGED_GRADE_HEADER, changed_grade_rows(changes)) if changes and changes["changed"] else ""
+    table = _table(CHANGED_GRADE_HEADER, changed_grade_rows(changes)) if changes and changes.changed else ""
     adjusted = f'<h3>Adjusted by the instructor</h3><div id="overrides">{_table(OVERRIDE_HEADER, overrides)}</div>' if overrides else ""
     return f'<h2>Changed grades</h2><div id="changed-grades">{summary}{table}{adjusted}</div>'
 
@@ -406,22 +421,22 @@ def report_html(results, changes=None, similar=None, course=None):
         f"<h3>{q}</h3>" + (_table(["count", "message"], [(n, m) for m, n in rows]) if rows else "<p>No failures.</p>")
         for q, rows in common_failures(results).items()
     )
-    slowest = sorted(results, key=lambda r: r.get("seconds") or 0, reverse=True)[:10]
-    troubled = [r for r in results if r["status"] != grade.Status.GRADED]
+    slowest = sorted(results, key=lambda r: r.seconds, reverse=True)[:10]
+    troubled = [r for r in results if r.status != Status.GRADED]
     unsandboxed = [r for r in results if unsandboxed_warning(r)]
     warning = (
         (
             f'<p id="sandbox-warning" style="background:#fde2e1;padding:.6em;border:1px solid #c00"><strong>'
             f"{len(unsandboxed)} submission(s) were graded without the bubblewrap sandbox</strong>: their code could "
             f"reach the network, the grader's files or processes. Regrade untrusted work with the sandbox. "
-            f"{html.escape(', '.join(r['submission'] for r in unsandboxed[:20]))}</p>"
+            f"{html.escape(', '.join(str(r.submission) for r in unsandboxed[:20]))}</p>"
         )
         if unsandboxed
         else ""
     )
-    mean = sum(r["total"] for r in results) / len(results) if results else 0
-    slowest_table = _table(["submission", "seconds", "status"], [(r["submission"], r.get("seconds"), r["status"]) for r in slowest])
-    troubled_rows = [(r["submission"], r["status"], r.get("reason") or "") for r in troubled]
+    mean = sum(r.total for r in results) / len(results) if results else 0
+    slowest_table = _table(["submission", "seconds", "status"], [(r.submission, r.seconds, r.status) for r in slowest])
+    troubled_rows = [(r.submission, r.status, r.reason or "") for r in troubled]
     troubled_table = _table(["submission", "status", "reason"], troubled_rows) if troubled else "<p>None.</p>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>MNIST assignment: grading report</title>

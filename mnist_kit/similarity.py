@@ -34,6 +34,7 @@ from pathlib import Path
 from .collect import definition_statements
 from .files import GradedFolder, write_atomically
 from .questions import QUESTIONS
+from .results import Result
 
 K = 5  # tokens a fingerprinted sequence holds
 WINDOW = 4  # sequences a winnowing window holds: any shared run of K + WINDOW - 1 tokens is caught
@@ -291,8 +292,8 @@ def sources_of_graded(folder, read_notebook):
     sources, problems = {}, []
     for path in sorted(graded.results.glob("*.json")):
         try:
-            result = json.loads(path.read_text(encoding="utf-8"))
-            sources[result["submission"]] = graded_functions(json.loads(read_notebook(Path(result["file"]))))
+            result = Result.from_json(json.loads(path.read_text(encoding="utf-8")))
+            sources[result.submission] = graded_functions(json.loads(read_notebook(Path(result.file))))
         except Exception as error:  # noqa: BLE001 - one unreadable submission is named and skipped, never the whole review
             problems.append(f"{path.stem}: not compared ({type(error).__name__}: {str(error)[:120]})")
     return sources, problems

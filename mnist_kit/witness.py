@@ -335,7 +335,7 @@ def _serve(connection, record_fd):
         connection.send(json.dumps(reply).encode())
 
 
-_MAPPED = {}  # the client's memfd, mapped once: (device, inode, size) -> mapping
+_MAPPED: dict[tuple[int, int, int], mmap.mmap] = {}  # the client's memfd, mapped once: (device, inode, size) -> mapping
 
 
 def _mapped(fd):

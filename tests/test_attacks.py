@@ -197,10 +197,10 @@ def attacked_batch(tmp_path_factory, listener, secret):
     growth = resident_peak_since_reset() - resident_before
     time.sleep(1)  # a daemon that survived would have forged the gradebook by now
     rows = {row["submission"]: row for row in csv.DictReader(GradedFolder(out).gradebook.open())}
-    stored = {r["submission"]: r for r in batch.load_results(out)}
+    stored = {r.submission: r for r in batch.load_results(out)}
     return {
         "cases": cases,
-        "results": {r["submission"]: r for r in results},
+        "results": {r.submission: r for r in results},
         "rows": rows,
         "stored": stored,
         "before": before,
@@ -227,32 +227,32 @@ def test_kit_batch_gives_every_submission_its_honest_verdict_and_a_row(attacked_
     problems = []
     for case in attacked_batch["cases"]:
         result, row = attacked_batch["stored"][case.name], attacked_batch["rows"].get(case.name)
-        verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
-        lost = {q: e["error"] for q, e in result["questions"].items() if not verdict[q]}
+        verdict = {q: e.score == e.possible for q, e in result.questions.items()}
+        lost = {q: e.error for q, e in result.questions.items() if not verdict[q]}
         earned = sum(QUESTIONS[q].points for q, ok in honest_verdict(case).items() if ok)
-        if (result["status"], verdict) != (case.status, honest_verdict(case)) or result["total"] != earned:
-            problems.append(f"{case.name}: {result['status']} {result['total']} {lost}")
+        if (result.status, verdict) != (case.status, honest_verdict(case)) or result.total != earned:
+            problems.append(f"{case.name}: {result.status} {result.total} {lost}")
         if row is None or float(row["total"]) != earned:
             problems.append(f"{case.name}: gradebook row {row}")
-        if result["sandbox"]["kind"] != "bwrap":
-            problems.append(f"{case.name}: graded in {result['sandbox']}")
+        if result.sandbox_kind != "bwrap":
+            problems.append(f"{case.name}: graded in {result.sandbox}")
     assert not problems, "\n".join(problems)
 
 
 def test_kit_batch_reads_hostile_bytes_with_bounds_and_in_its_own_words(attacked_batch):
     stored, out = attacked_batch["stored"], attacked_batch["out"]
-    assert "wrote more than 1 MiB into the grader's progress file" in stored["bytes_progress_flood"]["reason"]
-    assert "more than its 6 GiB of memory (all its processes together)" in stored["bytes_budget_memory_of_all_processes"]["reason"]
-    assert "the submission filled its 2 GiB of disk" in stored["bytes_budget_disk_of_the_folder"]["reason"]
+    assert "wrote more than 1 MiB into the grader's progress file" in stored["bytes_progress_flood"].reason
+    assert "more than its 6 GiB of memory (all its processes together)" in stored["bytes_budget_memory_of_all_processes"].reason
+    assert "the submission filled its 2 GiB of disk" in stored["bytes_budget_disk_of_the_folder"].reason
     expected_errors = {
         "bytes_answers_deep_json": ("q2", "nested too deep"),
         "bytes_answers_8_tib_header": ("q1", "more than any correct answer"),
         "bytes_answers_string_bomb": ("q3", "more than any correct answer"),
     }
     for name, (question, words) in expected_errors.items():
-        assert words in stored[name]["questions"][question]["error"], stored[name]["questions"][question]
+        assert words in stored[name].questions[question].error, stored[name].questions[question]
     forged = stored["bytes_answers_forged_memory_error"]
-    assert forged["status"] == "graded" and "\n" not in forged["questions"]["q2"]["error"]
+    assert forged.status == "graded" and "\n" not in forged.questions["q2"].error
     feedback = (out / "feedback" / "bytes_answers_forged_memory_error.md").read_text()
     assert [line for line in feedback.splitlines() if "**Total" in line and "forged" not in line] == [], feedback
     assert attacked_batch["growth"] <= GRADER_GROWTH_BUDGET, f"the grader grew by {attacked_batch['growth'] / 2**30:.2f} GiB"

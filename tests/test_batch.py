@@ -13,6 +13,7 @@ import pytest
 from mnist_kit import batch, grade, report
 from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 from tests.submissions.notebooks import STUDENT_NOTEBOOK
 from tests.test_submission_files import INVALID
 
@@ -72,17 +73,17 @@ def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
     results = batch.grade_many([uploads], out, jobs=2, limits=FAST)
     rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
     assert len(rows) == len(UPLOADS) == len(results)
-    by_file = {Path(r["file"]).relative_to(uploads).as_posix(): r for r in results}
+    by_file = {Path(r.file).relative_to(uploads).as_posix(): r for r in results}
     for name, _, status, reason in UPLOADS:
         result = by_file[name]
-        row = next(r for r in rows if r["submission"] == result["submission"])
-        assert result["status"] == row["status"] == status, (name, result["reason"])
+        row = next(r for r in rows if r["submission"] == result.submission)
+        assert result.status == row["status"] == status, (name, result.reason)
         if reason:
-            assert reason in result["reason"] and "\n" not in result["reason"], name
+            assert reason in result.reason and "\n" not in result.reason, name
             assert reason in row["reason"], name
         assert row["sandbox"] == ("" if status == "invalid" else "bwrap"), name
-        assert result["total"] == 0, name
-        assert (out / "feedback" / f"{result['submission']}.md").exists()
+        assert result.total == 0, name
+        assert (out / "feedback" / f"{result.submission}.md").exists()
     assert {"alice~mnist", "bob~mnist"} <= {r["submission"] for r in rows}
     assert GradedFolder(out).report.exists()
     assert not (tmp_path / "escaped.txt").exists() and not (uploads.parent / "escaped.txt").exists()
@@ -115,31 +116,17 @@ def test_a_killed_batch_resumes_without_losing_or_redoing_results(tmp_path):
 
 
 def _result(name, total, status="graded", seconds=3.0, message="X_train is still in its original order."):
-    questions = {q: {"possible": i.points, "score": i.points, "error": None, "checks": []} for q, i in QUESTIONS.items()}
-    questions["q1"] = {
-        "possible": 2,
-        "score": 0.0,
-        "error": None,
-        "checks": [{"name": "split_is_shuffled", "passed": False, "hidden": True, "message": message}],
-    }
-    return {
-        "submission": name,
-        "status": status,
-        "reason": None if status == "graded" else "it ran too long",
-        "notes": [],
-        "questions": questions,
-        "total": total,
-        "possible": TOTAL_POINTS,
-        "seconds": seconds,
-        "key": name,
-    }
+    questions = {q: QuestionResult(i.points, i.points) for q, i in QUESTIONS.items()}
+    questions["q1"] = QuestionResult(2, 0.0, None, (CheckResult("q1", "split_is_shuffled", False, message, True, 1.0),))
+    reason = None if status == "graded" else "it ran too long"
+    return Result(Status(status), questions, total, TOTAL_POINTS, reason, seconds=seconds, submission=name, key=name)
 
 
 def test_merge_combines_folders_from_several_machines(tmp_path):
     for machine, names in (("one", ["ann", "ben"]), ("two", ["cat"])):
         GradedFolder(tmp_path / machine).results.mkdir(parents=True)
         for name in names:
-            (GradedFolder(tmp_path / machine).results / f"{name}.json").write_text(json.dumps(_result(name, 8.0)))
+            (GradedFolder(tmp_path / machine).results / f"{name}.json").write_text(json.dumps(_result(name, 8.0).to_json()))
     batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all", all_feedback=True)
     rows = list(csv.DictReader(GradedFolder(tmp_path / "all").gradebook.open()))
     assert [r["submission"] for r in rows] == ["ann", "ben", "cat"]
@@ -149,7 +136,7 @@ def test_merge_combines_folders_from_several_machines(tmp_path):
 def test_merge_refuses_two_different_grades_for_one_submission(tmp_path):
     for machine, key in (("one", "a"), ("two", "b")):
         GradedFolder(tmp_path / machine).results.mkdir(parents=True)
-        (GradedFolder(tmp_path / machine).results / "ann.json").write_text(json.dumps(dict(_result("ann", 8.0), key=key)))
+        (GradedFolder(tmp_path / machine).results / "ann.json").write_text(json.dumps(_result("ann", 8.0).replace(key=key).to_json()))
     with pytest.raises(ValueError, match="ann.json was graded differently"):
         batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all")
 

@@ -112,7 +112,7 @@ def test_missing_pin_is_named(tmp_path):
 def test_build_verifies_reference_full_marks_and_student_zero(built_kit):
     root, _ = built_kit
     reference, student = build.verify_build(root, seeds=(0,))  # the recipe test builds a kit on all three
-    assert reference["total"] == TOTAL_POINTS and reference["status"] == "graded"
-    assert student["total"] == 0
-    for question, entry in student["questions"].items():  # every check says why: the stub raised
-        assert entry["checks"] and all("NotImplementedError" in c["message"] for c in entry["checks"]), (question, entry)
+    assert reference.total == TOTAL_POINTS and reference.status == "graded"
+    assert student.total == 0
+    for question, entry in student.questions.items():  # every check says why: the stub raised
+        assert entry.checks and all("NotImplementedError" in c.message for c in entry.checks), (question, entry)

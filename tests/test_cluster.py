@@ -115,7 +115,7 @@ def dask_cluster(tmp_path_factory):
 
 
 def _verdicts(results):
-    return {r["submission"]: (r["status"], {q: e["score"] for q, e in r["questions"].items()}) for r in results}
+    return {r.submission: (r.status, {q: e.score for q, e in r.questions.items()}) for r in results}
 
 
 @pytest.mark.slow
@@ -127,12 +127,10 @@ def test_a_cluster_grades_a_mixed_batch_as_the_local_pool_does(dask_cluster, tmp
     assert cli.main(["grade", str(submissions), "--out", str(tmp_path / "cluster"), "--scheduler", dask_cluster.address]) == 0
     on_cluster = batch.load_results(tmp_path / "cluster")
     assert _verdicts(on_cluster) == _verdicts(local)
-    assert {r["status"] for r in local} == {"graded", "invalid"}
+    assert {r.status for r in local} == {"graded", "invalid"}
     for case in MIXED:
-        entry = next(r for r in on_cluster if r["submission"] == case.name)
-        assert {q: e["score"] == e["possible"] for q, e in entry["questions"].items()} == {
-            q: q not in case.fails for q in entry["questions"]
-        }
+        entry = next(r for r in on_cluster if r.submission == case.name)
+        assert {q: e.score == e.possible for q, e in entry.questions.items()} == {q: q not in case.fails for q in entry.questions}
     assert "worker(s) connected" in capsys.readouterr().err
 
 
@@ -171,7 +169,7 @@ def _grade_and_kill(local, submissions, out, victim_case, kills):
     assert not grading.is_alive() and "results" in done, (local.folder / "dask.log").read_text()[-3000:]
     rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
     assert sorted(r["submission"] for r in rows) == sorted(p.stem for p in submissions.glob("*.ipynb")), "each exactly once"
-    return {r["submission"]: r for r in done["results"]}
+    return {r.submission: r for r in done["results"]}
 
 
 @pytest.mark.slow
@@ -184,7 +182,7 @@ def test_a_worker_killed_mid_grading_loses_nothing_and_counts_nothing_twice(tmp_
         notebooks.write_cases([SLOW_STEP, *MIXED[:2]], tmp_path / "submissions")
         results = _grade_and_kill(local, tmp_path / "submissions", tmp_path / "graded", SLOW_STEP, kills=1)
         slow = results["slow_but_right"]
-        assert slow["status"] == "graded" and slow["questions"]["q2"]["score"] == 1.0
+        assert slow.status == "graded" and slow.questions["q2"].score == 1.0
     finally:
         local.close()
 
@@ -202,8 +200,8 @@ def test_a_submission_whose_workers_keep_dying_ends_crashed_and_the_class_goes_o
         notebooks.write_cases([SLOW_STEP, MIXED[0]], tmp_path / "submissions")
         results = _grade_and_kill(local, tmp_path / "submissions", tmp_path / "graded", SLOW_STEP, kills=1)
         killer, other = results["slow_but_right"], results[MIXED[0].name]
-        assert killer["status"] == "crashed" and "stopped the Dask workers it ran on" in killer["reason"]
-        assert other["status"] == "graded" and other["questions"]["q1"]["score"] == 2.0
+        assert killer.status == "crashed" and "stopped the Dask workers it ran on" in killer.reason
+        assert other.status == "graded" and other.questions["q1"].score == 2.0
     finally:
         local.close()
 

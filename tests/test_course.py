@@ -23,7 +23,8 @@ import pytest
 from mnist_kit import cli
 from mnist_kit.course import CourseError, apply, config, gradebook, gradescope_export, lms, matching, roster as rosters
 from mnist_kit.course.config import LatePolicy
-from mnist_kit.questions import QUESTIONS
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.results import QuestionResult, Result, Status
 from tests.course import realistic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -168,13 +169,8 @@ def test_the_mapping_comes_first_and_a_late_flag_is_kept(tmp_path):
 
 
 def _result(name, scores, status="graded"):
-    return {
-        "submission": name,
-        "status": status,
-        "total": round(sum(scores.values()), 2),
-        "possible": 10.0,
-        "questions": {q: {"score": scores.get(q, 0.0)} for q in QUESTIONS},
-    }
+    questions = {q: QuestionResult(unit.points, scores.get(q, 0.0)) for q, unit in QUESTIONS.items()}
+    return Result(Status(status), questions, round(sum(scores.values()), 2), TOTAL_POINTS, submission=name)
 
 
 def _claim(name, students, at=None, flagged=False, order=()):
@@ -368,17 +364,14 @@ def test_a_students_feedback_says_lateness_penalty_and_overrides(tmp_path, every
 
     roster = _roster(tmp_path)
     course = config.read_course(write(tmp_path / "course.toml", COURSE))
-    result = {**_result("a", {"q1": 2.0, "q2": 1.0}), "reason": None, "checks": []}
-    result["questions"] = {
-        q: {"score": e["score"], "possible": QUESTIONS[q].points, "error": None, "checks": []} for q, e in result["questions"].items()
-    }
+    result = _result("a", {"q1": 2.0, "q2": 1.0})
     claims = [_claim("a", ("17",), course.due + dt.timedelta(hours=2))]
     book = gradebook.build({"a": result}, claims, roster, course, (gradebook.Override("17", "q4", 2.0, "emailed in time"),))
     text = report.student_feedback_markdown(book.rows[0], result, book.policy, everything)
     assert "Submitted 2026-12-05 01:59 (UTC-06:00), 2 hours after your due time" in text
     assert "Adjusted by your instructor: q4 0 -> 2 (`emailed in time`)" in text
     assert ("Late penalty: 10 %" in text) and (("-0.5 points" in text) == everything)
-    assert ("**Final score: 4.5 / 10.0**" in text) == everything
+    assert ("**Final score: 4.5 / 10**" in text) == everything
     missing = report.student_feedback_markdown(book.rows[1], None, book.policy, everything)
     assert "No submission of yours was received: 0 / 10" in missing
 

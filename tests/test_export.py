@@ -15,6 +15,7 @@ import pytest
 from mnist_kit import export, gradescope
 from mnist_kit.notebook import Grader
 from mnist_kit.questions import QUESTIONS
+from mnist_kit.results import Result, Status
 
 RIGHT = "def cast_labels(y):\n    return y.astype('int8')\n"
 EDITED = "def cast_labels(y):\n    return y.astype('int16')\n"
@@ -141,14 +142,7 @@ def test_a_hostile_upload_gets_a_receipt_or_one_line(raw, expected):
 
 
 def test_gradescope_shows_the_receipt_first_visible_and_worth_nothing():
-    result = {
-        "status": "graded",
-        "reason": None,
-        "total": 1.0,
-        "possible": 1.0,
-        "questions": {},
-        "sandbox": {"kind": "bwrap"},
-    }
+    result = Result(Status.GRADED, {}, 1.0, 1.0, sandbox={"kind": "bwrap"})
     shown = gradescope.gradescope_results(result, visibility={"public": "visible", "hidden": "visible"}, receipt="Receipt for x")
     first = shown["tests"][0]
     assert (first["name"], first["score"], first["max_score"], first["visibility"]) == (gradescope.RECEIPT_TEST, 0, 0, "visible")

@@ -69,14 +69,15 @@ def test_one_mistake_is_said_once_with_the_checks_it_costs(question):
 
 def test_the_report_counts_students_not_checks():
     from mnist_kit import report
+    from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 
     def result(messages):
-        checks = [{"name": f"c{i}", "hidden": False, "passed": False, "message": m} for i, m in enumerate(messages)]
-        return {"questions": {"q4": {"error": None, "checks": checks, "score": 0, "possible": 2}}}
+        checks = tuple(CheckResult("q4", f"c{i}", False, m, False, 1.0) for i, m in enumerate(messages))
+        return Result(Status.GRADED, {"q4": QuestionResult(2, 0, None, checks)}, 0, 2)
 
     common = report.common_failures([result(["it raised"] * 3), result(["it raised", "wrong kind"])])
     assert common["q4"] == [("it raised", 2), ("wrong kind", 1)]
-    assert report.failure_messages(result(["it raised"] * 3)["questions"]["q4"]) == ["it raised (this one failure fails 3 checks)"]
+    assert report.failure_messages(result(["it raised"] * 3).questions["q4"]) == ["it raised (this one failure fails 3 checks)"]
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,7 @@ def verdicts():
     def judge(job):
         notebook, group = job
         result = grade.grade_notebook(json.dumps(notebook), checker, limits, seed=7, sandbox=box, questions=[m.question for m in group])
-        return {m.name: result["questions"][m.question] for m in group}
+        return {m.name: result.questions[m.question] for m in group}
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         graded = {}
@@ -62,7 +62,7 @@ def verdicts():
 
 @pytest.mark.slow
 def test_the_grader_kills_the_bugs(verdicts):
-    killed = {name for name, entry in verdicts.items() if entry["score"] < entry["possible"]}
+    killed = {name for name, entry in verdicts.items() if entry.score < entry.possible}
     bugs = [m.name for m in MUTANTS if m.name not in EQUIVALENT]
     survivors = [name for name in bugs if name not in killed]
     rate = 1 - len(survivors) / len(bugs)
@@ -76,8 +76,8 @@ def test_the_grader_kills_the_bugs(verdicts):
 @pytest.mark.slow
 def test_equivalent_mutants_keep_every_point(verdicts):
     lost = {
-        name: verdicts[name]["error"] or [c["message"] for c in verdicts[name]["checks"] if not c["passed"]]
+        name: verdicts[name].error or [c.message for c in verdicts[name].checks if not c.passed]
         for name in EQUIVALENT
-        if verdicts[name]["score"] < verdicts[name]["possible"]
+        if verdicts[name].score < verdicts[name].possible
     }
     assert not lost, lost

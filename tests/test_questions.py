@@ -16,6 +16,7 @@ import pytest
 
 from mnist_kit import batch, build, challenge, pins, questions, sandbox
 from mnist_kit.questions import QUESTIONS, QuestionError, Threshold
+from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "mnist_kit"
@@ -327,7 +328,8 @@ def test_the_student_side_holds_every_collector_and_no_checker():
 
 # The kit's layers, lowest first: a module imports only modules in its own layer or below.
 LAYERS = [
-    {"spec", "data", "untrusted", "budget", "files", "witness", "pins", "course", "course.config", "course.roster", "course.matching"},
+    {"spec", "results", "data", "untrusted", "budget", "files", "witness", "pins"},
+    {"course", "course.config", "course.roster", "course.matching"},
     {"questions", "course.gradescope_export"},
     {"challenge", "checks", "answers"},
     {"collect", "question units"},
@@ -405,22 +407,23 @@ def test_question_code_lives_in_its_unit():
 
 
 def test_a_reference_too_close_to_a_threshold_is_named():
-    reference = {
-        "questions": {
-            name: {"checks": [{"measured": {t: threshold.value + threshold.margin for t, threshold in q.thresholds.items()}}]}
-            for name, q in QUESTIONS.items()
-        }
-    }
-    assert build._short_margins(reference, seed=0) == []
-    reference["questions"]["q6"]["checks"][0]["measured"]["multiclass_accuracy"] = 0.889
-    [problem] = build._short_margins(reference, seed=2)
+    def reference(**changed):
+        measured = {name: {t: threshold.value + threshold.margin for t, threshold in q.thresholds.items()} for name, q in QUESTIONS.items()}
+        for name, values in changed.items():
+            measured[name] = values
+        checks = {name: (CheckResult(name, "measures", True, "", False, 1.0, values),) for name, values in measured.items()}
+        return Result(Status.GRADED, {name: QuestionResult(QUESTIONS[name].points, checks=checks[name]) for name in QUESTIONS}, 0, 0)
+
+    assert build._short_margins(reference(), seed=0) == []
+    [problem] = build._short_margins(reference(q6={"multiclass_accuracy": 0.889}), seed=2)
     assert problem == (
         "on seed 2 the reference's multiclass_accuracy is 0.8890, under 0.88 + the margin 0.02 that "
         "mnist_kit/questions/q6_multiclass_classifier/__init__.py asks; improve the reference in solution/mnist.py "
         "or change the threshold"
     )
-    del reference["questions"]["q4"]["checks"][0]["measured"]["binary_recall"]
-    assert "no check in mnist_kit/questions/q4_binary_classifier/checks.py measures binary_recall" in build._short_margins(reference, 0)[0]
+    without_recall = {t: v for t, v in reference().questions["q4"].checks[0].measured.items() if t != "binary_recall"}
+    problems = build._short_margins(reference(q4=without_recall), 0)
+    assert "no check in mnist_kit/questions/q4_binary_classifier/checks.py measures binary_recall" in problems[0]
 
 
 def test_zips_are_written_only_after_the_build_is_verified(built_kit, monkeypatch):

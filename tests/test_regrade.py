@@ -9,8 +9,9 @@ import pytest
 
 from mnist_kit import batch, checks, cli
 from mnist_kit.files import GradedFolder
-from mnist_kit.questions import QUESTIONS
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.questions.q2_cast_labels import checks as cast_checks, public as cast_public
+from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 from tests.submissions.notebooks import UNANSWERED, Case, write_cases
 
 # q1 to q3 answered, the slow questions left as stubs: each grading takes seconds.
@@ -50,13 +51,13 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     assert cli.main(command) == 0
     printed = capsys.readouterr().out
     changes = batch.regrade_changes(out)
-    assert changes["regraded"] == 2
-    (ann,) = changes["changed"]  # ben's q2 raised under both versions: same grade, not listed
+    assert changes.regraded == 2
+    (ann,) = changes.changed  # ben's q2 raised under both versions: same grade, not listed
     weights = [c.weight for c in cast_checks.CHECKS]
     before = round(1 - weights[[c.function for c in cast_checks.CHECKS].index(cast_public.cast_values)] / sum(weights), 2)
-    assert (ann["submission"], ann["questions"], ann["cause"]) == ("ann", {"q2": (before, 1.0)}, "autograder changed")
-    assert round(ann["total"][1] - ann["total"][0], 2) == round(1 - before, 2) and ann["status"] == ("graded", "graded")
-    assert ann["why"] == ["q2 cast_values: failed → passed"]
+    assert (ann.submission, ann.questions, ann.cause) == ("ann", {"q2": (before, 1.0)}, "autograder changed")
+    assert round(ann.total[1] - ann.total[0], 2) == round(1 - before, 2) and ann.status == ("graded", "graded")
+    assert ann.why == ("q2 cast_values: failed → passed",)
     assert "changed 1 of the 2 grades" in printed
     assert f"ann: status graded, q2 {before} → 1.0, total" in printed and "why q2 cast_values: failed → passed" in printed
     page = html.unescape((out / "report.html").read_text())
@@ -74,21 +75,16 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
     assert cli.main([*command, "--force"]) == 0
     printed = capsys.readouterr().out
     changes = batch.regrade_changes(out)
-    assert len(_history_runs(out)) == 2 and changes["regraded"] == 2
-    assert changes["changed"] == [] and "changed 0 of the 2 grades" in printed
+    assert len(_history_runs(out)) == 2 and changes.regraded == 2
+    assert changes.changed == () and "changed 0 of the 2 grades" in printed
 
 
 def _result(name, score, seed):
+    cast_dtype = (CheckResult("q2", "cast_dtype", bool(score), "", False, 1.0),)
     questions = {
-        q: {
-            "possible": i.points,
-            "score": score if q == "q2" else 0.0,
-            "error": None,
-            "checks": [{"name": "cast_dtype", "passed": bool(score), "hidden": False, "message": ""}] if q == "q2" else [],
-        }
-        for q, i in QUESTIONS.items()
+        q: QuestionResult(i.points, score if q == "q2" else 0.0, None, cast_dtype if q == "q2" else ()) for q, i in QUESTIONS.items()
     }
-    return {"submission": name, "status": "graded", "questions": questions, "total": score, "seed": seed, "key": f"v{seed}:{name}"}
+    return Result(Status.GRADED, questions, score, TOTAL_POINTS, seed=seed, submission=name, key=f"v{seed}:{name}")
 
 
 def test_an_interrupted_regrade_resumes_into_the_same_history_run(tmp_path):
@@ -96,14 +92,14 @@ def test_an_interrupted_regrade_resumes_into_the_same_history_run(tmp_path):
     results.mkdir()
     old = {name: _result(name, 0.0, 1) for name in ("ann", "ben")}
     for name, result in old.items():
-        (results / f"{name}.json").write_text(json.dumps(result))
+        (results / f"{name}.json").write_text(json.dumps(result.to_json()))
     batch._keep_history(tmp_path, list(old.values()))
-    (results / "ann.json").write_text(json.dumps(_result("ann", 1.0, 2)))  # then the run was killed
+    (results / "ann.json").write_text(json.dumps(_result("ann", 1.0, 2).to_json()))  # then the run was killed
     batch._keep_history(tmp_path, [old["ben"]])  # the rerun regrades ben only
-    (results / "ben.json").write_text(json.dumps(_result("ben", 0.0, 2)))
+    (results / "ben.json").write_text(json.dumps(_result("ben", 0.0, 2).to_json()))
     assert len(_history_runs(tmp_path)) == 1
     changes = batch.regrade_changes(tmp_path)
-    assert changes["regraded"] == 2
-    assert [(c["submission"], c["questions"], c["why"]) for c in changes["changed"]] == [
-        ("ann", {"q2": (0.0, 1.0)}, ["q2 cast_dtype: failed → passed"])
+    assert changes.regraded == 2
+    assert [(c.submission, c.questions, c.why) for c in changes.changed] == [
+        ("ann", {"q2": (0.0, 1.0)}, ("q2 cast_dtype: failed → passed",))
     ]

@@ -7,6 +7,7 @@ import pytest
 
 from mnist_kit import cli, grade, report, sandbox
 from mnist_kit.questions import QUESTIONS
+from mnist_kit.results import Result
 from tests.conftest import ALL_PROOFS
 
 EMPTY_NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
@@ -44,15 +45,15 @@ def test_no_sandbox_warns_and_every_result_and_the_report_record_it(no_bwrap, tm
     result = json.loads((out / "results" / "a.json").read_text())
     assert result["sandbox"]["kind"] in ("user", "none") and result["sandbox"]["network"] is True
     assert 'id="sandbox-warning"' in (out / "report.html").read_text()
-    assert "without the bubblewrap sandbox" in report.unsandboxed_warning(result)
+    assert "without the bubblewrap sandbox" in report.unsandboxed_warning(Result.from_json(result))
 
 
 @needs_bwrap
 def test_bubblewrap_is_recorded_and_the_report_has_no_warning(tmp_path):
     result = grade.grade_notebook(EMPTY_NOTEBOOK, seed=1)
-    assert result["sandbox"] == {**result["sandbox"], "kind": "bwrap", "network": False, "pid_namespace": True, "sees_checker": False}
+    assert result.sandbox == {**result.sandbox, "kind": "bwrap", "network": False, "pid_namespace": True, "sees_checker": False}
     assert report.unsandboxed_warning(result) is None
-    assert 'id="sandbox-warning"' not in report.report_html([{**result, "submission": "a"}])
+    assert 'id="sandbox-warning"' not in report.report_html([result.replace(submission="a")])
 
 
 def test_unknown_kind_is_named():

@@ -101,9 +101,9 @@ def test_mnist_kit_similarity_reads_a_graded_folder(tmp_path, capsys):
     for name, functions in {"ann": copied, "bob": renamed, "cy": {}}.items():
         path = tmp_path / f"{name}.ipynb"
         path.write_text(json.dumps(notebooks.make_notebook(Case(name, functions=functions))))
-        out.result(name).write_text(json.dumps(grade.invalid_result("not graded here") | {"submission": name, "file": str(path)}))
-    gone = grade.invalid_result("not graded here") | {"submission": "gone", "file": str(tmp_path / "deleted.ipynb")}
-    out.result("gone").write_text(json.dumps(gone))
+        out.result(name).write_text(json.dumps(grade.invalid_result("not graded here").replace(submission=name, file=str(path)).to_json()))
+    gone = grade.invalid_result("not graded here").replace(submission="gone", file=str(tmp_path / "deleted.ipynb"))
+    out.result("gone").write_text(json.dumps(gone.to_json()))
     assert cli.main(["similarity", str(out.root), "--jobs", "1"]) == 0
     printed = capsys.readouterr()
     assert "ann and bob" in printed.out and "gone: not compared" in printed.err

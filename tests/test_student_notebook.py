@@ -152,4 +152,4 @@ def test_student_zip_works_offline_in_jupyter_and_exports_the_copy_worked_in(bui
     assert not any("NOT FOUND" in line or "NotImplementedError" in line or "✗" in line for line in shown)
     assert cli.main(["grade", str(exported), "--out", str(tmp_path / "graded")]) == 0
     (result,) = batch.load_results(tmp_path / "graded")
-    assert (result["status"], result["total"]) == ("graded", TOTAL_POINTS)
+    assert (result.status, result.total) == ("graded", TOTAL_POINTS)

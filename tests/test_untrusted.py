@@ -18,6 +18,7 @@ from mnist_kit import batch, checks, collect, grade, gradescope, report, untrust
 from mnist_kit.budget import submission_budget
 from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS
+from mnist_kit.results import QuestionResult, Result, Status
 from tests.conftest import ALL_PROOFS
 
 ANSWERS = json.dumps({"error": None, "answers": {}, "failures": {}}).encode()
@@ -169,24 +170,14 @@ def test_statuses_come_from_the_grader_never_from_what_the_student_wrote(tmp_pat
     (tmp_path / collect.OUTPUT_DIR / "q2.json").write_text(json.dumps({"error": FORGED}))
     (tmp_path / "definitions.json").write_text(json.dumps({"errors": [FORGED] * 1000}))
     result = grade._judge(tmp_path, {}, {}, ("q2",))
-    assert result["status"] == "graded" and result["reason"] is None
-    assert "\n" not in result["questions"]["q2"]["error"] and len(result["notes"]) == 50
-    assert not [note for note in result["notes"] if "\n" in note]
+    assert result.status == "graded" and result.reason is None
+    assert "\n" not in result.questions["q2"].error and len(result.notes) == 50
+    assert not [note for note in result.notes if "\n" in note]
 
 
 def forged_result():
-    questions = {q: {"possible": unit.points, "score": 0.0, "error": FORGED, "checks": []} for q, unit in QUESTIONS.items()}
-    return {
-        "submission": "-A1%2B1",
-        "status": "graded",
-        "reason": FORGED,
-        "notes": [FORGED],
-        "questions": questions,
-        "total": 0.0,
-        "possible": 10,
-        "seconds": 1.0,
-        "sandbox": {"kind": "bwrap"},
-    }
+    questions = {q: QuestionResult(unit.points, 0.0, FORGED) for q, unit in QUESTIONS.items()}
+    return Result(Status.GRADED, questions, 0.0, 10, FORGED, (FORGED,), seconds=1.0, sandbox={"kind": "bwrap"}, submission="-A1%2B1")
 
 
 def test_student_text_is_quoted_in_feedback_and_plain_text_on_gradescope():
@@ -223,15 +214,7 @@ def test_names_never_collide_and_never_start_a_formula(tmp_path):
     assert all(len(n) <= batch.MAX_NAME and "/" not in n and not n.startswith(".") for n in names.values())
     assert names == batch.submission_names(list(reversed(paths)), root), "a name depends on the file alone"
     results = [
-        {
-            "submission": n,
-            "status": "graded",
-            "total": 0,
-            "possible": 10,
-            "seconds": 0,
-            "reason": "=HYPERLINK()",
-            "questions": {q: {"score": 0} for q in QUESTIONS},
-        }
+        Result(Status.GRADED, {q: QuestionResult(unit.points) for q, unit in QUESTIONS.items()}, 0, 10, "=HYPERLINK()", submission=n)
         for n in names.values()
     ]
     batch.write_gradebook(tmp_path, results)
@@ -250,7 +233,7 @@ def test_one_upload_the_grader_fails_on_still_leaves_every_row_and_the_report(tm
             grade_notebook.calls += 1
             raise KeyError("a bug of the grader's")
         grade_notebook.calls += 1
-        return grade.invalid_result("graded") | {"status": "graded", "sandbox": {"kind": "none"}}
+        return grade.invalid_result("graded").replace(status=Status.GRADED, sandbox={"kind": "none"})
 
     grade_notebook.calls = 0
     monkeypatch.setattr(batch, "grade_notebook", grade_notebook)

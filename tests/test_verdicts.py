@@ -24,6 +24,7 @@ import pytest
 
 from mnist_kit import batch, grade, spec
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.results import Result, Status
 from tests.submissions import cases, notebooks
 from tests.submissions.notebooks import Case
 
@@ -114,7 +115,7 @@ def _grade_prepared(prepared, seed, at_once):
     with ThreadPoolExecutor(max_workers=at_once) as pool:
         graded = pool.map(lambda job: _grade_text(job[0], list(job[1]), seed=seed), prepared)
         return {
-            (case.name, question): result["questions"][question]
+            (case.name, question): result.questions[question]
             for (_, chosen), result in zip(prepared, graded, strict=True)
             for question, case in chosen.items()
         }
@@ -137,39 +138,42 @@ def kit_results(tmp_path_factory):
         whole = pool.submit(batch.grade_many, [folder], graded, jobs=2, limits=LIMITS, identical_once=False)
         entries = pool.submit(_grade_prepared, prepared, None, 2)
         results = {name: _grade_text(*job) for name, job in alone_texts.items()}
-        results.update({r["submission"]: r for r in whole.result()})
+        results.update({r.submission: r for r in whole.result()})
+        by_case = {}
         for (name, question), entry in entries.result().items():
-            results.setdefault(name, {"status": "graded", "reason": None, "questions": {}})["questions"][question] = entry
+            by_case.setdefault(name, {})[question] = entry
+    # Honest cases graded a question at a time: one result each, of the questions it is about.
+    results.update(
+        {name: Result(Status.GRADED, questions, sum(e.score for e in questions.values()), 0) for name, questions in by_case.items()}
+    )
     return results
 
 
 def _checks(entry):
-    return entry["error"] is None, [(c["name"], c["passed"]) for c in entry["checks"]], entry["score"]
+    return entry.error is None, [(c.name, c.passed) for c in entry.checks], entry.score
 
 
 @pytest.mark.slow
 def test_lying_about_the_answers_changes_no_check(kit_results):
     lying, honest = kit_results["tamper_lying_descriptions"], kit_results["wrong_declared_honestly"]
-    for question, entry in honest["questions"].items():
-        assert _checks(lying["questions"][question]) == _checks(entry), question
+    for question, entry in honest.questions.items():
+        assert _checks(lying.questions[question]) == _checks(entry), question
 
 
 @pytest.mark.slow
 def test_a_hard_coded_size_costs_less_than_a_broken_pairing(kit_results):
-    hard_coded, mispaired = (
-        kit_results[name]["questions"]["q1"]["score"] for name in ("wrong_split_hard_coded_size", "wrong_shuffles_X_not_y")
-    )
+    hard_coded, mispaired = (kit_results[name].questions["q1"].score for name in ("wrong_split_hard_coded_size", "wrong_shuffles_X_not_y"))
     assert mispaired < hard_coded < QUESTIONS["q1"].points
-    messages = [c["message"] for c in kit_results["wrong_split_hard_coded_size"]["questions"]["q1"]["checks"] if not c["passed"]]
+    messages = [c.message for c in kit_results["wrong_split_hard_coded_size"].questions["q1"].checks if not c.passed]
     assert len(messages) == 1 and "shuffle_split raised IndexError in cell" in messages[0] and "60000" in messages[0], messages
 
 
 @pytest.mark.slow
 def test_two_copies_of_one_file_get_the_same_grade(kit_results):
     first, second = kit_results[COPIED.name], kit_results[f"{COPIED.name}_copy"]
-    assert first["seed"] != second["seed"], "each copy draws its own seed"
-    assert (first["status"], first["total"]) == (second["status"], second["total"]) == ("graded", TOTAL_POINTS)
-    assert {q: _checks(e) for q, e in first["questions"].items()} == {q: _checks(e) for q, e in second["questions"].items()}
+    assert first.seed != second.seed, "each copy draws its own seed"
+    assert (first.status, first.total) == (second.status, second.total) == ("graded", TOTAL_POINTS)
+    assert {q: _checks(e) for q, e in first.questions.items()} == {q: _checks(e) for q, e in second.questions.items()}
 
 
 def seeded_questions():
@@ -220,24 +224,22 @@ def test_every_case_names_registered_questions_and_functions():
 @pytest.mark.parametrize("case", cases.ALL, ids=lambda c: c.name)
 def test_mnist_kit_grade_verdict(kit_results, case):
     case, result = AS_GRADED[case.name], kit_results[case.name]
-    verdict = {q: e["score"] == e["possible"] for q, e in result["questions"].items()}
-    lost = {
-        q: e["error"] or [c["message"] for c in e["checks"] if not c["passed"]] for q, e in result["questions"].items() if not verdict[q]
-    }
-    assert (result["status"], verdict) == expected(case, tuple(result["questions"])), f"lost points: {lost}; reason: {result['reason']}"
-    assert set(result["questions"]) == set(notebooks.graded_questions(case)) or case.name in {w.name for w in WHOLE}
+    verdict = {q: e.score == e.possible for q, e in result.questions.items()}
+    lost = {q: e.error or [c.message for c in e.checks if not c.passed] for q, e in result.questions.items() if not verdict[q]}
+    assert (result.status, verdict) == expected(case, tuple(result.questions)), f"lost points: {lost}; reason: {result.reason}"
+    assert set(result.questions) == set(notebooks.graded_questions(case)) or case.name in {w.name for w in WHOLE}
     for question in case.fails:  # the student is told why, in words
-        entry = result["questions"][question]
-        assert entry["error"] or any(c["message"] for c in entry["checks"] if not c["passed"])
+        entry = result.questions[question]
+        assert entry.error or any(c.message for c in entry.checks if not c.passed)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("case", [c for c in cases.ALL if c.earns_nothing], ids=lambda c: c.name)
 def test_work_that_does_nothing_earns_nothing(kit_results, case):
     for question in case.earns_nothing:
-        entry = kit_results[case.name]["questions"][question]
-        passed = [c["name"] for c in entry["checks"] if c["passed"]]
-        assert (entry["score"], passed) == (0.0, []), question
+        entry = kit_results[case.name].questions[question]
+        passed = [c.name for c in entry.checks if c.passed]
+        assert (entry.score, passed) == (0.0, []), question
 
 
 def test_every_graded_function_has_a_case_that_does_nothing():
@@ -346,7 +348,7 @@ def test_same_code_same_verdict_on_every_seed(kit_results, results_under_more_se
         pair: seed
         for pair, by_seed in results_under_more_seeds.items()
         for seed, entry in by_seed.items()
-        if _checks(entry)[:2] != _checks(kit_results[pair[0]]["questions"][pair[1]])[:2]
+        if _checks(entry)[:2] != _checks(kit_results[pair[0]].questions[pair[1]])[:2]
     }
     assert not differing, f"verdicts that changed with the seed (case, question): seed {differing}"
 
@@ -390,7 +392,7 @@ def notebook_verdicts():
 
 def _public_failures_at_grading(entry, question):
     every = {check.name for check in QUESTIONS[question].public_checks}
-    return every if entry["error"] else {c["name"] for c in entry["checks"] if not c["hidden"] and not c["passed"]}
+    return every if entry.error else {c.name for c in entry.checks if not c.hidden and not c.passed}
 
 
 @pytest.mark.slow
@@ -398,7 +400,7 @@ def _public_failures_at_grading(entry, question):
 def test_grader_check_and_the_grade_fail_the_same_public_checks(notebook_verdicts, kit_results, case):
     """One voice: a question grader.check passes never fails a public check at grading, and every public
     check that fails at grading fails in grader.check, on the same code (and on other inputs)."""
-    graded = kit_results[case.name]["questions"]
+    graded = kit_results[case.name].questions
     for question, in_notebook in notebook_verdicts[case.name].items():
         assert _public_failures_at_grading(graded[question], question) == in_notebook, question
 
@@ -445,9 +447,9 @@ def test_what_grader_check_says_in_the_notebook_is_what_the_grade_says(student_v
     said, graded = student_view
     assert set(said) == set(QUESTIONS)
     for question, text in said.items():
-        entry = graded["questions"][question]
+        entry = graded.questions[question]
         assert not text.startswith(f"{question}: all "), f"{question}: grader.check passed a mistake: {text}"
-        messages = [c["message"] for c in entry["checks"] if not c["hidden"] and not c["passed"]] or [entry["error"]]
+        messages = [c.message for c in entry.checks if not c.hidden and not c.passed] or [entry.error]
         # Numbers measured on other inputs differ; and a call's failure names its grading-time input first ("On the
         # 60,000 training images, ..."), while grader.check, which may stop before any call, says the rest.
         said = _numbers_masked(text)

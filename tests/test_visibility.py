@@ -4,6 +4,7 @@ import pytest
 
 from mnist_kit import build, cli, gradescope, report, spec
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 
 HIDDEN_MESSAGE = "a hidden check's message"
 PUBLIC_MESSAGE = "a public check's message"
@@ -15,29 +16,21 @@ def graded_result(passing):
     """A result in which each check passes when ``passing(question, index)`` says so."""
     questions = {}
     for question, info in QUESTIONS.items():
-        registered = [(check.name, check.hidden, check.weight) for check in info.checks]
-        ran = [
-            {
-                "name": name,
-                "hidden": hidden,
-                "weight": weight,
-                "passed": passing(question, index),
-                "message": "" if passing(question, index) else (HIDDEN_MESSAGE if hidden else PUBLIC_MESSAGE),
-            }
-            for index, (name, hidden, weight) in enumerate(registered)
-        ]
-        score = round(info.points * sum(c["weight"] for c in ran if c["passed"]) / sum(c["weight"] for c in ran), 2)
-        questions[question] = {"possible": info.points, "score": score, "error": None, "checks": ran}
-    return {
-        "submission": "ann",
-        "status": "graded",
-        "reason": None,
-        "notes": [],
-        "questions": questions,
-        "total": round(sum(q["score"] for q in questions.values()), 2),
-        "possible": TOTAL_POINTS,
-        "sandbox": {"kind": "bwrap"},
-    }
+        ran = tuple(
+            CheckResult(
+                question,
+                check.name,
+                passing(question, index),
+                "" if passing(question, index) else (HIDDEN_MESSAGE if check.hidden else PUBLIC_MESSAGE),
+                check.hidden,
+                check.weight,
+            )
+            for index, check in enumerate(info.checks)
+        )
+        score = round(info.points * sum(c.weight for c in ran if c.passed) / sum(c.weight for c in ran), 2)
+        questions[question] = QuestionResult(info.points, score, None, ran)
+    total = round(sum(q.score for q in questions.values()), 2)
+    return Result(Status.GRADED, questions, total, TOTAL_POINTS, submission="ann", sandbox={"kind": "bwrap"})
 
 
 PATTERNS = {
@@ -52,14 +45,14 @@ PATTERNS = {
 def test_parts_add_up_to_the_question_exactly_whichever_checks_pass(question):
     count = len(QUESTIONS[question].checks)
     for passing in range(2**count):  # every subset of the question's checks
-        entry = graded_result(lambda q, index, passing=passing: bool(passing >> index & 1))["questions"][question]
+        entry = graded_result(lambda q, index, passing=passing: bool(passing >> index & 1)).questions[question]
         parts = report.question_parts(question, entry)
-        assert [p["kind"] for p in parts] == ["public", "hidden"]
-        assert round(sum(p["score"] for p in parts), 2) == entry["score"]
-        assert round(sum(p["possible"] for p in parts), 2) == entry["possible"]
+        assert [p.kind for p in parts] == ["public", "hidden"]
+        assert round(sum(p.score for p in parts), 2) == entry.score
+        assert round(sum(p.possible for p in parts), 2) == entry.possible
         for part in parts:
-            assert 0 <= part["score"] <= part["possible"]
-            assert (part["score"] == part["possible"]) == (part["passed"] == part["count"])
+            assert 0 <= part.score <= part.possible
+            assert (part.score == part.possible) == (part.passed == part.count)
 
 
 def test_gradescope_shows_each_kind_of_check_as_the_setting_says():
@@ -78,12 +71,12 @@ def test_gradescope_shows_each_kind_of_check_as_the_setting_says():
 def test_gradescope_states_the_total_when_everything_is_visible():
     result = graded_result(PATTERNS["every other"])
     results = gradescope.gradescope_results(result, {"public": "visible", "hidden": "visible"})
-    assert results["score"] == result["total"] == round(sum(t["score"] for t in results["tests"]), 2)
+    assert results["score"] == result.total == round(sum(t["score"] for t in results["tests"]), 2)
 
 
 def test_an_error_is_told_in_the_public_test():
     result = graded_result(PATTERNS["all pass"])
-    result["questions"]["q4"] = {"possible": 2, "score": 0.0, "error": "ValueError: no samples", "checks": []}
+    result = result.replace(questions={**result.questions, "q4": QuestionResult(2, 0.0, "ValueError: no samples")})
     tests = {t["name"]: t for t in gradescope.gradescope_results(result)["tests"]}
     assert "ValueError: no samples" in tests["q4: public checks"]["output"]
     assert tests["q4: hidden checks"]["output"] == "hidden checks: not run"
@@ -96,10 +89,10 @@ def test_feedback_withholds_what_gradescope_withholds():
     assert "hidden checks, released after the due date" in text and "this is not your total" in text
     withheld = round(
         sum(
-            p["possible"]
-            for q, e in graded_result(PATTERNS["none pass"])["questions"].items()
+            p.possible
+            for q, e in graded_result(PATTERNS["none pass"]).questions.items()
             for p in report.question_parts(q, e)
-            if p["kind"] == "hidden"
+            if p.kind == "hidden"
         ),
         2,
     )
@@ -113,7 +106,7 @@ def test_feedback_shows_everything_when_asked():
     result = graded_result(PATTERNS["every other"])
     text = report.feedback_markdown(result, everything=True)
     assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE in text and "released" not in text
-    assert f"**Total: {result['total']} / {TOTAL_POINTS}**" in text
+    assert f"**Total: {result.total} / {TOTAL_POINTS}**" in text
 
 
 def test_feedback_follows_another_setting():

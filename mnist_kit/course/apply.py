@@ -92,17 +92,17 @@ def apply_course(plan: CoursePlan, inputs, results, out, exports=None, everythin
     for path in paths:
         relative = PurePosixPath(Path(os.path.relpath(path.resolve(), root)).as_posix())
         claims.append(matching.claim(matching.Upload(names[path], path.resolve(), relative), plan.roster, sources))
-    by_name = {r["submission"]: r for r in results}
+    by_name = {r.submission: r for r in results}
     gradebook = course_gradebook.build(by_name, claims, plan.roster, plan.course, plan.overrides)
     course_gradebook.write(out, gradebook)
     report.write_student_feedback(out, gradebook, by_name, everything)
     notes = [f"{row.submission}: {row.problem}; graded under its file name" for row in gradebook.unmatched]
     notes += [
-        f"{row.student.name}: {len(row.not_counted) + 1} submissions; counted {row.submission}, not {', '.join(row.not_counted)}"
+        f"{row.rostered.name}: {len(row.not_counted) + 1} submissions; counted {row.submission}, not {', '.join(row.not_counted)}"
         for row in gradebook.rows
         if row.not_counted
     ]
-    unknown = [row.student.name for row in gradebook.rows if row.lateness.note.startswith("no submission time")]
+    unknown = [row.rostered.name for row in gradebook.rows if row.lateness.note.startswith("no submission time")]
     if unknown:
         notes.append(
             f"{len(unknown)} submission(s) have no known time and count as on time (first: {unknown[0]}); list them in a times file"

@@ -66,6 +66,13 @@ class StudentGrade:
     not_counted: tuple[str, ...] = ()  # the student's other submissions
     problem: str = ""  # why a file belongs to no one
 
+    @property
+    def rostered(self) -> Student:
+        """The student of a row of :attr:`CourseGradebook.rows`: every such row has one (only unmatched files have none)."""
+        if self.student is None:
+            raise ValueError(f"{self.submission} belongs to no student on the roster")
+        return self.student
+
 
 @dataclass(frozen=True)
 class CourseGradebook:
@@ -162,8 +169,8 @@ def build(results: dict[str, dict], claims: list[Claim], roster: Roster, course:
     extensions = extensions_by_student(course, roster)
     by_student: dict[str, list[Claim]] = {}
     for item in claims:
-        for student in item.students:
-            by_student.setdefault(student, []).append(item)
+        for student_id in item.students:
+            by_student.setdefault(student_id, []).append(item)
     rows = []
     for student in roster.students:
         own = sorted(by_student.get(student.id, []), key=_submission_order)
@@ -190,8 +197,8 @@ def _row(student, counted, others, result, overrides, course, due, extended) -> 
         grader = dict.fromkeys(QUESTIONS, 0.0)
         status, submission, possible, raw = (MISSING if student else UNMATCHED), "", TOTAL_POINTS, 0.0
     else:
-        grader = {q: result["questions"][q]["score"] for q in QUESTIONS}
-        status, submission, possible, raw = result["status"], result["submission"], result["possible"], result["total"]
+        grader = {q: result.questions[q].score for q in QUESTIONS}
+        status, submission, possible, raw = result.status, result.submission, result.possible, result.total
     if student is None:
         status = UNMATCHED
     questions = {**grader, **{o.question: o.score for o in overrides}}

@@ -20,6 +20,12 @@ POINTS_POSSIBLE = "    Points Possible"  # as Canvas writes it in its exports
 PLAIN_COLUMNS = ["id", "name", "login", "sis_id", "section", "status", "raw", "late_hours", "penalty", "final", "possible", *QUESTIONS]
 
 
+def _assignment_name(column: str) -> str:
+    """The assignment's name in a Canvas gradebook column ``"MNIST (81234)"``; "" for another column."""
+    found = ASSIGNMENT_COLUMN.match(column)
+    return found["name"] if found else ""
+
+
 def canvas_column(gradebook: CourseGradebook, roster: Roster, column: str = "") -> str:
     """The Canvas column the grades go under: ``column``, the course's ``canvas_column``, or the roster's column of the assignment's name.
 
@@ -35,7 +41,7 @@ def canvas_column(gradebook: CourseGradebook, roster: Roster, column: str = "") 
         raise CourseError(
             'the course names no assignment; set [assignment] name (or canvas_column) in course.toml, or pass --column "MNIST (81234)"'
         )
-    named = [c for c in roster.assignment_columns if ASSIGNMENT_COLUMN.match(c)["name"].casefold() == gradebook.assignment.casefold()]
+    named = [c for c in roster.assignment_columns if _assignment_name(c).casefold() == gradebook.assignment.casefold()]
     if len(named) > 1:
         raise CourseError(
             f"{roster.path}: {len(named)} columns are named {gradebook.assignment!r} ({', '.join(named)}); pass --column with one"
@@ -52,7 +58,7 @@ def canvas_csv(gradebook: CourseGradebook, roster: Roster, column: str = "") -> 
         When a student on the roster has no row in the gradebook (it was computed with another roster).
     """
     column = canvas_column(gradebook, roster, column)
-    finals = {row.student.id: row for row in gradebook.rows}
+    finals = {row.rostered.id: row for row in gradebook.rows}
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*CANVAS_COLUMNS, column])
@@ -83,7 +89,7 @@ def plain_csv(gradebook: CourseGradebook) -> str:
     writer = csv.DictWriter(buffer, fieldnames=PLAIN_COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in gradebook.rows:
-        student = row.student
+        student = row.rostered
         cells = {
             "id": student.id,
             "name": student.name,

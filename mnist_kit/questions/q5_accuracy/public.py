@@ -99,7 +99,8 @@ def folds_of(answers, inputs, call):
     return folds
 
 
-_FITTED = {}  # (draw, rows): the checker's fit; a class's submissions mostly share their folds
+# (draw, rows): the checker's fit; a class's submissions mostly share their folds
+_FITTED: dict[tuple[bytes, bytes], tuple[np.ndarray, float]] = {}
 
 
 def _fitted_on(data, positions):
@@ -115,7 +116,7 @@ def _fitted_on(data, positions):
     return fitted
 
 
-_MEASURED = {}  # (draw, call, records): the folds' accuracies; three checks ask for them
+_MEASURED: dict[tuple, np.ndarray] = {}  # (draw, call, records): the folds' accuracies; three checks ask for them
 
 
 def fold_accuracies(answers, inputs, call):

@@ -1,0 +1,187 @@
+"""What a grading produces, as typed data: a submission's result, its questions' and its checks'.
+
+Every command passes these objects around (:mod:`~mnist_kit.grade` makes them, :mod:`~mnist_kit.batch`
+stores them, :mod:`~mnist_kit.report`, :mod:`~mnist_kit.gradescope` and :mod:`~mnist_kit.course`
+read them); JSON exists only at the edges, through :meth:`Result.to_json` and
+:meth:`Result.from_json` (a graded folder's ``results/<submission>.json``, a Dask task's return
+value).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Status(enum.StrEnum):
+    """What happened to a submission: the gradebook's ``status`` column (a ``str``, so JSON and CSV keep the word)."""
+
+    GRADED = "graded"  # ran to the end
+    TIMEOUT = "timeout"  # a question, or the whole submission, ran past its time limit
+    MEMORY = "memory"  # the kernel killed a process of the submission for its memory
+    CRASHED = "crashed"  # the Python process died or filled its folder, or the grader failed on the file
+    INVALID = "invalid"  # not a readable notebook, or larger than the upload limit
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One check of one question, as the checker ran it on a submission's answers."""
+
+    question: str
+    name: str
+    passed: bool
+    message: str  # what is wrong and how to fix it; empty when the check passed
+    hidden: bool  # withheld from students until grades are released (see spec.VISIBILITY)
+    weight: float  # the check's share of its question's points, relative to the question's other checks
+    measured: Mapping[str, float] = field(default_factory=dict)  # what a passing check measured, by threshold name
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "passed": self.passed,
+            "hidden": self.hidden,
+            "weight": self.weight,
+            "message": self.message,
+            **({"measured": dict(self.measured)} if self.measured else {}),
+        }
+
+    @classmethod
+    def from_json(cls, question: str, data: Mapping[str, Any]) -> CheckResult:
+        return cls(
+            question,
+            str(data["name"]),
+            bool(data["passed"]),
+            str(data["message"]),
+            bool(data["hidden"]),
+            _number(data.get("weight", 1.0)),
+            {str(k): _number(v) for k, v in data.get("measured", {}).items()},
+        )
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """One question of a submission: its score out of ``possible``, and either its checks or why none ran."""
+
+    possible: float
+    score: float = 0.0
+    error: str | None = None  # why no check ran (the step crashed, hung, or recorded no answer)
+    checks: tuple[CheckResult, ...] = ()
+
+    @property
+    def full_marks(self) -> bool:
+        return self.score == self.possible
+
+    @property
+    def failures(self) -> tuple[CheckResult, ...]:
+        return tuple(check for check in self.checks if not check.passed)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"possible": self.possible, "score": self.score, "error": self.error, "checks": [c.to_json() for c in self.checks]}
+
+    @classmethod
+    def from_json(cls, question: str, data: Mapping[str, Any]) -> QuestionResult:
+        error = data.get("error")
+        return cls(
+            _number(data["possible"]),
+            _number(data["score"]),
+            None if error is None else str(error),
+            tuple(CheckResult.from_json(question, check) for check in data.get("checks", ())),
+        )
+
+
+@dataclass(frozen=True)
+class Result:
+    """A submission's grade: what happened to it (``status``, ``reason``), each question's result and the totals.
+
+    :func:`mnist_kit.grade.grade_notebook` fills the grading's fields; :func:`mnist_kit.batch.grade_many`
+    adds where the submission came from (``submission``, ``file``, ``key``).
+    """
+
+    status: Status
+    questions: Mapping[str, QuestionResult]
+    total: float
+    possible: float
+    reason: str | None = None  # the grader's own words for a status other than graded
+    notes: tuple[str, ...] = ()  # what went wrong outside the questions (a top-level definition that failed)
+    seed: int | None = None  # the challenge's seed: grading again with it reproduces the grade
+    seconds: float = 0.0
+    sandbox: Mapping[str, Any] = field(default_factory=dict)  # the isolation the student's code ran in (Sandbox.describe)
+    submission: str | None = None  # the submission's name in the graded folder
+    file: str | None = None  # the file graded
+    key: str | None = None  # "<autograder fingerprint>:<file's SHA-256>": the same key, the same grade
+
+    @property
+    def sandbox_kind(self) -> str:
+        return str(self.sandbox.get("kind", ""))
+
+    def replace(self, **changes: Any) -> Result:
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "status": str(self.status),
+            "reason": self.reason,
+            "notes": list(self.notes),
+            "questions": {name: question.to_json() for name, question in self.questions.items()},
+            "total": self.total,
+            "possible": self.possible,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "sandbox": dict(self.sandbox),
+            **{name: value for name in ("submission", "file", "key") if (value := getattr(self, name)) is not None},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Result:
+        """The result :meth:`to_json` wrote; ``KeyError``, ``TypeError`` or ``ValueError`` if it is not one."""
+        return cls(
+            Status(data["status"]),
+            {str(name): QuestionResult.from_json(name, entry) for name, entry in data["questions"].items()},
+            _number(data["total"]),
+            _number(data["possible"]),
+            data.get("reason"),
+            tuple(map(str, data.get("notes") or ())),
+            data.get("seed"),
+            _number(data.get("seconds") or 0.0),
+            dict(data.get("sandbox") or {}),
+            data.get("submission"),
+            data.get("file"),
+            data.get("key"),
+        )
+
+
+def _number(value: Any) -> float:
+    """A JSON number as written (an int stays an int, so a gradebook shows 10, not 10.0)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise TypeError(f"expected a number, got {type(value).__name__}")
+    return value
+
+
+def zero_result(status: Status, reason: str, questions: Mapping[str, float]) -> Result:
+    """A result with no points: every question of ``questions`` (name: points) fails with ``reason``."""
+    entries = {name: QuestionResult(points, error=reason) for name, points in questions.items()}
+    return Result(status, entries, 0.0, sum(questions.values()), reason=reason)
+
+
+@dataclass(frozen=True)
+class GradeChange:
+    """A submission whose grade a regrade changed: each field a ``(before, after)`` pair."""
+
+    submission: str | None
+    status: tuple[Status, Status]
+    total: tuple[float, float]
+    questions: Mapping[str, tuple[float, float]]  # the questions whose score changed
+    cause: str  # "autograder changed", "file changed" or "forced"
+    why: tuple[str, ...]  # the checks that flipped, in short phrases
+
+
+@dataclass(frozen=True)
+class Regrade:
+    """What the latest regrade of a graded folder did (see :func:`mnist_kit.batch.regrade_changes`)."""
+
+    run: str  # the history folder holding the results it replaced
+    regraded: int  # how many submissions it regraded so far
+    changed: tuple[GradeChange, ...]
