@@ -137,18 +137,17 @@ def _make_cgroups(name, memory, processes, root=None):
                 (parent / "cgroup.subtree_control").write_text(f"+{controller}")
             group.mkdir()
             made.append(group)
-            written = [key for key, value in settings.items() if (group / key).exists() and _write(group / key, value)]
+            written = []
+            for key, value in settings.items():  # v1 and v2 name the limits differently: set those this kernel has
+                if (group / key).exists():
+                    (group / key).write_text(str(value))
+                    written.append(key)
             if not any(key in written for key in ("memory.limit_in_bytes", "memory.max", "pids.max")):
                 raise OSError(f"the {controller} cgroup has no limit to set")
     except OSError as error:
         _remove_cgroups(made)
         return [], f"cgroups: {error.strerror or error}"
     return made, None
-
-
-def _write(path, value):
-    path.write_text(str(value))
-    return True
 
 
 def _remove_cgroups(groups):

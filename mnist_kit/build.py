@@ -33,6 +33,7 @@ import yaml
 
 from . import data, files, grade, pins, questions, sandbox as sandboxes, spec
 from .collect import definition_statements
+from .results import Result
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
@@ -61,8 +62,8 @@ class BuildReport:
     zip_sha256: str
     student_zip_path: Path
     student_zip_sha256: str
-    reference: dict | None = None
-    student: dict | None = None
+    reference: Result | None = None  # the reference notebook graded on the first seed
+    student: Result | None = None  # the untouched student notebook graded
 
 
 def pinned_requirements(root, packages, closure_of=()):
@@ -284,12 +285,12 @@ def build(root=ROOT, verify=True, out="dist"):
             if p.is_file() and p.relative_to(student_dir).parts[0] != "tests"
         }
         autograder_files = {str(p.relative_to(autograder_dir)): p.read_bytes() for p in autograder_dir.rglob("*") if p.is_file()}
-    loader = Path(data.__file__).read_bytes()
     student_files.update(release_kit_files(root))
     student_files.update(
         {
-            spec.DATA_MODULE: loader,
-            # One copy of the data in git: the release links to the package's file.
+            # One copy of the loader and the data in git: the release links to the package's files
+            # (the zip holds their bytes).
+            spec.DATA_MODULE: SymlinkTo(f"../{PACKAGE.name}/{Path(data.__file__).name}"),
             data.EMBEDDED_PATH.name: SymlinkTo(f"../{PACKAGE.name}/{data.EMBEDDED_PATH.name}"),
             "requirements.txt": pinned_requirements(root, STUDENT_PACKAGES, closure_of=pins.COMPUTING_PACKAGES).encode(),
         }

@@ -32,8 +32,8 @@ def _build(args):
     print(f"wrote {_shown(report.student_zip_path)} (hand out to students), sha256 {report.student_zip_sha256}")
     if report.reference:
         print(
-            f"verified: reference {report.reference['total']}/{report.reference['possible']}, "
-            f"untouched student notebook {report.student['total']}/{report.student['possible']}"
+            f"verified: reference {report.reference.total}/{report.reference.possible}, "
+            f"untouched student notebook {report.student.total}/{report.student.possible}"
         )
     return 0
 
