@@ -36,7 +36,7 @@ def said_once(messages):
     >>> said_once(["it raised", "wrong shape", "it raised", "it raised"])
     ['it raised (this one failure fails 3 checks)', 'wrong shape']
     """
-    counts = {}
+    counts: dict[str, int] = {}
     for message in messages:
         counts[message] = counts.get(message, 0) + 1
     return [message if count == 1 else f"{message} (this one failure fails {count} checks)" for message, count in counts.items()]

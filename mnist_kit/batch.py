@@ -19,8 +19,10 @@ import os
 import shutil
 import time
 import urllib.parse
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
+from typing import Protocol
 
 from . import data, pins, report, sandbox as sandboxes, spec
 from .files import GradedFolder, file_sha256, spreadsheet_safe, write_atomically
@@ -185,7 +187,11 @@ def grade_many(
     graded = GradedFolder(out)
     graded.results.mkdir(parents=True, exist_ok=True)
     names, fingerprint, checker = submission_names(paths, root), autograder_fingerprint(), Checker()
-    results, pending, replaced, copies, first_of = {}, [], [], {}, {}
+    results: dict[Path, Result] = {}
+    pending: list[tuple[Path, str]] = []
+    replaced: list[Result] = []
+    copies: dict[str, list[Path]] = {}
+    first_of: dict[str, Path] = {}
     # The folder's results, read once: each file's own earlier result, and (identical_once) any result by its key.
     stored = {path.stem: result for path in sorted(graded.results.glob("*.json")) if (result := _read_result(path))}
     already = {} if force or not identical_once else {r.key: r for r in stored.values() if r.status != Status.CRASHED}
@@ -206,7 +212,7 @@ def grade_many(
     if replaced:
         _keep_history(out, replaced)
 
-    grader_errors = []
+    grader_errors: list[tuple[Path, BaseException]] = []
 
     def store(path, key, result):
         result = result.replace(submission=names[path], file=str(path), key=key)
@@ -225,6 +231,7 @@ def grade_many(
     for key in list(copies):
         if key in already:
             same_as(already[key], key)
+    runner: Runner
     if scheduler:
         from . import cluster  # Dask is imported only for a cluster
 
@@ -264,6 +271,16 @@ def grade_many(
     return ordered
 
 
+class Runner(Protocol):
+    """Where :func:`grade_many` has its submissions graded: :class:`LocalRunner` or :class:`mnist_kit.cluster.ClusterRunner`."""
+
+    def run(self, pending: list[tuple[Path, str]]) -> Iterator[tuple[Path, str, Result | BaseException]]: ...
+
+    def workers(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
 class LocalRunner:
     """Grades on this machine, ``jobs`` submissions at a time (threads here; each student runs in its own sandbox).
 
@@ -287,6 +304,10 @@ class LocalRunner:
                 path, key = futures[future]
                 error = future.exception()
                 yield path, key, error if error is not None else future.result()
+
+    def workers(self):
+        """The gradings this runner keeps going at once."""
+        return self.jobs
 
     def close(self):
         pass
@@ -405,7 +426,7 @@ def flipped_checks(before, after):
     ['q2 cast_dtype: failed → gone']
     """
     phrases = []
-    word = {True: "passed", False: "failed"}
+    word: dict[bool | None, str] = {True: "passed", False: "failed"}
     for question, entry in after.questions.items():
         old = before.questions.get(question, QuestionResult(entry.possible))
         if (old.error or None) != (entry.error or None):
@@ -470,7 +491,7 @@ def merge(sources, out, all_feedback=False):
     """
     graded = GradedFolder(out)
     graded.results.mkdir(parents=True, exist_ok=True)
-    seen = {}
+    seen: dict[str, str | None] = {}
     for source in map(Path, sources):
         if not GradedFolder(source).results.is_dir():
             raise FileNotFoundError(f"{source} has no results/ folder; pass folders written by mnist-kit grade --out")

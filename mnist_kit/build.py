@@ -268,8 +268,8 @@ def build(root=ROOT, verify=True, out="dist"):
     """
     root = Path(root)
     check_visibility(spec.VISIBILITY)
-    with tempfile.TemporaryDirectory(prefix="mnist-kit-build-") as scratch:
-        scratch = Path(scratch)
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-build-") as scratch_dir:
+        scratch = Path(scratch_dir)
         (scratch / "source").mkdir()
         master = _source_notebook(root, scratch / "source")
         _run_otter_assign(master, scratch / "otter")
@@ -279,7 +279,7 @@ def build(root=ROOT, verify=True, out="dist"):
         check_questions(json.loads(master.read_text()), json.loads((student_dir / NOTEBOOK).read_text()))
         # Otter's test files stay out of the release: they import otter, which students do not install
         # (grader.check runs the kit's public checks itself).
-        student_files = {
+        student_files: dict[str, bytes | SymlinkTo] = {
             str(p.relative_to(student_dir)): p.read_bytes()
             for p in student_dir.rglob("*")
             if p.is_file() and p.relative_to(student_dir).parts[0] != "tests"
@@ -404,7 +404,7 @@ def _percents(values):
 
 
 def _defined_functions(notebook):
-    names = set()
+    names: set[str] = set()
     for _, source in definition_statements(notebook)[0]:
         with contextlib.suppress(SyntaxError):
             names.update(node.name for node in ast.parse(source).body if isinstance(node, ast.FunctionDef))

@@ -112,7 +112,7 @@ def make_challenge(seed, images, digits):
     return arrays, params
 
 
-def inputs_of(name, arrays, params):
+def inputs_of(name, arrays, params) -> tuple[dict, dict]:
     """One question's (or the shared data's) part of a challenge, without the prefix."""
     prefix = f"{name}_"
     return (

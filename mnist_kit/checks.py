@@ -8,7 +8,9 @@ parameters; the checker rebuilds their predictions itself on its own copy of the
 no number the student's code reports is ever trusted.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -31,7 +33,7 @@ class Usable:
     """
 
     function: str  # the graded function, as messages name it
-    test: object
+    test: Callable[[dict, Any], object]  # test(answers, inputs) raises CheckFailed when the answer is not usable
 
     def reason(self, answers, inputs):
         """Why the answer is not usable, in one line; ``None`` when it is."""
@@ -55,9 +57,9 @@ class Check:
     answer before the check counts at all.
     """
 
-    function: object
+    function: Callable[[dict, Any], dict | None]  # function(answers, inputs): raises CheckFailed, or returns what it measured
     hidden: bool
-    defect: object  # defect(answers, inputs) edits the answers in place
+    defect: Callable[[dict, Any], None]  # defect(answers, inputs) edits the answers in place
     weight: float = 1.0
     needs: Usable | None = None
 
@@ -267,12 +269,13 @@ def load_answers(record, arrays):
         return None, "the recorded answer is not a JSON object (did the notebook write into answers/?)"
     if parsed.get("error"):
         return None, untrusted.one_line(parsed["error"])
-    descriptions = parsed.get("answers") if isinstance(parsed.get("answers"), dict) else {}
+    recorded, failed = parsed.get("answers"), parsed.get("failures")
     descriptions = {
-        key: {"type": untrusted.one_line(value.get("type", ""), 80)} for key, value in descriptions.items() if isinstance(value, dict)
+        key: {"type": untrusted.one_line(value.get("type", ""), 80)}
+        for key, value in (recorded.items() if isinstance(recorded, dict) else ())
+        if isinstance(value, dict)
     }
-    failures = parsed.get("failures") if isinstance(parsed.get("failures"), dict) else {}
-    failures = {str(call): untrusted.one_line(message) for call, message in failures.items()}
+    failures = {str(call): untrusted.one_line(message) for call, message in (failed.items() if isinstance(failed, dict) else ())}
     if arrays is None:
         return None, "the recorded answer's arrays are missing or larger than any correct answer's (did the notebook write into answers/?)"
     try:

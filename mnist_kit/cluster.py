@@ -19,6 +19,8 @@ Dask (``pip install -e .[cluster]``) is imported only here. Workers are started 
 import dataclasses
 import sys
 from functools import cache
+from pathlib import Path
+from typing import Any
 
 from . import batch, doctor, sandbox as sandboxes
 from .grade import Checker, InvalidSubmission, crashed_result, grade_notebook, invalid_result, read_notebook
@@ -126,7 +128,7 @@ class ClusterRunner:
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
-        futures = {}
+        futures: dict[Any, tuple[Path, str]] = {}
         for path, key in pending:
             try:
                 text = read_notebook(path, self.limits.max_upload)

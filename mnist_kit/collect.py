@@ -72,7 +72,7 @@ def definition_statements(notebook):
         for node in tree.body:
             if isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node):
                 # Padded so that tracebacks count lines as the cell does.
-                segment = "\n" * (node.lineno - 1) + ast.get_source_segment(source, node, padded=True)
+                segment = "\n" * (node.lineno - 1) + (ast.get_source_segment(source, node, padded=True) or "")
                 statements.append((label, segment))
     return statements, problems
 
@@ -163,7 +163,7 @@ def plain(value):
 def _model_parameters(model):
     """The parameters a linear model predicts with; never the model object itself."""
     parameters = {}
-    description = {"type": type(model).__name__, "module": type(model).__module__}
+    description: dict[str, str | None] = {"type": type(model).__name__, "module": type(model).__module__}
     if not callable(getattr(model, "fit", None)):
         raise UnusableAnswer(
             f"The function returned an object of type {description['type']}, not a model: "

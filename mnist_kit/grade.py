@@ -59,7 +59,7 @@ class Checker:
     """Holds the checker's own copy of the data and draws challenges from it; never runs student code."""
 
     @cached_property
-    def _data(self):
+    def _data(self) -> tuple[np.ndarray, np.ndarray]:
         images, labels = data.load_mnist()
         return images, labels.astype(np.int8)
 
@@ -200,7 +200,8 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple
         saw (a time limit it enforced, the kernel's out-of-memory kill in the submission's
         cgroup, or an exit), never what the student's process wrote.
     """
-    failed_steps, steps = {}, progress_steps()
+    failed_steps: dict[str, tuple[Status, str]] = {}
+    steps = progress_steps()
     for _ in range(MAX_RESTARTS + 1):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
             (workdir / collect.PROGRESS_FILE).unlink()  # each run reports its own steps

@@ -28,6 +28,13 @@ from pathlib import Path
 NOTEBOOK_SEED = 20_261_126  # grader.check's challenge; the grade draws a fresh one for every grading
 
 
+def _caller_globals():
+    """The globals of the code that called the method calling this: a notebook's, for ``grader.check("q1")``."""
+    frame = inspect.currentframe()
+    caller = frame.f_back.f_back if frame and frame.f_back else None
+    return caller.f_globals if caller else {}
+
+
 class Grader:
     """The notebook's ``grader``: ``check`` runs the kit's public checks, ``export`` zips the notebook to submit.
 
@@ -54,7 +61,7 @@ class Grader:
 
     def check(self, question, global_env=None):
         """Run ``question``'s public checks on the functions the notebook defines; return a report that shows itself."""
-        namespace = global_env if global_env is not None else inspect.currentframe().f_back.f_globals
+        namespace = global_env if global_env is not None else _caller_globals()
         return public_check(question, namespace)
 
     def export(self, nb_path=None, export_path=None, pdf=False, global_env=None, **ignored):
@@ -69,7 +76,7 @@ class Grader:
         """
         from .export import ExportError, export
 
-        namespace = global_env if global_env is not None else inspect.currentframe().f_back.f_globals
+        namespace = global_env if global_env is not None else _caller_globals()
         try:
             zip_path, made = export(namespace, nb_path, export_path)
         except ExportError as error:
@@ -153,12 +160,13 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
     from joblib import parallel_config
 
     # As in the grade: seeded generators, and joblib in this process (the grade's LOKY_MAX_CPU_COUNT=1).
+    witnessing: contextlib.AbstractContextManager[dict] = witness.in_process() if unit.witnessed else contextlib.nullcontext({})
     with (
         _seeded(question),
         parallel_config(backend="sequential"),
         contextlib.redirect_stdout(io.StringIO()),
         contextlib.redirect_stderr(io.StringIO()),
-        witness.in_process() if unit.witnessed else contextlib.nullcontext({}) as witnessed,
+        witnessing as witnessed,
     ):
         answers = unit.collector()(Student(namespace), inputs)
     with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:

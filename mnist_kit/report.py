@@ -295,7 +295,7 @@ def _pass_rate_chart(results):
 
 def common_failures(results, limit=5):
     """For each question, its most frequent failures with how many submissions met each (not how many checks)."""
-    counts = {q: collections.Counter() for q in QUESTIONS}
+    counts: dict[str, collections.Counter[str]] = {q: collections.Counter() for q in QUESTIONS}
     for result in results:
         for question, entry in result.questions.items():
             met = [entry.error] if entry.error else [c.message for c in entry.failures]

@@ -215,6 +215,7 @@ class Sandbox:
     def __init__(self, kind, uids, kit=None):
         self.kind = kind
         self.uids = tuple(uids)
+        self._owner: Sandbox | None = None  # a narrowed sandbox keeps its owner's student-side folder alive
         if kit is None:
             kit = _student_kit()
             weakref.finalize(self, shutil.rmtree, kit, True)

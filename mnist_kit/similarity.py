@@ -110,7 +110,7 @@ def _own_names(source):
         tables = [symtable.symtable(source, "<function>", "exec")]
     except (SyntaxError, ValueError):
         return None
-    own = set()
+    own: set[str] = set()
     while tables:
         table = tables.pop()
         if table.get_type() != "module":
@@ -194,7 +194,7 @@ def release_notebooks(root=None):
 
 def well_known_fingerprints(notebooks):
     """Hashes of the code every student starts from or may find: the stubs, the examples, the reference."""
-    known = set()
+    known: set[str] = set()
     for notebook in notebooks:
         for function, source in graded_functions(notebook).items():
             known.update(f.hash for f in fingerprint(function, source))
@@ -254,7 +254,8 @@ def compare(sources, well_known=frozenset(), jobs=1):
     common = {value: len(who) for value, who in owners.items() if len(who) > limit and value not in well_known}
     evidence = {value: sorted(who) for value, who in owners.items() if 1 < len(who) <= limit and value not in well_known}
     sizes = [len({f.hash for f in s.fingerprints if f.hash not in well_known and f.hash not in common}) for s in submissions]
-    shared, n = Counter(), len(submissions)  # a pair (a, b) is the key a * n + b: a fraction of a tuple's memory
+    shared: Counter[int] = Counter()
+    n = len(submissions)  # a pair (a, b) is the key a * n + b: a fraction of a tuple's memory
     for who in evidence.values():
         for i, a in enumerate(who):
             shared.update(a * n + b for b in who[i + 1 :])
@@ -293,6 +294,8 @@ def sources_of_graded(folder, read_notebook):
     for path in sorted(graded.results.glob("*.json")):
         try:
             result = Result.from_json(json.loads(path.read_text(encoding="utf-8")))
+            if result.submission is None or result.file is None:
+                raise ValueError("its result names no submission or file")
             sources[result.submission] = graded_functions(json.loads(read_notebook(Path(result.file))))
         except Exception as error:  # noqa: BLE001 - one unreadable submission is named and skipped, never the whole review
             problems.append(f"{path.stem}: not compared ({type(error).__name__}: {str(error)[:120]})")
@@ -366,7 +369,7 @@ def _pair_page(pair, review):
     columns = []
     for mine, theirs in ((a, b), (b, a)):
         shared = {f.hash for f in theirs.fingerprints}
-        lines = defaultdict(set)
+        lines: defaultdict[str, set[int]] = defaultdict(set)
         for f in mine.fingerprints:
             if f.hash in shared and f.hash not in review.removed_common:
                 lines[f.function].update(range(f.first_line, f.last_line + 1))

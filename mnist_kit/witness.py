@@ -199,7 +199,12 @@ def _solver_replaced(run):
 def in_process():
     """Witness the SGD solves run inside this block in this process (``grader.check``); yields the record's dict."""
     record = Record()
-    with _solver_replaced(lambda call: _solved_in_place(call[0], solve(*call[:4], call[4], record))):
+
+    def run(call):
+        arrays, scalars, loss_name, loss_parameters, score = call
+        return _solved_in_place(arrays, solve(arrays, scalars, loss_name, loss_parameters, score, record))
+
+    with _solver_replaced(run):
         yield record.learnt
 
 
@@ -242,7 +247,7 @@ def start(record_fd):
     classifier._fit_multiclass = fit_multiclass
 
 
-_REPLACED = None
+_REPLACED: contextlib.AbstractContextManager | None = None
 
 
 class _Client:
@@ -262,9 +267,9 @@ class _Client:
         arrays, scalars, loss_name, parameters, score = call
         with self.lock:
             shared = self.shared
-            layout = shared.place(arrays)
+            layout, fd = shared.place(arrays)
             header = {"arrays": layout, "scalars": scalars, "loss": loss_name, "parameters": parameters, "scored": score is not None}
-            socket.send_fds(self.connection, [json.dumps(header).encode()], [shared.fd])
+            socket.send_fds(self.connection, [json.dumps(header).encode()], [fd])
             while True:
                 reply = json.loads(self.connection.recv(MAX_HEADER) or b'{"error": "the witness stopped"}')
                 if "error" in reply:
@@ -284,17 +289,20 @@ class _SharedMemory:
     """
 
     def __init__(self):
-        self.fd, self.memory, self.size, self.layout = None, None, 0, []
+        self.fd: int | None = None
+        self.memory: mmap.mmap | None = None
+        self.size, self.layout = 0, []
         self.reuse, self.kept = False, None  # the training rows already in place, while they cannot change
 
-    def place(self, arrays):
+    def place(self, arrays) -> tuple[list, int]:
+        """Copy ``arrays`` into the shared memory (growing it if need be); returns their layout and its descriptor."""
         self.layout, offset = [], 0
         arrays = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
         for name, array in arrays.items():
             self.layout.append([name, array.dtype.str, list(array.shape), offset])
             offset += -(-array.nbytes // 64) * 64
         if offset > self.size:
-            if self.fd is not None:
+            if self.fd is not None and self.memory is not None:
                 self.memory.close()
                 os.close(self.fd)
             self.size = max(offset, 2 * self.size, 2**16)
@@ -309,7 +317,9 @@ class _SharedMemory:
             self.view(entry[0])[...] = array
             if entry[0] == "X":
                 self.kept = same
-        return self.layout
+        if self.fd is None:
+            raise ValueError("a solve ships at least its coefficients; nothing was placed")
+        return self.layout, self.fd
 
     def view(self, name):
         _, dtype, shape, offset = next(entry for entry in self.layout if entry[0] == name)

@@ -29,14 +29,15 @@ def _parts(answers, call):
 
 def returned_calls(answers):
     """The calls that returned four arrays, as {call: parts}; fails when none did."""
-    returned, first_problem = {}, None
+    returned: dict = {}
+    first_problem: CheckFailed | None = None
     for call in CALLS:
         try:
             returned[call] = _parts(answers, call)
         except CheckFailed as problem:
             first_problem = first_problem or problem
     if not returned:
-        raise first_problem
+        raise first_problem or CheckFailed("shuffle_split returned nothing on either table")
     return returned
 
 
@@ -106,7 +107,7 @@ def split_is_shuffled(answers, inputs):
 
 
 def split_leaves_inputs_alone(answers, inputs):
-    checked, first_problem = 0, None
+    checked, first_problem = 0, None  # the first problem: both tables have one when none was checked
     for table in ("small", "large"):
         try:  # judged on the tables whose first call returned, like every other property
             images, labels = answer(answers, f"{table}_X_after_call"), answer(answers, f"{table}_y_after_call")
@@ -119,7 +120,7 @@ def split_leaves_inputs_alone(answers, inputs):
             "shuffle_split changed the arrays it was given: index into them (X[permutation]) instead of shuffling in place.",
         )
     if not checked:
-        raise first_problem
+        raise first_problem or CheckFailed("shuffle_split returned nothing on either table")
 
 
 CHECKS = [

@@ -61,7 +61,9 @@ class Journal:
 
     def read(self):
         """The fits [rows] and predictions [(fit number, rows)], in the order they happened; the folder goes."""
-        fits, predictions, numbers = [], [], {}
+        fits: list[np.ndarray] = []
+        predictions: list[tuple[int, np.ndarray]] = []
+        numbers: dict[str, int] = {}
         for path in sorted(self._folder.iterdir()):
             with np.load(path, allow_pickle=False) as record:
                 if path.stem.endswith("-fit"):

@@ -67,7 +67,7 @@ def folds_of(answers, inputs, call):
         all(rows.ndim == 1 and len(rows) and rows.min() >= 0 and rows.max() < n_rows for rows in fits),
         f"With cv={cv}, the model was fitted on rows that are not rows of the X given: split X itself, unchanged.",
     )
-    folds, covered, used = [], np.zeros(n_rows, bool), set()
+    folds, covered, used = [], np.zeros(n_rows, bool), set[int]()
     leaked = False
     for i in range(n_predictions):
         fit, rows = int(answer(answers, f"{call}_prediction{i}_fit")), answer(answers, f"{call}_prediction{i}_rows")
