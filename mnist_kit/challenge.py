@@ -33,6 +33,12 @@ TRAP_ROWS = 64
 TRAP_VALUE = 255.0
 
 
+def forget_the_trap(answers, inputs):
+    """A defect for the checks of a model fitted on the shared data: the recorded model gives the trap pixel
+    no weight, as one fitted on only some rows would."""
+    answers["arrays"]["model_coef_"][:, inputs.data.trap_column] = 0.0
+
+
 def stream(seed, name):
     """The random generator of one part of the challenge: the same seed and name, the same draws."""
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])

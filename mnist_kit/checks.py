@@ -102,11 +102,6 @@ def combined(*defects):
     return defect
 
 
-def forget_the_trap(answers, inputs):
-    """A defect: the recorded model gives the trap pixel no weight, as one fitted on only some rows would."""
-    answers["arrays"]["model_coef_"][:, inputs.data.trap_column] = 0.0
-
-
 @dataclass(frozen=True)
 class Goal:
     """A level the grade checks only with hidden checks, measured where ``grader.check`` can measure it cheaply.

@@ -6,7 +6,8 @@ The question's CHECKS are the public ones (``public.py``) and these; never shown
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, changed, close, forget_the_trap, hidden, model, model_shapes_ok, predict, require
+from mnist_kit.challenge import forget_the_trap
+from mnist_kit.checks import answer, changed, close, hidden, model, model_shapes_ok, predict, require
 from mnist_kit.questions.q6_multiclass_classifier import THRESHOLDS
 
 from .public import CHECKS as PUBLIC_CHECKS, LEARNT
