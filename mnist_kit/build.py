@@ -184,7 +184,7 @@ find . -mindepth 1 -maxdepth 1 ! -name .venv -exec chmod -R go-rwx {{}} +
 
 # The kit's modules the student release holds: what grader.check needs to run the public checks as
 # the grade does (the collector's side, the checkers' toolkit, every unit's public.py); no hidden check.
-RELEASE_MODULES = (*sandboxes.STUDENT_MODULES, "checks.py", "export.py", "untrusted.py")
+RELEASE_MODULES = (*sandboxes.STUDENT_MODULES, "checks.py", "export.py", "results.py", "untrusted.py")
 
 
 def release_kit_files(root):

@@ -116,3 +116,18 @@ def test_build_verifies_reference_full_marks_and_student_zero(built_kit):
     assert student.total == 0
     for question, entry in student.questions.items():  # every check says why: the stub raised
         assert entry.checks and all("NotImplementedError" in c.message for c in entry.checks), (question, entry)
+
+
+def test_the_release_holds_every_kit_module_its_modules_import():
+    """A module the student release holds may import only modules it holds (grader.check runs from the release alone)."""
+    import ast
+
+    package = ROOT / "mnist_kit"
+    held = {Path(name).stem for name in build.RELEASE_MODULES} | {"questions"}
+    missing = set()
+    for name in build.RELEASE_MODULES:
+        for node in ast.walk(ast.parse((package / name).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                imported = [node.module] if node.module else [alias.name for alias in node.names]
+                missing |= {f"{name} imports {module}" for module in imported if module.split(".")[0] not in held}
+    assert not missing, sorted(missing)
