@@ -114,6 +114,6 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
     graded = run_in(root, "-m", "mnist_kit.cli", "grade", str(tmp_path / "class"), "--out", str(tmp_path / "graded"))
     assert graded.returncode == 0, graded.stderr
     [result] = [json.loads(p.read_text()) for p in (tmp_path / "graded" / "results").glob("*.json")]
-    lost = {q: e.score < e.possible for q, e in result.questions.items()}
+    lost = {q: e["score"] < e["possible"] for q, e in result["questions"].items()}
     assert lost == {**{f"q{i}": False for i in range(1, 7)}, "q7": True}, result
     assert "q7" in (tmp_path / "graded" / "grades.csv").read_text().splitlines()[0]
