@@ -397,4 +397,4 @@ def invalid_result(reason) -> Result:
 
 def crashed_result(reason) -> Result:
     """The result of a file the grader itself failed on: zero points and the grader's own reason."""
-    return zero_result(Status.CRASHED, reason, {name: unit.points for name, unit in QUESTIONS.items()})
+    return invalid_result(reason).replace(status=Status.CRASHED)
