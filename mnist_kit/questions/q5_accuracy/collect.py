@@ -117,7 +117,7 @@ def collect(student, inputs):
         ("digits", np.arange(10), data.test_digits),
     ):
         rows = arrays[f"{kind}_rows"]
-        images, labels = data.test_images[rows], truth[rows].copy()
+        images, labels = data.test_images(rows), truth[rows].copy()
         model = _fixed_model(arrays[f"{kind}_coef"], arrays[f"{kind}_intercept"], classes)
         answers[f"{kind}_accuracy"] = student.call(
             "accuracy", model, images, labels, on=f"with a {len(classes)}-class model on {len(rows):,} test images"
@@ -127,7 +127,7 @@ def collect(student, inputs):
         answers[f"{kind}_y_after_call"] = if_returned(returned, labels)
     for call, cv in CROSS_VALIDATIONS.items():
         rows = arrays[f"{call}_rows"]
-        images, labels = data.train_images[rows], data.train_digits[rows] == spec.TARGET_DIGIT
+        images, labels = data.train_images(rows), data.train_digits[rows] == spec.TARGET_DIGIT
         journal = Journal(images, weights, call)
         answers[f"{call}_folds"] = student.call(
             "cross_val_accuracy", GraderModel(journal), images, labels, cv=cv, on=f"with cv={cv} on {len(rows):,} training images"

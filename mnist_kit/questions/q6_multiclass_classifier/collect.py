@@ -9,7 +9,8 @@ from mnist_kit.answers import if_returned
 
 def collect(student, inputs):
     data = inputs.data
-    images, digits = data.train_images / 255.0, data.train_digits.copy()
+    images, digits = data.train_images(), data.train_digits.copy()
+    images /= 255.0  # in place: the same values as images / 255.0, without a second 376 MB array
     given = digits.copy()
     model = student.call("fit_multiclass_classifier", images, given, on="on the 60,000 scaled training images")
     return {
