@@ -220,7 +220,8 @@ def write_deterministic_zip(path, files):
             executable = name.endswith((".sh", "run_autograder"))
             info.external_attr = ((0o755 if executable else 0o644) | stat.S_IFREG) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, content, compresslevel=9)
+            # Level 9 takes 16 s on the 55 MB of pixels for 2% less than level 6 (1 s).
+            archive.writestr(info, content, compresslevel=6 if name.endswith(".npz") else 9)
     os.replace(temporary, path)
 
 

@@ -188,7 +188,7 @@ def _student_kit():
     for relative in student_side_files():
         (package / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PACKAGE / relative, package / relative)
-    try:  # one 14 MB file, shared read-only by every submission graded in this process
+    try:  # one 55 MB file, shared read-only by every submission graded in this process
         os.link(data.EMBEDDED_PATH, package / data.EMBEDDED_PATH.name)
     except OSError:
         shutil.copy(data.EMBEDDED_PATH, package / data.EMBEDDED_PATH.name)
