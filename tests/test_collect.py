@@ -119,3 +119,40 @@ def test_a_deferred_module_loads_at_its_first_use_and_then_behaves_as_itself():
 
     run = subprocess.run([sys.executable, "-c", DEFERRED_OTTER], capture_output=True, text=True, check=True)
     assert run.stdout.split("\n")[:4] == ["False", "True Notebook", "otter.test_files", "_DeferredModule figure module"]
+
+
+SCIPY_AND_SKLEARN_AT_WORK = """
+import inspect, json, sys
+from mnist_kit import collect
+installed = collect.skip_scipy_docstring_rewrites() if sys.argv[1] == "stand-in" else None
+import numpy as np, scipy.linalg, scipy.stats
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.model_selection import cross_val_score
+rng = np.random.default_rng(0)
+X = rng.normal(size=(300, 5))
+y = X[:, 0] + 0.3 * rng.normal(size=300) > 0
+decorated = (scipy.stats.ttest_ind, scipy.stats.gmean, scipy.stats.mode, scipy.linalg.bandwidth)
+print(json.dumps({
+    "installed": installed,
+    "coef": LogisticRegression().fit(X, y).coef_.tolist(),
+    "folds": cross_val_score(SGDClassifier(random_state=0), X, y, cv=3).tolist(),
+    "p": float(scipy.stats.ttest_ind(X[:, 0], X[:, 1]).pvalue),
+    "signatures": [str(inspect.signature(f)) for f in decorated],
+    "first_lines": [f.__doc__.strip().splitlines()[0] for f in decorated],
+}))
+"""
+
+
+def test_the_scipy_docstring_stand_in_applies_to_the_pinned_scipy_and_changes_no_result():
+    import json
+    import subprocess
+    import sys
+
+    def run(mode):
+        done = subprocess.run([sys.executable, "-c", SCIPY_AND_SKLEARN_AT_WORK, mode], capture_output=True, text=True, check=True)
+        return json.loads(done.stdout)
+
+    said = {mode: run(mode) for mode in ("scipy's own", "stand-in")}
+    assert said["stand-in"].pop("installed") is True, "the pinned SciPy has no _docscrape.FunctionDoc: the stand-in no longer applies"
+    assert said["scipy's own"].pop("installed") is None
+    assert said["stand-in"] == said["scipy's own"]
