@@ -145,41 +145,25 @@ class SymlinkTo:
     target: str
 
 
-RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission. It grades with the kit's checker: the student's
-# code runs in a separate, limited process and only plain data comes back from it.
-set -euo pipefail
-root="${AUTOGRADER_ROOT:-/autograder}"
-cd "$root/source"
-python="$root/source/.venv/bin/python"
-[ -x "$python" ] || python=python3
-exec "$python" -m mnist_kit.gradescope "$root" "$@"
-"""
-
 UV_VERSION = "0.13.8"  # the same as ./dev's
-SETUP_SH = f"""#!/usr/bin/env bash
-# Gradescope runs this once, as root, when the autograder image is built.
-set -euo pipefail
-cd "$(dirname "$0")"
-python=python3.11
-if ! command -v "$python" >/dev/null; then
-  apt-get update && apt-get install -y python3.11 python3.11-venv
-fi
-# The sandbox for students' code. Where the container forbids namespaces, the grader falls back
-# to running it as the unprivileged user below (results.json records which).
-apt-get install -y bubblewrap || {{ apt-get update && apt-get install -y bubblewrap; }} \\
-  || echo "setup.sh: bubblewrap is unavailable; students' code will run as an unprivileged user only" >&2
-"$python" -m venv .venv
-# uv installs the same pinned wheels as pip in a fraction of the time, from its own cache when it
-# has one; compiled, as pip does: students' processes see the venv read-only.
-.venv/bin/pip install --no-cache-dir --disable-pip-version-check "uv=={UV_VERSION}"
-.venv/bin/python -m uv pip install --python .venv/bin/python --compile-bytecode -r requirements.txt
-# The user students' code runs as: no home, no login, owns nothing here.
-id -u {spec.STUDENT_ACCOUNT} >/dev/null 2>&1 || useradd --system --no-create-home --shell /usr/sbin/nologin {spec.STUDENT_ACCOUNT}
-# That user may run the interpreter in .venv, never read the checker, the tests or the reference.
-chmod 0711 .
-find . -mindepth 1 -maxdepth 1 ! -name .venv -exec chmod -R go-rwx {{}} +
-"""
+# The bundle's shell scripts, as files; @NAME@ stands for a value filled in here.
+BUNDLE_SCRIPTS = PACKAGE / "bundle_scripts"
+
+
+def bundle_script(name):
+    """The text of the bundle's ``name`` (``run_autograder`` or ``setup.sh``), its placeholders filled in.
+
+    Examples
+    --------
+    >>> "uv==" + UV_VERSION in bundle_script("setup.sh")
+    True
+    """
+    text = (BUNDLE_SCRIPTS / name).read_text()
+    for placeholder, value in {"@UV_VERSION@": UV_VERSION, "@STUDENT_ACCOUNT@": spec.STUDENT_ACCOUNT}.items():
+        text = text.replace(placeholder, value)
+    if "@" in text.replace("$@", ""):
+        raise BuildError(f"{BUNDLE_SCRIPTS / name} has a placeholder the build does not know; use @UV_VERSION@ or @STUDENT_ACCOUNT@")
+    return text
 
 
 # The kit's modules the student release holds: what grader.check needs to run the public checks as
@@ -298,8 +282,8 @@ def build(root=ROOT, verify=True, out="dist"):
     )
     autograder_files.update(
         {
-            "run_autograder": RUN_AUTOGRADER.encode(),
-            "setup.sh": SETUP_SH.encode(),
+            "run_autograder": bundle_script("run_autograder").encode(),
+            "setup.sh": bundle_script("setup.sh").encode(),
             "requirements.txt": pinned_requirements(root, GRADING_PACKAGES, closure_of=GRADING_PACKAGES).encode(),
         }
     )

@@ -94,7 +94,8 @@ def test_a_missing_lock_is_named(tmp_path):
 def test_the_bundle_installs_with_the_uv_the_kit_installs_with():
     dev = (ROOT / "dev").read_text()
     assert f"UV_VERSION={build.UV_VERSION}\n" in dev
-    assert f'"uv=={build.UV_VERSION}"' in build.SETUP_SH and "--compile-bytecode -r requirements.txt" in build.SETUP_SH
+    setup = build.bundle_script("setup.sh")
+    assert f'"uv=={build.UV_VERSION}"' in setup and "--compile-bytecode -r requirements.txt" in setup
 
 
 def test_release_data_is_a_link_to_the_single_copy():
@@ -141,3 +142,10 @@ def test_every_module_of_the_release_imports_from_the_release_alone(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-1500:]
     assert len(modules) >= len(build.RELEASE_MODULES)
+
+
+def test_a_bundle_script_with_an_unknown_placeholder_is_one_line_naming_the_file(tmp_path, monkeypatch):
+    (tmp_path / "setup.sh").write_text("#!/usr/bin/env bash\necho @PYTHON_VERSION@\n")
+    monkeypatch.setattr(build, "BUNDLE_SCRIPTS", tmp_path)
+    with pytest.raises(build.BuildError, match=r"setup.sh has a placeholder the build does not know"):
+        build.bundle_script("setup.sh")
