@@ -243,8 +243,8 @@ class _UnparsedDocstring(collections.defaultdict):
     """Stands in for SciPy's numpydoc parser in the student's process: every section empty, the text as written.
 
     At import, SciPy parses and rewrites the docstrings of about 620 of its functions (to add notes on
-    array backends, ``axis`` and ``nan_policy``): 0.9 of the 1.6 CPU-s that importing scikit-learn
-    costs, in every student's process, for text grading never reads. With this stand-in each keeps
+    array backends, ``axis`` and ``nan_policy``): about 0.3 of the 1.5 CPU-s that importing the notebook's
+    scikit-learn modules costs (measured), in every student's process, for text grading never reads. With this stand-in each keeps
     its docstring as written; no code, signature or result changes (a fast test compares them).
     """
 
