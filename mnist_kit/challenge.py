@@ -81,7 +81,7 @@ def draw_shared(rng, images, digits):
     }
 
 
-def make_challenge(seed, images, digits):
+def make_challenge(seed, images, digits, questions=None):
     """Draw the inputs the checker sends to the student's functions.
 
     Parameters
@@ -92,6 +92,9 @@ def make_challenge(seed, images, digits):
         The checker's own copy of the MNIST pixels (0-255).
     digits : ndarray of shape (70000,), dtype int
         The checker's own copy of the labels as integers.
+    questions : collection of str, optional
+        Draw only these questions' inputs (every question by default). Each question draws from
+        streams of its own, so leaving one out changes no other's inputs.
 
     Returns
     -------
@@ -112,6 +115,8 @@ def make_challenge(seed, images, digits):
     params = {"seed": int(seed)}
     data = DrawData(images, digits, shared)
     for name, question in QUESTIONS.items():
+        if questions is not None and name not in questions:
+            continue
         question_arrays, question_params = question.draw(stream(seed, name), stream(spec.ASSIGNMENT_SEED, name), data)
         arrays.update({f"{name}_{key}": value for key, value in question_arrays.items()})
         params.update({f"{name}_{key}": value for key, value in question_params.items()})

@@ -107,9 +107,13 @@ from otter import Notebook
 print("otter.api" in sys.modules, Notebook.__name__)
 import otter.test_files
 print(otter.test_files.__name__)
-collect._defer_imports(["matplotlib.pyplot"])
+collect._defer_imports(["matplotlib", "matplotlib.pyplot"])
 import matplotlib.pyplot as plt
+print(type(sys.modules["matplotlib"]).__name__, "matplotlib.rcsetup" in sys.modules)   # the package is not loaded either
 print(type(sys.modules["matplotlib.pyplot"]).__name__, plt.figure.__name__, type(sys.modules["matplotlib.pyplot"]).__name__)
+print(type(sys.modules["matplotlib"]).__name__, sys.modules["matplotlib"].pyplot is sys.modules["matplotlib.pyplot"])
+import matplotlib
+print(matplotlib.get_backend().lower(), matplotlib.pyplot.gcf().__class__.__name__)
 """
 
 
@@ -118,7 +122,15 @@ def test_a_deferred_module_loads_at_its_first_use_and_then_behaves_as_itself():
     import sys
 
     run = subprocess.run([sys.executable, "-c", DEFERRED_OTTER], capture_output=True, text=True, check=True)
-    assert run.stdout.split("\n")[:4] == ["False", "True Notebook", "otter.test_files", "_DeferredModule figure module"]
+    assert run.stdout.split("\n")[:7] == [
+        "False",
+        "True Notebook",
+        "otter.test_files",
+        "_DeferredModule False",
+        "_DeferredModule figure module",
+        "module True",
+        "agg Figure",
+    ]
 
 
 SCIPY_AND_SKLEARN_AT_WORK = """
