@@ -226,7 +226,7 @@ arrays, params = read_challenge(sys.argv[2])
 data = StudentData(inputs_of(SHARED, arrays, params)[0])
 started = time.process_time()
 for name, question in QUESTIONS.items():
-    question.collector()(collect.Student(namespace), Inputs(*inputs_of(name, arrays, params), data))
+    question.collect(collect.Student(namespace), Inputs(*inputs_of(name, arrays, params), data))
 print(time.process_time() - started)
 """
 

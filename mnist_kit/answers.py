@@ -1,11 +1,160 @@
-"""What a question's collector works with, in the student's process: the student's functions, and calls that raised.
+"""What a question's collector works with, in the student's process: the student's functions, failed calls, the answers it records.
 
-Shared by the collector (run as ``__main__``) and the question units' ``collect.py``, so both
-mean the same :class:`Failure`.
+Shared by the collector (run as ``__main__``), the question units' ``collect.py`` and their
+checks, so all mean the same :class:`Failure` and read the same :class:`AnswerSchema`.
 """
 
+import itertools
+import string
 import traceback
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field, replace
+
+# What a fitted linear model is recorded as: these attributes, never the object.
+MODEL_PARAMETERS = ("coef_", "intercept_", "classes_")
+
+
+class AnswerKeyError(LookupError):
+    """A question unit records or reads an answer its ``ANSWERS`` does not declare: a defect of the kit, not of a submission."""
+
+
+@dataclass(frozen=True)
+class FittedModel:
+    """Declares, in an :class:`AnswerSchema`, an answer that is a fitted linear model: recorded as its
+    :data:`MODEL_PARAMETERS`, under ``<key>_coef_`` and so on."""
+
+    template: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    """One answer a question's collector records: the key's template, and the values each of its parts may take.
+
+    Calling it with every part gives the key; anything else is an :class:`AnswerKeyError`.
+
+    Examples
+    --------
+    >>> folds = Answer("q5", "folds", "{call}_folds", {"call": ("three", "four")})
+    >>> folds(call="three")
+    'three_folds'
+    """
+
+    question: str
+    name: str
+    template: str
+    values: Mapping[str, tuple] = field(default_factory=dict)
+    model: bool = False
+
+    def __call__(self, **parts: object) -> str:
+        if set(parts) != set(self.values):
+            raise AnswerKeyError(
+                f"{self.question}'s answer {self.name} ({self.template!r}) takes the parts {sorted(self.values)}, not {sorted(parts)}"
+            )
+        for part, value in parts.items():
+            if value not in self.values[part]:
+                raise AnswerKeyError(
+                    f"{self.question}'s answer {self.name}: {part}={value!r} is not among the declared {self.values[part]}"
+                )
+        return self.template.format(**parts)
+
+    def parameter(self, name: str, **parts: object) -> str:
+        """The stored key of parameter ``name`` (one of :data:`MODEL_PARAMETERS`) of this fitted model's answer."""
+        if not self.model or name not in MODEL_PARAMETERS:
+            raise AnswerKeyError(f"{self.question}'s answer {self.name} is not a fitted model with a parameter {name!r}")
+        return model_parameter(self(**parts), name)
+
+    def keys(self) -> Iterator[str]:
+        """Every key this answer may be recorded under."""
+        names = list(self.values)
+        for chosen in itertools.product(*(self.values[name] for name in names)):
+            yield self.template.format(**dict(zip(names, chosen, strict=True)))
+
+    def stored_keys(self) -> Iterator[str]:
+        """Every key of the arrays it is stored as: a model's parameters under ``<key>_<parameter>``."""
+        for key in self.keys():
+            yield from (model_parameter(key, name) for name in MODEL_PARAMETERS) if self.model else (key,)
+
+
+def model_parameter(key: str, name: str) -> str:
+    """The stored key of parameter ``name`` of the model recorded under ``key``: ``model_coef_``."""
+    return f"{key}_{name}"
+
+
+class AnswerSchema:
+    """The answers one question's collector records, each declared once, in the unit's ``__init__.py`` (``ANSWERS``).
+
+    The collector records under ``ANSWERS.<answer>(<parts>)`` and the checks read through the
+    same call, so both sides agree on every key by construction; the collector's output is
+    checked against the schema (:meth:`undeclared`), and the checker keeps only declared keys of
+    what the student's process wrote.
+
+    Parameters
+    ----------
+    question : str
+        The question's name, for messages.
+    parts : mapping of str to iterable, optional
+        The values each ``{part}`` of a template may take (finite: the schema lists every key).
+    **answers : str or FittedModel
+        Each answer's name and key template.
+
+    Examples
+    --------
+    >>> ANSWERS = AnswerSchema("q3", parts={"call": ("default", "other")}, target="{call}_digit")
+    >>> ANSWERS.target(call="other")
+    'other_digit'
+    >>> ANSWERS.undeclared(["default_digit", "default_digits"])
+    ['default_digits']
+    """
+
+    def __init__(self, question: str, parts: Mapping[str, Iterable] | None = None, **answers: str | FittedModel):
+        allowed = {name: tuple(values) for name, values in (parts or {}).items()}
+        self.question, self.answers = question, {}
+        for name, declared in answers.items():
+            template = declared.template if isinstance(declared, FittedModel) else declared
+            fields = [field for _, field, _, _ in string.Formatter().parse(template) if field is not None]
+            unknown = [field for field in fields if field not in allowed]
+            if unknown:
+                raise AnswerKeyError(f"{question}'s answer {name} ({template!r}) uses {unknown}, which parts= does not list")
+            self.answers[name] = Answer(question, name, template, {f: allowed[f] for f in fields}, isinstance(declared, FittedModel))
+        self._stored = frozenset(key for answer in self.answers.values() for key in answer.stored_keys())
+        self._recorded = {key: answer for answer in self.answers.values() for key in answer.keys()}
+
+    def __getattr__(self, name: str) -> Answer:
+        if name.startswith("__"):
+            raise AttributeError(name)  # copy, pickle and hasattr probe for special names
+        answers = self.__dict__.get("answers", {})
+        if name not in answers:
+            raise AnswerKeyError(f"{self.__dict__.get('question')}'s ANSWERS declares no answer {name!r}; it declares {sorted(answers)}")
+        return answers[name]
+
+    def __deepcopy__(self, memo: dict) -> "AnswerSchema":
+        return self  # never changes once declared
+
+    def stored_keys(self, **parts: object) -> list[str]:
+        """The stored keys of every answer whose template has all of ``parts``, narrowed to those values.
+
+        >>> AnswerSchema("q5", parts={"call": ("three", "four")}, folds="{call}_folds", n="n").stored_keys(call="four")
+        ['four_folds']
+        """
+        keys: list[str] = []
+        for answer in self.answers.values():
+            if all(value in answer.values.get(part, ()) for part, value in parts.items()):
+                narrowed = replace(answer, values={**answer.values, **{part: (value,) for part, value in parts.items()}})
+                keys.extend(narrowed.stored_keys())
+        return keys
+
+    def undeclared(self, recorded: Iterable[str]) -> list[str]:
+        """The keys of a collector's output that the schema does not declare."""
+        return [key for key in recorded if key not in self._recorded]
+
+    def is_model(self, key: str) -> bool:
+        """Whether the collector's answer ``key`` is a fitted model (stored as its parameters)."""
+        answer = self._recorded.get(key)
+        return answer is not None and answer.model
+
+    def stores(self, key: str) -> bool:
+        """Whether ``key`` is the key of an array a declared answer is stored as."""
+        return key in self._stored
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from . import spec
+from .answers import model_parameter
 from .questions import QUESTIONS
 
 ARRAYS_FILE = "challenge.npz"
@@ -33,10 +34,14 @@ TRAP_ROWS = 64
 TRAP_VALUE = 255.0
 
 
-def forget_the_trap(answers, inputs):
-    """A defect for the checks of a model fitted on the shared data: the recorded model gives the trap pixel
-    no weight, as one fitted on only some rows would."""
-    answers["arrays"]["model_coef_"][:, inputs.data.trap_column] = 0.0
+def forget_the_trap(key):
+    """A defect for the checks of a model fitted on the shared data: the model recorded under ``key`` gives
+    the trap pixel no weight, as one fitted on only some rows would."""
+
+    def defect(answers, inputs):
+        answers.arrays[model_parameter(key, "coef_")][:, inputs.data.trap_column] = 0.0
+
+    return defect
 
 
 def stream(seed, name):

@@ -15,11 +15,28 @@ from typing import Any
 import numpy as np
 
 from . import untrusted
+from .answers import MODEL_PARAMETERS, AnswerKeyError, AnswerSchema, model_parameter
 from .results import CheckResult
 
 
 class CheckFailed(AssertionError):
     """A check's verdict: the answer is wrong, and the message says how to fix it."""
+
+
+@dataclass(frozen=True)
+class Answers:
+    """One question's answers as the checker reads them: only keys its ``ANSWERS`` declares.
+
+    ``arrays`` are the recorded values (a fitted model as its parameters), ``descriptions`` the
+    type of each recorded answer (what a message names when it is not an array), ``failures``
+    the message of each call that raised. Checks read them with :func:`answer`; defects (see
+    :func:`changed`) edit ``arrays`` in place.
+    """
+
+    schema: AnswerSchema
+    arrays: dict[str, np.ndarray]
+    descriptions: dict[str, str]
+    failures: dict[str, str]
 
 
 @dataclass(frozen=True)
@@ -33,7 +50,7 @@ class Usable:
     """
 
     function: str  # the graded function, as messages name it
-    test: Callable[[dict, Any], object]  # test(answers, inputs) raises CheckFailed when the answer is not usable
+    test: Callable[[Answers, Any], object]  # test(answers, inputs) raises CheckFailed when the answer is not usable
 
     def reason(self, answers, inputs):
         """Why the answer is not usable, in one line; ``None`` when it is."""
@@ -57,9 +74,9 @@ class Check:
     answer before the check counts at all.
     """
 
-    function: Callable[[dict, Any], dict | None]  # function(answers, inputs): raises CheckFailed, or returns what it measured
+    function: Callable[[Answers, Any], dict | None]  # function(answers, inputs): raises CheckFailed, or returns what it measured
     hidden: bool
-    defect: Callable[[dict, Any], None]  # defect(answers, inputs) edits the answers in place
+    defect: Callable[[Answers, Any], None]  # defect(answers, inputs) edits the answers in place
     weight: float = 1.0
     needs: Usable | None = None
 
@@ -79,15 +96,15 @@ def hidden(function, defect, weight=1.0, needs=None):
 
 
 def changed(key, change):
-    """A defect: the recorded answer ``key`` replaced by ``change(answer)``.
+    """A defect: the recorded answer ``key`` (an ``ANSWERS`` key) replaced by ``change(answer)``.
 
     Examples
     --------
-    >>> public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1]))  # doctest: +SKIP
+    >>> public(split_shapes, defect=changed(ANSWERS.part(call="small", part="X_train"), lambda rows: rows[:-1]))  # doctest: +SKIP
     """
 
     def defect(answers, inputs):
-        answers["arrays"][key] = change(answers["arrays"][key])
+        answers.arrays[key] = change(answer(answers, key))
 
     return defect
 
@@ -131,6 +148,19 @@ def require(condition, message):
         raise CheckFailed(message)
 
 
+def left_alone(function, advice, *compared, same=np.array_equal):
+    """Fail unless ``function`` left its arguments as they were drawn: each ``(recorded, drawn)`` pair ``same``.
+
+    What a call left of its arguments is recorded right after it returns (see
+    :func:`mnist_kit.answers.if_returned`); ``advice`` says how to leave them alone.
+
+    Examples
+    --------
+    >>> left_alone("fit", "work on copies (X / 255, not X /= 255).", (np.array([1]), np.array([1])))
+    """
+    require(all(same(recorded, drawn) for recorded, drawn in compared), f"{function} changed the arrays it was given: {advice}")
+
+
 def answer(answers, key, name=None):
     """One recorded answer, as an array; :class:`CheckFailed` saying why when there is none.
 
@@ -140,19 +170,26 @@ def answer(answers, key, name=None):
 
     Parameters
     ----------
-    answers : dict
+    answers : Answers
         As :func:`load_answers` returns them.
     key : str
-        The answer's key, ``<call>_<part>`` for a call that returns several parts.
+        The answer's key, from the unit's ``ANSWERS`` (``ANSWERS.folds(call="three")``).
     name : str, optional
         How the message calls the answer (``"X_train"``); ``key`` by default.
+
+    Raises
+    ------
+    AnswerKeyError
+        When ``key`` is not a key ``ANSWERS`` declares: a defect of the unit, not of the answer.
     """
-    if key in answers["arrays"]:
-        return answers["arrays"][key]
-    for call, message in answers["failures"].items():
+    if not answers.schema.stores(key):
+        raise AnswerKeyError(f"a check of {answers.schema.question} reads {key!r}, which its ANSWERS does not declare")
+    if key in answers.arrays:
+        return answers.arrays[key]
+    for call, message in answers.failures.items():
         if key == call or key.startswith(f"{call}_"):
             raise CheckFailed(message[:1].upper() + message[1:] + ("" if message.endswith(".") else "."))
-    returned = answers["descriptions"].get(key, {}).get("type")
+    returned = answers.descriptions.get(key)
     raise CheckFailed(
         f"{name or key} should be a numpy array or a number, not {returned}." if returned else f"{name or key} was not recorded."
     )
@@ -196,9 +233,9 @@ def predict(parameters, images):
     return classes[(scores > 0).astype(int)] if scores.ndim == 1 else classes[scores.argmax(axis=1)]
 
 
-def model(answers):
-    """A recorded model's parameters: ``coef_``, ``intercept_`` and ``classes_``."""
-    return {name: answer(answers, f"model_{name}", f"the model's {name}") for name in ("coef_", "intercept_", "classes_")}
+def model(answers, key):
+    """The parameters of the model recorded under ``key``: ``coef_``, ``intercept_`` and ``classes_``."""
+    return {name: answer(answers, model_parameter(key, name), f"the model's {name}") for name in MODEL_PARAMETERS}
 
 
 def model_shapes_ok(parameters, n_features, n_classes):
@@ -207,14 +244,14 @@ def model_shapes_ok(parameters, n_features, n_classes):
     return coef.shape == (rows, n_features) and intercept.shape == (rows,) and np.all(np.isfinite(coef))
 
 
-def require_a_learnt_classifier(answers, images, labels, classes, function):
-    """Fail unless the recorded model is a usable classifier: the gate of a fitting question.
+def require_a_learnt_classifier(answers, key, images, labels, classes, function):
+    """Fail unless the model recorded under ``key`` is a usable classifier: the gate of a fitting question.
 
     Usable means fitted on the question's ``classes`` (by value), one finite weight per pixel, and
     right more often than always answering the commonest label of ``labels`` on ``images``: a
     model that learnt nothing earns no side check.
     """
-    parameters = model(answers)
+    parameters = model(answers, key)
     known = parameters["classes_"]
     require(
         known.shape == (len(classes),) and known.dtype.kind in "biu" and np.array_equal(known.astype(np.int64), classes),
@@ -233,8 +270,8 @@ def require_a_learnt_classifier(answers, images, labels, classes, function):
     )
 
 
-def load_answers(record, arrays):
-    """Parse one question's answers from the bytes the student's process wrote.
+def load_answers(record, arrays, schema):
+    """Parse one question's answers from the bytes the student's process wrote, keeping only keys ``schema`` declares.
 
     Every byte is the student's: the record is parsed with :func:`mnist_kit.untrusted.parse_json`,
     its texts made single lines of bounded length, and the arrays read by
@@ -247,12 +284,13 @@ def load_answers(record, arrays):
         The question's JSON record: an error message, or a description of each answer.
     arrays : bytes or None
         The question's ``.npz``.
+    schema : mnist_kit.answers.AnswerSchema
+        The question's ``ANSWERS``: whatever else the student's process wrote is dropped unread.
 
     Returns
     -------
-    answers : dict or None
-        ``{"arrays": ..., "descriptions": ..., "failures": ...}`` (failures: the message of each
-        call that raised), or None when there is an error.
+    answers : Answers or None
+        The answers, or None when there is an error.
     error : str or None
         Why the question has no answers, in one line.
     """
@@ -266,18 +304,22 @@ def load_answers(record, arrays):
         return None, untrusted.one_line(parsed["error"])
     recorded, failed = parsed.get("answers"), parsed.get("failures")
     descriptions = {
-        key: {"type": untrusted.one_line(value.get("type", ""), 80)}
+        key: untrusted.one_line(value.get("type", ""), 80)
         for key, value in (recorded.items() if isinstance(recorded, dict) else ())
-        if isinstance(value, dict)
+        if isinstance(value, dict) and not schema.undeclared([key])
     }
-    failures = {str(call): untrusted.one_line(message) for call, message in (failed.items() if isinstance(failed, dict) else ())}
+    failures = {
+        call: untrusted.one_line(message)
+        for call, message in (failed.items() if isinstance(failed, dict) else ())
+        if isinstance(call, str) and not schema.undeclared([call])
+    }
     if arrays is None:
         return None, "the recorded answer's arrays are missing or larger than any correct answer's (did the notebook write into answers/?)"
     try:
         loaded = untrusted.load_arrays(arrays)
     except untrusted.UntrustedBytes as error:
         return None, f"{error} (did the notebook write into answers/?)"
-    return {"arrays": loaded, "descriptions": descriptions, "failures": failures}, None
+    return Answers(schema, {key: array for key, array in loaded.items() if schema.stores(key)}, descriptions, failures), None
 
 
 def run_checks(question, answers, inputs, checks=None):

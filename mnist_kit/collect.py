@@ -31,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from . import witness
-from .answers import Failure, Student, UnusableAnswer, describe_exception
+from .answers import MODEL_PARAMETERS, Failure, Student, UnusableAnswer, describe_exception, model_parameter
 from .challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
 from .questions import QUESTIONS
 
@@ -171,7 +171,7 @@ def _model_parameters(model):
             f"The function returned an object of type {description['type']}, not a model: "
             "return the fitted classifier itself (return clf), not its predictions or its score."
         )
-    for name in ("coef_", "intercept_", "classes_"):
+    for name in MODEL_PARAMETERS:
         parameters[name], _ = plain(getattr(model, name, None))
         if parameters[name] is None:
             raise UnusableAnswer(f"The returned {description['type']} has no {name}: return it after fitting it (clf.fit(X, y)).")
@@ -183,16 +183,18 @@ def _model_parameters(model):
 def save_answers(directory, question, answers):
     """Write one question's answers: arrays to ``<q>.npz``; descriptions and failed calls to ``<q>.json``.
 
-    A value under the key ``model`` is stored as its parameters; a :class:`Failure` as the
-    message of the call that raised; anything :func:`plain` cannot store, as its description only.
+    A fitted model (an answer its ``ANSWERS`` declares a :class:`~mnist_kit.answers.FittedModel`)
+    is stored as its parameters; a :class:`Failure` as the message of the call that raised;
+    anything :func:`plain` cannot store, as its description only.
     """
     arrays, descriptions, failures = {}, {}, {}
+    schema = QUESTIONS[question].answers
     for key, value in answers.items():
         if isinstance(value, Failure):
             failures[key] = value.message
-        elif key == "model":
+        elif schema.is_model(key):
             parameters, descriptions[key] = _model_parameters(value)
-            arrays.update({f"model_{name}": array for name, array in parameters.items()})
+            arrays.update({model_parameter(key, name): array for name, array in parameters.items()})
         else:
             array, descriptions[key] = plain(value)
             if array is not None:
@@ -341,7 +343,7 @@ def run(notebook_path, workdir, skip=(), only=None, witness_fd=None):
             try:
                 seed_global_generators(question)
                 inputs = Inputs(*inputs_of(question, arrays, params), data)
-                save_answers(answers_dir, question, collector(student, inputs))
+                save_answers(answers_dir, question, QUESTIONS[question].collect(student, inputs, collector))
             except BaseException as error:  # noqa: BLE001 - the same: whatever it raises is the question's error
                 save_error(answers_dir, question, describe_exception(error))
         progress.finish(question)

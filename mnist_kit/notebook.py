@@ -168,13 +168,14 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
         contextlib.redirect_stderr(io.StringIO()),
         witnessing as witnessed,
     ):
-        answers = unit.collector()(Student(namespace), inputs)
+        answers = unit.collect(Student(namespace), inputs)
     with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
         try:
             collect.save_answers(Path(folder), question, answers)  # the grade's round trip, byte for byte
         except Exception as unsaved:  # noqa: BLE001 - what the grade records for the same answer (collect.run), never a traceback
             return CheckReport(question, (), describe_exception(unsaved))
-        recorded, error = checks.load_answers(*((Path(folder) / f"{question}{suffix}").read_bytes() for suffix in (".json", ".npz")))
+        record, arrays = ((Path(folder) / f"{question}{suffix}").read_bytes() for suffix in (".json", ".npz"))
+        recorded, error = checks.load_answers(record, arrays, unit.answers)
     if error:
         return CheckReport(question, (), error)
     seen = dataclasses.replace(checker_inputs[question], witnessed=witnessed) if unit.witnessed else checker_inputs[question]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mnist_kit import checks, collect, grade, untrusted, witness
-from mnist_kit.answers import Student
+from mnist_kit.answers import AnswerKeyError, Student
 from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of
 from mnist_kit.questions import QUESTIONS
 
@@ -54,13 +54,15 @@ class ReferenceAnswers:
             try:
                 inputs = Inputs(*inputs_of(name, self._arrays, self._params), self._data)
                 with witness.in_process() as witnessed:
-                    answers = question.collector()(Student(self._namespace), inputs)
+                    answers = question.collect(Student(self._namespace), inputs)
                 collect.save_answers(self._folder, name, answers)
                 if question.witnessed:
                     self.inputs[name] = dataclasses.replace(self.inputs[name], witnessed=witnessed)
             finally:
                 os.chdir(ROOT)
-            recorded, error = checks.load_answers((self._folder / f"{name}.json").read_bytes(), (self._folder / f"{name}.npz").read_bytes())
+            recorded, error = checks.load_answers(
+                (self._folder / f"{name}.json").read_bytes(), (self._folder / f"{name}.npz").read_bytes(), question.answers
+            )
             assert error is None, error
             self._recorded[name] = recorded
         return self._recorded[name]
@@ -101,6 +103,36 @@ def test_check_fails_its_defect_with_a_message(reference_answers, question, chec
     assert result.message and "\n" not in result.message and "Traceback" not in result.message
 
 
+@pytest.mark.parametrize("name", QUESTIONS)
+def test_every_answer_a_unit_declares_is_one_its_collector_records(reference_answers, name):
+    """The collector records only declared keys (``Question.collect`` refuses others) and no declaration is left unused."""
+    recorded = reference_answers[0][name].arrays
+    unused = [answer.name for answer in QUESTIONS[name].answers.answers.values() if not any(k in recorded for k in answer.stored_keys())]
+    assert not unused, (
+        f"mnist_kit/questions/{QUESTIONS[name].package}/__init__.py: ANSWERS declares {unused}, which the reference never records"
+    )
+
+
+def test_a_collector_recording_an_undeclared_answer_is_named_with_its_unit():
+    unit = QUESTIONS["q2"]
+    with pytest.raises(AnswerKeyError, match=r"q2_cast_labels/collect.py records 'casted', which ANSWERS in .*q2_cast_labels/__init__.py"):
+        unit.collect(Student({}), None, collector=lambda student, inputs: {unit.answers.cast(): np.zeros(2), "casted": np.zeros(2)})
+
+
+def test_a_check_reading_an_undeclared_answer_is_named_with_its_unit():
+    schema = QUESTIONS["q5"].answers
+    recorded = checks.Answers(schema, {"three_folds": np.zeros(3)}, {}, {})
+    with pytest.raises(AnswerKeyError, match="a check of q5 reads 'three_fold'"):
+        checks.answer(recorded, "three_fold")
+    with pytest.raises(AnswerKeyError, match="q5's ANSWERS declares no answer 'fold'"):
+        schema.fold(call="three")
+    with pytest.raises(AnswerKeyError, match=r"q5's answer folds \('\{call\}_folds'\) takes the parts \['call'\], not \['cv'\]"):
+        schema.folds(cv="three")
+    with pytest.raises(AnswerKeyError, match="call='five' is not among the declared"):
+        schema.folds(call="five")
+    assert checks.answer(recorded, schema.folds(call="three")).shape == (3,)
+
+
 def test_quality_checks_measure_every_threshold(reference_answers):
     answers, inputs = reference_answers
     for name, question in QUESTIONS.items():
@@ -111,7 +143,7 @@ def test_quality_checks_measure_every_threshold(reference_answers):
 def test_answers_round_trip_without_pickle(reference_answers):
     answers, _ = reference_answers
     for recorded in (answers[name] for name in QUESTIONS):
-        for array in recorded["arrays"].values():
+        for array in recorded.arrays.values():
             assert array.dtype != object
             np.load(io.BytesIO(_npz(array)), allow_pickle=False)
 
@@ -125,7 +157,7 @@ def _npz(array):
 @pytest.mark.parametrize("name", QUESTIONS)
 def test_the_reference_answers_fit_the_bounds_with_room(reference_answers, name):
     """The caps on answer arrays must never cost right work a point: every correct answer stays far under them."""
-    arrays = reference_answers[0][name]["arrays"].values()
+    arrays = reference_answers[0][name].arrays.values()
     assert max(a.size for a in arrays) * 8 <= untrusted.MAX_ARRAY_ELEMENTS
     assert sum(a.size for a in arrays) * 3 <= untrusted.MAX_ANSWER_ELEMENTS
     assert all(a.dtype.kind in untrusted.ALLOWED_ARRAY_KINDS for a in arrays)
@@ -149,8 +181,7 @@ MALFORMED = {
 def test_malformed_answers_fail_checks_and_never_raise(reference_answers, name, malformed):
     """Any array the bounds let through ends as failed checks with messages, never as an exception in the grader."""
     answers, inputs = reference_answers
-    broken = copy.deepcopy(answers[name])
-    broken["arrays"] = {key: MALFORMED[malformed](array) for key, array in broken["arrays"].items()}
+    broken = dataclasses.replace(answers[name], arrays={key: MALFORMED[malformed](array) for key, array in answers[name].arrays.items()})
     with np.errstate(all="ignore"):
         results = checks.run_checks(QUESTIONS[name], broken, inputs[name])
     assert not all(r.passed for r in results)

@@ -170,6 +170,13 @@ def test_a_unit_whose_public_and_hidden_checks_disagree_is_named(notebooks, monk
     _one_line_error(notebooks, message)
 
 
+# What a unit's __init__.py holds besides its NAME and POINTS, at the least
+UNIT_BODY = (
+    "from mnist_kit.answers import AnswerSchema\n"
+    "FUNCTIONS = ()\nANSWERS = AnswerSchema(NAME)\ndef draw(rng, fixed, data):\n    return {}, {}\n"
+)
+
+
 @pytest.fixture
 def unit_folder(tmp_path, monkeypatch):
     """A place for question units of a test's own, importable as mnist_kit.questions.<name>."""
@@ -183,9 +190,10 @@ def unit_folder(tmp_path, monkeypatch):
     "files, message",
     [
         ({}, r"mnist_kit/questions/q7_missing/__init__.py is missing: REGISTRY in mnist_kit/questions/__init__.py names 'q7_missing'"),
-        ({"__init__.py": "NAME = 'q7'\nFUNCTIONS = ()\n"}, r"q7_missing/__init__.py does not define POINTS, draw"),
-        ({"__init__.py": "NAME = 'q7'\nPOINTS = 0\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"}, r"POINTS is 0"),
-        ({"__init__.py": "NAME = 'q1'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"}, r"both named q1"),
+        ({"__init__.py": "NAME = 'q7'\nFUNCTIONS = ()\n"}, r"q7_missing/__init__.py does not define POINTS, ANSWERS, draw"),
+        ({"__init__.py": f"NAME = 'q7'\nPOINTS = 0\n{UNIT_BODY}"}, r"POINTS is 0"),
+        ({"__init__.py": f"NAME = 'q7'\nPOINTS = 1\n{UNIT_BODY}".replace("AnswerSchema(NAME)", "{}")}, r"ANSWERS must be an AnswerSchema"),
+        ({"__init__.py": f"NAME = 'q1'\nPOINTS = 1\n{UNIT_BODY}"}, r"both named q1"),
     ],
 )
 def test_a_broken_unit_is_named_when_the_registry_loads(unit_folder, files, message):
@@ -199,9 +207,7 @@ def test_a_broken_unit_is_named_when_the_registry_loads(unit_folder, files, mess
 
 def test_a_unit_without_checks_or_collector_is_named(unit_folder):
     (unit_folder / "q7_partial").mkdir()
-    (unit_folder / "q7_partial" / "__init__.py").write_text(
-        "NAME = 'q7'\nPOINTS = 1\nFUNCTIONS = ()\ndef draw(rng, fixed, data):\n    return {}, {}\n"
-    )
+    (unit_folder / "q7_partial" / "__init__.py").write_text(f"NAME = 'q7'\nPOINTS = 1\n{UNIT_BODY}")
     question = questions._questions(("q7_partial",))["q7"]
     with pytest.raises(QuestionError, match="mnist_kit/questions/q7_partial/checks.py is missing"):
         _ = question.checks
@@ -328,10 +334,10 @@ def test_the_student_side_holds_every_collector_and_no_checker():
 
 # The kit's layers, lowest first: a module imports only modules in its own layer or below.
 LAYERS = [
-    {"spec", "results", "data", "untrusted", "budget", "files", "witness", "pins"},
+    {"spec", "results", "data", "untrusted", "budget", "files", "witness", "pins", "answers"},
     {"course", "course.config", "course.roster", "course.matching"},
     {"questions", "course.gradescope_export"},
-    {"challenge", "checks", "answers"},
+    {"challenge", "checks"},
     {"collect", "question units"},
     {"notebook", "export"},
     {"sandbox"},

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from mnist_kit import batch, checks, collect, grade, gradescope, report, untrusted
+from mnist_kit.answers import AnswerSchema
 from mnist_kit.budget import submission_budget
 from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS
@@ -22,6 +23,8 @@ from mnist_kit.results import QuestionResult, Result, Status
 from tests.conftest import ALL_PROOFS
 
 ANSWERS = json.dumps({"error": None, "answers": {}, "failures": {}}).encode()
+# The answers these records hold, declared as a unit declares its own
+SCHEMA = AnswerSchema("q0", **{key: key for key in ("rows", "labels", "ok", "fortran", "a", "b", "call")})
 FORGED = "MemoryError: forged\n\n**Total: 10 / 10** (status: graded)"
 
 
@@ -97,7 +100,7 @@ HOSTILE_ANSWERS = {
 @pytest.mark.parametrize("name", HOSTILE_ANSWERS)
 def test_hostile_answers_get_one_line_and_no_allocation(name):
     record, arrays, message = HOSTILE_ANSWERS[name]
-    answers, error = checks.load_answers(record, arrays)
+    answers, error = checks.load_answers(record, arrays, SCHEMA)
     assert answers is None and message in error and "\n" not in error and len(error) < 600
 
 
@@ -108,10 +111,10 @@ def test_right_answers_load_as_the_arrays_written():
         "ok": np.array(True),
         "fortran": np.asfortranarray(np.eye(3)),
     }
-    answers, error = checks.load_answers(ANSWERS, npz(**written))
-    assert error is None and set(answers["arrays"]) == set(written)
+    answers, error = checks.load_answers(ANSWERS, npz(**written, undeclared=np.zeros(3)), SCHEMA)
+    assert error is None and set(answers.arrays) == set(written), "undeclared keys are dropped, declared ones kept"
     for key, array in written.items():
-        assert answers["arrays"][key].dtype == array.dtype and np.array_equal(answers["arrays"][key], array)
+        assert answers.arrays[key].dtype == array.dtype and np.array_equal(answers.arrays[key], array)
 
 
 def test_answers_are_read_without_parsing_python():
@@ -129,11 +132,13 @@ def test_answers_are_read_without_parsing_python():
 
 
 def test_descriptions_that_are_not_objects_are_ignored_and_texts_are_one_line():
-    record = json.dumps({"answers": {"a": "str", "b": {"type": "x\n" * 1000}}, "failures": {"call": FORGED * 100}}).encode()
-    answers, error = checks.load_answers(record, npz(c=np.zeros(2)))
-    assert error is None and set(answers["descriptions"]) == {"b"}
-    assert "\n" not in answers["descriptions"]["b"]["type"] and len(answers["descriptions"]["b"]["type"]) <= 80
-    assert "\n" not in answers["failures"]["call"] and len(answers["failures"]["call"]) <= 300
+    record = json.dumps(
+        {"answers": {"a": "str", "b": {"type": "x\n" * 1000}, "c": {"type": "undeclared"}}, "failures": {"call": FORGED * 100, 7: "x"}}
+    ).encode()
+    answers, error = checks.load_answers(record, npz(c=np.zeros(2)), SCHEMA)
+    assert error is None and set(answers.descriptions) == {"b"} and set(answers.failures) == {"call"} and not answers.arrays
+    assert "\n" not in answers.descriptions["b"] and len(answers.descriptions["b"]) <= 80
+    assert "\n" not in answers.failures["call"] and len(answers.failures["call"]) <= 300
     with pytest.raises(checks.CheckFailed, match="was not recorded"):
         checks.answer(answers, "a")
 

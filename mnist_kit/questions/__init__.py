@@ -5,7 +5,9 @@ only other place that names it. Each unit has four modules, split by who may see
 
 ``__init__.py`` (both sides)
     The question's contract: ``NAME`` (as in the notebook's ``BEGIN QUESTION`` block), ``POINTS``,
-    ``FUNCTIONS`` (the stubs students write), ``THRESHOLDS`` (named :class:`Threshold` objects, if
+    ``FUNCTIONS`` (the stubs students write), ``ANSWERS`` (an
+    :class:`~mnist_kit.answers.AnswerSchema`: every answer its collector records, under which key;
+    the collector writes and the checks read through it), ``THRESHOLDS`` (named :class:`Threshold` objects, if
     any), ``USES_DATA`` (True if its collector uses the shared MNIST views), ``WITNESSED`` (True if
     its checks read what the SGD witness saw, :mod:`mnist_kit.witness`), and
     ``draw(rng, fixed, data)``: the question's grading-time inputs, from two random streams of its
@@ -13,7 +15,7 @@ only other place that names it. Each unit has four modules, split by who may see
     :mod:`mnist_kit.challenge`).
 ``collect.py`` (student side: runs in the sandboxed student's process)
     ``collect(student, inputs)``: calls the student's functions on the inputs and returns what
-    they gave back, as arrays or a fitted model; it never judges anything.
+    they gave back, as arrays or a fitted model, under ``ANSWERS``' keys; it never judges anything.
 ``public.py`` (shipped to students; the checker's too)
     ``CHECKS``: the question's public checks (:func:`mnist_kit.checks.public`), plain functions of
     the recorded answers. ``grader.check`` runs them in the notebook (:mod:`mnist_kit.notebook`),
@@ -26,6 +28,8 @@ only other place that names it. Each unit has four modules, split by who may see
 import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from mnist_kit.answers import AnswerKeyError, AnswerSchema
 
 REGISTRY = (
     "q1_shuffle_split",
@@ -71,6 +75,7 @@ class Question:
     package: str
     points: float
     functions: tuple
+    answers: AnswerSchema
     thresholds: dict = field(default_factory=dict)
     uses_data: bool = False
     witnessed: bool = False
@@ -81,6 +86,24 @@ class Question:
 
     def draw(self, rng, fixed, data):
         return self._module("").draw(rng, fixed, data)
+
+    def collect(self, student, inputs, collector=None):
+        """Run the student side's ``collect`` (or ``collector``, that function loaded earlier): answers under ``ANSWERS``' keys.
+
+        Raises
+        ------
+        AnswerKeyError
+            When the collector records a key the unit's ``ANSWERS`` does not declare (a defect of
+            the unit, found by the fast tests), naming the two files to reconcile.
+        """
+        answers = (collector or self.collector())(student, inputs)
+        undeclared = self.answers.undeclared(answers)
+        if undeclared:
+            raise AnswerKeyError(
+                f"{self._path('collect')} records {undeclared[0]!r}, which ANSWERS in {self._path('')} does not declare; "
+                "declare it there, or record under ANSWERS.<answer>(...)"
+            )
+        return answers
 
     def collector(self):
         """The student side's ``collect`` function (imported in the student's process)."""
@@ -139,11 +162,13 @@ def _load(package):
         raise QuestionError(
             f"{where} is missing: REGISTRY in mnist_kit/questions/__init__.py names {package!r}; write the unit or remove the name"
         ) from None
-    missing = [name for name in ("NAME", "POINTS", "FUNCTIONS", "draw") if not hasattr(module, name)]
+    missing = [name for name in ("NAME", "POINTS", "FUNCTIONS", "ANSWERS", "draw") if not hasattr(module, name)]
     if missing:
         raise QuestionError(f"{where} does not define {', '.join(missing)}; every question unit declares them")
     if not (isinstance(module.POINTS, (int, float)) and module.POINTS > 0):
         raise QuestionError(f"{where}: POINTS is {module.POINTS!r}; give the question a positive number of points")
+    if not isinstance(module.ANSWERS, AnswerSchema):
+        raise QuestionError(f"{where}: ANSWERS must be an AnswerSchema(NAME, ...) declaring every answer the collector records")
     thresholds = getattr(module, "THRESHOLDS", {})
     if not all(isinstance(t, Threshold) for t in thresholds.values()):
         raise QuestionError(f"{where}: every THRESHOLDS value must be a Threshold(value, margin)")
@@ -152,6 +177,7 @@ def _load(package):
         package,
         module.POINTS,
         tuple(module.FUNCTIONS),
+        module.ANSWERS,
         dict(thresholds),
         bool(getattr(module, "USES_DATA", False)),
         bool(getattr(module, "WITNESSED", False)),

@@ -9,10 +9,25 @@ the same seed again, and with another seed.
 
 import numpy as np
 
+from mnist_kit import spec
+from mnist_kit.answers import AnswerSchema
+
 NAME = "q1"
 POINTS = 2
 FUNCTIONS = ("shuffle_split",)
-DEFAULT_N_TRAIN, DEFAULT_SEED = 60_000, 42
+DEFAULT_N_TRAIN, DEFAULT_SEED = spec.N_TRAIN, 42  # shuffle_split's defaults
+TABLES = ("small", "large")
+# Each table split with a seed, with the same seed again, and with another seed.
+CALLS = ("small", "small_repeat", "small_other_seed", "large", "large_repeat", "large_other_seed")
+PARTS = ("X_train", "X_test", "y_train", "y_test")
+ANSWERS = AnswerSchema(
+    NAME,
+    parts={"call": CALLS, "part": PARTS, "table": TABLES},
+    part="{call}_{part}",  # each part a call returned; each holds the call's failure if it raised
+    # A table's arrays after its first call returned
+    X_after_call="{table}_X_after_call",
+    y_after_call="{table}_y_after_call",
+)
 
 
 def _table(n_rows, n_columns, rng):

@@ -2,7 +2,7 @@
 
 from mnist_kit.answers import Failure, if_returned
 
-PARTS = ("X_train", "X_test", "y_train", "y_test")
+from . import ANSWERS, PARTS
 
 
 def calls(inputs):
@@ -28,11 +28,10 @@ def collect(student, inputs):
         images, labels = inputs.arrays[f"{table}_X"].copy(), inputs.arrays[f"{table}_y"].astype(object)
         result = student.call("shuffle_split", images, labels, on=on, **keywords)
         if call == table:  # what the first call left of its arguments
-            answers.update({f"{call}_X_after_call": if_returned(result, images), f"{call}_y_after_call": if_returned(result, labels)})
+            answers[ANSWERS.X_after_call(table=table)] = if_returned(result, images)
+            answers[ANSWERS.y_after_call(table=table)] = if_returned(result, labels)
         if not isinstance(result, Failure) and not (isinstance(result, tuple) and len(result) == 4):
             result = Failure(f"{on}, shuffle_split returned a {type(result).__name__}, not the tuple (X_train, X_test, y_train, y_test)")
-        if isinstance(result, Failure):
-            answers[call] = result
-        else:
-            answers.update({f"{call}_{part}": value for part, value in zip(PARTS, result, strict=True)})
+        parts = [result] * len(PARTS) if isinstance(result, Failure) else result
+        answers.update({ANSWERS.part(call=call, part=part): value for part, value in zip(PARTS, parts, strict=True)})
     return answers

@@ -6,11 +6,9 @@ inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on th
 
 import numpy as np
 
-from mnist_kit.checks import CheckFailed, Usable, answer, changed, public, require
+from mnist_kit.checks import CheckFailed, Usable, answer, changed, left_alone, public, require
 
-from .collect import PARTS
-
-CALLS = ("small", "small_repeat", "small_other_seed", "large", "large_repeat", "large_other_seed")
+from . import ANSWERS, CALLS, DEFAULT_N_TRAIN, PARTS, TABLES
 
 
 def _table(call):
@@ -19,12 +17,12 @@ def _table(call):
 
 def expected_rows(inputs, call):
     n_rows = len(inputs.arrays[f"{_table(call)}_X"])
-    n_train = inputs.params["small_n_train"] if _table(call) == "small" else 60_000
+    n_train = inputs.params["small_n_train"] if _table(call) == "small" else DEFAULT_N_TRAIN
     return n_train, n_rows - n_train
 
 
 def _parts(answers, call):
-    return {part: answer(answers, f"{call}_{part}", part) for part in PARTS}
+    return {part: answer(answers, ANSWERS.part(call=call, part=part), part) for part in PARTS}
 
 
 def returned_calls(answers):
@@ -108,26 +106,39 @@ def split_is_shuffled(answers, inputs):
 
 def split_leaves_inputs_alone(answers, inputs):
     checked, first_problem = 0, None  # the first problem: both tables have one when none was checked
-    for table in ("small", "large"):
+    for table in TABLES:
         try:  # judged on the tables whose first call returned, like every other property
-            images, labels = answer(answers, f"{table}_X_after_call"), answer(answers, f"{table}_y_after_call")
+            images, labels = answer(answers, ANSWERS.X_after_call(table=table)), answer(answers, ANSWERS.y_after_call(table=table))
         except CheckFailed as problem:
             first_problem = first_problem or problem
             continue
         checked += 1
-        require(
-            np.array_equal(images, inputs.arrays[f"{table}_X"]) and np.array_equal(labels.astype(str), inputs.arrays[f"{table}_y"]),
-            "shuffle_split changed the arrays it was given: index into them (X[permutation]) instead of shuffling in place.",
+        left_alone(
+            "shuffle_split",
+            "index into them (X[permutation]) instead of shuffling in place.",
+            (images, inputs.arrays[f"{table}_X"]),
+            (labels.astype(str), inputs.arrays[f"{table}_y"]),
         )
     if not checked:
         raise first_problem or CheckFailed("shuffle_split returned nothing on either table")
 
 
 CHECKS = [
-    public(split_shapes, defect=changed("small_X_train", lambda rows: rows[:-1]), needs=SPLIT),
+    public(split_shapes, defect=changed(ANSWERS.part(call="small", part="X_train"), lambda rows: rows[:-1]), needs=SPLIT),
     # Mixing up images and labels ruins every later question: it weighs more than a wrong size.
-    public(split_keeps_pairs, defect=changed("large_y_train", lambda labels: np.roll(labels, 1)), weight=2, needs=SPLIT),
-    public(split_test_untouched, defect=changed("small_X_test", lambda rows: rows[::-1]), needs=SPLIT),
-    public(split_is_shuffled, defect=changed("large_X_train", lambda rows: rows[np.argsort(rows[:, 0])]), needs=SPLIT),
-    public(split_leaves_inputs_alone, defect=changed("small_X_after_call", lambda rows: np.roll(rows, 1, axis=0)), needs=SPLIT),
+    public(
+        split_keeps_pairs,
+        defect=changed(ANSWERS.part(call="large", part="y_train"), lambda labels: np.roll(labels, 1)),
+        weight=2,
+        needs=SPLIT,
+    ),
+    public(split_test_untouched, defect=changed(ANSWERS.part(call="small", part="X_test"), lambda rows: rows[::-1]), needs=SPLIT),
+    public(
+        split_is_shuffled,
+        defect=changed(ANSWERS.part(call="large", part="X_train"), lambda rows: rows[np.argsort(rows[:, 0])]),
+        needs=SPLIT,
+    ),
+    public(
+        split_leaves_inputs_alone, defect=changed(ANSWERS.X_after_call(table="small"), lambda rows: np.roll(rows, 1, axis=0)), needs=SPLIT
+    ),
 ]

@@ -6,9 +6,12 @@ smaller digit, as a part of MNIST may: casting through ``np.unique``'s positions
 
 import numpy as np
 
+from mnist_kit.answers import AnswerSchema
+
 NAME = "q2"
 POINTS = 1
 FUNCTIONS = ("cast_labels",)
+ANSWERS = AnswerSchema(NAME, cast="cast", y_after_call="y_after_call")
 
 
 def draw(rng, fixed, data):

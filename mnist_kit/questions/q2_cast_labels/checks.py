@@ -3,21 +3,21 @@
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
 
-import numpy as np
+from mnist_kit.checks import answer, changed, hidden, left_alone
 
-from mnist_kit.checks import answer, changed, hidden, require
-
+from . import ANSWERS
 from .public import CAST, CHECKS as PUBLIC_CHECKS
 
 
 def cast_leaves_input_alone(answers, inputs):
-    require(
-        np.array_equal(answer(answers, "y_after_call").astype(str), inputs.arrays["y"]),
-        "cast_labels changed the array it was given: return a new array (y.astype(...)) instead.",
+    left_alone(
+        "cast_labels",
+        "return a new array (y.astype(...)) instead.",
+        (answer(answers, ANSWERS.y_after_call()).astype(str), inputs.arrays["y"]),
     )
 
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(cast_leaves_input_alone, defect=changed("y_after_call", lambda labels: labels[::-1]), needs=CAST),
+    hidden(cast_leaves_input_alone, defect=changed(ANSWERS.y_after_call(), lambda labels: labels[::-1]), needs=CAST),
 ]

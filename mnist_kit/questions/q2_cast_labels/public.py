@@ -8,9 +8,11 @@ import numpy as np
 
 from mnist_kit.checks import Usable, answer, changed, dtype_name, public, require
 
+from . import ANSWERS
+
 
 def cast_dtype(answers, inputs):
-    cast = answer(answers, "cast", "cast_labels's result")
+    cast = answer(answers, ANSWERS.cast(), "cast_labels's result")
     require(
         cast.dtype == np.int8,
         f"cast_labels returned dtype {dtype_name(cast)}: labels from OpenML are strings; cast them with astype(np.int8).",
@@ -18,7 +20,7 @@ def cast_dtype(answers, inputs):
 
 
 def cast_values(answers, inputs):
-    cast = answer(answers, "cast", "cast_labels's result")
+    cast = answer(answers, ANSWERS.cast(), "cast_labels's result")
     expected = inputs.arrays["y"].astype(np.int8)
     require(
         cast.dtype.kind in "iuf" and cast.shape == expected.shape and np.array_equal(cast, expected.astype(np.int64)),
@@ -31,6 +33,6 @@ CAST = Usable("cast_labels", cast_values)
 
 
 CHECKS = [
-    public(cast_dtype, defect=changed("cast", lambda cast: cast.astype(np.int64)), needs=CAST),
-    public(cast_values, defect=changed("cast", lambda cast: (cast + 1).astype(np.int8))),
+    public(cast_dtype, defect=changed(ANSWERS.cast(), lambda cast: cast.astype(np.int64)), needs=CAST),
+    public(cast_values, defect=changed(ANSWERS.cast(), lambda cast: (cast + 1).astype(np.int8))),
 ]

@@ -4,10 +4,14 @@ Graded on fresh int8 labels, with the default digit and with a drawn other digit
 """
 
 from mnist_kit import spec
+from mnist_kit.answers import AnswerSchema
 
 NAME = "q3"
 POINTS = 1
 FUNCTIONS = ("make_binary_target",)
+# make_binary_target(y) and make_binary_target(y, digit=d)
+CALLS = ("default_digit", "other_digit")
+ANSWERS = AnswerSchema(NAME, parts={"call": CALLS}, target="{call}", y_after_call="{call}_y_after_call")
 
 
 def draw(rng, fixed, data):

@@ -2,6 +2,8 @@
 
 from mnist_kit.answers import if_returned
 
+from . import ANSWERS
+
 
 def collect(student, inputs):
     digits, other = inputs.arrays["y"], inputs.params["digit"]
@@ -9,8 +11,8 @@ def collect(student, inputs):
     default = student.call("make_binary_target", first, on=f"on {len(digits)} labels with the default digit")
     chosen = student.call("make_binary_target", second, digit=other, on=f"on {len(digits)} labels with digit={other}")
     return {
-        "default_digit": default,
-        "other_digit": chosen,
-        "default_digit_y_after_call": if_returned(default, first),
-        "other_digit_y_after_call": if_returned(chosen, second),
+        ANSWERS.target(call="default_digit"): default,
+        ANSWERS.target(call="other_digit"): chosen,
+        ANSWERS.y_after_call(call="default_digit"): if_returned(default, first),
+        ANSWERS.y_after_call(call="other_digit"): if_returned(chosen, second),
     }

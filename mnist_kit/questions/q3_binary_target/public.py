@@ -9,10 +9,12 @@ import numpy as np
 from mnist_kit import spec
 from mnist_kit.checks import CheckFailed, Usable, answer, changed, dtype_name, public, require
 
+from . import ANSWERS, CALLS
+
 
 def binary_dtype(answers, inputs):
-    for key in ("default_digit", "other_digit"):
-        target = answer(answers, key, "make_binary_target's result")
+    for call in CALLS:
+        target = answer(answers, ANSWERS.target(call=call), "make_binary_target's result")
         require(
             target.dtype == bool,
             f"make_binary_target returned dtype {dtype_name(target)}: return the boolean array y == digit, not 0/1 numbers.",
@@ -21,7 +23,9 @@ def binary_dtype(answers, inputs):
 
 def binary_default_digit(answers, inputs):
     require(
-        np.array_equal(answer(answers, "default_digit", "make_binary_target(y)"), inputs.arrays["y"] == spec.TARGET_DIGIT),
+        np.array_equal(
+            answer(answers, ANSWERS.target(call="default_digit"), "make_binary_target(y)"), inputs.arrays["y"] == spec.TARGET_DIGIT
+        ),
         f"make_binary_target(y) should be True exactly where y is {spec.TARGET_DIGIT}, the default digit.",
     )
 
@@ -29,9 +33,9 @@ def binary_default_digit(answers, inputs):
 def binary_target_is_a_target(answers, inputs):
     """Usable: for the default digit or the other one asked for, the answer says (as booleans or 0/1) which labels are that digit."""
     labels, right = inputs.arrays["y"], False
-    for key, digit in (("default_digit", spec.TARGET_DIGIT), ("other_digit", inputs.params["digit"])):
+    for call, digit in zip(CALLS, (spec.TARGET_DIGIT, inputs.params["digit"]), strict=True):
         try:
-            target = answer(answers, key)
+            target = answer(answers, ANSWERS.target(call=call))
         except CheckFailed:
             continue
         right = right or (target.dtype.kind in "biuf" and target.shape == labels.shape and np.array_equal(target, labels == digit))
@@ -42,6 +46,6 @@ TARGET = Usable("make_binary_target", binary_target_is_a_target)
 
 
 CHECKS = [
-    public(binary_dtype, defect=changed("default_digit", lambda target: target.astype(np.int64)), needs=TARGET),
-    public(binary_default_digit, defect=changed("default_digit", lambda target: ~target), needs=TARGET),
+    public(binary_dtype, defect=changed(ANSWERS.target(call="default_digit"), lambda target: target.astype(np.int64)), needs=TARGET),
+    public(binary_default_digit, defect=changed(ANSWERS.target(call="default_digit"), lambda target: ~target), needs=TARGET),
 ]

@@ -6,12 +6,15 @@ show whether the model saw every row. The checker measures the model itself on i
 the 10,000 test images, permuted alike.
 """
 
+from mnist_kit.answers import AnswerSchema, FittedModel
 from mnist_kit.questions import Threshold
 
 NAME = "q4"
 POINTS = 2
 FUNCTIONS = ("fit_binary_classifier",)
 USES_DATA = True
+# The fitted model, and what the fit left of its X (a weighted sum per row) and y
+ANSWERS = AnswerSchema(NAME, model=FittedModel("model"), X_after_call="X_after_call", y_after_call="y_after_call")
 THRESHOLDS = {
     "binary_accuracy": Threshold(0.97, margin=0.005),  # always answering "not a 2" already scores 0.897
     "binary_recall": Threshold(0.80, margin=0.03),  # share of the test 2s the model finds

@@ -7,16 +7,16 @@ import numpy as np
 
 from mnist_kit import spec
 from mnist_kit.challenge import forget_the_trap
-from mnist_kit.checks import answer, changed, hidden, model, model_shapes_ok, predict, require
-from mnist_kit.questions.q4_binary_classifier import THRESHOLDS
+from mnist_kit.checks import answer, changed, hidden, left_alone, model, model_shapes_ok, predict, require
+from mnist_kit.questions.q4_binary_classifier import ANSWERS, FUNCTIONS, THRESHOLDS
 
 from .public import CHECKS as PUBLIC_CHECKS, LEARNT
 
 
 def binary_model_quality(answers, inputs):
     test_images, test_digits = inputs.data.test_images, inputs.data.test_digits
-    parameters = model(answers)
-    require(model_shapes_ok(parameters, test_images.shape[1], 2), "The model's coefficients do not fit 784 pixels.")
+    parameters = model(answers, ANSWERS.model())
+    require(model_shapes_ok(parameters, test_images.shape[1], 2), f"The model's coefficients do not fit {test_images.shape[1]} pixels.")
     predicted = predict(parameters, test_images).astype(bool)
     truth = test_digits == spec.TARGET_DIGIT
     accuracy, recall = float(np.mean(predicted == truth)), float(predicted[truth].mean())
@@ -31,26 +31,23 @@ def binary_model_quality(answers, inputs):
 
 
 def binary_model_saw_every_row(answers, inputs):
-    parameters = model(answers)
+    parameters = model(answers, ANSWERS.model())
     require(
-        model_shapes_ok(parameters, 784, 2) and parameters["coef_"][0, inputs.data.trap_column] > 0,
+        model_shapes_ok(parameters, inputs.data.test_images.shape[1], 2) and parameters["coef_"][0, inputs.data.trap_column] > 0,
         "The model was not fitted on every training row it was given (a pixel only some late rows use has no weight): "
         "fit on all of X and y_binary.",
     )
 
 
 def binary_fit_leaves_inputs_alone(answers, inputs):
-    expected = inputs.data.train_scores(inputs.arrays["input_weights"], 0.0).ravel()
-    require(
-        np.array_equal(answer(answers, "X_after_call"), expected)
-        and np.array_equal(answer(answers, "y_after_call"), inputs.data.train_digits == spec.TARGET_DIGIT),
-        "fit_binary_classifier changed the arrays it was given: work on copies (X / 255, not X /= 255).",
-    )
+    drawn = (inputs.data.train_scores(inputs.arrays["input_weights"], 0.0).ravel(), inputs.data.train_digits == spec.TARGET_DIGIT)
+    recorded = (answer(answers, ANSWERS.X_after_call()), answer(answers, ANSWERS.y_after_call()))
+    left_alone(FUNCTIONS[0], "work on copies (X / 255, not X /= 255).", *zip(recorded, drawn, strict=True))
 
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(binary_model_quality, defect=changed("model_coef_", np.zeros_like), needs=LEARNT),
-    hidden(binary_model_saw_every_row, defect=forget_the_trap, needs=LEARNT),
-    hidden(binary_fit_leaves_inputs_alone, defect=changed("X_after_call", lambda keys: keys / 255), needs=LEARNT),
+    hidden(binary_model_quality, defect=changed(ANSWERS.model.parameter("coef_"), np.zeros_like), needs=LEARNT),
+    hidden(binary_model_saw_every_row, defect=forget_the_trap(ANSWERS.model()), needs=LEARNT),
+    hidden(binary_fit_leaves_inputs_alone, defect=changed(ANSWERS.X_after_call(), lambda keys: keys / 255), needs=LEARNT),
 ]

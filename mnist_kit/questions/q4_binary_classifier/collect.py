@@ -3,6 +3,8 @@
 from mnist_kit import spec
 from mnist_kit.answers import if_returned
 
+from . import ANSWERS
+
 
 def collect(student, inputs):
     data = inputs.data
@@ -10,7 +12,7 @@ def collect(student, inputs):
     given = target.copy()
     model = student.call("fit_binary_classifier", images, given, on="on the 60,000 training images")
     return {
-        "model": model,
-        "X_after_call": if_returned(model, images @ inputs.arrays["input_weights"]),
-        "y_after_call": if_returned(model, given),
+        ANSWERS.model(): model,
+        ANSWERS.X_after_call(): if_returned(model, images @ inputs.arrays["input_weights"]),
+        ANSWERS.y_after_call(): if_returned(model, given),
     }

@@ -20,7 +20,7 @@ from mnist_kit.checks import (
     require,
     require_a_learnt_classifier,
 )
-from mnist_kit.questions.q4_binary_classifier import THRESHOLDS
+from mnist_kit.questions.q4_binary_classifier import ANSWERS, THRESHOLDS
 
 # A fitted LogisticRegression's probabilities score a log loss of 0.077-0.087 on the test images
 # (tol from 0.05 to 0.5, C from 0.01 to 1, lbfgs or liblinear); a linear SVM's 0.19, a ridge
@@ -31,7 +31,7 @@ LOGISTIC_LOG_LOSS = 0.13
 def binary_model_learnt(answers, inputs):
     """Usable: a two-class model on every pixel that tells 2s from the rest better than always answering "not a 2"."""
     require_a_learnt_classifier(
-        answers, inputs.data.test_images, inputs.data.test_digits == spec.TARGET_DIGIT, [0, 1], "fit_binary_classifier"
+        answers, ANSWERS.model(), inputs.data.test_images, inputs.data.test_digits == spec.TARGET_DIGIT, [0, 1], "fit_binary_classifier"
     )
 
 
@@ -39,18 +39,23 @@ LEARNT = Usable("fit_binary_classifier", binary_model_learnt)
 
 
 def binary_model_type(answers, inputs):
-    parameters = model(answers)
+    parameters = model(answers, ANSWERS.model())
     require(
         parameters["classes_"].dtype == bool and parameters["classes_"].tolist() == [False, True],
         f"The model's classes are {parameters['classes_'].tolist()}; fit it on the boolean target it is given "
         "(classes False and True), so that predict returns booleans.",
     )
-    require(model_shapes_ok(parameters, 784, 2), "The model should be fitted on all 784 pixels: its coefficients have another shape.")
+    n_pixels = inputs.data.test_images.shape[1]
+    require(
+        model_shapes_ok(parameters, n_pixels, 2),
+        f"The model should be fitted on all {n_pixels} pixels: its coefficients have another shape.",
+    )
 
 
 def binary_model_is_logistic(answers, inputs):
-    parameters = model(answers)
-    require(model_shapes_ok(parameters, 784, 2), "The model's coefficients do not fit 784 pixels.")
+    parameters = model(answers, ANSWERS.model())
+    n_pixels = inputs.data.test_images.shape[1]
+    require(model_shapes_ok(parameters, n_pixels, 2), f"The model's coefficients do not fit {n_pixels} pixels.")
     scores = np.clip(inputs.data.test_images @ parameters["coef_"].ravel() + parameters["intercept_"][0], -500, 500)
     truth = inputs.data.test_digits == spec.TARGET_DIGIT
     log_loss = float(np.mean(np.logaddexp(0, -scores) * truth + np.logaddexp(0, scores) * ~truth))
@@ -72,7 +77,7 @@ def binary_model_is_logistic(answers, inputs):
 
 def binary_model_showcase(answers, inputs):
     showcase_image = inputs.data.showcase_image
-    parameters = model(answers)
+    parameters = model(answers, ANSWERS.model())
     require(
         model_shapes_ok(parameters, showcase_image.shape[0], 2) and bool(predict(parameters, showcase_image[None, :])[0]),
         f"The model should say True for image {spec.SHOWCASE_IMAGE}, the 2 shown at the top of the notebook.",
@@ -81,7 +86,7 @@ def binary_model_showcase(answers, inputs):
 
 def goals(answers, inputs):
     """The accuracy and the share of 2s found on the test images, which hidden checks require."""
-    found = predict(model(answers), inputs.data.test_images)
+    found = predict(model(answers, ANSWERS.model()), inputs.data.test_images)
     truth = inputs.data.test_digits == spec.TARGET_DIGIT
     return [
         Goal("accuracy on the test images", float(np.mean(found == truth)), THRESHOLDS["binary_accuracy"].value),
@@ -90,9 +95,13 @@ def goals(answers, inputs):
 
 
 CHECKS = [
-    public(binary_model_type, defect=changed("model_classes_", lambda classes: classes.astype(int)), needs=LEARNT),
-    public(binary_model_is_logistic, defect=changed("model_coef_", lambda coef: coef * 40), needs=LEARNT),
+    public(binary_model_type, defect=changed(ANSWERS.model.parameter("classes_"), lambda classes: classes.astype(int)), needs=LEARNT),
+    public(binary_model_is_logistic, defect=changed(ANSWERS.model.parameter("coef_"), lambda coef: coef * 40), needs=LEARNT),
     public(
-        binary_model_showcase, defect=combined(changed("model_coef_", np.negative), changed("model_intercept_", np.negative)), needs=LEARNT
+        binary_model_showcase,
+        defect=combined(
+            changed(ANSWERS.model.parameter("coef_"), np.negative), changed(ANSWERS.model.parameter("intercept_"), np.negative)
+        ),
+        needs=LEARNT,
     ),
 ]

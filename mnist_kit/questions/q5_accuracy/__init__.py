@@ -13,6 +13,7 @@ when the accuracies the student's function returned are those models' accuracies
 import numpy as np
 
 from mnist_kit import spec
+from mnist_kit.answers import AnswerSchema
 from mnist_kit.questions import Threshold
 
 NAME = "q5"
@@ -23,6 +24,23 @@ THRESHOLDS = {"cross_val_mean": Threshold(0.97, margin=0.004)}
 CROSS_VALIDATIONS = {"three": 3, "four": 4}  # never only the default (5): a function that ignores cv fails
 CV_ROWS = 40_000
 ACCURACY_ROWS = 2_000
+KINDS = ("binary", "digits")  # the two models accuracy is called with
+MAX_RECORDS = 64  # fits, and predictions, kept per cross-validation: a right one makes at most 2 x cv
+RECORD_NUMBERS = range(2 * MAX_RECORDS)  # the journal keeps 2 x MAX_RECORDS records, of either kind
+ANSWERS = AnswerSchema(
+    NAME,
+    parts={"kind": KINDS, "call": tuple(CROSS_VALIDATIONS), "called": (*KINDS, *CROSS_VALIDATIONS), "number": RECORD_NUMBERS},
+    accuracy="{kind}_accuracy",
+    folds="{call}_folds",
+    # What each call left of its X (a weighted sum per row) and y
+    X_after_call="{called}_X_after_call",
+    y_after_call="{called}_y_after_call",
+    # The recording model's journal of each cross-validation: how many fits and predictions, then each one's rows
+    records="{call}_records",
+    fit_rows="{call}_fit{number}_rows",
+    prediction_fit="{call}_prediction{number}_fit",
+    prediction_rows="{call}_prediction{number}_rows",
+)
 
 
 def draw(rng, fixed, data):

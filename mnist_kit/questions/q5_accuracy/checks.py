@@ -8,8 +8,8 @@ The question's CHECKS are the public ones (``public.py``) and these; never shown
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.checks import answer, changed, hidden, require
-from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS, THRESHOLDS
+from mnist_kit.checks import answer, changed, hidden, left_alone, require
+from mnist_kit.questions.q5_accuracy import ANSWERS, CROSS_VALIDATIONS, KINDS, THRESHOLDS
 
 from .public import ACCURACY, CHECKS as PUBLIC_CHECKS, CROSS_VALIDATION, accuracy_of, fold_accuracies, folds_of, returns_measured_accuracies
 
@@ -41,7 +41,7 @@ def cross_val_level(answers, inputs):
 
 def accuracy_leaves_inputs_alone(answers, inputs):
     weights = inputs.arrays["input_weights"]
-    for kind in ("binary", "digits"):
+    for kind in KINDS:
         rows = inputs.arrays[f"{kind}_rows"]
         truth = inputs.data.test_digits[rows] if kind == "digits" else inputs.data.test_digits[rows] == spec.TARGET_DIGIT
         _unchanged(answers, kind, inputs.data.test_images[rows] @ weights, truth, "accuracy")
@@ -60,34 +60,36 @@ def cross_val_leaves_inputs_alone(answers, inputs):
         )
 
 
-def _unchanged(answers, call, sums, labels, function):
-    require(
-        np.array_equal(answer(answers, f"{call}_X_after_call"), sums) and np.array_equal(answer(answers, f"{call}_y_after_call"), labels),
-        f"{function} changed the X or y it was given: work on copies, never modify its arguments in place.",
+def _unchanged(answers, called, sums, labels, function):
+    left_alone(
+        function,
+        "work on copies, never modify its arguments in place.",
+        (answer(answers, ANSWERS.X_after_call(called=called)), sums),
+        (answer(answers, ANSWERS.y_after_call(called=called)), labels),
     )
 
 
 def _swap_fits(answers, inputs):
     """Every prediction of the cv=3 run credited to the next fitted copy: each fold scored by a model that saw it."""
-    n_fits, n_predictions = answers["arrays"]["three_records"]
+    n_fits, n_predictions = answer(answers, ANSWERS.records(call="three"))
     for i in range(n_predictions):
-        key = f"three_prediction{i}_fit"
-        answers["arrays"][key] = np.array((int(answers["arrays"][key]) + 1) % n_fits)
+        key = ANSWERS.prediction_fit(call="three", number=i)
+        answers.arrays[key] = np.array((int(answer(answers, key)) + 1) % n_fits)
 
 
 def _fits_on_every_row(answers, inputs):
     """Every fit of the cv=4 run claimed on all the rows, so each fold is scored by a model that saw it."""
-    n_fits = int(answers["arrays"]["four_records"][0])
+    n_fits = int(answer(answers, ANSWERS.records(call="four"))[0])
     for i in range(n_fits):
-        answers["arrays"][f"four_fit{i}_rows"] = np.arange(len(inputs.arrays["four_rows"]), dtype=np.int32)
+        answers.arrays[ANSWERS.fit_rows(call="four", number=i)] = np.arange(len(inputs.arrays["four_rows"]), dtype=np.int32)
 
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(accuracy_ten_classes, defect=changed("digits_accuracy", lambda share: np.asarray(share * 0.9))),
+    hidden(accuracy_ten_classes, defect=changed(ANSWERS.accuracy(kind="digits"), lambda share: np.asarray(share * 0.9))),
     hidden(cross_val_partition, defect=_swap_fits, needs=CROSS_VALIDATION),
-    hidden(cross_val_scores, defect=changed("three_folds", lambda folds: folds[::-1] * 0.99)),
+    hidden(cross_val_scores, defect=changed(ANSWERS.folds(call="three"), lambda folds: folds[::-1] * 0.99)),
     hidden(cross_val_level, defect=_fits_on_every_row, needs=CROSS_VALIDATION),
-    hidden(accuracy_leaves_inputs_alone, defect=changed("binary_y_after_call", np.logical_not), needs=ACCURACY),
-    hidden(cross_val_leaves_inputs_alone, defect=changed("three_y_after_call", np.logical_not), needs=CROSS_VALIDATION),
+    hidden(accuracy_leaves_inputs_alone, defect=changed(ANSWERS.y_after_call(called="binary"), np.logical_not), needs=ACCURACY),
+    hidden(cross_val_leaves_inputs_alone, defect=changed(ANSWERS.y_after_call(called="three"), np.logical_not), needs=CROSS_VALIDATION),
 ]

@@ -20,9 +20,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from mnist_kit import spec
 from mnist_kit.answers import if_returned
 
-from . import CROSS_VALIDATIONS, fit_grader_model
-
-MAX_RECORDS = 64  # fits, and predictions, kept per cross-validation: a right one makes at most 2 x cv
+from . import ANSWERS, CROSS_VALIDATIONS, MAX_RECORDS, fit_grader_model
 
 
 class Journal:
@@ -119,25 +117,24 @@ def collect(student, inputs):
         rows = arrays[f"{kind}_rows"]
         images, labels = data.test_images(rows), truth[rows].copy()
         model = _fixed_model(arrays[f"{kind}_coef"], arrays[f"{kind}_intercept"], classes)
-        answers[f"{kind}_accuracy"] = student.call(
-            "accuracy", model, images, labels, on=f"with a {len(classes)}-class model on {len(rows):,} test images"
-        )
-        returned = answers[f"{kind}_accuracy"]
-        answers[f"{kind}_X_after_call"] = if_returned(returned, images @ weights)
-        answers[f"{kind}_y_after_call"] = if_returned(returned, labels)
+        returned = student.call("accuracy", model, images, labels, on=f"with a {len(classes)}-class model on {len(rows):,} test images")
+        answers[ANSWERS.accuracy(kind=kind)] = returned
+        answers[ANSWERS.X_after_call(called=kind)] = if_returned(returned, images @ weights)
+        answers[ANSWERS.y_after_call(called=kind)] = if_returned(returned, labels)
     for call, cv in CROSS_VALIDATIONS.items():
         rows = arrays[f"{call}_rows"]
         images, labels = data.train_images(rows), data.train_digits[rows] == spec.TARGET_DIGIT
         journal = Journal(images, weights, call)
-        answers[f"{call}_folds"] = student.call(
+        returned = student.call(
             "cross_val_accuracy", GraderModel(journal), images, labels, cv=cv, on=f"with cv={cv} on {len(rows):,} training images"
         )
-        returned = answers[f"{call}_folds"]
-        answers[f"{call}_X_after_call"] = if_returned(returned, images @ weights)
-        answers[f"{call}_y_after_call"] = if_returned(returned, labels)
+        answers[ANSWERS.folds(call=call)] = returned
+        answers[ANSWERS.X_after_call(called=call)] = if_returned(returned, images @ weights)
+        answers[ANSWERS.y_after_call(called=call)] = if_returned(returned, labels)
         fits, predictions = journal.read()
-        answers[f"{call}_records"] = np.array([len(fits), len(predictions)])
-        answers.update({f"{call}_fit{number}_rows": fit_rows for number, fit_rows in enumerate(fits)})
+        answers[ANSWERS.records(call=call)] = np.array([len(fits), len(predictions)])
+        answers.update({ANSWERS.fit_rows(call=call, number=number): fit_rows for number, fit_rows in enumerate(fits)})
         for number, (fit, predicted_rows) in enumerate(predictions):
-            answers.update({f"{call}_prediction{number}_fit": np.array(fit), f"{call}_prediction{number}_rows": predicted_rows})
+            answers[ANSWERS.prediction_fit(call=call, number=number)] = np.array(fit)
+            answers[ANSWERS.prediction_rows(call=call, number=number)] = predicted_rows
     return answers

@@ -14,11 +14,11 @@ import numpy as np
 from mnist_kit import spec
 from mnist_kit.checks import CheckFailed, Goal, Usable, answer, array_of, changed, predict, public, require
 from mnist_kit.questions import q5_accuracy
-from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS, fit_grader_model
+from mnist_kit.questions.q5_accuracy import ANSWERS, CROSS_VALIDATIONS, RECORD_NUMBERS, fit_grader_model
 
 
 def accuracy_of(answers, inputs, kind, classes, truth):
-    value = array_of(answers, f"{kind}_accuracy", "accuracy's result", ndim=0)
+    value = array_of(answers, ANSWERS.accuracy(kind=kind), "accuracy's result", ndim=0)
     require(np.issubdtype(value.dtype, np.number), f"accuracy should return a number, not a {value.dtype} value.")
     rows, arrays = inputs.arrays[f"{kind}_rows"], inputs.arrays
     model = {"coef_": arrays[f"{kind}_coef"], "intercept_": arrays[f"{kind}_intercept"], "classes_": classes}
@@ -59,10 +59,11 @@ def folds_of(answers, inputs, call):
     rows given into cv disjoint folds. Records are only claims: see :func:`fold_accuracies`.
     """
     cv, n_rows = CROSS_VALIDATIONS[call], len(inputs.arrays[f"{call}_rows"])
-    answer(answers, f"{call}_folds")  # the call returned (its error, if any, is the message)
-    n_fits, n_predictions = (int(n) for n in answer(answers, f"{call}_records"))
+    answer(answers, ANSWERS.folds(call=call))  # the call returned (its error, if any, is the message)
+    # Claims of the student's process: never more than the journal keeps (the keys stop there).
+    n_fits, n_predictions = (min(int(n), len(RECORD_NUMBERS)) for n in answer(answers, ANSWERS.records(call=call)))
     require(n_fits > 0, f"With cv={cv}, the model passed in was never fitted: fit a fresh copy of it (clone(clf)) on each training part.")
-    fits = [answer(answers, f"{call}_fit{i}_rows") for i in range(n_fits)]
+    fits = [answer(answers, ANSWERS.fit_rows(call=call, number=i)) for i in range(n_fits)]
     require(
         all(rows.ndim == 1 and len(rows) and rows.min() >= 0 and rows.max() < n_rows for rows in fits),
         f"With cv={cv}, the model was fitted on rows that are not rows of the X given: split X itself, unchanged.",
@@ -70,7 +71,8 @@ def folds_of(answers, inputs, call):
     folds, covered, used = [], np.zeros(n_rows, bool), set[int]()
     leaked = False
     for i in range(n_predictions):
-        fit, rows = int(answer(answers, f"{call}_prediction{i}_fit")), answer(answers, f"{call}_prediction{i}_rows")
+        fit = int(answer(answers, ANSWERS.prediction_fit(call=call, number=i)))
+        rows = answer(answers, ANSWERS.prediction_rows(call=call, number=i))
         if not 0 <= fit < n_fits or rows.ndim != 1 or not len(rows) or rows.min() < 0 or rows.max() >= n_rows:
             continue
         seen = np.zeros(n_rows, int)
@@ -122,9 +124,9 @@ _MEASURED: dict[tuple, np.ndarray] = {}  # (draw, call, records): the folds' acc
 def fold_accuracies(answers, inputs, call):
     """Each claimed fold's accuracy, as the checker measures it with a model it fitted itself on the claimed rows."""
     records = hashlib.blake2b(call.encode())
-    for key in sorted(key for key in answers["arrays"] if key.startswith(f"{call}_")):
-        array = np.ascontiguousarray(answers["arrays"][key])
-        records.update(f"{key}:{array.dtype.str}:{array.shape};".encode() + array.tobytes())
+    for stored in sorted(stored for stored in ANSWERS.stored_keys(call=call) if stored in answers.arrays):
+        array = np.ascontiguousarray(answers.arrays[stored])
+        records.update(f"{stored}:{array.dtype.str}:{array.shape};".encode() + array.tobytes())
     key = (inputs.data.draw_key, call, records.digest())
     measured = _MEASURED.get(key)
     if measured is None:
@@ -149,7 +151,7 @@ def _measure_folds(answers, inputs, call):
 def returns_measured_accuracies(answers, inputs):
     """Each cross-validation returned, fold by fold, the accuracy the checker measures on the folds its records claim."""
     for call, cv in CROSS_VALIDATIONS.items():
-        returned, measured = answer(answers, f"{call}_folds"), fold_accuracies(answers, inputs, call)
+        returned, measured = answer(answers, ANSWERS.folds(call=call)), fold_accuracies(answers, inputs, call)
         # In the order the folds were scored; joblib's workers may finish them in another.
         require(
             returned.shape == measured.shape
@@ -167,7 +169,7 @@ CROSS_VALIDATION = Usable("cross_val_accuracy", returns_measured_accuracies)
 
 def cross_val_folds(answers, inputs):
     for call, cv in CROSS_VALIDATIONS.items():
-        folds = answer(answers, f"{call}_folds", f"cross_val_accuracy(..., cv={cv})'s result")
+        folds = answer(answers, ANSWERS.folds(call=call), f"cross_val_accuracy(..., cv={cv})'s result")
         require(
             folds.ndim == 1 and folds.shape[0] == cv and np.issubdtype(folds.dtype, np.number),
             f"cross_val_accuracy(..., cv={cv}) should return {cv} fold accuracies as an array, not an array of shape "
@@ -183,6 +185,6 @@ def goals(answers, inputs):
 
 
 CHECKS = [
-    public(accuracy_value, defect=changed("binary_accuracy", lambda share: np.asarray(share * 100))),
-    public(cross_val_folds, defect=changed("four_folds", lambda folds: folds[:-1]), needs=CROSS_VALIDATION),
+    public(accuracy_value, defect=changed(ANSWERS.accuracy(kind="binary"), lambda share: np.asarray(share * 100))),
+    public(cross_val_folds, defect=changed(ANSWERS.folds(call="four"), lambda folds: folds[:-1]), needs=CROSS_VALIDATION),
 ]

@@ -7,12 +7,15 @@ each weight vector was learnt with: the checker tells from that record that the 
 were learnt with the logistic loss, whatever the model or the student's process says of itself.
 """
 
+from mnist_kit.answers import AnswerSchema, FittedModel
 from mnist_kit.questions import Threshold
 
 NAME = "q6"
 POINTS = 2
 FUNCTIONS = ("fit_multiclass_classifier",)
 USES_DATA = True
+# The fitted model, and what the fit left of its X (a weighted sum per row) and y
+ANSWERS = AnswerSchema(NAME, model=FittedModel("model"), X_after_call="X_after_call", y_after_call="y_after_call")
 WITNESSED = True
 THRESHOLDS = {"multiclass_accuracy": Threshold(0.88, margin=0.02)}
 

@@ -7,16 +7,19 @@ import numpy as np
 
 from mnist_kit import spec
 from mnist_kit.challenge import forget_the_trap
-from mnist_kit.checks import answer, changed, close, hidden, model, model_shapes_ok, predict, require
-from mnist_kit.questions.q6_multiclass_classifier import THRESHOLDS
+from mnist_kit.checks import answer, changed, close, hidden, left_alone, model, model_shapes_ok, predict, require
+from mnist_kit.questions.q6_multiclass_classifier import ANSWERS, FUNCTIONS, THRESHOLDS
 
 from .public import CHECKS as PUBLIC_CHECKS, LEARNT
 
 
 def multiclass_model_quality(answers, inputs):
     test_images, test_digits = inputs.data.test_images, inputs.data.test_digits
-    parameters = model(answers)
-    require(model_shapes_ok(parameters, test_images.shape[1], 10), "The model's coefficients do not fit 784 pixels and ten digits.")
+    parameters = model(answers, ANSWERS.model())
+    require(
+        model_shapes_ok(parameters, test_images.shape[1], 10),
+        f"The model's coefficients do not fit {test_images.shape[1]} pixels and ten digits.",
+    )
     accuracy = float(np.mean(predict(parameters, test_images / 255.0).astype(int) == test_digits))
     goal = THRESHOLDS["multiclass_accuracy"].value
     require(
@@ -28,26 +31,25 @@ def multiclass_model_quality(answers, inputs):
 
 
 def multiclass_model_saw_every_row(answers, inputs):
-    parameters = model(answers)
+    parameters = model(answers, ANSWERS.model())
     require(
-        model_shapes_ok(parameters, 784, 10) and parameters["coef_"][spec.TARGET_DIGIT, inputs.data.trap_column] > 0,
+        model_shapes_ok(parameters, inputs.data.test_images.shape[1], 10)
+        and parameters["coef_"][spec.TARGET_DIGIT, inputs.data.trap_column] > 0,
         "The model was not fitted on every training row it was given (a pixel only some late rows use has no weight): "
         "fit on all of X and y.",
     )
 
 
 def multiclass_fit_leaves_inputs_alone(answers, inputs):
-    expected = inputs.data.train_scores(inputs.arrays["input_weights"], 0.0).ravel() / 255.0
-    require(
-        close(answer(answers, "X_after_call"), expected, rtol=1e-9, atol=0)
-        and np.array_equal(answer(answers, "y_after_call"), inputs.data.train_digits),
-        "fit_multiclass_classifier changed the arrays it was given: work on copies, never modify X or y in place.",
-    )
+    drawn = (inputs.data.train_scores(inputs.arrays["input_weights"], 0.0).ravel() / 255.0, inputs.data.train_digits)
+    recorded = (answer(answers, ANSWERS.X_after_call()), answer(answers, ANSWERS.y_after_call()))
+    advice = "work on copies, never modify X or y in place."
+    left_alone(FUNCTIONS[0], advice, *zip(recorded, drawn, strict=True), same=lambda mine, given: close(mine, given, rtol=1e-9, atol=0))
 
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(multiclass_model_quality, defect=changed("model_coef_", lambda coef: np.roll(coef, 1, axis=0)), needs=LEARNT),
-    hidden(multiclass_model_saw_every_row, defect=forget_the_trap, needs=LEARNT),
-    hidden(multiclass_fit_leaves_inputs_alone, defect=changed("y_after_call", lambda digits: (digits + 1) % 10), needs=LEARNT),
+    hidden(multiclass_model_quality, defect=changed(ANSWERS.model.parameter("coef_"), lambda coef: np.roll(coef, 1, axis=0)), needs=LEARNT),
+    hidden(multiclass_model_saw_every_row, defect=forget_the_trap(ANSWERS.model()), needs=LEARNT),
+    hidden(multiclass_fit_leaves_inputs_alone, defect=changed(ANSWERS.y_after_call(), lambda digits: (digits + 1) % 10), needs=LEARNT),
 ]

@@ -6,6 +6,8 @@ student code: nothing here records how the model was learnt.
 
 from mnist_kit.answers import if_returned
 
+from . import ANSWERS
+
 
 def collect(student, inputs):
     data = inputs.data
@@ -14,7 +16,7 @@ def collect(student, inputs):
     given = digits.copy()
     model = student.call("fit_multiclass_classifier", images, given, on="on the 60,000 scaled training images")
     return {
-        "model": model,
-        "X_after_call": if_returned(model, images @ inputs.arrays["input_weights"]),
-        "y_after_call": if_returned(model, given),
+        ANSWERS.model(): model,
+        ANSWERS.X_after_call(): if_returned(model, images @ inputs.arrays["input_weights"]),
+        ANSWERS.y_after_call(): if_returned(model, given),
     }

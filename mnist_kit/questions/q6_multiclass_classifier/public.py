@@ -7,7 +7,7 @@ inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on th
 import numpy as np
 
 from mnist_kit.checks import Goal, Usable, changed, model, model_shapes_ok, predict, public, require, require_a_learnt_classifier
-from mnist_kit.questions.q6_multiclass_classifier import THRESHOLDS
+from mnist_kit.questions.q6_multiclass_classifier import ANSWERS, THRESHOLDS
 from mnist_kit.witness import CONTINUED, weights_digest
 
 LOGISTIC_SOLVER_LOSS = "CyHalfBinomialLoss"  # scikit-learn's loss object for loss="log_loss"
@@ -26,7 +26,7 @@ LOSS_NAMES = {
 def multiclass_model_learnt(answers, inputs):
     """Usable: a ten-digit model on every pixel that is right more often than always answering the commonest digit."""
     require_a_learnt_classifier(
-        answers, inputs.data.test_images / 255.0, inputs.data.test_digits, list(range(10)), "fit_multiclass_classifier"
+        answers, ANSWERS.model(), inputs.data.test_images / 255.0, inputs.data.test_digits, list(range(10)), "fit_multiclass_classifier"
     )
 
 
@@ -34,17 +34,21 @@ LEARNT = Usable("fit_multiclass_classifier", multiclass_model_learnt)
 
 
 def multiclass_model_type(answers, inputs):
-    parameters = model(answers)
+    parameters = model(answers, ANSWERS.model())
     require(
         parameters["classes_"].tolist() == list(range(10)),
         f"The model knows the classes {parameters['classes_'].tolist()[:12]}; fit it on the digit labels 0-9, not on the binary target.",
     )
-    require(model_shapes_ok(parameters, 784, 10), "The model should be fitted on all 784 pixels: its coefficients have another shape.")
+    n_pixels = inputs.data.test_images.shape[1]
+    require(
+        model_shapes_ok(parameters, n_pixels, 10),
+        f"The model should be fitted on all {n_pixels} pixels: its coefficients have another shape.",
+    )
 
 
 def multiclass_model_is_logistic_sgd(answers, inputs):
     """Decided from the witness's record (:mod:`mnist_kit.witness`), which the student's code cannot reach."""
-    losses = [inputs.witnessed.get(weights_digest(row), "") for row in np.atleast_2d(model(answers)["coef_"])]
+    losses = [inputs.witnessed.get(weights_digest(row), "") for row in np.atleast_2d(model(answers, ANSWERS.model())["coef_"])]
     require(
         any(losses),
         "The model's weights were not learnt by an SGDClassifier's fit: create SGDClassifier(loss='log_loss'), fit it on X "
@@ -70,12 +74,16 @@ def _not_logistic(loss):
 
 def goals(answers, inputs):
     """The accuracy on the test images (scaled as the notebook scales them), which a hidden check requires."""
-    found = predict(model(answers), inputs.data.test_images / 255.0)
+    found = predict(model(answers, ANSWERS.model()), inputs.data.test_images / 255.0)
     accuracy = float(np.mean(found == inputs.data.test_digits))
     return [Goal("accuracy on the test images, all ten digits", accuracy, THRESHOLDS["multiclass_accuracy"].value)]
 
 
 CHECKS = [
-    public(multiclass_model_type, defect=changed("model_classes_", lambda classes: classes[:2]), needs=LEARNT),
-    public(multiclass_model_is_logistic_sgd, defect=changed("model_coef_", lambda coef: np.nextafter(coef, np.inf)), needs=LEARNT),
+    public(multiclass_model_type, defect=changed(ANSWERS.model.parameter("classes_"), lambda classes: classes[:2]), needs=LEARNT),
+    public(
+        multiclass_model_is_logistic_sgd,
+        defect=changed(ANSWERS.model.parameter("coef_"), lambda coef: np.nextafter(coef, np.inf)),
+        needs=LEARNT,
+    ),
 ]
