@@ -31,7 +31,13 @@ from .questions import QUESTIONS
 from .results import GradeChange, QuestionResult, Regrade, Result, Status
 
 DEFAULT_LIMITS = Limits()
-CSV_COLUMNS = ["submission", "status", *QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
+
+
+def csv_columns() -> list[str]:
+    """The columns of ``grades.csv``: a column per question."""
+    return ["submission", "status", *QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
+
+
 PACKAGE = Path(__file__).resolve().parent
 
 
@@ -462,7 +468,7 @@ def _read_result(path):
 def write_gradebook(out, results):
     """Write ``grades.csv``: one row a submission, scores per question."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=csv_columns(), lineterminator="\n")
     writer.writeheader()
     for result in results:
         row = {

@@ -6,19 +6,11 @@ import sys
 import time
 from pathlib import Path
 
-from . import spec
+from . import batch, build as build_module, cluster, doctor, grade, report, sandbox as sandboxes, similarity, spec
+from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
+from .course.roster import read_roster
 from .files import GradedFolder, write_atomically
-
-try:
-    from . import batch, build as build_module, cluster, doctor, grade, report, sandbox as sandboxes, similarity
-    from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
-    from .course.roster import read_roster
-
-    _BROKEN_QUESTION = None
-except ValueError as error:  # a question unit that cannot load stops every command, in one line
-    if type(error).__name__ != "QuestionError":
-        raise
-    _BROKEN_QUESTION = error
+from .questions import QuestionError
 
 
 def _shown(path):
@@ -102,7 +94,7 @@ def _grade(args):
         for submission, *cells in report.changed_grade_rows(changes):
             print(
                 f"  {submission}: "
-                + ", ".join(f"{name} {cell}" for name, cell in zip(report.CHANGED_GRADE_HEADER[1:], cells, strict=True) if cell)
+                + ", ".join(f"{name} {cell}" for name, cell in zip(report.changed_grade_header()[1:], cells, strict=True) if cell)
             )
     graded = GradedFolder(args.out)
     if plan:
@@ -289,9 +281,6 @@ def parser():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    if _BROKEN_QUESTION is not None:
-        print(f"mnist-kit {args.command}: error: {_BROKEN_QUESTION}", file=sys.stderr)
-        return 1
     try:
         return args.run(args)
     except (
@@ -300,6 +289,7 @@ def main(argv=None):
         sandboxes.SandboxUnavailable,
         cluster.ClusterError,
         CourseError,
+        QuestionError,  # a question unit that cannot load: one line naming its file
         OSError,
         ValueError,
     ) as error:

@@ -187,7 +187,7 @@ def _answered(workdir, question):
     return read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json", max_bytes=MAX_RECORD_BYTES) is not None
 
 
-def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple(QUESTIONS), budget=None):
+def run_student_process(workdir, limits, deadline, sandbox, uid, questions=None, budget=None):
     """Collect answers, restarting past every step that kills or hangs the student's process.
 
     The collector runs ``workdir/submission.ipynb`` inside ``sandbox`` as user ``uid`` (and within
@@ -202,6 +202,7 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=tuple
         cgroup, or an exit), never what the student's process wrote.
     """
     failed_steps: dict[str, tuple[Status, str]] = {}
+    questions = tuple(QUESTIONS) if questions is None else questions
     steps = progress_steps()
     for _ in range(MAX_RESTARTS + 1):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):

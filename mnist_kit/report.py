@@ -16,7 +16,7 @@ from . import spec, untrusted
 from .answers import said_once
 from .course import gradebook as course_gradebook
 from .files import GradedFolder, write_atomically
-from .questions import QUESTIONS, TOTAL_POINTS
+from .questions import QUESTIONS
 from .results import QuestionResult, Regrade, Result, Status
 
 CHECK_KINDS = ("public", "hidden")
@@ -268,7 +268,8 @@ def _figure_png(draw):
 
 def _score_histogram(results):
     def draw(axes):
-        axes.hist([r.total for r in results], bins=[x - 0.5 for x in range(int(TOTAL_POINTS) + 2)], color="#3b6ea5", edgecolor="white")
+        bins = [x - 0.5 for x in range(int(QUESTIONS.total_points) + 2)]
+        axes.hist([r.total for r in results], bins=bins, color="#3b6ea5", edgecolor="white")
         axes.set_xlabel("total score")
         axes.set_ylabel("submissions")
         axes.set_title("Score distribution")
@@ -328,7 +329,9 @@ def changed_grade_rows(changes: Regrade):
     ]
 
 
-CHANGED_GRADE_HEADER = ["submission", "status", *QUESTIONS, "total", "cause", "why"]
+def changed_grade_header() -> list[str]:
+    """The columns of the table of grades a regrade changed: a column per question."""
+    return ["submission", "status", *QUESTIONS, "total", "cause", "why"]
 
 
 def changed_grades_summary(changes: Regrade):
@@ -364,7 +367,7 @@ def _changed_grades_html(changes, course=None):
     if not changes and not overrides:
         return ""
     summary = f"<p>{html.escape(changed_grades_summary(changes))}</p>" if changes else ""
-    table = _table(CHANGED_GRADE_HEADER, changed_grade_rows(changes)) if changes and changes.changed else ""
+    table = _table(changed_grade_header(), changed_grade_rows(changes)) if changes and changes.changed else ""
     adjusted = f'<h3>Adjusted by the instructor</h3><div id="overrides">{_table(OVERRIDE_HEADER, overrides)}</div>' if overrides else ""
     return f'<h2>Changed grades</h2><div id="changed-grades">{summary}{table}{adjusted}</div>'
 
@@ -434,7 +437,7 @@ def report_html(results, changes=None, similar=None, course=None):
         if unsandboxed
         else ""
     )
-    mean = sum(r.total for r in results) / len(results) if results else 0
+    mean, possible = (sum(r.total for r in results) / len(results) if results else 0), QUESTIONS.total_points
     slowest_table = _table(["submission", "seconds", "status"], [(r.submission, r.seconds, r.status) for r in slowest])
     troubled_rows = [(r.submission, r.status, r.reason or "") for r in troubled]
     troubled_table = _table(["submission", "status", "reason"], troubled_rows) if troubled else "<p>None.</p>"
@@ -444,7 +447,7 @@ def report_html(results, changes=None, similar=None, course=None):
 table{{border-collapse:collapse;margin:.5em 0 1.5em}}td,th{{border:1px solid #ccc;padding:.3em .6em;text-align:left}}
 th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 <h1>MNIST assignment: grading report</h1>
-{warning}<p>{len(results)} submissions, mean score {mean:.2f} / {TOTAL_POINTS}, {len(troubled)} with a status other than graded.</p>
+{warning}<p>{len(results)} submissions, mean score {mean:.2f} / {possible}, {len(troubled)} with a status other than graded.</p>
 {_changed_grades_html(changes, course)}
 {_course_html(course)}
 <h2>Scores</h2><img id="score-histogram" alt="histogram of total scores" src="data:image/png;base64,{_score_histogram(results)}">

@@ -42,7 +42,6 @@ COMMON_SHARE = 0.01  # a fingerprint more of the class shares than this is commo
 COMMON_AT_LEAST = 5  # ... and never one that five or fewer share: a ring of copies stays evidence
 FLAG_SCORE = 0.5  # share of the smaller submission's uncommon fingerprints the other has too
 FLAG_SHARED = 8  # and at least this many shared fingerprints: a coincidence of one line is not flagged
-GRADED_FUNCTIONS = tuple(name for question in QUESTIONS.values() for name in question.functions)
 
 
 @dataclass(frozen=True)
@@ -76,16 +75,21 @@ class Pair:
     functions: tuple
 
 
+def _written_by_students() -> tuple[str, ...]:
+    """The names of the functions students write, every question's."""
+    return tuple(name for question in QUESTIONS.values() for name in question.functions)
+
+
 def graded_functions(notebook):
     """``{function name: source}`` of the graded functions a notebook defines (the last definition wins)."""
-    found = {}
+    found, names = {}, _written_by_students()
     for _, source in definition_statements(notebook)[0]:
         try:
             tree = ast.parse(source)
         except SyntaxError:
             continue
         for node in tree.body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in GRADED_FUNCTIONS:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in names:
                 found[node.name] = ast.get_source_segment(source, node) or source
     return found
 

@@ -220,9 +220,26 @@ def test_a_unit_without_checks_or_collector_is_named(unit_folder):
         _ = question.public_checks
 
 
+IMPORT_EVERY_MODULE = """
+import importlib, pkgutil, mnist_kit
+from mnist_kit import questions
+for module in pkgutil.walk_packages(mnist_kit.__path__, "mnist_kit."):
+    if not module.name.startswith("mnist_kit.questions.q") and module.name != "mnist_kit.__main__":
+        importlib.import_module(module.name)
+print(questions.QUESTIONS._loaded is None)
+"""
+
+
+def test_importing_the_kit_loads_no_question_unit():
+    """The registry loads at its first use, inside a command: a broken unit is then one error line, like any other."""
+    run = subprocess.run([sys.executable, "-c", IMPORT_EVERY_MODULE], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "True"
+
+
 def test_the_cli_names_a_broken_unit_in_one_line(tmp_path):
     copy_root = tmp_path / "kit"
     shutil.copytree(PACKAGE, copy_root / "mnist_kit", ignore=shutil.ignore_patterns("__pycache__", "*.npz"))
+    shutil.copytree(ROOT / "solution", copy_root / "solution")
     registry = copy_root / "mnist_kit" / "questions" / "__init__.py"
     registry.write_text(registry.read_text().replace('"q6_multiclass_classifier",', '"q6_multiclass_classifier",\n    "q7_precision",'))
     run = subprocess.run(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import GradedFolder, spreadsheet_safe, write_atomically
-from ..questions import QUESTIONS, TOTAL_POINTS
+from ..questions import QUESTIONS
 from . import CourseError
 from .config import PERIODS, Course, read_csv
 from .matching import Claim
@@ -195,7 +195,7 @@ def _submission_order(item: Claim):
 def _row(student, counted, others, result, overrides, course, due, extended) -> StudentGrade:
     if result is None:
         grader = dict.fromkeys(QUESTIONS, 0.0)
-        status, submission, possible, raw = (MISSING if student else UNMATCHED), "", TOTAL_POINTS, 0.0
+        status, submission, possible, raw = (MISSING if student else UNMATCHED), "", QUESTIONS.total_points, 0.0
     else:
         grader = {q: result.questions[q].score for q in QUESTIONS}
         status, submission, possible, raw = result.status, result.submission, result.possible, result.total
@@ -292,16 +292,18 @@ def late_in_words(seconds: float) -> str:
     return " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n) or "0 minutes"
 
 
-COURSE_COLUMNS = [
-    *("student_id", "name", "login", "sis_id", "section", "status", "submission", "submitted_at", "time_source", "due"),
-    *("late_hours", "raw", "adjusted", "penalty", "final", "possible", *QUESTIONS, "overrides", "not_counted", "note"),
-]
+def course_columns() -> list[str]:
+    """The columns of ``course.csv``: a column per question, in notebook order."""
+    return [
+        *("student_id", "name", "login", "sis_id", "section", "status", "submission", "submitted_at", "time_source", "due"),
+        *("late_hours", "raw", "adjusted", "penalty", "final", "possible", *QUESTIONS, "overrides", "not_counted", "note"),
+    ]
 
 
 def course_csv(gradebook: CourseGradebook) -> str:
     """``course.csv``: one row per student on the roster, then one per file that belongs to no one."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COURSE_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=course_columns(), lineterminator="\n")
     writer.writeheader()
     for row in (*gradebook.rows, *gradebook.unmatched):
         student = row.student or Student("", "")

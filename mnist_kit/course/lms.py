@@ -17,7 +17,11 @@ from .gradebook import CourseGradebook
 from .roster import ASSIGNMENT_COLUMN, CANVAS_COLUMNS, Roster
 
 POINTS_POSSIBLE = "    Points Possible"  # as Canvas writes it in its exports
-PLAIN_COLUMNS = ["id", "name", "login", "sis_id", "section", "status", "raw", "late_hours", "penalty", "final", "possible", *QUESTIONS]
+
+
+def plain_columns() -> list[str]:
+    """The columns of the plain gradebook: a column per question, in notebook order."""
+    return ["id", "name", "login", "sis_id", "section", "status", "raw", "late_hours", "penalty", "final", "possible", *QUESTIONS]
 
 
 def _assignment_name(column: str) -> str:
@@ -86,7 +90,7 @@ def points(value) -> str:
 def plain_csv(gradebook: CourseGradebook) -> str:
     """A gradebook by student: id, name, section, raw, lateness, penalty, final and each question's score."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=PLAIN_COLUMNS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=plain_columns(), lineterminator="\n")
     writer.writeheader()
     for row in gradebook.rows:
         student = row.rostered

@@ -26,6 +26,8 @@ only other place that names it. Each unit has four modules, split by who may see
 """
 
 import importlib
+import threading
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -193,6 +195,53 @@ def _questions(registry):
     return {question.name: question for question in loaded}
 
 
-QUESTIONS = _questions(REGISTRY)
-TOTAL_POINTS = sum(question.points for question in QUESTIONS.values())
-THRESHOLDS = {name: threshold for question in QUESTIONS.values() for name, threshold in question.thresholds.items()}
+class Registry(Mapping[str, Question]):
+    """The registered questions by name, in notebook order, loaded at the first use.
+
+    Importing the kit loads no unit: a broken one raises its :class:`QuestionError` where it is
+    first needed, inside a command, which reports it in one line like any other error.
+    """
+
+    def __init__(self, packages: tuple[str, ...]):
+        self._packages = packages
+        self._loaded: dict[str, Question] | None = None
+        # Gradings run in threads: one loads the units, the others wait (Python 3.11 cannot compile
+        # in two threads at once, CPython gh-106905, and a first import compiles).
+        self._lock = threading.Lock()
+
+    def _questions(self) -> dict[str, Question]:
+        with self._lock:
+            if self._loaded is None:
+                self._loaded = _questions(self._packages)
+            return self._loaded
+
+    def __getitem__(self, name: str) -> Question:
+        return self._questions()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._questions())
+
+    def __len__(self) -> int:
+        return len(self._questions())
+
+    @property
+    def total_points(self) -> float:
+        """What a submission with every question right scores."""
+        return sum(question.points for question in self.values())
+
+    @property
+    def thresholds(self) -> dict[str, Threshold]:
+        """Every question's thresholds, by name (each name is unique across questions)."""
+        return {name: threshold for question in self.values() for name, threshold in question.thresholds.items()}
+
+
+QUESTIONS = Registry(REGISTRY)
+
+
+def __getattr__(name: str) -> object:
+    # TOTAL_POINTS and THRESHOLDS read the registry: computed when asked for, as it is loaded.
+    if name == "TOTAL_POINTS":
+        return QUESTIONS.total_points
+    if name == "THRESHOLDS":
+        return QUESTIONS.thresholds
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
