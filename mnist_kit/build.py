@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from . import data, files, grade, pins, questions, sandbox as sandboxes, spec
+from . import data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec
 from .collect import definition_statements
 from .results import Result
 
@@ -166,21 +166,12 @@ def bundle_script(name):
     return text
 
 
-# The kit's modules the student release holds: what grader.check needs to run the public checks as
-# the grade does (the collector's side, the checkers' toolkit, every unit's public.py); no hidden check.
-RELEASE_MODULES = (*sandboxes.STUDENT_MODULES, "checks.py", "export.py", "results.py", "untrusted.py")
-
-
 def release_kit_files(root):
-    """The student release's part of the kit: :data:`RELEASE_MODULES` and each unit's ``questions.RELEASE_SIDE``.
+    """The student release's part of the kit: :func:`mnist_kit.manifest.release_files`.
 
     In git each is a link to the kit's own file (one copy of every line); the student zip holds the files.
     """
-    names = [
-        *RELEASE_MODULES,
-        f"{questions.FOLDER.name}/__init__.py",
-        *(f"{questions.FOLDER.name}/{unit}/{name}" for unit in questions.REGISTRY for name in questions.RELEASE_SIDE),
-    ]
+    names = [path.as_posix() for path in manifest.release_files()]
     for name in names:
         if not (Path(root) / PACKAGE.name / name).is_file():
             raise BuildError(f"the student release needs {PACKAGE.name}/{name}, which is missing")

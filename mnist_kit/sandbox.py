@@ -38,12 +38,10 @@ import weakref
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import data, questions, spec
+from . import data, manifest, spec
 from .budget import unmount
 
 KINDS = ("bwrap", "user", "none")
-# The collector and what it imports; the checker and the grader are never shown to the student.
-STUDENT_MODULES = ("__init__.py", "answers.py", "challenge.py", "collect.py", "data.py", "notebook.py", "spec.py", "witness.py")
 PACKAGE = Path(__file__).resolve().parent
 INSIDE_WORKDIR = "/submission"
 INSIDE_KIT = "/opt/mnist-kit"
@@ -185,7 +183,7 @@ def _student_kit():
     """A folder holding only the student side of the kit, readable by the student's user."""
     folder = Path(tempfile.mkdtemp(prefix="mnist-kit-student-side-"))
     package = folder / PACKAGE.name
-    for relative in student_side_files():
+    for relative in manifest.sandbox_files():
         (package / relative).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(PACKAGE / relative, package / relative)
     try:  # one 55 MB file, shared read-only by every submission graded in this process
@@ -197,12 +195,6 @@ def _student_kit():
         path.chmod(0o755 if path.is_dir() else 0o644)
     package.chmod(0o755)
     return folder
-
-
-def student_side_files():
-    """The kit's files the student's process may see, relative to the package: never a checker."""
-    units = [Path(questions.FOLDER.name) / package / name for package in questions.REGISTRY for name in questions.STUDENT_SIDE]
-    return [Path(name) for name in STUDENT_MODULES] + [Path(questions.FOLDER.name) / "__init__.py"] + units
 
 
 def _ancestors(path):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import build, data, pins
+from mnist_kit import build, data, manifest, pins
 from mnist_kit.questions import TOTAL_POINTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -141,7 +141,7 @@ def test_every_module_of_the_release_imports_from_the_release_alone(tmp_path):
         [sys.executable, "-S", "-c", script, str(release), site.getsitepackages()[0], *modules], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr[-1500:]
-    assert len(modules) >= len(build.RELEASE_MODULES)
+    assert len(modules) >= len(manifest.RELEASE_MODULES)
 
 
 def test_a_bundle_script_with_an_unknown_placeholder_is_one_line_naming_the_file(tmp_path, monkeypatch):

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_kit import batch, build, challenge, pins, questions, sandbox
+from mnist_kit import batch, build, challenge, manifest, pins, questions
 from mnist_kit.questions import QUESTIONS, QuestionError, Threshold
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 
@@ -344,7 +344,7 @@ def test_the_regrade_fingerprint_covers_everything_that_can_change_a_grade(tmp_p
 
 
 def test_the_student_side_holds_every_collector_and_no_checker():
-    files = {str(p) for p in sandbox.student_side_files()}
+    files = {str(p) for p in manifest.sandbox_files()}
     assert {f"questions/{q.package}/collect.py" for q in QUESTIONS.values()} <= files
     assert not [f for f in files if f.endswith("checks.py") or f in ("grade.py", "batch.py", "build.py")]
 
@@ -354,7 +354,7 @@ LAYERS = [
     {"spec", "results", "data", "untrusted", "budget", "files", "witness", "pins", "answers"},
     {"course", "course.config", "course.roster", "course.matching"},
     {"questions", "course.gradescope_export"},
-    {"challenge", "checks"},
+    {"challenge", "checks", "manifest"},
     {"collect", "question units"},
     {"notebook", "export"},
     {"sandbox"},

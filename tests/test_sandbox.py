@@ -5,7 +5,7 @@ import os
 
 import pytest
 
-from mnist_kit import cli, grade, report, sandbox
+from mnist_kit import cli, grade, manifest, report, sandbox
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.results import Result
 from tests.conftest import ALL_PROOFS
@@ -82,7 +82,7 @@ def test_student_side_kit_has_no_checker():
     side = sandbox.Sandbox("none", [os.getuid()])
     package = side.kit / "mnist_kit"
     files = sorted(str(p.relative_to(package)) for p in package.rglob("*") if p.is_file())
-    assert files == sorted([*map(str, sandbox.student_side_files()), "mnist_784.npz"])
+    assert files == sorted([*map(str, manifest.sandbox_files()), "mnist_784.npz"])
     assert not [f for f in files if f.endswith("checks.py")], "no checker module, the kit's or a question's"
     units = {f"questions/{question.package}/collect.py" for question in QUESTIONS.values()}
     assert units <= set(files), "every question's collector is there"

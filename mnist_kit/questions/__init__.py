@@ -42,10 +42,6 @@ REGISTRY = (
     "q6_multiclass_classifier",
 )
 FOLDER = Path(__file__).resolve().parent
-# The modules of a unit that the student's process may see when graded; checks.py never is among them.
-STUDENT_SIDE = ("__init__.py", "collect.py")
-# ... and those the student release holds, so that grader.check runs the public checks.
-RELEASE_SIDE = (*STUDENT_SIDE, "public.py")
 
 
 class QuestionError(ValueError):
