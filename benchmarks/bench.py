@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_kit import batch, data, grade, sandbox, spec  # noqa: E402
 from mnist_kit.questions import TOTAL_POINTS  # noqa: E402
-from tests.submissions import cases, notebooks  # noqa: E402
+from sample_submissions import cases, notebooks  # noqa: E402
 
 
 def cpu_seconds():

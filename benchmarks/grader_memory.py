@@ -14,10 +14,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_kit import batch, grade  # noqa: E402
-from tests.submissions import attacks, notebooks  # noqa: E402
-from tests.submissions.notebooks import Case  # noqa: E402
-from tests.test_attacks import HOSTILE_UPLOADS, reset_resident_peak, resident_peak_since_reset  # noqa: E402
+from mnist_kit import batch, budget, grade  # noqa: E402
+from sample_submissions import attacks, notebooks  # noqa: E402
+from sample_submissions.notebooks import Case  # noqa: E402
+from sample_submissions.uploads import HOSTILE_UPLOADS  # noqa: E402
 
 
 def measure(cases, uploads, folder):
@@ -25,10 +25,10 @@ def measure(cases, uploads, folder):
     for name, content in uploads.items():
         (folder / "in" / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / "in" / name).write_bytes(content)
-    before, cpu = reset_resident_peak(), resource.getrusage(resource.RUSAGE_SELF)
+    before, cpu = budget.reset_own_peak_memory(), resource.getrusage(resource.RUSAGE_SELF)
     batch.grade_many([folder / "in"], folder / "out", jobs=2, limits=grade.Limits(timeout=300, step_timeout=120), identical_once=False)
     after = resource.getrusage(resource.RUSAGE_SELF)
-    return (resident_peak_since_reset() - before) / 2**30, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
+    return (budget.own_peak_memory() - before) / 2**30, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
 
 
 if __name__ == "__main__":

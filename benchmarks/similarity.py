@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_kit import similarity  # noqa: E402
-from tests.submissions import similar  # noqa: E402
+from sample_submissions import similar  # noqa: E402
 
 ATTRIBUTES = [
     "shape", "size", "ndim", "dtype", "T", "flat", "real", "imag", "itemsize", "nbytes", "strides", "base",

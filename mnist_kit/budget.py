@@ -17,6 +17,7 @@ says what holds instead, and every result records it.
 
 import contextlib
 import os
+import resource
 import signal
 import subprocess
 import time
@@ -217,3 +218,22 @@ def submission_budget(folder, memory, processes, disk, enforce=True):
         if folder_capped:
             unmount(folder)
         _remove_cgroups(cgroups)
+
+
+def own_peak_memory():
+    """This process's own resident high-water mark, in bytes: Linux's VmHWM.
+
+    Not ``ru_maxrss``: it survives ``exec``, so a grader started from a large process (a test
+    runner) would be charged for the pages it shared with its parent before it became the grader.
+    """
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) * 1024
+    except (OSError, StopIteration, ValueError, IndexError):
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB, and inherited across exec, but something
+
+
+def reset_own_peak_memory():
+    """Reset :func:`own_peak_memory` to this process's current resident size (Linux), and return it."""
+    Path("/proc/self/clear_refs").write_text("5")
+    return own_peak_memory()

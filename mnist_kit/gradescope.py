@@ -13,12 +13,11 @@ user cannot write, so nothing the student started can race the grader for it.
 
 import argparse
 import json
-import resource
 import sys
 import traceback
 from pathlib import Path
 
-from . import export, files, grade, report, sandbox as sandboxes, spec, untrusted
+from . import budget, export, files, grade, report, sandbox as sandboxes, spec, untrusted
 
 
 def find_submission(submission_dir):
@@ -124,21 +123,9 @@ def main(argv=None):
             )
         sandbox.kill_leftovers(uid)
         files.write_atomically(results_dir / "results.json", json.dumps(gradescope_results(result, receipt=receipt), indent=1))
-    print(f"graded: {result.total}/{result.possible} ({result.status}); the grader's peak memory: {own_peak_memory() / 2**30:.2f} GiB")
+    peak = budget.own_peak_memory() / 2**30
+    print(f"graded: {result.total}/{result.possible} ({result.status}); the grader's peak memory: {peak:.2f} GiB")
     return 0
-
-
-def own_peak_memory():
-    """This process's own resident high-water mark, in bytes: Linux's VmHWM.
-
-    Not ``ru_maxrss``: it survives ``exec``, so a grader started from a large process (a test
-    runner) would be charged for the pages it shared with its parent before it became the grader.
-    """
-    try:
-        status = Path("/proc/self/status").read_text()
-        return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) * 1024
-    except (OSError, StopIteration, ValueError, IndexError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB, and inherited across exec, but something
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # lets tests import tests.submissions
+sys.path.insert(0, str(ROOT))  # lets tests import sample_submissions
 # .ci/run sets it: there a proof that cannot run (no browser, no fallback user, no budget) fails, never skips.
 ALL_PROOFS = bool(os.environ.get("REQUIRE_ALL_PROOFS"))
 _skipped = []

@@ -1,6 +1,6 @@
 """Hostile submissions are contained, through ``mnist-kit grade`` and through the Gradescope bundle.
 
-For every attack in :mod:`tests.submissions.attacks`, at definition time and inside a graded
+For every attack in :mod:`sample_submissions.attacks`, at definition time and inside a graded
 function: the verdict is the submission's honest part (q1-q3 earned, q4-q6 stubs), the batch
 finishes with a row for every submission (a correct one graded beside the attacks keeps its full
 marks), nothing outside the submission's folder changed, no connection reached the host, and no
@@ -30,13 +30,13 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, grade, sandbox
+from mnist_kit import batch, budget, grade, sandbox
 from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from sample_submissions import attacks, notebooks
+from sample_submissions.notebooks import Case
+from sample_submissions.uploads import HOSTILE_UPLOADS
 from tests.conftest import unavailable
-from tests.submissions import attacks, notebooks
-from tests.submissions.notebooks import Case
-from tests.test_submission_files import INVALID
 from tests.test_verdicts import bundle_verdict, run_bundle
 
 pytestmark = pytest.mark.slow
@@ -152,33 +152,10 @@ def honest_verdict(case):
 
 
 # Uploads that are hostile before any code runs, or whose names would collide: each must get a row of its own.
-HOSTILE_UPLOADS = {
-    "deep.ipynb": b"[" * 100_000 + b"]" * 100_000,
-    "bomb.zip": INVALID["bomb.zip"][0],
-    "huge.ipynb": INVALID["huge.ipynb"][0],
-    "a b.ipynb": b"[]",
-    "a_b.ipynb": b"[]",
-    "s1/x/hw.ipynb": b"[]",
-    "s2/x/hw.ipynb": b"[]",
-    "-A1+1.ipynb": b"[]",
-    # A real notebook just under the cap, of the JSON that costs the most to parse (short strings).
-    "strings.ipynb": b'{"cells": [], "metadata": {"x": [' + b'"ab",' * 9_999_970 + b'"ab"]}, "nbformat": 4, "nbformat_minor": 5}',
-}
 # How much more memory the grading process may hold while it grades the attacked batch than before
 # it: under twice what grading one correct submission adds (0.59 GiB: its copy of MNIST, a
 # challenge; see README and benchmarks/grader_memory.py).
 GRADER_GROWTH_BUDGET = 2**30
-
-
-def resident_peak_since_reset():
-    """The grading process's peak resident memory since the last :func:`reset_resident_peak`, in bytes."""
-    status = Path("/proc/self/status").read_text()
-    return int(next(line for line in status.splitlines() if line.startswith("VmHWM:")).split()[1]) * 1024
-
-
-def reset_resident_peak():
-    Path("/proc/self/clear_refs").write_text("5")  # Linux resets VmHWM to the current resident size
-    return resident_peak_since_reset()
 
 
 @pytest.fixture(scope="module")
@@ -192,9 +169,9 @@ def attacked_batch(tmp_path_factory, listener, secret):
         (submissions / name).parent.mkdir(parents=True, exist_ok=True)
         (submissions / name).write_bytes(content)
     before = {"kit": snapshot(ROOT / "mnist_kit"), "submissions": snapshot(submissions)}
-    resident_before = reset_resident_peak()
+    resident_before = budget.reset_own_peak_memory()
     results = batch.grade_many([submissions], out, jobs=2, limits=LIMITS)
-    growth = resident_peak_since_reset() - resident_before
+    growth = budget.own_peak_memory() - resident_before
     time.sleep(1)  # a daemon that survived would have forged the gradebook by now
     rows = {row["submission"]: row for row in csv.DictReader(GradedFolder(out).gradebook.open())}
     stored = {r.submission: r for r in batch.load_results(out)}

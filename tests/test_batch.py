@@ -14,8 +14,8 @@ from mnist_kit import batch, grade, report
 from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
-from tests.submissions.notebooks import STUDENT_NOTEBOOK
-from tests.test_submission_files import INVALID
+from sample_submissions.notebooks import STUDENT_NOTEBOOK
+from sample_submissions.uploads import INVALID
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = grade.Limits(timeout=120, step_timeout=15)

@@ -55,13 +55,13 @@ def test_the_recipe_names_every_file_it_touches():
     paths = [path for path, *_ in recipe_blocks((ROOT / RECIPE).read_text())]
     new_unit = {p for p in paths if p.startswith("mnist_kit/questions/q7_")}
     assert len({Path(p).parent for p in new_unit}) == 1, "one new unit"
-    assert set(paths) - new_unit == {"solution/mnist.py", "mnist_kit/questions/__init__.py", "tests/submissions/cases.py"}
+    assert set(paths) - new_unit == {"solution/mnist.py", "mnist_kit/questions/__init__.py", "sample_submissions/cases.py"}
 
 
 @pytest.fixture(scope="module")
 def kit_with_q7(tmp_path_factory):
     root = tmp_path_factory.mktemp("kit-with-q7")
-    for name in ("solution", "mnist_kit", "tests", "pyproject.toml", "requirements.lock", "README.md", "docs"):
+    for name in ("solution", "mnist_kit", "tests", "sample_submissions", "pyproject.toml", "requirements.lock", "README.md", "docs"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
@@ -107,7 +107,7 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
     assert "q7" in run_in(root, "-m", "pytest", "--co", "-q", "tests/test_checks.py").stdout
 
     writer = (
-        "import sys; from pathlib import Path; from tests.submissions import cases, notebooks; "
+        "import sys; from pathlib import Path; from sample_submissions import cases, notebooks; "
         "notebooks.write_cases([c for c in cases.WRONG if c.fails == ('q7',) and not c.earns_nothing], Path(sys.argv[1]))"
     )
     assert run_in(root, "-c", writer, str(tmp_path / "class")).returncode == 0

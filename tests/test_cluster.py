@@ -22,7 +22,7 @@ import pytest
 
 from mnist_kit import batch, cli, cluster, grade
 from mnist_kit.files import GradedFolder, file_sha256
-from tests.submissions import attacks, cases, notebooks
+from sample_submissions import attacks, cases, notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

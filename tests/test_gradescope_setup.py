@@ -21,7 +21,7 @@ import pytest
 
 from mnist_kit import build
 from mnist_kit.questions import TOTAL_POINTS
-from tests.submissions import cases, notebooks
+from sample_submissions import cases, notebooks
 from tests.test_verdicts import bundle_verdict, expected
 
 pytestmark = pytest.mark.slow

@@ -12,8 +12,8 @@ import pytest
 
 from mnist_kit import grade, sandbox
 from mnist_kit.questions import QUESTIONS
-from tests.submissions.mutants import EQUIVALENT, MUTANTS, mutated_source
-from tests.submissions.notebooks import Case, make_notebook
+from sample_submissions.mutants import EQUIVALENT, MUTANTS, mutated_source
+from sample_submissions.notebooks import Case, make_notebook
 
 REQUIRED_KILL_RATE = 0.95
 

@@ -12,7 +12,7 @@ from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.questions.q2_cast_labels import checks as cast_checks, public as cast_public
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
-from tests.submissions.notebooks import UNANSWERED, Case, write_cases
+from sample_submissions.notebooks import UNANSWERED, Case, write_cases
 
 # q1 to q3 answered, the slow questions left as stubs: each grading takes seconds.
 QUICK = {name: UNANSWERED for question in ("q4", "q5", "q6") for name in QUESTIONS[question].functions}

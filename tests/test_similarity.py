@@ -9,8 +9,8 @@ import pytest
 
 from mnist_kit import cli, grade, similarity
 from mnist_kit.files import GradedFolder
-from tests.submissions import notebooks, similar
-from tests.submissions.notebooks import Case
+from sample_submissions import notebooks, similar
+from sample_submissions.notebooks import Case
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +68,7 @@ def test_fingerprints_are_the_same_in_every_process():
 
 
 ANOTHER_PROCESS = (
-    "import sys; from mnist_kit import similarity; from tests.submissions import similar; "
+    "import sys; from mnist_kit import similarity; from sample_submissions import similar; "
     "similarity.write_review(sys.argv[1], similarity.compare(similar.disguised_class()[0], similar.well_known()))"
 )
 

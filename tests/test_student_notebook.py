@@ -15,7 +15,7 @@ import pytest
 from mnist_kit import batch, cli, export, grade, gradescope
 from mnist_kit.collect import definition_statements
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
-from tests.submissions.notebooks import Case, make_notebook
+from sample_submissions.notebooks import Case, make_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = json.loads((ROOT / "assignment" / "mnist.ipynb").read_text())
@@ -101,7 +101,7 @@ def test_the_readme_gives_students_the_same_steps_on_windows_and_on_linux():
 # A student's session in a Jupyter server in the release folder; prints the interfaces it could see, then the session.
 _WORK_IN_RELEASE = """
 import json, socket, sys
-from tests.submissions.notebooks import work_in_jupyter_server
+from sample_submissions.notebooks import work_in_jupyter_server
 interfaces = [name for _, name in socket.if_nameindex()]
 session = work_in_jupyter_server(json.loads(open(sys.argv[1]).read()), sys.argv[2], sys.argv[3])
 print(json.dumps({"interfaces": interfaces, **session}))

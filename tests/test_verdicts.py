@@ -25,8 +25,8 @@ import pytest
 from mnist_kit import batch, grade, spec
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import Result, Status
-from tests.submissions import cases, notebooks
-from tests.submissions.notebooks import Case
+from sample_submissions import cases, notebooks
+from sample_submissions.notebooks import Case
 
 ROOT = Path(__file__).resolve().parent.parent
 # The "runs forever" case waits this long. The slowest honest step takes about 5 CPU-s here (the
@@ -213,15 +213,15 @@ def test_suite_has_enough_cases_of_each_kind():
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_every_question_has_a_wrong_case_of_its_own(question):
     assert any(c.fails == (question,) for c in cases.WRONG), (
-        f"add a WRONG case for {question} in tests/submissions/cases.py: a submission that loses {question} only"
+        f"add a WRONG case for {question} in sample_submissions/cases.py: a submission that loses {question} only"
     )
 
 
 def test_every_case_names_registered_questions_and_functions():
     functions = {f for q in QUESTIONS.values() for f in q.functions}
     for case in cases.ALL:
-        assert set(case.fails) <= set(QUESTIONS), f"{case.name} in tests/submissions/cases.py names a question not in the registry"
-        assert set(case.functions) <= functions, f"{case.name} in tests/submissions/cases.py writes a function no question grades"
+        assert set(case.fails) <= set(QUESTIONS), f"{case.name} in sample_submissions/cases.py names a question not in the registry"
+        assert set(case.functions) <= functions, f"{case.name} in sample_submissions/cases.py writes a function no question grades"
 
 
 @pytest.mark.slow

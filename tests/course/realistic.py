@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_kit.questions import QUESTIONS
-from tests.submissions.notebooks import UNANSWERED, Case, make_notebook
+from sample_submissions.notebooks import UNANSWERED, Case, make_notebook
 
 STUB_ALL = {name: UNANSWERED for unit in QUESTIONS.values() for name in unit.functions}
 KINDS = {

@@ -194,6 +194,6 @@ def mutated_source(mutant, reference=None):
     if body.count(mutant.old) != 1:
         raise AssertionError(
             f"mutant {mutant.name}: {mutant.old!r} is not in the code of the reference's {mutant.function} "
-            "exactly once; update it in tests/submissions/mutants.py to follow the solution"
+            "exactly once; update it in sample_submissions/mutants.py to follow the solution"
         )
     return head + body.replace(mutant.old, mutant.new) + tail

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from mnist_kit.questions import QUESTIONS
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 STUDENT_NOTEBOOK = ROOT / "assignment" / "mnist.ipynb"
 REFERENCE_NOTEBOOK = ROOT / "autograder" / "mnist.ipynb"
 ANSWER_TAG = "otter_answer_cell"

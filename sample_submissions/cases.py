@@ -406,7 +406,7 @@ WRONG = [
         """
         },
     ),
-    # Each bug below once survived grading (found by the mutation suite, tests/submissions/mutants.py).
+    # Each bug below once survived grading (found by the mutation suite, sample_submissions/mutants.py).
     Case(
         "wrong_split_hard_coded_size",
         fails=("q1",),

@@ -14,8 +14,8 @@ import re
 import textwrap
 
 from mnist_kit import similarity
-from tests.submissions import cases
-from tests.submissions.notebooks import REFERENCE_NOTEBOOK, STUDENT_NOTEBOOK, UNANSWERED
+from sample_submissions import cases
+from sample_submissions.notebooks import REFERENCE_NOTEBOOK, STUDENT_NOTEBOOK, UNANSWERED
 
 STUDENTS = 48
 SHARED_BY = 6  # each style is written by at least this many independent students
