@@ -7,8 +7,9 @@ checks, so all mean the same :class:`Failure` and read the same :class:`AnswerSc
 import itertools
 import string
 import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 # What a fitted linear model is recorded as: these attributes, never the object.
 MODEL_PARAMETERS = ("coef_", "intercept_", "classes_")
@@ -106,7 +107,7 @@ class AnswerSchema:
     ['default_digits']
     """
 
-    def __init__(self, question: str, parts: Mapping[str, Iterable] | None = None, **answers: str | FittedModel):
+    def __init__(self, question: str, parts: Mapping[str, Iterable] | None = None, **answers: str | FittedModel) -> None:
         allowed = {name: tuple(values) for name, values in (parts or {}).items()}
         self.question, self.answers = question, {}
         for name, declared in answers.items():
@@ -168,13 +169,13 @@ class UnusableAnswer(Exception):
     """What a graded function returned cannot be judged; the message says what to return instead, as is."""
 
 
-def if_returned(result, value):
+def if_returned(result: object, value: object) -> object:
     """``value`` if the call that gave ``result`` returned, else its failure: a stub leaves its inputs
     alone too, and must not earn the check that says so."""
     return result if isinstance(result, Failure) else value
 
 
-def said_once(messages):
+def said_once(messages: Iterable[str]) -> list[str]:
     """Each distinct message once, in the order first met, with how many failed checks it stands for.
 
     One mistake (a stub that raises, a notebook variable read) fails every check that needs the
@@ -191,7 +192,7 @@ def said_once(messages):
     return [message if count == 1 else f"{message} (this one failure fails {count} checks)" for message, count in counts.items()]
 
 
-def notebook_variable_message(function, variable):
+def notebook_variable_message(function: str, variable: str) -> str:
     """What ``grader.check`` and the grade both say of a graded function that reads a variable of the notebook."""
     return (
         f"{function} uses {variable}, a variable of the notebook: use only its arguments (the grader calls "
@@ -207,15 +208,15 @@ class Student:
     failure says why.
     """
 
-    def __init__(self, namespace, notebook_variables=frozenset()):
+    def __init__(self, namespace: dict[str, Any], notebook_variables: Iterable[str] = frozenset()) -> None:
         self.namespace, self.notebook_variables = namespace, frozenset(notebook_variables)
 
-    def function(self, name):
+    def function(self, name: str) -> Callable[..., Any]:
         if not callable(self.namespace.get(name)):
             raise NameError(f"the notebook does not define a function named {name}")
         return self.namespace[name]
 
-    def call(self, name, *args, on, **kwargs):
+    def call(self, name: str, *args: Any, on: str, **kwargs: Any) -> Any:
         """Call the student's function ``name``; if it raises, a :class:`Failure` that says on what input.
 
         Parameters
@@ -232,14 +233,15 @@ class Student:
         except MemoryError:
             raise  # the question ran out of memory: its status says so, not one check
         except NameError as error:
-            if getattr(error, "name", None) in self.notebook_variables:
-                return Failure(f"{on}, {notebook_variable_message(name, error.name)}")
+            variable = getattr(error, "name", None)
+            if variable in self.notebook_variables:
+                return Failure(f"{on}, {notebook_variable_message(name, str(variable))}")
             return Failure(f"{on}, {name} raised {describe_exception(error)}")
         except (Exception, SystemExit, GeneratorExit) as error:  # noqa: BLE001 - whatever the student's code raises is its answer
             return Failure(f"{on}, {name} raised {describe_exception(error)}")
 
 
-def describe_exception(error):
+def describe_exception(error: BaseException) -> str:
     """One line about what the student's code raised, where a student finds it (cell, line, text), and its message.
 
     Examples

@@ -8,15 +8,20 @@ parameters; the checker rebuilds their predictions itself on its own copy of the
 no number the student's code reports is ever trusted.
 """
 
-from collections.abc import Callable
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import untrusted
 from .answers import MODEL_PARAMETERS, AnswerKeyError, AnswerSchema, model_parameter
 from .results import CheckResult
+
+if TYPE_CHECKING:
+    from .questions import Question
 
 
 class CheckFailed(AssertionError):
@@ -39,6 +44,12 @@ class Answers:
     failures: dict[str, str]
 
 
+# check(answers, inputs): raises CheckFailed, or returns what it measured against thresholds
+CheckFunction = Callable[[Answers, Any], "dict | None"]
+# defect(answers, inputs): edits the answers in place into ones a check must reject
+Defect = Callable[[Answers, Any], None]
+
+
 @dataclass(frozen=True)
 class Usable:
     """What makes a graded function's main answer usable; a check that ``needs`` it counts only when it holds.
@@ -52,7 +63,7 @@ class Usable:
     function: str  # the graded function, as messages name it
     test: Callable[[Answers, Any], object]  # test(answers, inputs) raises CheckFailed when the answer is not usable
 
-    def reason(self, answers, inputs):
+    def reason(self, answers: Answers, inputs: Any) -> str | None:
         """Why the answer is not usable, in one line; ``None`` when it is."""
         try:
             self.test(answers, inputs)
@@ -74,28 +85,28 @@ class Check:
     answer before the check counts at all.
     """
 
-    function: Callable[[Answers, Any], dict | None]  # function(answers, inputs): raises CheckFailed, or returns what it measured
+    function: CheckFunction  # function(answers, inputs): raises CheckFailed, or returns what it measured
     hidden: bool
-    defect: Callable[[Answers, Any], None]  # defect(answers, inputs) edits the answers in place
+    defect: Defect  # defect(answers, inputs) edits the answers in place
     weight: float = 1.0
     needs: Usable | None = None
 
     @property
-    def name(self):
+    def name(self) -> str:
         return self.function.__name__
 
 
-def public(function, defect, weight=1.0, needs=None):
+def public(function: CheckFunction, defect: Defect, weight: float = 1.0, needs: Usable | None = None) -> Check:
     """Register ``function`` as a public check: ``grader.check`` in the notebook tests the same property."""
     return Check(function, hidden=False, defect=defect, weight=weight, needs=needs)
 
 
-def hidden(function, defect, weight=1.0, needs=None):
+def hidden(function: CheckFunction, defect: Defect, weight: float = 1.0, needs: Usable | None = None) -> Check:
     """Register ``function`` as a hidden check: it runs at grading time only."""
     return Check(function, hidden=True, defect=defect, weight=weight, needs=needs)
 
 
-def changed(key, change):
+def changed(key: str, change: Callable[[np.ndarray], Any]) -> Defect:
     """A defect: the recorded answer ``key`` (an ``ANSWERS`` key) replaced by ``change(answer)``.
 
     Examples
@@ -103,16 +114,16 @@ def changed(key, change):
     >>> public(split_shapes, defect=changed(ANSWERS.part(call="small", part="X_train"), lambda rows: rows[:-1]))  # doctest: +SKIP
     """
 
-    def defect(answers, inputs):
+    def defect(answers: Answers, inputs: Any) -> None:
         answers.arrays[key] = change(answer(answers, key))
 
     return defect
 
 
-def combined(*defects):
+def combined(*defects: Defect) -> Defect:
     """A defect made of several, applied in order."""
 
-    def defect(answers, inputs):
+    def defect(answers: Answers, inputs: Any) -> None:
         for each in defects:
             each(answers, inputs)
 
@@ -133,22 +144,24 @@ class Goal:
     goal: float
 
     @property
-    def met(self):
+    def met(self) -> bool:
         return self.measured >= self.goal
 
-    def line(self):
+    def line(self) -> str:
         verdict = "✓" if self.met else "✗"
         after = "" if self.met else ": the grade takes points off until it is"
         return f"{verdict} {self.what}: {self.measured:.3f} here (goal: at least {self.goal}){after}"
 
 
-def require(condition, message):
+def require(condition: object, message: str) -> None:
     """Fail the check with ``message`` (what is wrong and how to fix it) unless ``condition`` holds."""
     if not condition:
         raise CheckFailed(message)
 
 
-def left_alone(function, advice, *compared, same=np.array_equal):
+def left_alone(
+    function: str, advice: str, *compared: tuple[np.ndarray, np.ndarray], same: Callable[[np.ndarray, np.ndarray], bool] = np.array_equal
+) -> None:
     """Fail unless ``function`` left its arguments as they were drawn: each ``(recorded, drawn)`` pair ``same``.
 
     What a call left of its arguments is recorded right after it returns (see
@@ -161,7 +174,7 @@ def left_alone(function, advice, *compared, same=np.array_equal):
     require(all(same(recorded, drawn) for recorded, drawn in compared), f"{function} changed the arrays it was given: {advice}")
 
 
-def answer(answers, key, name=None):
+def answer(answers: Answers, key: str, name: str | None = None) -> np.ndarray:
     """One recorded answer, as an array; :class:`CheckFailed` saying why when there is none.
 
     An answer is missing when the call that should give it raised (the message says on what
@@ -195,7 +208,7 @@ def answer(answers, key, name=None):
     )
 
 
-def array_of(answers, key, name, ndim=1):
+def array_of(answers: Answers, key: str, name: str, ndim: int = 1) -> np.ndarray:
     """A recorded answer that must be a numpy array with ``ndim`` dimensions (a number has none)."""
     value = answer(answers, key, name)
     require(
@@ -207,7 +220,7 @@ def array_of(answers, key, name, ndim=1):
     return value
 
 
-def close(array, expected, rtol, atol):
+def close(array: np.ndarray, expected: np.ndarray, rtol: float, atol: float) -> bool:
     """Whether ``array`` has ``expected``'s shape and values within the tolerances.
 
     The shape comes first: a student's array of another shape would broadcast against the
@@ -216,35 +229,37 @@ def close(array, expected, rtol, atol):
     return np.shape(array) == np.shape(expected) and bool(np.allclose(array, expected, rtol=rtol, atol=atol))
 
 
-def dtype_name(array):
+def dtype_name(array: np.ndarray) -> str:
     return str(array.dtype) if array.dtype.kind != "U" else "str (the labels were not cast)"
 
 
-def decision_function(parameters, images):
+def decision_function(parameters: Mapping[str, np.ndarray], images: np.ndarray) -> np.ndarray:
     """The linear scores ``images @ coef_.T + intercept_``, as scikit-learn computes them."""
     scores = images @ parameters["coef_"].T + parameters["intercept_"]
     return scores.ravel() if scores.shape[1] == 1 else scores
 
 
-def predict(parameters, images):
+def predict(parameters: Mapping[str, np.ndarray], images: np.ndarray) -> np.ndarray:
     """Predicted classes from a linear model's parameters, without the model object."""
     scores = decision_function(parameters, images)
     classes = parameters["classes_"]
     return classes[(scores > 0).astype(int)] if scores.ndim == 1 else classes[scores.argmax(axis=1)]
 
 
-def model(answers, key):
+def model(answers: Answers, key: str) -> dict[str, np.ndarray]:
     """The parameters of the model recorded under ``key``: ``coef_``, ``intercept_`` and ``classes_``."""
     return {name: answer(answers, model_parameter(key, name), f"the model's {name}") for name in MODEL_PARAMETERS}
 
 
-def model_shapes_ok(parameters, n_features, n_classes):
+def model_shapes_ok(parameters: Mapping[str, np.ndarray], n_features: int, n_classes: int) -> bool:
     coef, intercept = parameters["coef_"], parameters["intercept_"]
     rows = 1 if n_classes == 2 else n_classes
-    return coef.shape == (rows, n_features) and intercept.shape == (rows,) and np.all(np.isfinite(coef))
+    return coef.shape == (rows, n_features) and intercept.shape == (rows,) and bool(np.all(np.isfinite(coef)))
 
 
-def require_a_learnt_classifier(answers, key, images, labels, classes, function):
+def require_a_learnt_classifier(
+    answers: Answers, key: str, images: np.ndarray, labels: np.ndarray, classes: Sequence[int], function: str
+) -> None:
     """Fail unless the model recorded under ``key`` is a usable classifier: the gate of a fitting question.
 
     Usable means fitted on the question's ``classes`` (by value), one finite weight per pixel, and
@@ -270,7 +285,7 @@ def require_a_learnt_classifier(answers, key, images, labels, classes, function)
     )
 
 
-def load_answers(record, arrays, schema):
+def load_answers(record: bytes, arrays: bytes | None, schema: AnswerSchema) -> tuple[Answers | None, str | None]:
     """Parse one question's answers from the bytes the student's process wrote, keeping only keys ``schema`` declares.
 
     Every byte is the student's: the record is parsed with :func:`mnist_kit.untrusted.parse_json`,
@@ -322,7 +337,7 @@ def load_answers(record, arrays, schema):
     return Answers(schema, {key: array for key, array in loaded.items() if schema.stores(key)}, descriptions, failures), None
 
 
-def run_checks(question, answers, inputs, checks=None):
+def run_checks(question: Question, answers: Answers, inputs: Any, checks: Sequence[Check] | None = None) -> list[CheckResult]:
     """Run every check of ``question`` (or only ``checks``) on its answers and return the :class:`CheckResult` list.
 
     A check passes when it returns; what it returns (if anything) is what it measured against
@@ -354,7 +369,7 @@ def run_checks(question, answers, inputs, checks=None):
         if check.needs is not None and check.needs not in unusable:
             unusable[check.needs] = check.needs.reason(answers, inputs)
         reason = unusable.get(check.needs) if check.needs is not None else None
-        if reason:
+        if reason and check.needs is not None:
             message = (
                 f"Not counted: this property earns points only once {check.needs.function} returns a usable answer, "
                 f"and it does not: {reason[:1].lower() + reason[1:]}"
@@ -365,7 +380,7 @@ def run_checks(question, answers, inputs, checks=None):
     return results
 
 
-def _malformed_message(question, check):
+def _malformed_message(question: Question, check: Check) -> str:
     functions = " and ".join(question.functions)
     return (
         f"What {functions} returned has a shape or type this check ({check.name.replace('_', ' ')}) cannot read: "

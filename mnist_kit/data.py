@@ -34,7 +34,7 @@ class MnistUnavailableError(RuntimeError):
     """The requested copy of MNIST cannot be loaded."""
 
 
-def load_mnist(source="embedded"):
+def load_mnist(source: str = "embedded") -> tuple[np.ndarray, np.ndarray]:
     """Return the MNIST images and labels, exactly as ``fetch_openml`` does.
 
     Parameters
@@ -70,12 +70,12 @@ def load_mnist(source="embedded"):
     raise ValueError(f"source must be one of {SOURCES}, got {source!r}")
 
 
-def _load_embedded():
+def _load_embedded() -> tuple[np.ndarray, np.ndarray]:
     images, digits = read_embedded()
     return images.astype(np.float64), _LABEL_STRINGS[digits]
 
 
-def read_embedded():
+def read_embedded() -> tuple[np.ndarray, np.ndarray]:
     """The embedded copy as stored, after checking its SHA-256: uint8 pixels and uint8 digits.
 
     :func:`load_mnist` is what a notebook wants; this is for code that selects rows or columns
@@ -117,7 +117,7 @@ def read_embedded():
         return arrays["X"], arrays["y"]
 
 
-def _load_openml(timeout=30):
+def _load_openml(timeout: float = 30) -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import fetch_openml
 
     # fetch_openml opens URLs without a timeout; a default one stops a dead network from hanging it.

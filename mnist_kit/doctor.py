@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,14 +34,14 @@ class Finding:
         return f"{'ok  ' if self.ok else 'FAIL'} {self.name}: {self.detail}"
 
 
-def bubblewrap(which=shutil.which) -> Finding:
+def bubblewrap(which: Callable[[str], str | None] = shutil.which) -> Finding:
     found = which("bwrap")
     if found is None:
         return Finding("bubblewrap", False, f"not installed; {sandbox.INSTALL_HINT}")
     return Finding("bubblewrap", True, found)
 
 
-def namespaces(bwrap="bwrap", sysctl: Path = SYSCTL, status: Path = PROC_STATUS) -> Finding:
+def namespaces(bwrap: str = "bwrap", sysctl: Path = SYSCTL, status: Path = PROC_STATUS) -> Finding:
     """Whether bubblewrap can create the namespaces the sandbox uses (pid, net, ipc, uts, user as needed)."""
     command = [bwrap, "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts", "--die-with-parent"]
     command += ["--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", "true"]
@@ -89,7 +90,7 @@ def namespace_fix(sysctl: Path = SYSCTL, status: Path = PROC_STATUS) -> str:
     return "see bubblewrap's message above; the kit needs the same namespaces on every machine that grades"
 
 
-def memory_and_pids(root=None) -> Finding:
+def memory_and_pids(root: Path | None = None) -> Finding:
     """Whether a submission can get a memory and a pids cgroup of its own (cgroup v1 or v2, as root)."""
     if os.geteuid() != 0:
         return Finding("budget", False, "a total memory and pids budget needs root (cgroups); run the grader as root")
@@ -109,7 +110,7 @@ def util_linux() -> Finding:
     return Finding("util-linux", problem is None, problem or "prlimit and setpriv found")
 
 
-def pinned_packages(requires=None) -> Finding:
+def pinned_packages(requires: Iterable[str] | None = None) -> Finding:
     """Whether the installed packages grading depends on are the versions the kit pins."""
     if requires is None:
         try:
@@ -148,5 +149,5 @@ def diagnose() -> list[Finding]:
     return findings
 
 
-def grading_is_safe(findings) -> bool:
+def grading_is_safe(findings: Iterable[Finding]) -> bool:
     return all(finding.ok for finding in findings)

@@ -376,7 +376,7 @@ def _judge_question(workdir, unit, inputs, failed_steps, witnessed) -> QuestionR
         return QuestionResult(unit.points, error="no answer was recorded for this question (or its record was larger than any answer's)")
     arrays = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.npz", max_bytes=MAX_ARRAYS_BYTES)
     answers, error = checks.load_answers(record, arrays, unit.answers)
-    if error:
+    if answers is None:
         return QuestionResult(unit.points, error=error)
     seen = dataclasses.replace(inputs[question], witnessed=witnessed) if unit.witnessed else inputs[question]
     results = tuple(checks.run_checks(unit, answers, seen))

@@ -16,11 +16,13 @@ import json
 import sys
 import traceback
 from pathlib import Path
+from typing import Any
 
 from . import budget, export, files, grade, report, sandbox as sandboxes, spec, untrusted
+from .results import Result
 
 
-def find_submission(submission_dir):
+def find_submission(submission_dir: Path) -> Path:
     """The one notebook (or otter export zip) in Gradescope's submission folder."""
     candidates = sorted(p for p in Path(submission_dir).rglob("*") if p.suffix in grade.SUBMISSION_SUFFIXES)
     notebooks = [p for p in candidates if p.suffix == ".ipynb"]
@@ -34,7 +36,7 @@ def find_submission(submission_dir):
 RECEIPT_TEST = "Receipt: what the grade found in your upload"
 
 
-def upload_receipt(notebook_text, name):
+def upload_receipt(notebook_text: str, name: str) -> export.Receipt | None:
     """The receipt ``grader.export()`` prints, made from the uploaded file, as text (one line if it cannot be made).
 
     Made in a child process (:func:`mnist_kit.export.receipt_in_child`): it parses the student's
@@ -43,7 +45,7 @@ def upload_receipt(notebook_text, name):
     return export.receipt_in_child(notebook_text.encode(), name)
 
 
-def gradescope_results(result, visibility=None, receipt=None):
+def gradescope_results(result: Result, visibility: dict[str, str] | None = None, receipt: export.Receipt | None = None) -> dict[str, Any]:
     """Turn a kit result (a :class:`~mnist_kit.results.Result`) into Gradescope's results.json structure.
 
     Each question becomes a test for its public checks and one for its hidden checks, each with
@@ -81,13 +83,13 @@ def gradescope_results(result, visibility=None, receipt=None):
         shown = {kind: visibility[kind] == "visible" for kind in report.CHECK_KINDS}
         output += "\n" + report.withheld_summary(result, parts, shown, visibility).replace("**", "")
     output += f"\nIsolation: {result.sandbox_kind or 'none'}"
-    results = {"tests": tests, "output": output, "output_format": "text", "test_output_format": "text"}
+    results: dict[str, Any] = {"tests": tests, "output": output, "output_format": "text", "test_output_format": "text"}
     if all(test["visibility"] == "visible" for test in tests):  # the receipt is worth nothing, so it changes no total
         results["score"] = result.total
     return results
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", default="/autograder", help="the autograder folder (default /autograder)")
     parser.add_argument("--step-timeout", type=float, default=grade.Limits.step_timeout, help="seconds per question")

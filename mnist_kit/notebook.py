@@ -176,11 +176,11 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
             return CheckReport(question, (), describe_exception(unsaved))
         record, arrays = ((Path(folder) / f"{question}{suffix}").read_bytes() for suffix in (".json", ".npz"))
         recorded, error = checks.load_answers(record, arrays, unit.answers)
-    if error:
-        return CheckReport(question, (), error)
+    if recorded is None:
+        return CheckReport(question, (), error or "the recorded answer could not be read")
     seen = dataclasses.replace(checker_inputs[question], witnessed=witnessed) if unit.witnessed else checker_inputs[question]
     results = tuple(checks.run_checks(unit, recorded, seen, unit.public_checks))
-    goals = ()
+    goals: tuple[checks.Goal, ...] = ()
     if unit.goals and all(result.passed for result in results):
         try:
             goals = tuple(unit.goals(recorded, seen))

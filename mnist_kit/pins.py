@@ -10,19 +10,20 @@ in any of them is refused (:func:`mnist_kit.batch.autograder_parts`).
 import functools
 import importlib.metadata
 import re
+from collections.abc import Iterable
 from pathlib import Path
 
 # The packages whose code computes what a grade is made of (the student's fits, the checker's measures).
 COMPUTING_PACKAGES = ("numpy", "scikit-learn", "matplotlib")
 
 
-def canonical(name):
+def canonical(name: str) -> str:
     """A distribution's name as the package index compares names (PEP 503)."""
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
 @functools.cache
-def dependency_closure(packages):
+def dependency_closure(packages: Iterable[str]) -> tuple[str, ...]:
     """``packages`` (a tuple) and everything they install on this machine, as sorted canonical names.
 
     Read from the installed packages' metadata; optional extras are left out, and so are
@@ -50,7 +51,7 @@ def dependency_closure(packages):
     return tuple(sorted(found))
 
 
-def locked_versions(lock_file):
+def locked_versions(lock_file: Path) -> dict[str, str]:
     """``{canonical name: version}`` from a ``name==version`` lock file such as ``requirements.lock``."""
     pins = {}
     for line in Path(lock_file).read_text().splitlines():
@@ -60,7 +61,7 @@ def locked_versions(lock_file):
     return pins
 
 
-def installed_versions(packages):
+def installed_versions(packages: Iterable[str]) -> dict[str, str]:
     """``{name: installed version}`` of the computing closure of ``packages`` ("missing" when absent)."""
     versions = {}
     for name in packages:

@@ -15,6 +15,9 @@ import stat
 import subprocess
 import sys
 import zipfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -31,7 +34,7 @@ MAX_ARRAY_ELEMENTS = 2**20  # 8.7 x the largest correct answer (q1: 120,734 labe
 MAX_ANSWER_ELEMENTS = 2**22  # all of one question's arrays together (q1's correct answers: 1.1 million)
 
 
-def read_student_file(workdir, *parts, max_bytes, offset=None):
+def read_student_file(workdir: Path, *parts: str, max_bytes: int, offset: int | None = None) -> bytes | None:
     """The bytes of a file the student's process wrote under ``workdir``, or None.
 
     Never follows a symbolic link (a link to the checker or to another submission reads as
@@ -64,7 +67,7 @@ def read_student_file(workdir, *parts, max_bytes, offset=None):
     return content if len(content) <= max_bytes else None
 
 
-def read_upload(path, max_bytes):
+def read_upload(path: Path, max_bytes: int) -> bytes:
     """The bytes of an uploaded file, refused with :class:`UntrustedBytes` above ``max_bytes``."""
     with open(path, "rb") as file:
         content = file.read(max_bytes + 1)
@@ -73,7 +76,7 @@ def read_upload(path, max_bytes):
     return content
 
 
-def parse_json(raw, what):
+def parse_json(raw: bytes, what: str) -> Any:
     """Parse JSON a student controls, refusing text that is not UTF-8 or not JSON, however deeply it nests.
 
     The parser's own recursion guard stops at Python's recursion limit (about 1,000 levels; a
@@ -117,7 +120,7 @@ if not isinstance(notebook, dict) or not isinstance(notebook.get("cells"), list)
 PARSER_MEMORY = 2 * 2**30
 
 
-def notebook_problem(raw, what="the file"):
+def notebook_problem(raw: bytes, what: str = "the file") -> str | None:
     """Why ``raw`` is not a Jupyter notebook's JSON, in one line, or None when it is one.
 
     The JSON is parsed in a child process limited to :data:`PARSER_MEMORY`: 50 MB of ``[{},{},...]``
@@ -139,13 +142,13 @@ def notebook_problem(raw, what="the file"):
     return f"{what} is too large to parse"
 
 
-def one_line(text, limit=300):
+def one_line(text: object, limit: int = 300) -> str:
     """Student-controlled text as one line of at most ``limit`` characters, for a message."""
     flat = " ".join(str(text).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def read_zip_member(raw, choose, max_bytes):
+def read_zip_member(raw: bytes, choose: Callable[[list[str]], str], max_bytes: int) -> bytes:
     """The bytes of the one member of a zip that ``choose(names)`` picks, decompressed with a cap.
 
     Parameters
@@ -177,7 +180,7 @@ def read_zip_member(raw, choose, max_bytes):
     return content
 
 
-def load_arrays(raw, max_elements=MAX_ARRAY_ELEMENTS, max_total=MAX_ANSWER_ELEMENTS):
+def load_arrays(raw: bytes, max_elements: int = MAX_ARRAY_ELEMENTS, max_total: int = MAX_ANSWER_ELEMENTS) -> dict[str, np.ndarray]:
     """Arrays from an ``.npz`` a student's process wrote, checked from their headers before they are read.
 
     Each member's ``.npy`` header is read first: its dtype must be of an allowed kind
@@ -200,7 +203,7 @@ def load_arrays(raw, max_elements=MAX_ARRAY_ELEMENTS, max_total=MAX_ANSWER_ELEME
             if not member.filename.endswith(".npy") or not key.replace("_", "").isalnum() or len(key) > 100:
                 raise UntrustedBytes("the answers hold a file that is not an array")
             with archive.open(member) as stream:
-                array = _read_array(stream, key, min(max_elements, max_total - total))
+                array = _read_array(cast(io.BufferedIOBase, stream), key, min(max_elements, max_total - total))  # a ZipExtFile
             total += array.size
             arrays[key] = array
     except (zipfile.BadZipFile, OSError, EOFError, RuntimeError):
@@ -221,7 +224,7 @@ _NPY_HEADER = re.compile(
 _MAX_NPY_HEADER = 4096  # numpy's own writer pads to 64 bytes; its reader allows 10,000
 
 
-def _read_npy_header(stream, key):
+def _read_npy_header(stream: io.BufferedIOBase, key: str) -> tuple[tuple[int, ...], bool, np.dtype]:
     """``(shape, fortran_order, dtype)`` from a ``.npy`` header, matched, never evaluated.
 
     numpy's reader evaluates the header with ``ast.literal_eval``, which on Python 3.11 is not
@@ -247,7 +250,7 @@ def _read_npy_header(stream, key):
     return shape, found["fortran"] == "True", dtype
 
 
-def _read_array(stream, key, max_elements):
+def _read_array(stream: io.BufferedIOBase, key: str, max_elements: int) -> np.ndarray:
     shape, fortran_order, dtype = _read_npy_header(stream, key)
     if dtype.hasobject or dtype.kind not in ALLOWED_ARRAY_KINDS or dtype.fields is not None or dtype.subdtype is not None:
         raise UntrustedBytes(f"the answer {key} holds {dtype}, which no question records")
@@ -264,5 +267,5 @@ def _read_array(stream, key, max_elements):
     return np.frombuffer(buffer, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
 
 
-def _size(count):
+def _size(count: int) -> str:
     return f"{count / 10**6:g} MB"

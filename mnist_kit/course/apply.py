@@ -6,12 +6,14 @@ unpacks Gradescope export zips among the inputs. :func:`apply_course` matches th
 students and writes the course gradebook, its feedback files and its lines of news.
 """
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .. import batch, report
 from ..files import GradedFolder
+from ..results import Result
 from . import CourseError, gradebook as course_gradebook, gradescope_export, matching
 from .config import Course, parse_time, read_course, read_csv
 from .roster import Roster, read_roster
@@ -28,7 +30,7 @@ class CoursePlan:
     overrides: tuple = ()
 
 
-def load_plan(course_file=None, roster_file=None, out=None) -> CoursePlan:
+def load_plan(course_file: Path | None = None, roster_file: Path | None = None, out: Path | None = None) -> CoursePlan:
     """Read the course (``course_file``, optional), the roster (``roster_file`` or the course's), and ``out``'s overrides.
 
     Raises
@@ -55,7 +57,11 @@ def load_plan(course_file=None, roster_file=None, out=None) -> CoursePlan:
     return CoursePlan(course, roster, mapping, times, overrides)
 
 
-def expand_exports(inputs, out, max_bytes):
+# Each unpacked Gradescope submission folder: (its submitters' SIDs or emails, its time)
+Exports = dict[Path, tuple[tuple[str, ...], dt.datetime | None]]
+
+
+def expand_exports(inputs: list[Path], out: Path, max_bytes: int) -> tuple[list[Path], Exports]:
     """Replace each Gradescope export zip among ``inputs`` by the folder it is unpacked into.
 
     Returns
@@ -64,7 +70,8 @@ def expand_exports(inputs, out, max_bytes):
     exports : dict
         Each unpacked submission folder: (its submitters' SIDs or emails, its time).
     """
-    expanded, exports = [], {}
+    expanded: list[Path] = []
+    exports: Exports = {}
     for item in map(Path, inputs):
         if gradescope_export.is_export(item):
             unpacked = gradescope_export.unpack(item, GradedFolder(out).gradescope_exports / item.stem, max_bytes)
@@ -75,7 +82,14 @@ def expand_exports(inputs, out, max_bytes):
     return expanded, exports
 
 
-def apply_course(plan: CoursePlan, inputs, results, out, exports=None, everything=False):
+def apply_course(
+    plan: CoursePlan,
+    inputs: list[Path],
+    results: list[Result],
+    out: Path,
+    exports: Exports | None = None,
+    everything: bool = False,
+) -> tuple[course_gradebook.CourseGradebook, list[str]]:
     """Match ``results`` (of :func:`mnist_kit.batch.grade_many` on ``inputs``) to students; write the course gradebook.
 
     Returns

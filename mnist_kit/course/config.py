@@ -29,8 +29,10 @@ import datetime as dt
 import math
 import tomllib
 import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from . import CourseError
 
@@ -108,7 +110,7 @@ class Course:
         return value if value.tzinfo else value.replace(tzinfo=self.timezone)
 
 
-def read_course(path) -> Course:
+def read_course(path: Path) -> Course:
     """Read ``course.toml``; every problem is one line naming the file and the field.
 
     Examples
@@ -155,24 +157,24 @@ def read_course(path) -> Course:
     )
 
 
-def _keys(keys):
+def _keys(keys: object) -> dict:
     return keys if isinstance(keys, dict) else {}
 
 
-def _zone(path: Path, name) -> zoneinfo.ZoneInfo:
+def _zone(path: Path, name: object) -> zoneinfo.ZoneInfo:
     try:
         return zoneinfo.ZoneInfo(str(name))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise CourseError(f'{path}: assignment.timezone {name!r} is not a time zone; use an IANA name such as "America/Chicago"') from None
 
 
-def _text(path: Path, name: str, value) -> str:
+def _text(path: Path, name: str, value: object) -> str:
     if not isinstance(value, str):
         raise CourseError(f"{path}: {name} must be text in quotes, got {value!r}")
     return value
 
 
-def _number(value, where: str) -> float:
+def _number(value: Any, where: str) -> float:
     try:
         return float(value)
     except (TypeError, ValueError):
@@ -197,7 +199,7 @@ def _policy(path: Path, late: dict) -> LatePolicy:
     return LatePolicy(per=per, of=of, **numbers)
 
 
-def _file(path: Path, name: str, value) -> Path | None:
+def _file(path: Path, name: str, value: object) -> Path | None:
     if value is None:
         return None
     found = path.parent / _text(path, name, value)
@@ -206,7 +208,7 @@ def _file(path: Path, name: str, value) -> Path | None:
     return found
 
 
-def _extension(path: Path, name: str, value, zone) -> dt.datetime | float:
+def _extension(path: Path, name: str, value: object, zone: zoneinfo.ZoneInfo) -> dt.datetime | float:
     if isinstance(value, int | float) and not isinstance(value, bool):
         if value < 0:
             raise CourseError(f"{path}: {name} gives {value} days; an extension adds days (at least 0)")
@@ -214,7 +216,7 @@ def _extension(path: Path, name: str, value, zone) -> dt.datetime | float:
     return parse_time(value, zone, f"{path}: {name}")
 
 
-def parse_time(value, zone, where: str) -> dt.datetime:
+def parse_time(value: object, zone: dt.tzinfo, where: str) -> dt.datetime:
     """A time as TOML, YAML or a CSV cell gives it, made aware (``zone`` when it has no offset).
 
     Examples
@@ -238,7 +240,7 @@ def parse_time(value, zone, where: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
 
 
-def read_csv(path: Path, required: tuple[str, ...], one_of: tuple[str, ...] = ()):
+def read_csv(path: Path, required: tuple[str, ...], one_of: tuple[str, ...] = ()) -> Iterator[tuple[int, dict[str, str]]]:
     """Rows of an instructor's CSV as (row number, {column: value}); one line naming the file if a column is missing."""
     try:
         text = Path(path).read_bytes().decode("utf-8-sig")

@@ -11,11 +11,13 @@ import datetime as dt
 import io
 import json
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import GradedFolder, spreadsheet_safe, write_atomically
 from ..questions import QUESTIONS
+from ..results import Result
 from . import CourseError
 from .config import PERIODS, Course, read_csv
 from .matching import Claim
@@ -92,7 +94,7 @@ class CourseGradebook:
     def from_json(cls, text: str) -> "CourseGradebook":
         raw = json.loads(text)
 
-        def row(entry):
+        def row(entry: dict) -> StudentGrade:
             entry = dict(entry)
             entry["student"] = Student(**entry["student"]) if entry["student"] else None
             entry["lateness"] = Lateness(**entry["lateness"])
@@ -110,7 +112,7 @@ class CourseGradebook:
         )
 
 
-def read_overrides(path, roster: Roster) -> tuple[Override, ...]:
+def read_overrides(path: Path, roster: Roster) -> tuple[Override, ...]:
     """The overrides file (``student, question, score, reason``), each row checked against the roster and questions.
 
     Raises
@@ -154,7 +156,9 @@ def extensions_by_student(course: Course, roster: Roster) -> dict[str, dt.dateti
     return resolved
 
 
-def build(results: dict[str, dict], claims: list[Claim], roster: Roster, course: Course, overrides=()) -> CourseGradebook:
+def build(
+    results: Mapping[str | None, Result], claims: list[Claim], roster: Roster, course: Course, overrides: tuple[Override, ...] = ()
+) -> CourseGradebook:
     """Compute the course gradebook (see the module's docstring).
 
     Parameters
@@ -187,18 +191,27 @@ def build(results: dict[str, dict], claims: list[Claim], roster: Roster, course:
     return CourseGradebook(course.name, course.canvas_column, policy_in_words(course), str(roster.path.resolve()), tuple(rows), unmatched)
 
 
-def _submission_order(item: Claim):
+def _submission_order(item: Claim) -> tuple:
     at = item.time.at if item.time and item.time.at else dt.datetime.min.replace(tzinfo=dt.timezone.utc)
     return at, item.order, item.upload.submission
 
 
-def _row(student, counted, others, result, overrides, course, due, extended) -> StudentGrade:
+def _row(
+    student: Student | None,
+    counted: Claim | None,
+    others: tuple[str, ...],
+    result: Result | None,
+    overrides: tuple[Override, ...],
+    course: Course,
+    due: dt.datetime | None,
+    extended: bool,
+) -> StudentGrade:
     if result is None:
         grader = dict.fromkeys(QUESTIONS, 0.0)
         status, submission, possible, raw = (MISSING if student else UNMATCHED), "", QUESTIONS.total_points, 0.0
     else:
         grader = {q: result.questions[q].score for q in QUESTIONS}
-        status, submission, possible, raw = result.status, result.submission, result.possible, result.total
+        status, submission, possible, raw = result.status, result.submission or "", result.possible, result.total
     if student is None:
         status = UNMATCHED
     questions = {**grader, **{o.question: o.score for o in overrides}}
@@ -333,7 +346,7 @@ def course_csv(gradebook: CourseGradebook) -> str:
     return buffer.getvalue()
 
 
-def write(out, gradebook: CourseGradebook) -> Path:
+def write(out: Path, gradebook: CourseGradebook) -> Path:
     """Write ``course.csv`` and ``course.json``; return the CSV's path."""
     graded = GradedFolder(out)
     write_atomically(graded.course_gradebook, course_csv(gradebook))
@@ -341,7 +354,7 @@ def write(out, gradebook: CourseGradebook) -> Path:
     return graded.course_gradebook
 
 
-def load(out) -> CourseGradebook | None:
+def load(out: Path) -> CourseGradebook | None:
     """The course gradebook of a graded folder, or None if it was graded without a roster."""
     path = GradedFolder(out).course_state
     return CourseGradebook.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None

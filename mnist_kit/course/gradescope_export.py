@@ -32,7 +32,7 @@ class GradescopeExport:
     submissions: dict[Path, tuple[tuple[str, ...], dt.datetime | None]]
 
 
-def is_export(path) -> bool:
+def is_export(path: Path) -> bool:
     """Whether ``path`` is a Gradescope export zip (it holds a ``submission_metadata.yml``)."""
     path = Path(path)
     if path.suffix != ".zip" or not path.is_file():
@@ -44,7 +44,7 @@ def is_export(path) -> bool:
         return False
 
 
-def unpack(path, into, max_bytes: int) -> GradescopeExport:
+def unpack(path: Path, into: Path, max_bytes: int) -> GradescopeExport:
     """Unpack the export at ``path`` into the folder ``into`` and read its metadata.
 
     Raises

@@ -76,7 +76,7 @@ def canvas_csv(gradebook: CourseGradebook, roster: Roster, column: str = "") -> 
     return buffer.getvalue()
 
 
-def points(value) -> str:
+def points(value: float | str) -> str:
     """A score as Canvas shows it: ``8.4``, ``10``, never ``10.0``.
 
     Examples

@@ -15,6 +15,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from .roster import Roster
 
@@ -59,7 +60,7 @@ class Sources:
     times: dict[str, dt.datetime]
     gradescope: dict[Path, tuple[tuple[str, ...], dt.datetime | None]]  # export folder: (submitters' SIDs or emails, time)
 
-    def lookup(self, table: dict, upload: Upload):
+    def lookup(self, table: dict[str, Any], upload: Upload) -> Any:
         for key in (upload.relative.as_posix(), upload.relative.name, upload.relative.stem):
             if key in table:
                 return table[key]
@@ -69,8 +70,8 @@ class Sources:
 def claim(upload: Upload, roster: Roster, sources: Sources) -> Claim:
     """Find the student(s) ``upload`` belongs to (see the module's docstring for the order)."""
     mapped = sources.lookup(sources.mapping, upload)
-    time = sources.lookup(sources.times, upload)
-    known_time = SubmissionTime(time, "times file") if time else None
+    listed_time = sources.lookup(sources.times, upload)
+    known_time = SubmissionTime(listed_time, "times file") if listed_time else None
     if mapped is not None:
         return _named(upload, roster, [mapped], "mapping", known_time, f"the mapping names {mapped!r}")
     folder = next((f for f in upload.path.parents if f in sources.gradescope), None)
@@ -91,7 +92,7 @@ def claim(upload: Upload, roster: Roster, sources: Sources) -> Claim:
     return Claim(upload, (), "", known_time, problem=problem)
 
 
-def _named(upload, roster, identifiers, how, time, what) -> Claim:
+def _named(upload: Upload, roster: Roster, identifiers: list[str], how: str, time: SubmissionTime | None, what: str) -> Claim:
     students = []
     for identifier in identifiers:
         found = roster.find(identifier)

@@ -74,7 +74,7 @@ class Roster:
         return {s.id: s for s in self.students}
 
 
-def read_roster(path) -> Roster:
+def read_roster(path: Path | str) -> Roster:
     """Read a Canvas gradebook export or a plain roster CSV.
 
     Parameters

@@ -25,13 +25,22 @@ only other place that names it. Each unit has four modules, split by who may see
     ``CHECKS``: the public checks, then the hidden ones (:func:`mnist_kit.checks.hidden`).
 """
 
+from __future__ import annotations
+
 import importlib
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from mnist_kit.answers import AnswerKeyError, AnswerSchema
+from mnist_kit.answers import AnswerKeyError, AnswerSchema, Student
+
+if TYPE_CHECKING:  # the checker's side: never imported by the student's process through this module
+    import numpy as np
+
+    from mnist_kit.checks import Check, Goal
 
 REGISTRY = (
     "q1_shuffle_split",
@@ -60,7 +69,7 @@ class Threshold:
     margin: float
 
     @property
-    def percent(self):
+    def percent(self) -> str:
         """How the notebook's text states the threshold: ``0.97`` is ``"97 %"``."""
         return f"{self.value * 100:g} %"
 
@@ -79,13 +88,13 @@ class Question:
     witnessed: bool = False
 
     @property
-    def folder(self):
+    def folder(self) -> Path:
         return FOLDER / self.package
 
-    def draw(self, rng, fixed, data):
+    def draw(self, rng: np.random.Generator, fixed: np.random.Generator, data: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         return self._module("").draw(rng, fixed, data)
 
-    def collect(self, student, inputs, collector=None):
+    def collect(self, student: Student, inputs: Any, collector: Callable[[Student, Any], dict[str, Any]] | None = None) -> dict[str, Any]:
         """Run the student side's ``collect`` (or ``collector``, that function loaded earlier): answers under ``ANSWERS``' keys.
 
         Raises
@@ -103,39 +112,39 @@ class Question:
             )
         return answers
 
-    def collector(self):
+    def collector(self) -> Callable[[Student, Any], dict[str, Any]]:
         """The student side's ``collect`` function (imported in the student's process)."""
         return self._function("collect", "collect")
 
     @property
-    def checks(self):
+    def checks(self) -> tuple[Check, ...]:
         """The checker side's ``CHECKS``: the public checks, then the hidden ones."""
         return self._checks("checks", "CHECKS = [*PUBLIC_CHECKS, hidden(...)]")
 
     @property
-    def public_checks(self):
+    def public_checks(self) -> tuple[Check, ...]:
         """The public checks of ``public.py``: what ``grader.check`` runs, and the grade too."""
         return self._checks("public", "CHECKS = [public(...)]")
 
     @property
-    def goals(self):
+    def goals(self) -> Callable[..., list[Goal]] | None:
         """``public.py``'s ``goals(answers, inputs)`` (a list of :class:`mnist_kit.checks.Goal`), or None."""
         goals = getattr(self._module("public"), "goals", None)
         return goals if callable(goals) else None
 
-    def _checks(self, module, example):
+    def _checks(self, module: str, example: str) -> tuple[Check, ...]:
         checks = self._module(module).__dict__.get("CHECKS")
         if not isinstance(checks, (list, tuple)):
             raise QuestionError(f"{self._path(module)} has no CHECKS list; add {example}")
         return tuple(checks)
 
-    def _function(self, module, name):
+    def _function(self, module: str, name: str) -> Callable[..., Any]:
         function = getattr(self._module(module), name, None)
         if not callable(function):
             raise QuestionError(f"{self._path(module)} has no function {name}(); every question unit needs one")
         return function
 
-    def _module(self, module):
+    def _module(self, module: str) -> ModuleType:
         dotted = f"{__name__}.{self.package}" + (f".{module}" if module else "")
         try:
             return importlib.import_module(dotted)
@@ -146,11 +155,11 @@ class Question:
                 f"{self._path(module)} is missing; every question unit has __init__.py, collect.py, public.py and checks.py"
             ) from None
 
-    def _path(self, module):
+    def _path(self, module: str) -> str:
         return f"mnist_kit/questions/{self.package}/{module or '__init__'}.py"
 
 
-def _load(package):
+def _load(package: str) -> Question:
     where = f"mnist_kit/questions/{package}/__init__.py"
     try:
         module = importlib.import_module(f"{__name__}.{package}")
@@ -182,7 +191,7 @@ def _load(package):
     )
 
 
-def _questions(registry):
+def _questions(registry: Iterable[str]) -> dict[str, Question]:
     loaded = [_load(package) for package in registry]
     names = [question.name for question in loaded]
     repeated = sorted({name for name in names if names.count(name) > 1})
@@ -198,7 +207,7 @@ class Registry(Mapping[str, Question]):
     first needed, inside a command, which reports it in one line like any other error.
     """
 
-    def __init__(self, packages: tuple[str, ...]):
+    def __init__(self, packages: tuple[str, ...]) -> None:
         self._packages = packages
         self._loaded: dict[str, Question] | None = None
         # Gradings run in threads: one loads the units, the others wait (Python 3.11 cannot compile
