@@ -21,7 +21,9 @@ import resource
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # Joins the cgroups named before "--", then becomes the command after it: no Python runs in
@@ -32,39 +34,39 @@ _ENTER = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shif
 class Budget:
     """The cgroups and the folder of one grading; use :func:`submission_budget` to make one."""
 
-    def __init__(self, cgroups, folder_capped, memory, disk, problem):
+    def __init__(self, cgroups: list[Path], folder_capped: bool, memory: int, disk: int, problem: str | None) -> None:
         self.cgroups, self.folder_capped, self.memory, self.disk, self.problem = cgroups, folder_capped, memory, disk, problem
         self._oom_kills_at_start = self._oom_kills_seen = self._oom_kills()
 
     @property
-    def memory_enforced(self):
+    def memory_enforced(self) -> bool:
         """Whether the kernel holds all the submission's processes to ``memory`` together."""
         return bool(self.cgroups)  # made together or not at all
 
-    def prefix(self):
+    def prefix(self) -> list[str]:
         """What to run a command under so that it, and all it starts, is charged to this budget."""
         if not self.cgroups:
             return []
         return ["/bin/sh", "-c", _ENTER, "mnist-kit-budget", *(str(group / "cgroup.procs") for group in self.cgroups), "--"]
 
-    def ran_out_of_memory(self):
+    def ran_out_of_memory(self) -> bool:
         """Whether the kernel killed a process of this submission for its memory since the last call."""
         kills = self._oom_kills()
         ran_out, self._oom_kills_seen = kills > self._oom_kills_seen, kills
         return ran_out
 
-    def killed_for_memory(self):
+    def killed_for_memory(self) -> bool:
         """Whether the kernel killed any process of this submission for its memory, ever."""
         return self._oom_kills() > self._oom_kills_at_start
 
-    def folder_full(self, folder):
+    def folder_full(self, folder: Path) -> bool:
         """Whether the submission's capped folder has no room left (never, where it is not capped)."""
         if not self.folder_capped:
             return False
         usage = os.statvfs(folder)
         return usage.f_bavail * usage.f_frsize < 2**20
 
-    def _oom_kills(self):
+    def _oom_kills(self) -> int:
         for group in self.cgroups:
             for name in ("memory.oom_control", "memory.events"):
                 with contextlib.suppress(OSError):
@@ -73,7 +75,7 @@ class Budget:
                             return int(line.split()[1])
         return 0
 
-    def kill_all(self):
+    def kill_all(self) -> None:
         """SIGKILL every process in this submission's cgroups until none is left."""
         for _ in range(200):
             pids = {int(pid) for group in self.cgroups for pid in _read(group / "cgroup.procs").split()}
@@ -84,7 +86,7 @@ class Budget:
                     os.kill(pid, signal.SIGKILL)
             time.sleep(0.01)
 
-    def describe(self):
+    def describe(self) -> dict[str, Any]:
         """What bounds the submission's processes together, recorded in its result."""
         gib = 2**30
         return {
@@ -96,14 +98,14 @@ class Budget:
         }
 
 
-def _read(path):
+def _read(path: Path) -> str:
     try:
         return path.read_text()
     except OSError:
         return ""
 
 
-def _own_cgroup(controller, root=None):
+def _own_cgroup(controller: str, root: Path | None = None) -> Path | None:
     """The grader's own cgroup folder for ``controller`` (cgroup v1), or the unified one (v2), or None."""
     root = root or CGROUP_ROOT
     try:
@@ -120,7 +122,7 @@ def _own_cgroup(controller, root=None):
     return None
 
 
-def _make_cgroups(name, memory, processes, root=None):
+def _make_cgroups(name: str, memory: int, processes: int, root: Path | None = None) -> tuple[list[Path], str | None]:
     """Create the memory and pids cgroups called ``name`` (under ``root``, the cgroup mount); returns (folders, problem)."""
     made = []
     try:
@@ -151,7 +153,7 @@ def _make_cgroups(name, memory, processes, root=None):
     return made, None
 
 
-def _remove_cgroups(groups):
+def _remove_cgroups(groups: list[Path]) -> None:
     for group in groups:
         for _ in range(50):  # a killed process leaves its cgroup a moment after it dies
             try:
@@ -163,7 +165,7 @@ def _remove_cgroups(groups):
                 time.sleep(0.02)
 
 
-def _mount_tmpfs(folder, size):
+def _mount_tmpfs(folder: Path, size: int) -> str | None:
     """Mount a tmpfs of ``size`` bytes on ``folder``; the problem, or None when it is mounted."""
     try:
         done = subprocess.run(
@@ -177,14 +179,14 @@ def _mount_tmpfs(folder, size):
     return None if done.returncode == 0 else f"tmpfs: {(done.stderr.strip().splitlines() or ['mount failed'])[-1]}"
 
 
-def unmount(folder):
+def unmount(folder: Path) -> None:
     """Unmount a submission's tmpfs (lazily if something still holds it); quiet when none is there."""
     if os.path.ismount(folder):
         subprocess.run(["umount", "--lazy", str(folder)], capture_output=True, timeout=30)
 
 
 @contextlib.contextmanager
-def submission_budget(folder, memory, processes, disk, enforce=True):
+def submission_budget(folder: Path, memory: int, processes: int, disk: int, enforce: bool = True) -> Iterator[Budget]:
     """Give the grading whose private folder is ``folder`` its total budget, for as long as it lasts.
 
     Parameters
@@ -201,7 +203,8 @@ def submission_budget(folder, memory, processes, disk, enforce=True):
     Budget
     """
     problems = []
-    cgroups, folder_capped = [], False
+    cgroups: list[Path] = []
+    folder_capped = False
     if enforce and os.geteuid() == 0:
         cgroups, problem = _make_cgroups(f"mnist-kit-{folder.name}", memory, processes)
         problems.append(problem)
@@ -220,7 +223,7 @@ def submission_budget(folder, memory, processes, disk, enforce=True):
         _remove_cgroups(cgroups)
 
 
-def own_peak_memory():
+def own_peak_memory() -> int:
     """This process's own resident high-water mark, in bytes: Linux's VmHWM.
 
     Not ``ru_maxrss``: it survives ``exec``, so a grader started from a large process (a test
@@ -233,7 +236,7 @@ def own_peak_memory():
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024  # KiB, and inherited across exec, but something
 
 
-def reset_own_peak_memory():
+def reset_own_peak_memory() -> int:
     """Reset :func:`own_peak_memory` to this process's current resident size (Linux), and return it."""
     Path("/proc/self/clear_refs").write_text("5")
     return own_peak_memory()

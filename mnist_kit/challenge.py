@@ -15,17 +15,24 @@ columns permuted, the training rows in a drawn order, and a few *trap* rows (see
 :func:`draw_shared`).
 """
 
+from __future__ import annotations
+
 import hashlib
 import json
 import zlib
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import spec
 from .answers import model_parameter
 from .questions import QUESTIONS
+
+if TYPE_CHECKING:
+    from .checks import Answers, Defect
 
 ARRAYS_FILE = "challenge.npz"
 PARAMS_FILE = "challenge.json"
@@ -34,17 +41,17 @@ TRAP_ROWS = 64
 TRAP_VALUE = 255.0
 
 
-def forget_the_trap(key):
+def forget_the_trap(key: str) -> Defect:
     """A defect for the checks of a model fitted on the shared data: the model recorded under ``key`` gives
     the trap pixel no weight, as one fitted on only some rows would."""
 
-    def defect(answers, inputs):
+    def defect(answers: Answers, inputs: Inputs) -> None:
         answers.arrays[model_parameter(key, "coef_")][:, inputs.data.trap_column] = 0.0
 
     return defect
 
 
-def stream(seed, name):
+def stream(seed: int, name: str) -> np.random.Generator:
     """The random generator of one part of the challenge: the same seed and name, the same draws."""
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
 
@@ -58,7 +65,7 @@ class DrawData:
     shared: dict  # see draw_shared
 
 
-def draw_shared(rng, images, digits):
+def draw_shared(rng: np.random.Generator, images: np.ndarray, digits: np.ndarray) -> dict[str, np.ndarray]:
     """The data every fitting question is graded on: the same for every submission.
 
     Returns ``pixel_permutation`` (the students' pixel order), ``train_order`` (the training rows'
@@ -86,7 +93,9 @@ def draw_shared(rng, images, digits):
     }
 
 
-def make_challenge(seed, images, digits, questions=None):
+def make_challenge(
+    seed: int, images: np.ndarray, digits: np.ndarray, questions: Collection[str] | None = None
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Draw the inputs the checker sends to the student's functions.
 
     Parameters
@@ -128,7 +137,7 @@ def make_challenge(seed, images, digits, questions=None):
     return arrays, params
 
 
-def inputs_of(name, arrays, params) -> tuple[dict, dict]:
+def inputs_of(name: str, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """One question's (or the shared data's) part of a challenge, without the prefix."""
     prefix = f"{name}_"
     return (
@@ -137,14 +146,14 @@ def inputs_of(name, arrays, params) -> tuple[dict, dict]:
     )
 
 
-def write_challenge(directory, arrays, params):
+def write_challenge(directory: Path, arrays: Mapping[str, Any], params: dict[str, Any]) -> None:
     """Write a challenge as plain data into ``directory``."""
     directory = Path(directory)
     np.savez(directory / ARRAYS_FILE, **arrays)
     (directory / PARAMS_FILE).write_text(json.dumps(params))
 
 
-def read_challenge(directory):
+def read_challenge(directory: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read a challenge written by :func:`write_challenge`, refusing anything that needs pickle."""
     directory = Path(directory)
     with np.load(directory / ARRAYS_FILE, allow_pickle=False) as stored:
@@ -160,10 +169,10 @@ class Inputs:
     :class:`CheckerData`, and ``witnessed`` what the SGD witness saw (:func:`mnist_kit.witness.read_record`).
     """
 
-    arrays: dict
-    params: dict
-    data: object
-    witnessed: dict = field(default_factory=dict)
+    arrays: dict[str, np.ndarray]
+    params: dict[str, Any]
+    data: Any  # StudentData in the student's process, CheckerData in the checker's; None if it uses no MNIST
+    witnessed: dict[bytes, str] = field(default_factory=dict)
 
 
 class StudentData:
@@ -182,7 +191,7 @@ class StudentData:
     (2, 784)
     """
 
-    def __init__(self, shared_arrays):
+    def __init__(self, shared_arrays: dict[str, np.ndarray]) -> None:
         from .data import read_embedded
 
         images, digits = read_embedded()
@@ -195,11 +204,11 @@ class StudentData:
         self._test = images[spec.N_TRAIN :].take(permutation, axis=1)
         self.test_digits = digits[spec.N_TRAIN :].astype(np.int8)
 
-    def train_images(self, rows=None):
+    def train_images(self, rows: np.ndarray | None = None) -> np.ndarray:
         """A fresh float64 copy of the training images (of ``rows``, positions in the training order, if given)."""
         return (self._train if rows is None else self._train[rows]).astype(np.float64)
 
-    def test_images(self, rows=None):
+    def test_images(self, rows: np.ndarray | None = None) -> np.ndarray:
         """A fresh float64 copy of the test images (of ``rows`` if given)."""
         return (self._test if rows is None else self._test[rows]).astype(np.float64)
 
@@ -224,7 +233,7 @@ class CheckerData:
     shared: dict
 
     @classmethod
-    def from_mnist(cls, images, digits, shared_arrays):
+    def from_mnist(cls, images: np.ndarray, digits: np.ndarray, shared_arrays: dict[str, np.ndarray]) -> CheckerData:
         permutation = shared_arrays["pixel_permutation"]
         return cls(
             images[spec.N_TRAIN :].take(permutation, axis=1),
@@ -236,17 +245,17 @@ class CheckerData:
         )
 
     @property
-    def trap_column(self):
+    def trap_column(self) -> int:
         return int(self.shared["trap_column"])
 
     @property
-    def draw_key(self):
+    def draw_key(self) -> bytes:
         """A digest of the shared draw: equal for every grading that fits on the same data."""
         return hashlib.blake2b(
             b"".join(np.ascontiguousarray(self.shared[name]).tobytes() for name in ("pixel_permutation", "train_order", "trap_rows"))
         ).digest()
 
-    def train_pixels_at(self, positions):
+    def train_pixels_at(self, positions: np.ndarray) -> np.ndarray:
         """The training images at ``positions`` (in the students' row order) with the values the student's functions received.
 
         As uint8 (every pixel is a whole number from 0 to 255, the trap's included), in the
@@ -264,12 +273,12 @@ class CheckerData:
         selected[np.isin(positions, self.shared["trap_rows"]), self.trap_column] = int(TRAP_VALUE)
         return selected
 
-    def _training_bytes(self):
+    def _training_bytes(self) -> np.ndarray:
         """The training images in the students' row and column order, as uint8 (converted first: 8x fewer bytes to move)."""
         pixels = np.asarray(self.images[: spec.N_TRAIN], dtype=np.uint8)
         return pixels[self.shared["train_order"]].take(self.shared["pixel_permutation"], axis=1)
 
-    def train_scores(self, coef, intercept):
+    def train_scores(self, coef: np.ndarray, intercept: np.ndarray | float) -> np.ndarray:
         """``X_train @ coef.T + intercept`` for the training images as the student's functions received them.
 
         ``coef`` has one row per class and its columns in the students' pixel order.

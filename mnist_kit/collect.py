@@ -26,7 +26,9 @@ import random
 import sys
 import types
 import zlib
+from collections.abc import Collection, Iterable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -41,7 +43,7 @@ MAX_CAPTURED_OUTPUT = 100_000
 _KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
-def definition_statements(notebook):
+def definition_statements(notebook: dict[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
     """Split a notebook's code into the top-level statements the grader runs.
 
     Parameters
@@ -79,13 +81,13 @@ def definition_statements(notebook):
     return statements, problems
 
 
-def cell_label(position, source):
+def cell_label(position: int, source: str) -> str:
     """A cell as a student finds it in Jupyter: ``cell 23 (def fit(X, y):)``, its position among all cells and its first line."""
     first = next((line.strip() for line in source.splitlines() if line.strip()), "")
     return f"cell {position} ({first[:60]}{'…' * (len(first) > 60)})"
 
 
-def notebook_variables(notebook):
+def notebook_variables(notebook: dict[str, Any]) -> set[str]:
     """The names the notebook assigns with code the grader does not run (``X_train = ...``)."""
     names = set()
     for cell in notebook.get("cells", []):
@@ -105,7 +107,7 @@ def notebook_variables(notebook):
     return names
 
 
-def _is_literal_assignment(node):
+def _is_literal_assignment(node: ast.AST) -> bool:
     if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
         return False
     try:
@@ -116,30 +118,31 @@ def _is_literal_assignment(node):
 
 
 class _Progress:
-    def __init__(self, path):
+    def __init__(self, path: Path) -> None:
         self._file = open(path, "a", buffering=1)
 
-    def start(self, step):
+    def start(self, step: str) -> None:
         self._file.write(json.dumps({"start": step}) + "\n")
 
-    def finish(self, step, **details):
+    def finish(self, step: str, **details: object) -> None:
         self._file.write(json.dumps({"finish": step, **details}) + "\n")
 
 
 class _CappedText(io.TextIOBase):
     """A stdout/stderr stand-in that keeps the first characters and quietly drops the rest."""
 
-    def __init__(self, limit):
-        self.kept, self._limit = [], limit
+    def __init__(self, limit: int) -> None:
+        self.kept: list[str] = []
+        self._limit = limit
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         room = self._limit - sum(map(len, self.kept))
         if room > 0:
             self.kept.append(text[:room])
         return len(text)
 
 
-def plain(value):
+def plain(value: object) -> tuple[np.ndarray | None, dict[str, Any]]:
     """Turn a returned value into a plain array, or None, plus what it was (for messages only).
 
     Only what the checker can judge as data is kept: numpy arrays, reduced by
@@ -162,7 +165,7 @@ def plain(value):
     return array, description
 
 
-def _model_parameters(model):
+def _model_parameters(model: Any) -> tuple[dict[str, np.ndarray | None], dict[str, str | None]]:
     """The parameters a linear model predicts with; never the model object itself."""
     parameters = {}
     description: dict[str, str | None] = {"type": type(model).__name__, "module": type(model).__module__}
@@ -180,14 +183,16 @@ def _model_parameters(model):
     return parameters, description
 
 
-def save_answers(directory, question, answers):
+def save_answers(directory: Path, question: str, answers: dict[str, Any]) -> None:
     """Write one question's answers: arrays to ``<q>.npz``; descriptions and failed calls to ``<q>.json``.
 
     A fitted model (an answer its ``ANSWERS`` declares a :class:`~mnist_kit.answers.FittedModel`)
     is stored as its parameters; a :class:`Failure` as the message of the call that raised;
     anything :func:`plain` cannot store, as its description only.
     """
-    arrays, descriptions, failures = {}, {}, {}
+    arrays: dict[str, Any] = {}
+    descriptions: dict[str, dict[str, Any]] = {}
+    failures: dict[str, str] = {}
     schema = QUESTIONS[question].answers
     for key, value in answers.items():
         if isinstance(value, Failure):
@@ -204,7 +209,7 @@ def save_answers(directory, question, answers):
     (directory / f"{question}.json").write_text(json.dumps(record))
 
 
-def save_error(directory, question, message):
+def save_error(directory: Path, question: str, message: str) -> None:
     (directory / f"{question}.json").write_text(json.dumps({"error": message, "answers": {}}))
 
 
@@ -222,11 +227,11 @@ class _DeferredModule(types.ModuleType):
     behaves as before, minus the import's cost when nothing does.
     """
 
-    def __init__(self, spec):
+    def __init__(self, spec: importlib.machinery.ModuleSpec) -> None:
         super().__init__(spec.name)
         self.__spec__ = spec
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         real = self.__dict__.get("_real_module")
         if real is None:
             if sys.modules.get(self.__name__) is self:
@@ -235,7 +240,7 @@ class _DeferredModule(types.ModuleType):
         return getattr(real, name)
 
 
-def _defer_imports(names):
+def _defer_imports(names: Iterable[str]) -> None:
     """Put a :class:`_DeferredModule` in ``sys.modules`` for each of ``names`` that is installed and not loaded yet.
 
     Specs are found without importing anything: ``importlib.util.find_spec("a.b")`` would import
@@ -264,15 +269,15 @@ class _UnparsedDocstring(collections.defaultdict):
     its docstring as written; no code, signature or result changes (a fast test compares them).
     """
 
-    def __init__(self, obj, *args, **kwargs):
+    def __init__(self, obj: object, *args: object, **kwargs: object) -> None:
         super().__init__(list)
         self._text = getattr(obj, "__doc__", None) or ""
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "\n" + self._text  # SciPy drops the first line, where the parser puts the signature
 
 
-def skip_scipy_docstring_rewrites():
+def skip_scipy_docstring_rewrites() -> bool:
     """Install :class:`_UnparsedDocstring` before anything imports SciPy; a SciPy without that parser is left alone."""
     try:
         from scipy._lib import _docscrape
@@ -284,7 +289,7 @@ def skip_scipy_docstring_rewrites():
     return True
 
 
-def seed_global_generators(name):
+def seed_global_generators(name: str) -> None:
     """Seed the generators that code without a ``random_state`` draws from, the same way in every grading.
 
     So a submission's answers (an unseeded ``SGDClassifier``'s too) are the same each time it is
@@ -295,7 +300,9 @@ def seed_global_generators(name):
     np.random.seed(seed)
 
 
-def run(notebook_path, workdir, skip=(), only=None, witness_fd=None):
+def run(
+    notebook_path: str, workdir: Path | str, skip: Collection[str] = (), only: Collection[str] | None = None, witness_fd: int | None = None
+) -> None:
     """Execute the student's definitions and record the questions' answers in ``workdir``.
 
     ``skip`` lists steps not to run again (after a crash or a hang); ``only``, the questions to
@@ -349,7 +356,7 @@ def run(notebook_path, workdir, skip=(), only=None, witness_fd=None):
         progress.finish(question)
 
 
-def _compile_student(source, label, index):
+def _compile_student(source: str, label: str, index: int) -> types.CodeType:
     """Compile a statement of the student's so that tracebacks show its cell, its line and the line's text.
 
     The filename holds the statement's index too: two statements of one cell keep their own lines.
@@ -359,7 +366,7 @@ def _compile_student(source, label, index):
     return compile(source, filename, "exec")
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("notebook")
     parser.add_argument("workdir")
@@ -372,4 +379,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

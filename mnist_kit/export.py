@@ -29,6 +29,7 @@ import urllib.request
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from . import collect
 
@@ -49,7 +50,7 @@ class FoundFunction:
     unanswered: bool  # its body is still the stub's ``raise NotImplementedError``
     reads: tuple[str, ...]  # the notebook's own variables it reads, which do not exist when graded
 
-    def describe(self):
+    def describe(self) -> str:
         if self.cell is None:
             return f"{self.name}: NOT FOUND (no cell defines it; the grade gives this question no points)"
         notes = ["still raises NotImplementedError"] if self.unanswered else []
@@ -66,7 +67,7 @@ class Receipt:
     problems: tuple[str, ...]  # cells that are not Python (syntax errors) or too long to read
     sha256: str | None = None  # of the zip, once written
 
-    def lines(self):
+    def lines(self) -> list[str]:
         lines = [f"Receipt for {self.notebook}: what the grade will find in it"]
         for question, functions in self.questions:
             lines += [f"  {question}  {function.describe()}" for function in functions]
@@ -75,11 +76,11 @@ class Receipt:
             lines.append(f"  zip SHA-256 {self.sha256}")
         return lines
 
-    def __str__(self):
+    def __str__(self) -> str:
         return "\n".join(self.lines())
 
 
-def receipt(notebook, name):
+def receipt(notebook: dict[str, Any], name: str) -> Receipt:
     """The :class:`Receipt` of ``notebook`` (nbformat 4 JSON, as a dict) named ``name``.
 
     It reads the code as the grade does (:func:`mnist_kit.collect.definition_statements`) and never
@@ -121,7 +122,7 @@ RECEIPT_MEMORY = 2 * 2**30
 MAX_RECEIPT_BYTES = 64_000
 
 
-def receipt_in_child(raw, name, timeout=60):
+def receipt_in_child(raw: bytes, name: str, timeout: float = 60) -> str:
     """The receipt of the notebook ``raw`` (bytes a student controls) as text, made in a child process.
 
     The child may use :data:`RECEIPT_MEMORY` and ``timeout`` seconds; the grader keeps only its
@@ -140,7 +141,7 @@ def receipt_in_child(raw, name, timeout=60):
     return text.rstrip() if done.returncode == 0 else "No receipt: " + (text.strip() or "the upload is too large to read")
 
 
-def find_notebook(namespace, explicit=None):
+def find_notebook(namespace: dict[str, Any], explicit: str | Path | None = None) -> Path:
     """The path of the notebook this kernel runs, or ``explicit`` when given.
 
     Raises
@@ -161,7 +162,7 @@ def find_notebook(namespace, explicit=None):
     raise ExportError('cannot tell which notebook this kernel runs: pass its file name, for example grader.export("mnist.ipynb")')
 
 
-def unsaved_functions(notebook, namespace):
+def unsaved_functions(notebook: dict[str, Any], namespace: dict[str, Any]) -> list[str]:
     """The graded functions the kernel runs in a version other than the saved ``notebook``'s."""
     import inspect
 
@@ -187,7 +188,7 @@ def unsaved_functions(notebook, namespace):
     return differ
 
 
-def export(namespace, nb_path=None, export_path=None):
+def export(namespace: dict[str, Any], nb_path: str | Path | None = None, export_path: str | Path | None = None) -> tuple[Path, Receipt]:
     """Zip the running notebook beside it and return ``(zip path, Receipt)``.
 
     Raises
@@ -215,7 +216,7 @@ def export(namespace, nb_path=None, export_path=None):
     return zip_path, Receipt(made.notebook, made.questions, made.problems, digest)
 
 
-def _jupyter_session_path():
+def _jupyter_session_path() -> str | None:
     """The notebook of this kernel's session, asked of the Jupyter servers running on this machine."""
     try:
         from ipykernel.connect import get_connection_file
@@ -241,28 +242,28 @@ def _jupyter_session_path():
     return None
 
 
-def _session_name():
+def _session_name() -> str | None:
     """The notebook Jupyter started this kernel for (it may have been renamed since; the server knows)."""
     return os.environ.get("JPY_SESSION_NAME") or None
 
 
-def _source(cell):
+def _source(cell: dict[str, Any]) -> str:
     source = cell.get("source", "") if isinstance(cell, dict) else ""
     return "".join(source) if isinstance(source, list) else str(source)
 
 
-def _too_long(cell):
+def _too_long(cell: dict[str, Any]) -> bool:
     return isinstance(cell, dict) and cell.get("cell_type") == "code" and len(_source(cell)) > MAX_CELL_CHARACTERS
 
 
-def _bounded(cell):
+def _bounded(cell: dict[str, Any]) -> dict[str, Any]:
     """A cell as the receipt reads it: a code cell too long to parse becomes empty (and is listed)."""
     if not isinstance(cell, dict):
         return {}
     return {**cell, "source": ""} if _too_long(cell) else cell
 
 
-def _is_stub(node):
+def _is_stub(node: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
     body = node.body[1:] if node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant) else node.body
     if len(body) != 1 or not isinstance(body[0], ast.Raise) or body[0].exc is None:
         return False
@@ -270,7 +271,7 @@ def _is_stub(node):
     return isinstance(raised, ast.Name) and raised.id == "NotImplementedError"
 
 
-def _globals_read(source, name):
+def _globals_read(source: str, name: str) -> set[str]:
     """The global names a function's source reads (its parameters and locals left out)."""
     try:
         table = symtable.symtable(source, "<receipt>", "exec").lookup(name).get_namespace()
@@ -284,7 +285,7 @@ def _globals_read(source, name):
     return found
 
 
-def main():
+def main() -> int:
     """``python -m mnist_kit.export NAME < notebook.ipynb`` prints the notebook's receipt (:func:`receipt_in_child`)."""
     import sys
 

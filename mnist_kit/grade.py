@@ -17,17 +17,20 @@ import secrets
 import shutil
 import tempfile
 import time
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from . import checks, collect, data, sandbox as sandboxes, spec, untrusted, witness
-from .budget import submission_budget
+from .budget import Budget, submission_budget
 from .challenge import SHARED, CheckerData, Inputs, inputs_of, make_challenge, write_challenge
-from .questions import QUESTIONS
+from .questions import QUESTIONS, Question
 from .results import QuestionResult, Result, Status, zero_result
+from .sandbox import Sandbox
 from .untrusted import read_student_file
 
 MAX_RESTARTS = 8
@@ -63,32 +66,32 @@ class Checker:
         images, labels = data.load_mnist()
         return images, labels.astype(np.int8)
 
-    def challenge(self, seed, questions=None):
+    def challenge(self, seed: int, questions: Collection[str] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The inputs of ``seed`` for ``questions`` (all by default): see :func:`~mnist_kit.challenge.make_challenge`."""
         return make_challenge(seed, *self._data, questions)
 
-    def seeded_parts(self):
+    def seeded_parts(self) -> tuple[str, ...]:
         """The questions (and :data:`~mnist_kit.challenge.SHARED`, the data) whose grading-time inputs change with the seed."""
         first, second = self.challenge(1), self.challenge(2)
 
-        def same(name):
+        def same(name: str) -> bool:
             (left, left_params), (right, right_params) = inputs_of(name, *first), inputs_of(name, *second)
             return left_params == right_params and left.keys() == right.keys() and all(np.array_equal(left[k], right[k]) for k in left)
 
         return tuple(name for name in [*QUESTIONS, SHARED] if not same(name))
 
-    def seeded_questions(self):
+    def seeded_questions(self) -> tuple[str, ...]:
         """The questions a seed can change: the others are graded alike on every seed, so grading them once is enough."""
         parts = self.seeded_parts()
         return tuple(name for name, unit in QUESTIONS.items() if name in parts or (SHARED in parts and unit.uses_data))
 
-    def inputs(self, arrays, params):
+    def inputs(self, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, Inputs]:
         """Each question's grading-time inputs, with the checker's own data to measure answers on."""
         checker_data = CheckerData.from_mnist(*self._data, inputs_of(SHARED, arrays, params)[0])
         return {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
 
 
-def read_notebook(path, max_bytes=Limits.max_upload):
+def read_notebook(path: Path | str, max_bytes: int = Limits.max_upload) -> str:
     """Return the notebook JSON text inside ``path`` (a ``.ipynb`` or an otter export ``.zip``).
 
     The upload, and the notebook inside a zip, may be at most ``max_bytes`` long; a zip is
@@ -118,7 +121,7 @@ def read_notebook(path, max_bytes=Limits.max_upload):
     return raw.decode("utf-8")
 
 
-def _the_notebook(names):
+def _the_notebook(names: list[str]) -> str:
     ignored = ("__MACOSX/", ".ipynb_checkpoints/")
     notebooks = [name for name in names if name.endswith(".ipynb") and not any(i in name for i in ignored)]
     if not notebooks:
@@ -144,12 +147,14 @@ class ProgressLog:
     line counts only if it names a step that exists.
     """
 
-    def __init__(self, workdir, steps):
+    def __init__(self, workdir: Path, steps: frozenset[str]) -> None:
         self._workdir, self._steps = workdir, steps
-        self._offset, self._pending, self._started, self._finished = 0, b"", [], set()
+        self._offset, self._pending = 0, b""
+        self._started: list[str] = []
+        self._finished: set[str] = set()
         self.overflowed = False
 
-    def current(self):
+    def current(self) -> str | None:
         """The last step started and not finished, or None."""
         room = MAX_PROGRESS_BYTES - self._offset
         new = read_student_file(self._workdir, collect.PROGRESS_FILE, max_bytes=room + 1, offset=self._offset) if room >= 0 else None
@@ -162,7 +167,7 @@ class ProgressLog:
         unfinished = [step for step in self._started if step not in self._finished]
         return unfinished[-1] if unfinished else None
 
-    def _read_line(self, line):
+    def _read_line(self, line: bytes) -> None:
         if len(line) > MAX_PROGRESS_LINE:
             return
         try:
@@ -178,16 +183,24 @@ class ProgressLog:
             self._finished.add(finished)
 
 
-def progress_steps(statement_count=10_000):
+def progress_steps(statement_count: int = 10_000) -> frozenset[str]:
     """Every step a progress line may name: each question, and each top-level definition."""
     return frozenset(QUESTIONS) | {f"define:{index}" for index in range(statement_count)}
 
 
-def _answered(workdir, question):
+def _answered(workdir: Path, question: str) -> bool:
     return read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json", max_bytes=MAX_RECORD_BYTES) is not None
 
 
-def run_student_process(workdir, limits, deadline, sandbox, uid, questions=None, budget=None):
+def run_student_process(
+    workdir: Path,
+    limits: Limits,
+    deadline: float,
+    sandbox: Sandbox,
+    uid: int,
+    questions: Sequence[str] | None = None,
+    budget: Budget | None = None,
+) -> dict[str, tuple[Status, str]]:
     """Collect answers, restarting past every step that kills or hangs the student's process.
 
     The collector runs ``workdir/submission.ipynb`` inside ``sandbox`` as user ``uid`` (and within
@@ -262,7 +275,7 @@ def run_student_process(workdir, limits, deadline, sandbox, uid, questions=None,
     return failed_steps
 
 
-def _step_name(step):
+def _step_name(step: str | None) -> str:
     if step is None:
         return "start-up"
     if step.startswith("define:"):
@@ -270,7 +283,14 @@ def _step_name(step):
     return f"{step} ({', '.join(QUESTIONS[step].functions)})"
 
 
-def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sandbox=None, questions=None) -> Result:
+def grade_notebook(
+    notebook_text: str,
+    checker: Checker | None = None,
+    limits: Limits = Limits(),
+    seed: int | None = None,
+    sandbox: Sandbox | None = None,
+    questions: Sequence[str] | None = None,
+) -> Result:
     """Grade one notebook and return its result as a JSON-ready dict.
 
     Parameters
@@ -342,7 +362,13 @@ def grade_notebook(notebook_text, checker=None, limits=Limits(), seed=None, sand
     return result.replace(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe() | budget.describe())
 
 
-def _judge(workdir, inputs, failed_steps, graded, events=None) -> Result:
+def _judge(
+    workdir: Path,
+    inputs: dict[str, Inputs],
+    failed_steps: dict[str, tuple[Status, str]],
+    graded: Sequence[str],
+    events: list[tuple[Status, str]] | None = None,
+) -> Result:
     """Score what the student's process recorded; its status and reason come from the grader's ``events`` alone.
 
     ``events`` are ``(status, reason)`` pairs the grader observed, by default those of ``failed_steps``.
@@ -367,7 +393,9 @@ def _judge(workdir, inputs, failed_steps, graded, events=None) -> Result:
     )
 
 
-def _judge_question(workdir, unit, inputs, failed_steps, witnessed) -> QuestionResult:
+def _judge_question(
+    workdir: Path, unit: Question, inputs: dict[str, Inputs], failed_steps: dict[str, tuple[Status, str]], witnessed: dict[bytes, str]
+) -> QuestionResult:
     question = unit.name
     if question in failed_steps:
         return QuestionResult(unit.points, error=failed_steps[question][1])
@@ -384,7 +412,7 @@ def _judge_question(workdir, unit, inputs, failed_steps, witnessed) -> QuestionR
     return QuestionResult(unit.points, score, None, results)
 
 
-def _definition_errors(content):
+def _definition_errors(content: bytes | None) -> list[str]:
     try:
         errors = untrusted.parse_json(content, "the record of the notebook's definitions")["errors"] if content else []
     except (untrusted.UntrustedBytes, TypeError, KeyError, IndexError):
@@ -392,11 +420,11 @@ def _definition_errors(content):
     return [untrusted.one_line(error) for error in errors[:50]] if isinstance(errors, list) else []
 
 
-def invalid_result(reason) -> Result:
+def invalid_result(reason: str) -> Result:
     """The result of a file that could not be read as a notebook: a row with zero points."""
     return zero_result(Status.INVALID, reason, {name: unit.points for name, unit in QUESTIONS.items()})
 
 
-def crashed_result(reason) -> Result:
+def crashed_result(reason: str) -> Result:
     """The result of a file the grader itself failed on: zero points and the grader's own reason."""
     return invalid_result(reason).replace(status=Status.CRASHED)

@@ -36,7 +36,7 @@ def find_submission(submission_dir: Path) -> Path:
 RECEIPT_TEST = "Receipt: what the grade found in your upload"
 
 
-def upload_receipt(notebook_text: str, name: str) -> export.Receipt | None:
+def upload_receipt(notebook_text: str, name: str) -> str:
     """The receipt ``grader.export()`` prints, made from the uploaded file, as text (one line if it cannot be made).
 
     Made in a child process (:func:`mnist_kit.export.receipt_in_child`): it parses the student's
@@ -45,7 +45,7 @@ def upload_receipt(notebook_text: str, name: str) -> export.Receipt | None:
     return export.receipt_in_child(notebook_text.encode(), name)
 
 
-def gradescope_results(result: Result, visibility: dict[str, str] | None = None, receipt: export.Receipt | None = None) -> dict[str, Any]:
+def gradescope_results(result: Result, visibility: dict[str, str] | None = None, receipt: str | None = None) -> dict[str, Any]:
     """Turn a kit result (a :class:`~mnist_kit.results.Result`) into Gradescope's results.json structure.
 
     Each question becomes a test for its public checks and one for its hidden checks, each with

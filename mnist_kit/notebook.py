@@ -14,6 +14,8 @@ own data variables, which do not exist when the grader calls it.
 notebook's first cell runs there), so it imports nothing heavy until used.
 """
 
+from __future__ import annotations
+
 import contextlib
 import dataclasses
 import dis
@@ -21,14 +23,23 @@ import inspect
 import io
 import random
 import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # imported where used: the student's kernel imports this module at its first cell
+    import types
+
+    import numpy as np
+
+    from .challenge import Inputs, StudentData
 
 NOTEBOOK_SEED = 20_261_126  # grader.check's challenge; the grade draws a fresh one for every grading
 
 
-def _caller_globals():
+def _caller_globals() -> dict[str, Any]:
     """The globals of the code that called the method calling this: a notebook's, for ``grader.check("q1")``."""
     frame = inspect.currentframe()
     caller = frame.f_back.f_back if frame and frame.f_back else None
@@ -54,17 +65,24 @@ class Grader:
     q3: all 2 public checks pass.
     """
 
-    def __init__(self, notebook=None):
+    def __init__(self, notebook: str | None = None) -> None:
         # Kept so that notebooks written as Grader("mnist.ipynb") still run; export never trusts a
         # written name, since a student may work in a copy (it finds the running notebook instead).
         self._written_name = notebook
 
-    def check(self, question, global_env=None):
+    def check(self, question: str, global_env: dict[str, Any] | None = None) -> CheckReport:
         """Run ``question``'s public checks on the functions the notebook defines; return a report that shows itself."""
         namespace = global_env if global_env is not None else _caller_globals()
         return public_check(question, namespace)
 
-    def export(self, nb_path=None, export_path=None, pdf=False, global_env=None, **ignored):
+    def export(
+        self,
+        nb_path: str | None = None,
+        export_path: str | None = None,
+        pdf: bool = False,
+        global_env: dict[str, Any] | None = None,
+        **ignored: object,
+    ) -> None:
         """Zip the notebook this kernel runs (or ``nb_path``) beside it and print its receipt.
 
         Returns None, as otter's does, so that the cell shows the receipt and nothing else.
@@ -95,16 +113,16 @@ class CheckReport:
     goals: tuple = ()  # of mnist_kit.checks.Goal: what hidden checks demand, measured here once the public checks pass
 
     @property
-    def passed(self):
+    def passed(self) -> bool:
         return not self.problem and all(result.passed for result in self.results)
 
-    def failures(self):
+    def failures(self) -> list[str]:
         """The messages of the failed checks (or the one problem), as the grade words them."""
         from .answers import said_once
 
         return [self.problem] if self.problem else said_once(result.message for result in self.results if not result.passed)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         count = len(self.results)
         if self.passed:
             head = f"{self.question}: all {count} public check{'s' * (count != 1)} pass."
@@ -119,11 +137,11 @@ class CheckReport:
         lines.append("The grade runs these checks again on other inputs, and hidden checks too: write code that works for any input.")
         return "\n".join(lines)
 
-    def _repr_markdown_(self):
+    def _repr_markdown_(self) -> str:
         return "```text\n" + repr(self) + "\n```"
 
 
-def public_check(question, namespace, seed=NOTEBOOK_SEED):
+def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_SEED) -> CheckReport:
     """Run ``question``'s public checks on the functions defined in ``namespace``.
 
     Parameters
@@ -174,8 +192,8 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
             collect.save_answers(Path(folder), question, answers)  # the grade's round trip, byte for byte
         except Exception as unsaved:  # noqa: BLE001 - what the grade records for the same answer (collect.run), never a traceback
             return CheckReport(question, (), describe_exception(unsaved))
-        record, arrays = ((Path(folder) / f"{question}{suffix}").read_bytes() for suffix in (".json", ".npz"))
-        recorded, error = checks.load_answers(record, arrays, unit.answers)
+        record, stored_arrays = ((Path(folder) / f"{question}{suffix}").read_bytes() for suffix in (".json", ".npz"))
+        recorded, error = checks.load_answers(record, stored_arrays, unit.answers)
     if recorded is None:
         return CheckReport(question, (), error or "the recorded answer could not be read")
     seen = dataclasses.replace(checker_inputs[question], witnessed=witnessed) if unit.witnessed else checker_inputs[question]
@@ -189,7 +207,7 @@ def public_check(question, namespace, seed=NOTEBOOK_SEED):
     return CheckReport(question, results, goals=goals)
 
 
-def assert_public_checks_pass(question, **functions):
+def assert_public_checks_pass(question: str, **functions: Callable[..., Any]) -> None:
     """What the otter test files (``tests/qN.py``) run: :func:`public_check`, failing with its messages.
 
     Examples
@@ -201,7 +219,7 @@ def assert_public_checks_pass(question, **functions):
 
 
 @cache
-def _challenge(seed):
+def _challenge(seed: int) -> tuple[dict[str, np.ndarray], dict[str, Any], StudentData, dict[str, Inputs]]:
     """The challenge of ``seed``, the MNIST views students' functions get, and the checker's inputs (built once)."""
     import numpy as np
 
@@ -219,7 +237,7 @@ def _challenge(seed):
 
 
 @contextlib.contextmanager
-def _seeded(step):
+def _seeded(step: str) -> Iterator[None]:
     """The global generators seeded as the grade seeds them for ``step``, and restored afterwards."""
     import numpy as np
 
@@ -234,7 +252,7 @@ def _seeded(step):
         np.random.set_state(saved[1])
 
 
-def _definition_problem(functions, namespace):
+def _definition_problem(functions: Sequence[str], namespace: dict[str, Any]) -> str | None:
     """Why the question's functions cannot be checked yet: one is missing, or reads a variable of the notebook."""
     from .answers import notebook_variable_message
 
@@ -248,7 +266,7 @@ def _definition_problem(functions, namespace):
     return ""
 
 
-def notebook_variables_used(function):
+def notebook_variables_used(function: Callable[..., Any]) -> list[str]:
     """The data variables of its notebook (arrays, fitted models) that ``function`` reads, directly or through a helper.
 
     Examples
@@ -276,7 +294,7 @@ def notebook_variables_used(function):
     return found
 
 
-def _global_names(code):
+def _global_names(code: types.CodeType) -> list[str]:
     names = [instruction.argval for instruction in dis.get_instructions(code) if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME")]
     for constant in code.co_consts:
         if inspect.iscode(constant):
@@ -284,7 +302,7 @@ def _global_names(code):
     return names
 
 
-def _is_data(value):
+def _is_data(value: object) -> bool:
     """An array, or a model: what a notebook computes, never what a graded function may rely on."""
     import numpy as np
 

@@ -29,6 +29,9 @@ import os
 import socket
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -59,13 +62,13 @@ _SCALARS = [name for name in _ARGUMENTS if name not in _NOT_SCALARS]
 _DTYPES = {"<f8", "<f4", "<i4", "<i8", "|u1", "|i1", "|b1"}
 
 
-def weights_digest(weights):
+def weights_digest(weights: np.ndarray) -> bytes:
     """The digest a witness records for a weight vector (any float dtype; compared as float64)."""
     return hashlib.blake2b(np.ascontiguousarray(weights, dtype=np.float64).tobytes(), digest_size=DIGEST_BYTES).digest()
 
 
 @functools.cache
-def _loss_classes():
+def _loss_classes() -> dict[str, type]:
     from sklearn._loss import _loss
     from sklearn.linear_model import _sgd_fast
 
@@ -75,11 +78,11 @@ def _loss_classes():
 class Record:
     """What the witness saw: ``{digest: loss name or CONTINUED}``, following chains of solves."""
 
-    def __init__(self, write=None):
-        self.learnt = OrderedDict()
+    def __init__(self, write: Callable[[bytes], object] | None = None) -> None:
+        self.learnt: OrderedDict[bytes, str] = OrderedDict()
         self._write = write
 
-    def add(self, start, end, loss):
+    def add(self, start: np.ndarray, end: np.ndarray, loss: str) -> None:
         started = weights_digest(start)
         from_zero = not np.any(start)
         learnt = loss if from_zero or self.learnt.get(started) == loss else CONTINUED
@@ -94,7 +97,14 @@ class Record:
             self._write(ended + bytes([255 if learnt == CONTINUED else LOSSES.index(learnt)]))
 
 
-def solve(arrays, scalars, loss_name, loss_parameters, score, record):
+def solve(
+    arrays: dict[str, np.ndarray],
+    scalars: dict[str, Any],
+    loss_name: str,
+    loss_parameters: list,
+    score: Callable[..., float] | None,
+    record: Record,
+) -> tuple:
     """Run scikit-learn's SGD solver on plain arrays and record what each returned vector was learnt with.
 
     ``arrays`` holds ``coef``, ``average_coef`` (or none), ``validation_mask`` and the training
@@ -127,7 +137,7 @@ def solve(arrays, scalars, loss_name, loss_parameters, score, record):
     return result
 
 
-def _solved_in_place(arrays, result):
+def _solved_in_place(arrays: dict[str, np.ndarray], result: tuple) -> tuple:
     """The solver's weights written into the caller's arrays: scikit-learn's own callers rely on it."""
     arrays["coef"][...] = result[0]
     if result[2] is not None and "average_coef" in arrays:
@@ -135,7 +145,7 @@ def _solved_in_place(arrays, result):
     return arrays["coef"], result[1], arrays.get("average_coef"), result[3], result[4]
 
 
-def _solver_call(args, kwargs, datasets):
+def _solver_call(args: tuple, kwargs: dict[str, Any], datasets: dict[int, Any]) -> tuple | None:
     """The arguments of one ``_plain_sgd`` call as plain data, or None for a call the witness does not take."""
     if kwargs or len(args) != len(_ARGUMENTS):
         return None
@@ -160,7 +170,7 @@ def _solver_call(args, kwargs, datasets):
     return arrays, scalars, type(loss).__name__, parameters, values["validation_score_cb"]
 
 
-def _plain_scalar(value):
+def _plain_scalar(value: Any) -> Any:
     value = value.item() if isinstance(value, np.generic) else value
     if not isinstance(value, (bool, int, float)):
         raise TypeError(f"an SGD solver argument of type {type(value).__name__}")
@@ -168,21 +178,21 @@ def _plain_scalar(value):
 
 
 @contextlib.contextmanager
-def _solver_replaced(run):
+def _solver_replaced(run: Callable[[tuple], tuple]) -> Iterator[None]:
     """scikit-learn's SGD solves go to ``run(call)`` (calls it cannot take run as before)."""
     from sklearn.linear_model import _stochastic_gradient as sgd
 
     original_solver, original_dataset, datasets = sgd._get_plain_sgd_function, sgd.make_dataset, {}
 
-    def remembering_make_dataset(X, y, sample_weight, random_state=None):
+    def remembering_make_dataset(X: Any, y: Any, sample_weight: Any, random_state: Any = None) -> tuple:
         dataset, decay = original_dataset(X, y, sample_weight, random_state=random_state)
         datasets[id(dataset)] = (dataset, X, y, sample_weight)
         return dataset, decay
 
-    def witnessed_solver(input_dtype):
+    def witnessed_solver(input_dtype: Any) -> Callable[..., tuple]:
         local = original_solver(input_dtype)
 
-        def plain_sgd(*args, **kwargs):
+        def plain_sgd(*args: Any, **kwargs: Any) -> tuple:
             call = _solver_call(args, kwargs, datasets)
             return local(*args, **kwargs) if call is None else run(call)
 
@@ -196,11 +206,11 @@ def _solver_replaced(run):
 
 
 @contextlib.contextmanager
-def in_process():
+def in_process() -> Iterator[dict[bytes, str]]:
     """Witness the SGD solves run inside this block in this process (``grader.check``); yields the record's dict."""
     record = Record()
 
-    def run(call):
+    def run(call: tuple) -> tuple:
         arrays, scalars, loss_name, loss_parameters, score = call
         return _solved_in_place(arrays, solve(arrays, scalars, loss_name, loss_parameters, score, record))
 
@@ -211,7 +221,7 @@ def in_process():
 # The witness process and its client: one request per solve over a socket pair, arrays in a memfd.
 
 
-def start(record_fd):
+def start(record_fd: int) -> None:
     """Fork the witness (before any student code runs) and send this process's SGD solves to it.
 
     ``record_fd`` is the grader's file; the witness keeps it and this process closes it.
@@ -240,7 +250,7 @@ def start(record_fd):
     classifier = _stochastic_gradient.BaseSGDClassifier
     one_fit = classifier._fit_multiclass
 
-    def fit_multiclass(self, X, *args, **kwargs):
+    def fit_multiclass(self: Any, X: Any, *args: Any, **kwargs: Any) -> Any:
         with client.pixels_unchanged():
             return one_fit(self, X, *args, **kwargs)
 
@@ -251,11 +261,11 @@ _REPLACED: contextlib.AbstractContextManager | None = None
 
 
 class _Client:
-    def __init__(self, connection):
+    def __init__(self, connection: socket.socket) -> None:
         self.connection, self.lock, self.shared = connection, threading.Lock(), _SharedMemory()
 
     @contextlib.contextmanager
-    def pixels_unchanged(self):
+    def pixels_unchanged(self) -> Iterator[None]:
         """Within one multiclass fit scikit-learn solves every class on the same X: it is copied once."""
         self.shared.reuse = True
         try:
@@ -263,7 +273,7 @@ class _Client:
         finally:
             self.shared.reuse, self.shared.kept = False, None
 
-    def run(self, call):
+    def run(self, call: tuple) -> tuple:
         arrays, scalars, loss_name, parameters, score = call
         with self.lock:
             shared = self.shared
@@ -288,13 +298,15 @@ class _SharedMemory:
     copies its 0.38 GB of pixels ten times into pages already there.
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.fd: int | None = None
         self.memory: mmap.mmap | None = None
-        self.size, self.layout = 0, []
-        self.reuse, self.kept = False, None  # the training rows already in place, while they cannot change
+        self.size = 0
+        self.layout: list[list] = []  # [name, dtype, shape, offset] of each array in place
+        self.reuse = False
+        self.kept: tuple | None = None  # the training rows already in place, while they cannot change
 
-    def place(self, arrays) -> tuple[list, int]:
+    def place(self, arrays: dict[str, np.ndarray]) -> tuple[list[list], int]:
         """Copy ``arrays`` into the shared memory (growing it if need be); returns their layout and its descriptor."""
         self.layout, offset = [], 0
         arrays = {name: np.ascontiguousarray(array) for name, array in arrays.items()}
@@ -321,12 +333,12 @@ class _SharedMemory:
             raise ValueError("a solve ships at least its coefficients; nothing was placed")
         return self.layout, self.fd
 
-    def view(self, name):
+    def view(self, name: str) -> np.ndarray:
         _, dtype, shape, offset = next(entry for entry in self.layout if entry[0] == name)
         return np.ndarray(shape, dtype, buffer=self.memory, offset=offset)
 
 
-def _serve(connection, record_fd):
+def _serve(connection: socket.socket, record_fd: int) -> None:
     record = Record(write=lambda line: os.write(record_fd, line))
     while True:
         try:
@@ -348,7 +360,7 @@ def _serve(connection, record_fd):
 _MAPPED: dict[tuple[int, int, int], mmap.mmap] = {}  # the client's memfd, mapped once: (device, inode, size) -> mapping
 
 
-def _mapped(fd):
+def _mapped(fd: int) -> tuple[mmap.mmap, int]:
     status = os.fstat(fd)
     key = (status.st_dev, status.st_ino, status.st_size)
     if key not in _MAPPED:
@@ -357,7 +369,7 @@ def _mapped(fd):
     return _MAPPED[key], status.st_size
 
 
-def _solve_request(connection, header, fds, record):
+def _solve_request(connection: socket.socket, header: dict[str, Any], fds: list[int], record: Record) -> dict[str, Any]:
     if len(fds) != 1 or header.get("loss") not in LOSSES:
         raise ValueError("a request is one memfd and one of scikit-learn's losses")
     memory, size = _mapped(fds[0])
@@ -371,7 +383,7 @@ def _solve_request(connection, header, fds, record):
     if "X_shape" in header["scalars"]:
         scalars["X_shape"] = [int(n) for n in header["scalars"]["X_shape"]]
 
-    def score(coef, intercept):
+    def score(coef: np.ndarray, intercept: float) -> float:
         arrays["coef"][...] = coef
         connection.send(json.dumps({"score": float(intercept)}).encode())
         return float(json.loads(connection.recv(MAX_HEADER))["score"])
@@ -383,7 +395,7 @@ def _solve_request(connection, header, fds, record):
     return {"intercept": float(intercept), "average_intercept": float(average_intercept), "n_iter": int(n_iter)}
 
 
-def read_record(path, max_bytes=MAX_RECORD_READ):
+def read_record(path: Path, max_bytes: int = MAX_RECORD_READ) -> dict[bytes, str]:
     """The grader's side: ``{digest: loss name or CONTINUED}`` from the last records of the witness's file."""
     try:
         with open(path, "rb") as file:
