@@ -19,7 +19,7 @@ import os
 import shutil
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Protocol
@@ -41,7 +41,7 @@ def csv_columns() -> list[str]:
 PACKAGE = Path(__file__).resolve().parent
 
 
-def find_submissions(inputs):
+def find_submissions(inputs: Iterable[Path | str]) -> tuple[list[Path], Path]:
     """Expand files and folders into the submission files to grade, sorted, each once.
 
     Returns
@@ -74,7 +74,7 @@ def find_submissions(inputs):
 MAX_NAME = 150
 
 
-def submission_names(paths, root):
+def submission_names(paths: list[Path], root: Path) -> dict[Path, str]:
     """A unique, file-system-safe and stable name for each submission: its path below ``root``.
 
     Folders are joined with ``~``, the file's suffix is dropped unless two files differ only by it,
@@ -99,7 +99,7 @@ def submission_names(paths, root):
     return names
 
 
-def autograder_parts(package=PACKAGE):
+def autograder_parts(package: Path = PACKAGE) -> dict[str, str]:
     """What can change a grade, part by part: each module's digest, the data's, the versions of the
     grading packages and of everything they install (:mod:`mnist_kit.pins`).
 
@@ -116,12 +116,12 @@ def autograder_parts(package=PACKAGE):
     return parts
 
 
-def autograder_fingerprint(package=PACKAGE):
+def autograder_fingerprint(package: Path = PACKAGE) -> str:
     """A hash of :func:`autograder_parts`, so that results from another version are redone."""
     return hashlib.sha256(json.dumps(autograder_parts(package), sort_keys=True).encode()).hexdigest()[:16]
 
 
-def parts_that_differ(mine, theirs, limit=3):
+def parts_that_differ(mine: dict[str, str], theirs: dict[str, str], limit: int = 3) -> list[str]:
     """The parts of two kits that differ, as short phrases (see :func:`autograder_parts`).
 
     Examples
@@ -136,18 +136,18 @@ def parts_that_differ(mine, theirs, limit=3):
 
 
 def grade_many(
-    inputs,
-    out,
-    jobs=None,
-    limits=DEFAULT_LIMITS,
-    force=False,
-    seed=None,
-    progress=None,
-    sandbox=None,
-    all_feedback=False,
-    identical_once=True,
-    scheduler=None,
-):
+    inputs: Iterable[Path | str],
+    out: Path | str,
+    jobs: int | None = None,
+    limits: Limits = DEFAULT_LIMITS,
+    force: bool = False,
+    seed: int | None = None,
+    progress: Callable[..., object] | None = None,
+    sandbox: sandboxes.Sandbox | None = None,
+    all_feedback: bool = False,
+    identical_once: bool = True,
+    scheduler: str | None = None,
+) -> list[Result]:
     """Grade many submissions in parallel into ``out``; resumable.
 
     Parameters
@@ -186,6 +186,7 @@ def grade_many(
         One result per submission, in the order of the gradebook.
     """
     paths, root = find_submissions(inputs)
+    out = Path(out)
     sandbox = sandbox or sandboxes.choose()
     jobs = jobs or os.cpu_count() or 1
     # Each submission graded at once gets its share of the cores (see Sandbox.environment).
@@ -220,7 +221,7 @@ def grade_many(
 
     grader_errors: list[tuple[Path, BaseException]] = []
 
-    def store(path, key, result):
+    def store(path: Path, key: str, result: Result) -> Result:
         result = result.replace(submission=names[path], file=str(path), key=key)
         write_atomically(graded.result(names[path]), json.dumps(result.to_json(), indent=1))
         try:
@@ -229,7 +230,7 @@ def grade_many(
             grader_errors.append((path, error))
         return result
 
-    def same_as(result, key):
+    def same_as(result: Result, key: str) -> None:
         # Copies of a file take its result under their own names (see identical_once).
         for path in copies.pop(key, []):
             results[path] = store(path, key, result)
@@ -245,7 +246,7 @@ def grade_many(
     else:
         runner = LocalRunner(jobs, checker, limits, seed, sandbox)
 
-    def report_progress():
+    def report_progress() -> None:
         if progress:
             failures = sum(r.status != Status.GRADED for r in results.values())
             progress(len(results), len(paths), failures, **({"workers": runner.workers()} if scheduler else {}))
@@ -293,16 +294,16 @@ class LocalRunner:
     :class:`mnist_kit.cluster.ClusterRunner` does the same on a Dask cluster's workers.
     """
 
-    def __init__(self, jobs, checker, limits, seed, sandbox):
+    def __init__(self, jobs: int, checker: Checker, limits: Limits, seed: int | None, sandbox: sandboxes.Sandbox) -> None:
         self.jobs, self.checker, self.limits, self.seed, self.sandbox = jobs, checker, limits, seed, sandbox
 
-    def grade(self, path):
+    def grade(self, path: Path) -> Result:
         try:
             return grade_notebook(read_notebook(path, self.limits.max_upload), self.checker, self.limits, self.seed, self.sandbox)
         except InvalidSubmission as error:
             return invalid_result(str(error))
 
-    def run(self, pending):
+    def run(self, pending: list[tuple[Path, str]]) -> Iterator[tuple[Path, str, Result | BaseException]]:
         """Yield ``(path, key, result)`` for each of ``pending`` as it finishes (the exception, if grading raised)."""
         with ThreadPoolExecutor(max_workers=self.jobs) as pool:
             futures = {pool.submit(self.grade, path): (path, key) for path, key in pending}
@@ -311,11 +312,11 @@ class LocalRunner:
                 error = future.exception()
                 yield path, key, error if error is not None else future.result()
 
-    def workers(self):
+    def workers(self) -> int:
         """The gradings this runner keeps going at once."""
         return self.jobs
 
-    def close(self):
+    def close(self) -> None:
         pass
 
 
@@ -323,7 +324,7 @@ class GraderError(RuntimeError):
     """A bug of the grader's own while grading some files; every row was written before it was raised."""
 
 
-def _keep_history(out, previous_results):
+def _keep_history(out: Path, previous_results: list[Result]) -> None:
     """Copy the results about to be replaced, and the gradebook they made, into a history run.
 
     A run that was interrupted before it replaced all it had kept is continued, so that one
@@ -347,12 +348,12 @@ def _keep_history(out, previous_results):
             write_atomically(run / f"{result.submission}.json", json.dumps(result.to_json(), indent=1))
 
 
-def _history_runs(out):
+def _history_runs(out: Path) -> list[Path]:
     history = GradedFolder(out).history
     return sorted(p for p in history.iterdir() if p.is_dir()) if history.is_dir() else []
 
 
-def _unfinished_run(out):
+def _unfinished_run(out: Path) -> Path | None:
     """The latest history run if some result it kept has not been replaced yet, else None."""
     runs = _history_runs(out)
     if runs and any(_read_result(kept) == _read_result(GradedFolder(out).results / kept.name) for kept in runs[-1].glob("*.json")):
@@ -360,7 +361,7 @@ def _unfinished_run(out):
     return None
 
 
-def regrade_changes(out):
+def regrade_changes(out: Path) -> Regrade | None:
     """Whose grade the latest regrade changed, and why.
 
     Parameters
@@ -409,7 +410,7 @@ def regrade_changes(out):
     return Regrade(runs[-1].name, regraded, tuple(changed))
 
 
-def _regrade_cause(before, after):
+def _regrade_cause(before: Result, after: Result) -> str:
     fingerprint_before, _, file_before = (before.key or "").partition(":")
     fingerprint_after, _, file_after = (after.key or "").partition(":")
     if fingerprint_before != fingerprint_after:
@@ -417,7 +418,7 @@ def _regrade_cause(before, after):
     return "file changed" if file_before != file_after else "forced"
 
 
-def flipped_checks(before, after):
+def flipped_checks(before: Result, after: Result) -> list[str]:
     """What differs between two results of one submission, question by question, in short phrases.
 
     Examples
@@ -447,17 +448,17 @@ def flipped_checks(before, after):
     return phrases
 
 
-def _outcome(entry):
+def _outcome(entry: QuestionResult) -> str:
     return f"error ({entry.error[:80]})" if entry.error else "checked"
 
 
-def load_results(out):
+def load_results(out: Path) -> list[Result]:
     """Every result in ``out/results``, sorted by submission name."""
     found = (_read_result(path) for path in sorted(GradedFolder(out).results.glob("*.json")))
     return [result for result in found if result]
 
 
-def _read_result(path):
+def _read_result(path: Path) -> Result | None:
     """The result stored at ``path``, or None if there is none or it is damaged."""
     try:
         return Result.from_json(json.loads(Path(path).read_text()))
@@ -465,7 +466,7 @@ def _read_result(path):
         return None
 
 
-def write_gradebook(out, results):
+def write_gradebook(out: Path, results: list[Result]) -> None:
     """Write ``grades.csv``: one row a submission, scores per question."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=csv_columns(), lineterminator="\n")
@@ -485,7 +486,7 @@ def write_gradebook(out, results):
     write_atomically(GradedFolder(out).gradebook, buffer.getvalue())
 
 
-def merge(sources, out, all_feedback=False):
+def merge(sources: list[Path], out: Path, all_feedback: bool = False) -> Path:
     """Combine graded folders (e.g. from several machines) into ``out``: results, gradebook, feedback, report.
 
     Raises

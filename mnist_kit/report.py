@@ -10,11 +10,15 @@ import dataclasses
 import html
 import io
 import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from . import spec, untrusted
 from .answers import said_once
 from .course import gradebook as course_gradebook
+from .course.gradebook import CourseGradebook, StudentGrade
 from .files import GradedFolder, write_atomically
 from .questions import QUESTIONS
 from .results import QuestionResult, Regrade, Result, Status
@@ -113,7 +117,7 @@ def unsandboxed_warning(result: Result) -> str | None:
     return f"graded without the bubblewrap sandbox (isolation: {kind or 'unknown'})"
 
 
-def feedback_markdown(result, everything=False, visibility=None):
+def feedback_markdown(result: Result, everything: bool = False, visibility: dict[str, str] | None = None) -> str:
     """The feedback for one submission, in Markdown: score per question and what to fix.
 
     Parameters
@@ -159,7 +163,7 @@ def feedback_markdown(result, everything=False, visibility=None):
     return "\n".join(lines) + "\n"
 
 
-def withheld_summary(result, parts, shown, visibility):
+def withheld_summary(result: Result, parts: dict[str, list[QuestionPart]], shown: dict[str, bool], visibility: dict[str, str]) -> str:
     """The line that says what the shown checks earned, and how many points are still withheld, and until when.
 
     Never a total that looks final: while any check is withheld, the line says how much is missing.
@@ -176,7 +180,7 @@ def withheld_summary(result, parts, shown, visibility):
     )
 
 
-def quoted(text, limit=500):
+def quoted(text: object, limit: int = 500) -> str:
     """``text`` as one Markdown code span: one line, at most ``limit`` characters, never read as markup.
 
     Messages carry what the student's code raised and printed, so feedback shows them verbatim,
@@ -195,20 +199,22 @@ def quoted(text, limit=500):
     return f"{fence}{padding}{text}{padding}{fence}"
 
 
-def write_feedback(out, result, everything=False):
-    """Write ``out/feedback/<submission>.md`` (see :func:`feedback_markdown`)."""
+def write_feedback(out: Path, result: Result, everything: bool = False) -> None:
+    """Write ``out/feedback/<submission>.md`` (see :func:`feedback_markdown`); ``result`` is a batch's, named."""
+    if result.submission is None:
+        raise ValueError("a result without a submission name has no feedback file; grade it with grade_many")
     graded = GradedFolder(out)
     graded.feedback.mkdir(parents=True, exist_ok=True)
     write_atomically(graded.feedback_for(result.submission), feedback_markdown(result, everything))
 
 
-def student_feedback_markdown(row, result, policy, everything=False):
+def student_feedback_markdown(row: StudentGrade, result: Result | None, policy: str, everything: bool = False) -> str:
     """A student's feedback: their lateness, penalty and overrides, then what the grader found.
 
     While some checks are withheld (``spec.VISIBILITY``) the final score is withheld too, as the
     submission's own feedback withholds its total.
     """
-    student = row.student
+    student = row.rostered
     lines = [f"# Feedback for {quoted(f'{student.name} ({student.handle})')}", ""]
     shown = everything or all(v == "visible" for v in spec.VISIBILITY.values())
     if row.status == course_gradebook.MISSING:
@@ -234,12 +240,12 @@ def student_feedback_markdown(row, result, policy, everything=False):
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def _when(iso):
+def _when(iso: str) -> str:
     """An ISO 8601 time as people read it: ``2026-12-04 23:59 (UTC-06:00)``."""
     return f"{iso[:16].replace('T', ' ')} (UTC{iso[19:]})" if len(iso) > 19 else iso.replace("T", " ")
 
 
-def write_student_feedback(out, gradebook, results, everything=False):
+def write_student_feedback(out: Path, gradebook: CourseGradebook, results: Mapping[str | None, Result], everything: bool = False) -> None:
     """Write ``out/students/<login>.md`` for every student of a course gradebook (see :func:`student_feedback_markdown`).
 
     ``results`` are the graded results by submission name.
@@ -248,10 +254,10 @@ def write_student_feedback(out, gradebook, results, everything=False):
     folder.mkdir(parents=True, exist_ok=True)
     for row in gradebook.rows:
         text = student_feedback_markdown(row, results.get(row.submission), gradebook.policy, everything)
-        write_atomically(folder / f"{course_gradebook.handle_file_name(row.student)}.md", text)
+        write_atomically(folder / f"{course_gradebook.handle_file_name(row.rostered)}.md", text)
 
 
-def _figure_png(draw):
+def _figure_png(draw: Callable[[Any], object]) -> str:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -266,8 +272,8 @@ def _figure_png(draw):
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _score_histogram(results):
-    def draw(axes):
+def _score_histogram(results: list[Result]) -> str:
+    def draw(axes: Any) -> None:
         bins = [x - 0.5 for x in range(int(QUESTIONS.total_points) + 2)]
         axes.hist([r.total for r in results], bins=bins, color="#3b6ea5", edgecolor="white")
         axes.set_xlabel("total score")
@@ -277,15 +283,15 @@ def _score_histogram(results):
     return _figure_png(draw)
 
 
-def pass_rates(results):
+def pass_rates(results: list[Result]) -> dict[str, float]:
     """Share of submissions with full marks on each question."""
     return {q: sum(r.questions[q].full_marks for r in results) / max(len(results), 1) for q in QUESTIONS}
 
 
-def _pass_rate_chart(results):
+def _pass_rate_chart(results: list[Result]) -> str:
     rates = pass_rates(results)
 
-    def draw(axes):
+    def draw(axes: Any) -> None:
         axes.bar(list(rates), [100 * v for v in rates.values()], color="#4f9a5b")
         axes.set_ylim(0, 100)
         axes.set_ylabel("% with full marks")
@@ -294,7 +300,7 @@ def _pass_rate_chart(results):
     return _figure_png(draw)
 
 
-def common_failures(results, limit=5):
+def common_failures(results: list[Result], limit: int = 5) -> dict[str, list[tuple[str, int]]]:
     """For each question, its most frequent failures with how many submissions met each (not how many checks)."""
     counts: dict[str, collections.Counter[str]] = {q: collections.Counter() for q in QUESTIONS}
     for result in results:
@@ -304,17 +310,17 @@ def common_failures(results, limit=5):
     return {q: c.most_common(limit) for q, c in counts.items()}
 
 
-def _table(header, rows):
+def _table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     head = "".join(f"<th>{html.escape(str(h))}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{html.escape(str(cell))}</td>" for cell in row) + "</tr>" for row in rows)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _change(pair):
+def _change(pair: tuple[object, object]) -> str:
     return f"{pair[0]} → {pair[1]}"
 
 
-def changed_grade_rows(changes: Regrade):
+def changed_grade_rows(changes: Regrade) -> list[tuple]:
     """The rows of the "changed grades" table: submission, status, each question, total, cause, why."""
     return [
         (
@@ -334,7 +340,7 @@ def changed_grade_header() -> list[str]:
     return ["submission", "status", *QUESTIONS, "total", "cause", "why"]
 
 
-def changed_grades_summary(changes: Regrade):
+def changed_grades_summary(changes: Regrade) -> str:
     """One sentence about the latest regrade (see :func:`mnist_kit.batch.regrade_changes`)."""
     return (
         f"The regrade of {changes.run} (UTC) changed {len(changes.changed)} of the "
@@ -346,11 +352,11 @@ def changed_grades_summary(changes: Regrade):
 OVERRIDE_HEADER = ["student", "submission", "question", "grader → instructor", "total", "reason"]
 
 
-def override_rows(course):
+def override_rows(course: CourseGradebook | None) -> list[tuple]:
     """The rows of the "adjusted by the instructor" table: one per override of a course gradebook."""
     return [
         (
-            row.student.name,
+            row.rostered.name,
             row.submission or "(none)",
             override.question,
             _change((row.grader_scores.get(override.question, 0.0), override.score)),
@@ -362,7 +368,7 @@ def override_rows(course):
     ]
 
 
-def _changed_grades_html(changes, course=None):
+def _changed_grades_html(changes: Regrade | None, course: CourseGradebook | None = None) -> str:
     overrides = override_rows(course)
     if not changes and not overrides:
         return ""
@@ -375,15 +381,15 @@ def _changed_grades_html(changes, course=None):
 STUDENT_HEADER = ["name", "login", "section", "status", "submitted", "late", "grader", "adjusted", "penalty", "final", "note"]
 
 
-def _course_html(course):
+def _course_html(course: CourseGradebook | None) -> str:
     """The students by name: what each earned, lost for lateness and kept; files that belong to no one."""
     if course is None:
         return ""
     rows = [
         (
-            row.student.name,
-            row.student.handle,
-            row.student.section,
+            row.rostered.name,
+            row.rostered.handle,
+            row.rostered.section,
             row.status,
             _when(row.lateness.submitted_at),
             course_gradebook.late_in_words(row.lateness.late_seconds),
@@ -404,7 +410,7 @@ def _course_html(course):
     if course.unmatched:
         unmatched = [(row.submission, row.problem, row.raw) for row in course.unmatched]
         parts.append(f"<h3>Files that belong to no one (graded under their names)</h3>{_table(['submission', 'why', 'grader'], unmatched)}")
-    several = [(row.student.name, row.submission, " ".join(row.not_counted)) for row in course.rows if row.not_counted]
+    several = [(row.rostered.name, row.submission, " ".join(row.not_counted)) for row in course.rows if row.not_counted]
     if several:
         parts.append(
             f"<h3>Students with several submissions (the latest counts)</h3>{_table(['student', 'counted', 'not counted'], several)}"
@@ -412,7 +418,9 @@ def _course_html(course):
     return "".join(parts) + "</div>"
 
 
-def report_html(results, changes=None, similar=None, course=None):
+def report_html(
+    results: list[Result], changes: Regrade | None = None, similar: int | None = None, course: CourseGradebook | None = None
+) -> str:
     """One self-contained HTML page about a graded class (images embedded, no network needed).
 
     ``changes`` (from :func:`mnist_kit.batch.regrade_changes`) adds the "changed grades" table;
@@ -460,7 +468,7 @@ th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 """
 
 
-def _similarity_html(flagged):
+def _similarity_html(flagged: int | None) -> str:
     if flagged is None:
         return "<p>Not reviewed yet: <code>mnist-kit similarity</code> on this folder ranks the pairs that share unusual code.</p>"
     return (
@@ -469,7 +477,7 @@ def _similarity_html(flagged):
     )
 
 
-def write_report(out, results, changes=None):
+def write_report(out: Path, results: list[Result], changes: Regrade | None = None) -> Path:
     """Write ``out/report.html`` about ``results`` (and ``changes``, see :func:`report_html`); return its path."""
     graded = GradedFolder(out)
     similar = None

@@ -24,6 +24,8 @@ Every level sets the same limits, which the student's code cannot lift: address 
 size, number of processes and threads, open files (and the wall time, enforced by the grader).
 """
 
+from __future__ import annotations
+
 import fcntl
 import functools
 import os
@@ -35,11 +37,16 @@ import sys
 import tempfile
 import time
 import weakref
+from collections.abc import Iterable, Iterator, Sequence, Set as AbstractSet
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
 
 from . import data, manifest, spec
-from .budget import unmount
+from .budget import Budget, unmount
+
+if TYPE_CHECKING:
+    from .grade import Limits
 
 KINDS = ("bwrap", "user", "none")
 PACKAGE = Path(__file__).resolve().parent
@@ -61,7 +68,7 @@ class SandboxUnavailable(RuntimeError):
     """The requested isolation cannot be had on this machine; the message says what to do."""
 
 
-def _base_bwrap_flags():
+def _base_bwrap_flags() -> list[str]:
     flags = [
         "--die-with-parent",
         "--new-session",
@@ -77,7 +84,7 @@ def _base_bwrap_flags():
 
 
 @functools.cache
-def bwrap_problem():
+def bwrap_problem() -> str | None:
     """Why the bubblewrap sandbox cannot be used here, or None when it works (checked once)."""
     bwrap = shutil.which("bwrap")
     if bwrap is None:
@@ -99,7 +106,7 @@ def bwrap_problem():
     return None
 
 
-def _util_linux_problem():
+def _util_linux_problem() -> str | None:
     """Every sandbox, even none, starts the student through prlimit; as root, through setpriv too."""
     for tool in ("prlimit", "setpriv") if os.geteuid() == 0 else ("prlimit",):
         if shutil.which(tool) is None:
@@ -107,7 +114,7 @@ def _util_linux_problem():
     return None
 
 
-def _uids(kind):
+def _uids(kind: str) -> Sequence[int]:
     if kind == "none":
         return [os.getuid()]
     try:
@@ -118,7 +125,7 @@ def _uids(kind):
         return range(UID_BASE, UID_BASE + UID_POOL_SIZE)
 
 
-def choose(allow_weaker=False, kind=None):
+def choose(allow_weaker: bool = False, kind: str | None = None) -> Sandbox:
     """The strongest isolation available, or ``kind`` if asked for.
 
     Parameters
@@ -157,7 +164,7 @@ def choose(allow_weaker=False, kind=None):
 
 
 @functools.cache
-def user_problem():
+def user_problem() -> str | None:
     """Why students' code cannot run as an unprivileged user here, or None (checked once)."""
     if os.geteuid() != 0:
         return "the 'user' sandbox switches to an unprivileged user, which needs root"
@@ -179,7 +186,7 @@ def user_problem():
     return None
 
 
-def _student_kit():
+def _student_kit() -> Path:
     """A folder holding only the student side of the kit, readable by the student's user."""
     folder = Path(tempfile.mkdtemp(prefix="mnist-kit-student-side-"))
     package = folder / PACKAGE.name
@@ -197,14 +204,14 @@ def _student_kit():
     return folder
 
 
-def _ancestors(path):
+def _ancestors(path: Path | str) -> list[str]:
     return [str(parent) for parent in reversed(Path(path).parents) if str(parent) != "/"]
 
 
 class Sandbox:
     """One level of isolation, with a pool of unprivileged users to run submissions as."""
 
-    def __init__(self, kind, uids, kit=None):
+    def __init__(self, kind: str, uids: Sequence[int], kit: Path | None = None) -> None:
         self.kind = kind
         self.uids = tuple(uids)
         self._owner: Sandbox | None = None  # a narrowed sandbox keeps its owner's student-side folder alive
@@ -213,13 +220,13 @@ class Sandbox:
             weakref.finalize(self, shutil.rmtree, kit, True)
         self.kit = kit
 
-    def only(self, uid):
+    def only(self, uid: int) -> Sandbox:
         """The same sandbox, lending nothing but ``uid`` (a lease already held)."""
         narrowed = Sandbox(self.kind, [uid], kit=self.kit)
         narrowed._owner = self  # keeps the shared student-side folder alive
         return narrowed
 
-    def describe(self):
+    def describe(self) -> dict[str, Any]:
         """What the student's process gets, recorded in every result."""
         bwrap = self.kind == "bwrap"
         private_user = self.kind in ("bwrap", "user") and os.geteuid() == 0
@@ -233,7 +240,7 @@ class Sandbox:
         }
 
     @contextmanager
-    def account(self):
+    def account(self) -> Iterator[int]:
         """Lend a user id for one submission, that no other grading on this machine holds.
 
         A lock file per user id (in a folder only root can write) makes the lease hold across
@@ -261,7 +268,7 @@ class Sandbox:
                 return
             time.sleep(0.1)
 
-    def prepare(self, workdir, uid):
+    def prepare(self, workdir: Path, uid: int) -> None:
         """Give the student's user its working folder (and nothing else)."""
         if self.kind != "bwrap":
             (workdir / ".tmp").mkdir(exist_ok=True)
@@ -271,12 +278,12 @@ class Sandbox:
                 path.chmod(0o700)
             workdir.parent.chmod(0o711)
 
-    def folder_bytes(self, files):
+    def folder_bytes(self, files: int) -> int:
         """How large the submission's folder must be for ``files`` bytes of its files: without
         bubblewrap its temporary files live there too (a private ``/tmp`` of their own otherwise)."""
         return files + (0 if self.kind == "bwrap" else PRIVATE_TMP_BYTES)
 
-    def environment(self, workdir, threads):
+    def environment(self, workdir: Path, threads: int) -> dict[str, str]:
         """The whole environment of the student's process: nothing of the grader's leaks in."""
         inside = self.kind == "bwrap"
         tmp = "/tmp" if inside else str(workdir / ".tmp")
@@ -302,7 +309,7 @@ class Sandbox:
         env["LOKY_MAX_CPU_COUNT"] = "1"
         return env
 
-    def command(self, workdir, uid, python_args):
+    def command(self, workdir: Path, uid: int, python_args: list[str]) -> list[str]:
         """The command line that runs ``python python_args`` for the student, in ``workdir``."""
         python = [sys.executable, "-S", *python_args]
         if self.kind != "bwrap":
@@ -352,7 +359,16 @@ class Sandbox:
             python = [*_as_user(uid), *python]
         return ["bwrap", *flags, "--", *python]
 
-    def start(self, workdir, uid, python_args, limits, stderr, budget=None, pass_fds=()):
+    def start(
+        self,
+        workdir: Path,
+        uid: int,
+        python_args: list[str],
+        limits: Limits,
+        stderr: IO[bytes],
+        budget: Budget | None = None,
+        pass_fds: tuple[int, ...] = (),
+    ) -> subprocess.Popen:
         """Start the student's process; it is the leader of a new session, inside ``budget`` if given.
 
         ``pass_fds`` stay open in it (the SGD witness's record, which the collector hands on before
@@ -380,7 +396,7 @@ class Sandbox:
             pass_fds=pass_fds,
         )
 
-    def stop(self, process, uid):
+    def stop(self, process: subprocess.Popen, uid: int) -> None:
         """Kill the student's process and everything it started, however detached."""
         try:
             os.killpg(process.pid, signal.SIGKILL)
@@ -389,19 +405,19 @@ class Sandbox:
         process.wait()
         self.kill_leftovers(uid)  # a PID namespace dies with its first process; a plain user does not
 
-    def kill_leftovers(self, uid):
+    def kill_leftovers(self, uid: int) -> None:
         """Kill every process of ``uid``, whose lease the caller holds (never the grader's own user)."""
         if self.kind != "none" and os.geteuid() == 0:
             kill_all_processes_of({uid})
 
 
-def _readable_by_others(path):
+def _readable_by_others(path: Path) -> bool:
     path = Path(path).resolve()
     folders_open = all(os.stat(parent).st_mode & 0o001 for parent in path.parents)
     return bool(folders_open and os.stat(path).st_mode & 0o004)
 
 
-def _limited(limits, address_space):
+def _limited(limits: Limits, address_space: int) -> list[str]:
     """The prefix that runs a command under ``limits`` (soft and hard alike, so they cannot be raised)."""
     return [
         "prlimit",
@@ -414,12 +430,12 @@ def _limited(limits, address_space):
     ]
 
 
-def _as_user(uid):
+def _as_user(uid: int) -> list[str]:
     """The prefix that runs a command as ``uid``, with that group and no other (needs root)."""
     return ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--"]
 
 
-def processes_of(uids):
+def processes_of(uids: AbstractSet[int]) -> list[int]:
     """Process ids whose real, effective or saved user is one of ``uids``."""
     found = []
     for entry in Path("/proc").iterdir():
@@ -434,7 +450,7 @@ def processes_of(uids):
     return found
 
 
-def remove_files_of(uid, folders=None):
+def remove_files_of(uid: int, folders: Iterable[Path] | None = None) -> None:
     """Delete what an earlier grading under ``uid`` left in the shared temporary folders.
 
     Only for a caller that holds ``uid``'s lease: then no live grading uses it, so every grading
@@ -456,14 +472,14 @@ def remove_files_of(uid, folders=None):
                     entry.unlink(missing_ok=True)
 
 
-def _owner(path):
+def _owner(path: Path) -> int | None:
     try:
         return path.lstat().st_uid
     except OSError:
         return None
 
 
-def kill_all_processes_of(uids, attempts=200):
+def kill_all_processes_of(uids: AbstractSet[int], attempts: int = 200) -> None:
     """SIGKILL every process of ``uids`` until none is left (a fork bomb is outrun, not raced)."""
     uids = set(uids) - {os.getuid()}
     pids = []
