@@ -13,6 +13,8 @@ build converts it to ``.ipynb``, runs Otter Assign on it, and lays out:
 It then verifies that the reference earns every point and the untouched student notebook none.
 """
 
+from __future__ import annotations
+
 import ast
 import contextlib
 import io
@@ -25,9 +27,11 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -66,7 +70,7 @@ class BuildReport:
     student: Result | None = None  # the untouched student notebook graded
 
 
-def pinned_requirements(root, packages, closure_of=()):
+def pinned_requirements(root: Path, packages: Iterable[str], closure_of: tuple[str, ...] = ()) -> str:
     """The exact pins of ``packages`` from ``pyproject.toml``, one requirement a line, then those of
     everything ``closure_of`` installs (:func:`mnist_kit.pins.dependency_closure`) from ``requirements.lock``.
     """
@@ -90,7 +94,7 @@ def pinned_requirements(root, packages, closure_of=()):
     return "".join(f"{line}\n" for line in lines)
 
 
-def _source_notebook(root, workdir):
+def _source_notebook(root: Path, workdir: Path) -> Path:
     import jupytext
     import nbformat
 
@@ -104,7 +108,7 @@ def _source_notebook(root, workdir):
     return path
 
 
-def _run_otter_assign(master, result):
+def _run_otter_assign(master: Path, result: Path) -> None:
     from otter.assign import main as otter_assign
 
     log = io.StringIO()
@@ -115,7 +119,7 @@ def _run_otter_assign(master, result):
         raise BuildError(f"otter assign failed on {SOURCE}: {error}") from None
 
 
-def _normalise_notebook(path):
+def _normalise_notebook(path: Path) -> None:
     """Rewrite a generated notebook with sorted keys and no outputs, so builds compare equal."""
     notebook = json.loads(path.read_text())
     for index, cell in enumerate(notebook["cells"]):
@@ -125,7 +129,7 @@ def _normalise_notebook(path):
     path.write_text(json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-def _replace_dir(target, files):
+def _replace_dir(target: Path, files: Mapping[str, bytes | SymlinkTo]) -> None:
     """Make ``target`` hold exactly ``files`` ({relative path: bytes or a symlink target})."""
     if target.exists():
         shutil.rmtree(target)
@@ -150,7 +154,7 @@ UV_VERSION = "0.13.8"  # the same as ./dev's
 BUNDLE_SCRIPTS = PACKAGE / "bundle_scripts"
 
 
-def bundle_script(name):
+def bundle_script(name: str) -> str:
     """The text of the bundle's ``name`` (``run_autograder`` or ``setup.sh``), its placeholders filled in.
 
     Examples
@@ -166,7 +170,7 @@ def bundle_script(name):
     return text
 
 
-def release_kit_files(root):
+def release_kit_files(root: Path) -> dict[str, SymlinkTo]:
     """The student release's part of the kit: :func:`mnist_kit.manifest.release_files`.
 
     In git each is a link to the kit's own file (one copy of every line); the student zip holds the files.
@@ -178,14 +182,14 @@ def release_kit_files(root):
     return {f"{PACKAGE.name}/{name}": SymlinkTo("../" * (name.count("/") + 2) + f"{PACKAGE.name}/{name}") for name in names}
 
 
-def _package_files(root):
+def _package_files(root: Path) -> dict[str, bytes]:
     package = root / PACKAGE.name
     files = {f"{PACKAGE.name}/{p.relative_to(package)}": p.read_bytes() for p in sorted(package.rglob("*.py"))}
     files[f"{PACKAGE.name}/{data.EMBEDDED_PATH.name}"] = data.EMBEDDED_PATH.read_bytes()
     return files
 
 
-def write_deterministic_zip(path, files):
+def write_deterministic_zip(path: Path, files: Mapping[str, bytes]) -> None:
     """Zip ``files`` ({name: bytes}) with fixed dates and modes, so equal input gives equal bytes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".zip.partial")
@@ -200,7 +204,7 @@ def write_deterministic_zip(path, files):
     os.replace(temporary, path)
 
 
-def check_visibility(visibility):
+def check_visibility(visibility: Mapping[str, str]) -> None:
     """Raise :class:`BuildError` unless ``visibility`` gives each kind of check one of Gradescope's settings."""
     if set(visibility) != {"public", "hidden"}:
         raise BuildError(f"spec.VISIBILITY must have exactly the keys 'public' and 'hidden', not {sorted(visibility)}")
@@ -209,7 +213,7 @@ def check_visibility(visibility):
             raise BuildError(f"spec.VISIBILITY[{kind!r}] is {setting!r}; choose one of {', '.join(spec.VISIBILITY_CHOICES)}")
 
 
-def student_zip_files(release_files, release_dir):
+def student_zip_files(release_files: Mapping[str, bytes | SymlinkTo], release_dir: Path) -> dict[str, bytes]:
     """The student zip's members: the release under one folder, each link replaced by the bytes it points to."""
     return {
         f"{spec.STUDENT_ZIP_FOLDER}/{name}": (release_dir / name).read_bytes() if isinstance(content, SymlinkTo) else content
@@ -217,7 +221,7 @@ def student_zip_files(release_files, release_dir):
     }
 
 
-def build(root=ROOT, verify=True, out="dist"):
+def build(root: Path = ROOT, verify: bool = True, out: str = "dist") -> BuildReport:
     """Regenerate ``assignment/`` and ``autograder/``, check that the pieces agree, and write the two zips.
 
     Parameters
@@ -292,7 +296,7 @@ def build(root=ROOT, verify=True, out="dist"):
 _GOAL = re.compile(r"at least (\d+(?:\.\d+)?) ?%")
 
 
-def check_questions(master, student):
+def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
     """Raise :class:`BuildError` unless the notebook and the registered question units agree.
 
     Every ``BEGIN QUESTION`` block of the source is a registered unit and every unit has a block,
@@ -375,11 +379,11 @@ def check_questions(master, student):
             )
 
 
-def _percents(values):
+def _percents(values: Iterable[float]) -> str:
     return ", ".join(f"{value:g} %" for value in sorted(values)) or "none"
 
 
-def _defined_functions(notebook):
+def _defined_functions(notebook: dict[str, Any]) -> set[str]:
     names: set[str] = set()
     for _, source in definition_statements(notebook)[0]:
         with contextlib.suppress(SyntaxError):
@@ -387,7 +391,7 @@ def _defined_functions(notebook):
     return names
 
 
-def verify_build(root=ROOT, seeds=MARGIN_SEEDS):
+def verify_build(root: Path = ROOT, seeds: Sequence[int] = MARGIN_SEEDS) -> tuple[Result, Result]:
     """Grade the reference on ``seeds`` and the untouched student notebook; raise unless they earn 100 % and 0 %.
 
     On every seed the reference must also land above each question's thresholds by that
@@ -432,7 +436,7 @@ def verify_build(root=ROOT, seeds=MARGIN_SEEDS):
     return references[0], student
 
 
-def _short_margins(reference, seed):
+def _short_margins(reference: Result, seed: int) -> list[str]:
     problems = []
     for name, entry in reference.questions.items():
         question = questions.QUESTIONS[name]

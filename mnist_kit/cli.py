@@ -4,7 +4,9 @@ import argparse
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TextIO
 
 from . import batch, build as build_module, cluster, doctor, grade, report, sandbox as sandboxes, similarity, spec
 from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
@@ -13,16 +15,16 @@ from .files import GradedFolder, write_atomically
 from .questions import QuestionError
 
 
-def _shown(path):
+def _shown(path: Path) -> Path:
     return path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path
 
 
-def _build(args):
+def _build(args: argparse.Namespace) -> int:
     report = build_module.build(verify=not args.no_verify)
     print("wrote assignment/ and autograder/")
     print(f"wrote {_shown(report.zip_path)} (upload to Gradescope), sha256 {report.zip_sha256}")
     print(f"wrote {_shown(report.student_zip_path)} (hand out to students), sha256 {report.student_zip_sha256}")
-    if report.reference:
+    if report.reference and report.student:
         print(
             f"verified: reference {report.reference.total}/{report.reference.possible}, "
             f"untouched student notebook {report.student.total}/{report.student.possible}"
@@ -33,11 +35,11 @@ def _build(args):
 class ProgressLine:
     """A one-line progress bar on a terminal; plain lines otherwise."""
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         stream = stream or sys.stderr
         self.stream, self.started, self.tty = stream, time.monotonic(), stream.isatty()
 
-    def __call__(self, done, total, failures, workers=None):
+    def __call__(self, done: int, total: int, failures: int, workers: int | None = None) -> None:
         elapsed = time.monotonic() - self.started
         remaining = elapsed / done * (total - done) if done else 0.0
         text = f"{done}/{total} graded, {failures} not graded cleanly, {elapsed:.0f} s elapsed, ~{remaining:.0f} s left"
@@ -52,7 +54,7 @@ class ProgressLine:
         self.stream.flush()
 
 
-def _grade(args):
+def _grade(args: argparse.Namespace) -> int:
     limits = grade.Limits(
         timeout=args.timeout,
         max_memory=int(args.max_memory * 2**30),
@@ -115,7 +117,7 @@ def _grade(args):
     return 0
 
 
-def _export(args):
+def _export(args: argparse.Namespace) -> int:
     course = course_gradebook.load(args.graded)
     if course is None:
         raise FileNotFoundError(f"{args.graded} has no course gradebook; grade it with --roster (or --course course.toml) first")
@@ -129,7 +131,7 @@ def _export(args):
     return 0
 
 
-def _report(args):
+def _report(args: argparse.Namespace) -> int:
     results = batch.load_results(args.out)
     if not results:
         raise FileNotFoundError(f"{args.out} holds no graded results; run mnist-kit grade --out {args.out} first")
@@ -137,7 +139,7 @@ def _report(args):
     return 0
 
 
-def _similarity(args):
+def _similarity(args: argparse.Namespace) -> int:
     sources, problems = similarity.sources_of_graded(args.out, grade.read_notebook)
     known = similarity.well_known_fingerprints(similarity.release_notebooks())
     review = similarity.compare(sources, known, jobs=args.jobs)
@@ -154,7 +156,7 @@ def _similarity(args):
     return 0
 
 
-def _doctor(args):
+def _doctor(args: argparse.Namespace) -> int:
     findings = doctor.diagnose()
     for finding in findings:
         print(finding.line())
@@ -165,18 +167,18 @@ def _doctor(args):
     return 1
 
 
-def _slurm_script(args):
+def _slurm_script(args: argparse.Namespace) -> int:
     print(cluster.slurm_job_script(args.scheduler, args.cores, args.memory, args.walltime, args.queue, args.python, args.sbatch), end="")
     return 0
 
 
-def _merge(args):
+def _merge(args: argparse.Namespace) -> int:
     print(f"wrote {GradedFolder(args.out).gradebook} and {batch.merge(args.folders, args.out, args.all_feedback)}")
     return 0
 
 
-def _positive(kind):
-    def parse(text):
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
         try:
             value = kind(text)
         except ValueError:
@@ -188,7 +190,7 @@ def _positive(kind):
     return parse
 
 
-def _add_all_feedback(command):
+def _add_all_feedback(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--all-feedback",
         action="store_true",
@@ -196,7 +198,7 @@ def _add_all_feedback(command):
     )
 
 
-def parser():
+def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="mnist-kit", description=f"Build and grade the {spec.ASSIGNMENT} assignment.")
     commands = main.add_subparsers(dest="command", required=True)
     build = commands.add_parser(
@@ -279,7 +281,7 @@ def parser():
     return main
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return args.run(args)

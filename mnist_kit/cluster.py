@@ -18,12 +18,13 @@ Dask (``pip install -e .[cluster]``) is imported only here. Workers are started 
 
 import dataclasses
 import sys
+from collections.abc import Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from . import batch, doctor, sandbox as sandboxes
-from .grade import Checker, InvalidSubmission, crashed_result, grade_notebook, invalid_result, read_notebook
+from .grade import Checker, InvalidSubmission, Limits, crashed_result, grade_notebook, invalid_result, read_notebook
 from .results import Result
 from .untrusted import one_line
 
@@ -34,12 +35,12 @@ class ClusterError(RuntimeError):
     """The cluster cannot grade (unreachable, or no worker may); one line that says what to do."""
 
 
-def worker_report():
+def worker_report() -> dict[str, Any]:
     """What a worker tells the client before any task: its kit's parts and its doctor's findings (runs on the worker)."""
     return {"parts": batch.autograder_parts(), "findings": [dataclasses.astuple(f) for f in doctor.diagnose()]}
 
 
-def accepted_workers(reports, parts):
+def accepted_workers(reports: Mapping[str, dict[str, Any]], parts: dict[str, str]) -> tuple[list[str], list[str]]:
     """Split workers into those that may grade and one line for each refused one.
 
     Parameters
@@ -70,16 +71,16 @@ def accepted_workers(reports, parts):
 
 
 @cache
-def _checker():
+def _checker() -> Checker:
     return Checker()
 
 
 @cache
-def _sandbox(kind):
+def _sandbox(kind: str) -> sandboxes.Sandbox:
     return sandboxes.choose(kind=kind)
 
 
-def grade_on_worker(notebook_text, seed, limits, kind):
+def grade_on_worker(notebook_text: str, seed: int | None, limits: Limits, kind: str) -> dict[str, Any]:
     """Grade one notebook on a worker, in its sandbox of ``kind``; returns the result as JSON data (:meth:`Result.to_json`).
 
     Each grading gets one BLAS thread, as ``mnist-kit grade`` gives each when it grades as many at
@@ -97,7 +98,7 @@ class ClusterRunner:
         When the scheduler cannot be reached, or no worker may grade.
     """
 
-    def __init__(self, address, limits, seed, kind, notes=None):
+    def __init__(self, address: str, limits: Limits, seed: int | None, kind: str, notes: TextIO | None = None) -> None:
         try:
             from distributed import Client
         except ImportError:
@@ -118,12 +119,12 @@ class ClusterRunner:
                 "start workers from this kit's install, and run mnist-kit doctor on them"
             )
 
-    def workers(self):
+    def workers(self) -> int:
         """How many of the accepted workers are connected now."""
         connected = self.client.scheduler_info().get("workers", {})
         return sum(address in connected for address in self.accepted)
 
-    def run(self, pending):
+    def run(self, pending: list[tuple[Path, str]]) -> Iterator[tuple[Path, str, Result | BaseException]]:
         """Yield ``(path, key, result)`` for each of ``pending`` as it finishes (the exception, if grading raised)."""
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
@@ -157,11 +158,19 @@ class ClusterRunner:
             except Exception as error:  # noqa: BLE001 - the grader's own bug, reported by grade_many
                 yield path, key, error
 
-    def close(self):
+    def close(self) -> None:
         self.client.close()
 
 
-def slurm_job_script(scheduler, cores=2, memory="8GB", walltime="02:00:00", queue=None, python=None, extra=()):
+def slurm_job_script(
+    scheduler: str,
+    cores: int = 2,
+    memory: str = "8GB",
+    walltime: str = "02:00:00",
+    queue: str | None = None,
+    python: str | None = None,
+    extra: Sequence[str] = (),
+) -> str:
     """The job script that starts one Dask worker for the kit under Slurm, made by dask-jobqueue's ``SLURMJob``.
 
     Parameters

@@ -23,7 +23,7 @@ def canonical(name: str) -> str:
 
 
 @functools.cache
-def dependency_closure(packages: Iterable[str]) -> tuple[str, ...]:
+def dependency_closure(packages: tuple[str, ...]) -> tuple[str, ...]:
     """``packages`` (a tuple) and everything they install on this machine, as sorted canonical names.
 
     Read from the installed packages' metadata; optional extras are left out, and so are

@@ -27,9 +27,11 @@ import keyword
 import re
 import symtable
 from collections import Counter, defaultdict
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .collect import definition_statements
 from .files import GradedFolder, write_atomically
@@ -80,7 +82,7 @@ def _written_by_students() -> tuple[str, ...]:
     return tuple(name for question in QUESTIONS.values() for name in question.functions)
 
 
-def graded_functions(notebook):
+def graded_functions(notebook: dict[str, Any]) -> dict[str, str]:
     """``{function name: source}`` of the graded functions a notebook defines (the last definition wins)."""
     found, names = {}, _written_by_students()
     for _, source in definition_statements(notebook)[0]:
@@ -108,7 +110,7 @@ _TOKEN = re.compile(
 _ALONE_AFTER = re.compile(r"[ \t]*(?:\#[^\n]*)?(?:\n|$)")
 
 
-def _own_names(source):
+def _own_names(source: str) -> set[str] | None:
     """Parameters and local names of every function in ``source`` (scikit-learn's and numpy's names are not)."""
     try:
         tables = [symtable.symtable(source, "<function>", "exec")]
@@ -125,7 +127,7 @@ def _own_names(source):
     return own
 
 
-def normalised_tokens(source):
+def normalised_tokens(source: str) -> list[tuple[str, int]]:
     """``[(token, line)]`` of a function, disguise removed (see the module's docstring)."""
     own = _own_names(source)
     if own is None:
@@ -153,7 +155,7 @@ def normalised_tokens(source):
     return tokens
 
 
-def _stable_code(token, _codes={}):  # noqa: B006 - a cache shared by every call, on purpose
+def _stable_code(token: str, _codes: dict[str, int] = {}) -> int:  # noqa: B006 - a cache shared by every call, on purpose
     code = _codes.get(token)
     if code is None:
         code = _codes[token] = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
@@ -163,7 +165,7 @@ def _stable_code(token, _codes={}):  # noqa: B006 - a cache shared by every call
 _MODULUS = (1 << 61) - 1
 
 
-def fingerprint(function, source):
+def fingerprint(function: str, source: str) -> list[Fingerprint]:
     """The winnowed fingerprints of one function's source."""
     tokens = normalised_tokens(source)
     codes = [_stable_code(text) for text, _ in tokens]
@@ -181,12 +183,12 @@ def fingerprint(function, source):
     return [Fingerprint(hashes[p], function, tokens[p][1], tokens[p + K - 1][1]) for p in sorted(chosen)]
 
 
-def _fingerprint_submission(item):
+def _fingerprint_submission(item: tuple[str, dict[str, str]]) -> Submission:
     name, sources = item
     return Submission(name, sources, [f for function in sorted(sources) for f in fingerprint(function, sources[function])])
 
 
-def release_notebooks(root=None):
+def release_notebooks(root: Path | None = None) -> list[dict[str, Any]]:
     """The student notebook (stubs and examples) and the reference notebook of the kit at ``root``."""
     root = Path(root) if root else Path(__file__).resolve().parent.parent
     paths = [root / "assignment" / "mnist.ipynb", root / "autograder" / "mnist.ipynb"]
@@ -196,9 +198,9 @@ def release_notebooks(root=None):
     return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
 
 
-def well_known_fingerprints(notebooks):
+def well_known_fingerprints(notebooks: Iterable[dict[str, Any]]) -> set[int]:
     """Hashes of the code every student starts from or may find: the stubs, the examples, the reference."""
-    known: set[str] = set()
+    known: set[int] = set()
     for notebook in notebooks:
         for function, source in graded_functions(notebook).items():
             known.update(f.hash for f in fingerprint(function, source))
@@ -220,7 +222,7 @@ class Review:
     all_pairs: int
 
 
-def compare(sources, well_known=frozenset(), jobs=1):
+def compare(sources: Mapping[str, dict[str, str]], well_known: Collection[int] = frozenset(), jobs: int = 1) -> Review:
     """Rank the pairs of submissions that share unusual code in their graded functions.
 
     Parameters
@@ -281,7 +283,7 @@ def compare(sources, well_known=frozenset(), jobs=1):
     return Review(pairs, by_name, removed_known, common, len(scored), all_pairs)
 
 
-def _shared_functions(a, b, evidence):
+def _shared_functions(a: Submission, b: Submission, evidence: Collection[int]) -> tuple[str, ...]:
     theirs = {f.hash for f in b.fingerprints}
     return tuple(sorted({f.function for f in a.fingerprints if f.hash in theirs and f.hash in evidence}))
 
@@ -289,7 +291,7 @@ def _shared_functions(a, b, evidence):
 # The graded folder's side: read the graded submissions, write the CSV and the pages.
 
 
-def sources_of_graded(folder, read_notebook):
+def sources_of_graded(folder: Path, read_notebook: Callable[[Path], str]) -> tuple[dict[str, dict[str, str]], list[str]]:
     """``({submission: {function: source}}, [one line per submission whose file could not be read])``."""
     graded = GradedFolder(folder)
     if not graded.results.is_dir():
@@ -306,7 +308,7 @@ def sources_of_graded(folder, read_notebook):
     return sources, problems
 
 
-def write_review(folder, review, problems=()):
+def write_review(folder: Path, review: Review, problems: Sequence[str] = ()) -> Path:
     """Write ``similarity.csv``, ``similarity.html`` and one page per flagged pair into ``folder``; return the CSV's path."""
     graded = GradedFolder(folder)
     out = io.StringIO()
@@ -327,7 +329,7 @@ def write_review(folder, review, problems=()):
 _STYLE = "body{font-family:sans-serif;margin:2em}pre{margin:0}td{vertical-align:top;padding:0 1em}.shared{background:#ffe08a}"
 
 
-def _index_page(review, problems):
+def _index_page(review: Review, problems: Sequence[str]) -> str:
     rows = "".join(
         f"<tr><td><a href='similarity/{n:04d}.html'>{html.escape(p.a)} and {html.escape(p.b)}</a></td><td>{p.score:.2f}</td>"
         f"<td>{p.shared}</td><td>higher than {100 * p.above:.3f} % of the class's pairs</td>"
@@ -350,7 +352,7 @@ def _index_page(review, problems):
     )
 
 
-def _common_examples(review, shown=20):
+def _common_examples(review: Review, shown: int = 20) -> str:
     """The most shared of the removed fingerprints, each with the line of code it came from (first submission, by name)."""
     wanted = sorted(review.removed_common, key=lambda value: (-review.removed_common[value], value))[:shown]
     lines = {}
@@ -368,7 +370,7 @@ def _common_examples(review, shown=20):
     return f"<table><tr><th>submissions</th><th>function</th><th>code</th></tr>{rows}</table>"
 
 
-def _pair_page(pair, review):
+def _pair_page(pair: Pair, review: Review) -> str:
     a, b = review.submissions[pair.a], review.submissions[pair.b]
     columns = []
     for mine, theirs in ((a, b), (b, a)):

@@ -371,10 +371,17 @@ def _layer(module):
 
 
 def _kit_imports(path):
-    """The layer names of the kit's modules that ``path`` imports (see :func:`_module_name`)."""
+    """The layer names of the kit's modules that ``path`` imports at run time (see :func:`_module_name`).
+
+    Imports under ``if TYPE_CHECKING:`` are left out: they name a type for the checker, and are
+    never run (a unit's ``draw`` names the DrawData the challenge gives it).
+    """
     package = ".".join(("mnist_kit", *path.relative_to(PACKAGE).parent.parts))
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    tree = ast.parse(path.read_text())
+    for block in [n for n in ast.walk(tree) if isinstance(n, ast.If) and ast.unparse(n.test) == "TYPE_CHECKING"]:
+        block.body = []
+    for node in ast.walk(tree):
         if not isinstance(node, ast.ImportFrom) or not (node.level or (node.module or "").startswith("mnist_kit")):
             continue
         base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) if node.level else node.module

@@ -7,10 +7,17 @@ function's defaults, as the notebook calls it. Each table is split three times: 
 the same seed again, and with another seed.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from mnist_kit import spec
 from mnist_kit.answers import AnswerSchema
+
+if TYPE_CHECKING:
+    from mnist_kit.challenge import DrawData
 
 NAME = "q1"
 POINTS = 2
@@ -30,11 +37,11 @@ ANSWERS = AnswerSchema(
 )
 
 
-def _table(n_rows, n_columns, rng):
+def _table(n_rows: int, n_columns: int, rng: np.random.Generator) -> np.ndarray:
     return np.column_stack([np.arange(n_rows), rng.normal(size=(n_rows, n_columns - 1))])
 
 
-def draw(rng, fixed, data):
+def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     n_rows = int(rng.integers(40, 80))
     n_large = DEFAULT_N_TRAIN + int(rng.integers(100, 400))
     seeds = [int(s) for s in rng.choice(np.setdiff1d(np.arange(10_000), [DEFAULT_SEED]), size=3, replace=False)]

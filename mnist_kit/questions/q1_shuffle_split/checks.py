@@ -3,6 +3,10 @@
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit.checks import answer, changed, hidden, require
@@ -10,8 +14,12 @@ from mnist_kit.checks import answer, changed, hidden, require
 from . import ANSWERS, TABLES
 from .public import CHECKS as PUBLIC_CHECKS, SPLIT, expected_rows, returned_calls
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def split_uses_training_rows(answers, inputs):
+
+def split_uses_training_rows(answers: Answers, inputs: Inputs) -> None:
     for call, parts in returned_calls(answers).items():
         images = parts["X_train"]
         require(
@@ -20,7 +28,7 @@ def split_uses_training_rows(answers, inputs):
         )
 
 
-def _compared_pairs(answers, suffix, same, message):
+def _compared_pairs(answers: Answers, suffix: str, same: bool, message: str) -> None:
     returned = returned_calls(answers)
     pairs = [(table, f"{table}_{suffix}") for table in TABLES if table in returned and f"{table}_{suffix}" in returned]
     require(pairs, message)
@@ -28,7 +36,7 @@ def _compared_pairs(answers, suffix, same, message):
         require(np.array_equal(returned[first]["X_train"], returned[second]["X_train"]) == same, message)
 
 
-def split_is_reproducible(answers, inputs):
+def split_is_reproducible(answers: Answers, inputs: Inputs) -> None:
     _compared_pairs(
         answers,
         "repeat",
@@ -37,13 +45,13 @@ def split_is_reproducible(answers, inputs):
     )
 
 
-def split_depends_on_seed(answers, inputs):
+def split_depends_on_seed(answers: Answers, inputs: Inputs) -> None:
     _compared_pairs(
         answers, "other_seed", False, "Two different seeds gave the same shuffle: use the seed argument rather than a fixed number."
     )
 
 
-def _same_shuffle_for_another_seed(answers, inputs):
+def _same_shuffle_for_another_seed(answers: Answers, inputs: Inputs) -> None:
     """The large table's other-seed call credited with the first call's training rows."""
     answers.arrays[ANSWERS.part(call="large_other_seed", part="X_train")] = answer(answers, ANSWERS.part(call="large", part="X_train"))
 

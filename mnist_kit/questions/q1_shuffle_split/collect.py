@@ -1,11 +1,19 @@
 """q1 in the student's process: shuffle_split three times on each table, and the tables after the first call."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from mnist_kit.answers import Failure, if_returned
 
 from . import ANSWERS, PARTS
 
+if TYPE_CHECKING:
+    from mnist_kit.answers import Student
+    from mnist_kit.challenge import Inputs
 
-def calls(inputs):
+
+def calls(inputs: Inputs) -> dict[str, tuple[str, dict[str, Any], str]]:
     """Each call's name, keyword arguments, and the words that name its input in a message."""
     arrays, params = inputs.arrays, inputs.params
     n_rows, n_columns = arrays["small_X"].shape
@@ -22,7 +30,7 @@ def calls(inputs):
     }
 
 
-def collect(student, inputs):
+def collect(student: Student, inputs: Inputs) -> dict[str, Any]:
     answers = {}
     for call, (table, keywords, on) in calls(inputs).items():
         images, labels = inputs.arrays[f"{table}_X"].copy(), inputs.arrays[f"{table}_y"].astype(object)

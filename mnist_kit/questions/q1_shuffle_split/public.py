@@ -4,28 +4,36 @@ Shipped with the student release: ``grader.check`` runs these very checks in the
 inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on the grading-time inputs.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit.checks import CheckFailed, Usable, answer, changed, left_alone, public, require
 
 from . import ANSWERS, CALLS, DEFAULT_N_TRAIN, PARTS, TABLES
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def _table(call):
+
+def _table(call: str) -> str:
     return call.split("_")[0]
 
 
-def expected_rows(inputs, call):
+def expected_rows(inputs: Inputs, call: str) -> tuple[int, int]:
     n_rows = len(inputs.arrays[f"{_table(call)}_X"])
     n_train = inputs.params["small_n_train"] if _table(call) == "small" else DEFAULT_N_TRAIN
     return n_train, n_rows - n_train
 
 
-def _parts(answers, call):
+def _parts(answers: Answers, call: str) -> dict[str, np.ndarray]:
     return {part: answer(answers, ANSWERS.part(call=call, part=part), part) for part in PARTS}
 
 
-def returned_calls(answers):
+def returned_calls(answers: Answers) -> dict[str, dict[str, np.ndarray]]:
     """The calls that returned four arrays, as {call: parts}; fails when none did."""
     returned: dict = {}
     first_problem: CheckFailed | None = None
@@ -39,7 +47,7 @@ def returned_calls(answers):
     return returned
 
 
-def split_is_a_split(answers, inputs):
+def split_is_a_split(answers: Answers, inputs: Inputs) -> None:
     """Usable: every call that returned split X's rows, each row once, into X_train and X_test (with as many labels)."""
     for call, parts in returned_calls(answers).items():
         table = inputs.arrays[f"{_table(call)}_X"]
@@ -56,7 +64,7 @@ def split_is_a_split(answers, inputs):
 SPLIT = Usable("shuffle_split", split_is_a_split)
 
 
-def split_shapes(answers, inputs):
+def split_shapes(answers: Answers, inputs: Inputs) -> None:
     for call in CALLS:
         parts = _parts(answers, call)
         n_train, n_test = expected_rows(inputs, call)
@@ -74,7 +82,7 @@ def split_shapes(answers, inputs):
             )
 
 
-def split_keeps_pairs(answers, inputs):
+def split_keeps_pairs(answers: Answers, inputs: Inputs) -> None:
     for parts in returned_calls(answers).values():
         for part in ("train", "test"):
             images, labels = parts[f"X_{part}"], parts[f"y_{part}"]
@@ -86,7 +94,7 @@ def split_keeps_pairs(answers, inputs):
             )
 
 
-def split_test_untouched(answers, inputs):
+def split_test_untouched(answers: Answers, inputs: Inputs) -> None:
     for call, parts in returned_calls(answers).items():
         expected = inputs.arrays[f"{_table(call)}_X"][expected_rows(inputs, call)[0] :]
         require(
@@ -95,7 +103,7 @@ def split_test_untouched(answers, inputs):
         )
 
 
-def split_is_shuffled(answers, inputs):
+def split_is_shuffled(answers: Answers, inputs: Inputs) -> None:
     for parts in returned_calls(answers).values():
         ids = parts["X_train"][:, 0] if parts["X_train"].ndim == 2 else parts["X_train"]
         require(
@@ -104,7 +112,7 @@ def split_is_shuffled(answers, inputs):
         )
 
 
-def split_leaves_inputs_alone(answers, inputs):
+def split_leaves_inputs_alone(answers: Answers, inputs: Inputs) -> None:
     checked, first_problem = 0, None  # the first problem: both tables have one when none was checked
     for table in TABLES:
         try:  # judged on the tables whose first call returned, like every other property

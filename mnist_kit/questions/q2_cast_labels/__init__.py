@@ -4,9 +4,16 @@ Graded on fresh string labels of a fresh length that always hold 9 and always la
 smaller digit, as a part of MNIST may: casting through ``np.unique``'s positions then goes wrong.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from mnist_kit.answers import AnswerSchema
+
+if TYPE_CHECKING:
+    from mnist_kit.challenge import DrawData
 
 NAME = "q2"
 POINTS = 1
@@ -14,7 +21,7 @@ FUNCTIONS = ("cast_labels",)
 ANSWERS = AnswerSchema(NAME, cast="cast", y_after_call="y_after_call")
 
 
-def draw(rng, fixed, data):
+def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     present = np.append(rng.choice(9, size=int(rng.integers(4, 8)), replace=False), 9)
     labels = np.concatenate([present, rng.choice(present, size=int(rng.integers(50, 200)))])
     return {"y": rng.permutation(labels).astype(str)}, {}

@@ -3,13 +3,21 @@
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from mnist_kit.checks import answer, changed, hidden, left_alone
 
 from . import ANSWERS
 from .public import CAST, CHECKS as PUBLIC_CHECKS
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def cast_leaves_input_alone(answers, inputs):
+
+def cast_leaves_input_alone(answers: Answers, inputs: Inputs) -> None:
     left_alone(
         "cast_labels",
         "return a new array (y.astype(...)) instead.",

@@ -4,14 +4,22 @@ Shipped with the student release: ``grader.check`` runs these very checks in the
 inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on the grading-time inputs.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit.checks import Usable, answer, changed, dtype_name, public, require
 
 from . import ANSWERS
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def cast_dtype(answers, inputs):
+
+def cast_dtype(answers: Answers, inputs: Inputs) -> None:
     cast = answer(answers, ANSWERS.cast(), "cast_labels's result")
     require(
         cast.dtype == np.int8,
@@ -19,7 +27,7 @@ def cast_dtype(answers, inputs):
     )
 
 
-def cast_values(answers, inputs):
+def cast_values(answers: Answers, inputs: Inputs) -> None:
     cast = answer(answers, ANSWERS.cast(), "cast_labels's result")
     expected = inputs.arrays["y"].astype(np.int8)
     require(

@@ -3,8 +3,17 @@
 Graded on fresh int8 labels, with the default digit and with a drawn other digit.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from mnist_kit import spec
 from mnist_kit.answers import AnswerSchema
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mnist_kit.challenge import DrawData
 
 NAME = "q3"
 POINTS = 1
@@ -14,7 +23,7 @@ CALLS = ("default_digit", "other_digit")
 ANSWERS = AnswerSchema(NAME, parts={"call": CALLS}, target="{call}", y_after_call="{call}_y_after_call")
 
 
-def draw(rng, fixed, data):
+def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     arrays = {"y": rng.integers(0, 10, size=int(rng.integers(50, 200))).astype("int8")}
     params = {"digit": int(rng.choice([d for d in range(10) if d != spec.TARGET_DIGIT]))}
     return arrays, params

@@ -3,6 +3,10 @@
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit.checks import answer, changed, hidden, left_alone, require
@@ -10,8 +14,12 @@ from mnist_kit.checks import answer, changed, hidden, left_alone, require
 from . import ANSWERS, CALLS
 from .public import CHECKS as PUBLIC_CHECKS, TARGET
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def binary_other_digit(answers, inputs):
+
+def binary_other_digit(answers: Answers, inputs: Inputs) -> None:
     require(
         np.array_equal(
             answer(answers, ANSWERS.target(call="other_digit"), "make_binary_target(y, digit=d)"),
@@ -21,7 +29,7 @@ def binary_other_digit(answers, inputs):
     )
 
 
-def binary_leaves_input_alone(answers, inputs):
+def binary_leaves_input_alone(answers: Answers, inputs: Inputs) -> None:
     left_alone(
         "make_binary_target",
         "compare (y == digit) into a new array instead.",

@@ -4,6 +4,10 @@ Shipped with the student release: ``grader.check`` runs these very checks in the
 inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on the grading-time inputs.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit import spec
@@ -11,8 +15,12 @@ from mnist_kit.checks import CheckFailed, Usable, answer, changed, dtype_name, p
 
 from . import ANSWERS, CALLS
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def binary_dtype(answers, inputs):
+
+def binary_dtype(answers: Answers, inputs: Inputs) -> None:
     for call in CALLS:
         target = answer(answers, ANSWERS.target(call=call), "make_binary_target's result")
         require(
@@ -21,7 +29,7 @@ def binary_dtype(answers, inputs):
         )
 
 
-def binary_default_digit(answers, inputs):
+def binary_default_digit(answers: Answers, inputs: Inputs) -> None:
     require(
         np.array_equal(
             answer(answers, ANSWERS.target(call="default_digit"), "make_binary_target(y)"), inputs.arrays["y"] == spec.TARGET_DIGIT
@@ -30,7 +38,7 @@ def binary_default_digit(answers, inputs):
     )
 
 
-def binary_target_is_a_target(answers, inputs):
+def binary_target_is_a_target(answers: Answers, inputs: Inputs) -> None:
     """Usable: for the default digit or the other one asked for, the answer says (as booleans or 0/1) which labels are that digit."""
     labels, right = inputs.arrays["y"], False
     for call, digit in zip(CALLS, (spec.TARGET_DIGIT, inputs.params["digit"]), strict=True):

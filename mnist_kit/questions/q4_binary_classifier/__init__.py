@@ -6,8 +6,17 @@ show whether the model saw every row. The checker measures the model itself on i
 the 10,000 test images, permuted alike.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from mnist_kit.answers import AnswerSchema, FittedModel
 from mnist_kit.questions import Threshold
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mnist_kit.challenge import DrawData
 
 NAME = "q4"
 POINTS = 2
@@ -21,6 +30,6 @@ THRESHOLDS = {
 }
 
 
-def draw(rng, fixed, data):
+def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     # Integer weights: the images' weighted sums are exact, so the checker can tell whether they changed.
     return {"input_weights": fixed.integers(1, 2**20, size=data.images.shape[1]).astype(float)}, {}

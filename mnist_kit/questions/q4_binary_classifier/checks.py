@@ -3,6 +3,10 @@
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit import spec
@@ -12,8 +16,12 @@ from mnist_kit.questions.q4_binary_classifier import ANSWERS, FUNCTIONS, THRESHO
 
 from .public import CHECKS as PUBLIC_CHECKS, LEARNT
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def binary_model_quality(answers, inputs):
+
+def binary_model_quality(answers: Answers, inputs: Inputs) -> dict[str, float]:
     test_images, test_digits = inputs.data.test_images, inputs.data.test_digits
     parameters = model(answers, ANSWERS.model())
     require(model_shapes_ok(parameters, test_images.shape[1], 2), f"The model's coefficients do not fit {test_images.shape[1]} pixels.")
@@ -30,7 +38,7 @@ def binary_model_quality(answers, inputs):
     return {"binary_accuracy": accuracy, "binary_recall": recall}
 
 
-def binary_model_saw_every_row(answers, inputs):
+def binary_model_saw_every_row(answers: Answers, inputs: Inputs) -> None:
     parameters = model(answers, ANSWERS.model())
     require(
         model_shapes_ok(parameters, inputs.data.test_images.shape[1], 2) and parameters["coef_"][0, inputs.data.trap_column] > 0,
@@ -39,7 +47,7 @@ def binary_model_saw_every_row(answers, inputs):
     )
 
 
-def binary_fit_leaves_inputs_alone(answers, inputs):
+def binary_fit_leaves_inputs_alone(answers: Answers, inputs: Inputs) -> None:
     drawn = (inputs.data.train_scores(inputs.arrays["input_weights"], 0.0).ravel(), inputs.data.train_digits == spec.TARGET_DIGIT)
     recorded = (answer(answers, ANSWERS.X_after_call()), answer(answers, ANSWERS.y_after_call()))
     left_alone(FUNCTIONS[0], "work on copies (X / 255, not X /= 255).", *zip(recorded, drawn, strict=True))

@@ -1,12 +1,20 @@
 """q4 in the student's process: fit_binary_classifier on the training images and the boolean target."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from mnist_kit import spec
 from mnist_kit.answers import if_returned
 
 from . import ANSWERS
 
+if TYPE_CHECKING:
+    from mnist_kit.answers import Student
+    from mnist_kit.challenge import Inputs
 
-def collect(student, inputs):
+
+def collect(student: Student, inputs: Inputs) -> dict[str, Any]:
     data = inputs.data
     images, target = data.train_images(), data.train_digits == spec.TARGET_DIGIT
     given = target.copy()

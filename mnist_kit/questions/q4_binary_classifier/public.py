@@ -4,6 +4,10 @@ Shipped with the student release: ``grader.check`` runs these very checks in the
 inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on the grading-time inputs.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit import spec
@@ -22,13 +26,17 @@ from mnist_kit.checks import (
 )
 from mnist_kit.questions.q4_binary_classifier import ANSWERS, THRESHOLDS
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
+
 # A fitted LogisticRegression's probabilities score a log loss of 0.077-0.087 on the test images
 # (tol from 0.05 to 0.5, C from 0.01 to 1, lbfgs or liblinear); a linear SVM's 0.19, a ridge
 # classifier's 0.37, a hinge SGD's 0.78: a model's kind shows in its probabilities.
 LOGISTIC_LOG_LOSS = 0.13
 
 
-def binary_model_learnt(answers, inputs):
+def binary_model_learnt(answers: Answers, inputs: Inputs) -> None:
     """Usable: a two-class model on every pixel that tells 2s from the rest better than always answering "not a 2"."""
     require_a_learnt_classifier(
         answers, ANSWERS.model(), inputs.data.test_images, inputs.data.test_digits == spec.TARGET_DIGIT, [0, 1], "fit_binary_classifier"
@@ -38,7 +46,7 @@ def binary_model_learnt(answers, inputs):
 LEARNT = Usable("fit_binary_classifier", binary_model_learnt)
 
 
-def binary_model_type(answers, inputs):
+def binary_model_type(answers: Answers, inputs: Inputs) -> None:
     parameters = model(answers, ANSWERS.model())
     require(
         parameters["classes_"].dtype == bool and parameters["classes_"].tolist() == [False, True],
@@ -52,7 +60,7 @@ def binary_model_type(answers, inputs):
     )
 
 
-def binary_model_is_logistic(answers, inputs):
+def binary_model_is_logistic(answers: Answers, inputs: Inputs) -> None:
     parameters = model(answers, ANSWERS.model())
     n_pixels = inputs.data.test_images.shape[1]
     require(model_shapes_ok(parameters, n_pixels, 2), f"The model's coefficients do not fit {n_pixels} pixels.")
@@ -75,7 +83,7 @@ def binary_model_is_logistic(answers, inputs):
     )
 
 
-def binary_model_showcase(answers, inputs):
+def binary_model_showcase(answers: Answers, inputs: Inputs) -> None:
     showcase_image = inputs.data.showcase_image
     parameters = model(answers, ANSWERS.model())
     require(
@@ -84,7 +92,7 @@ def binary_model_showcase(answers, inputs):
     )
 
 
-def goals(answers, inputs):
+def goals(answers: Answers, inputs: Inputs) -> list[Goal]:
     """The accuracy and the share of 2s found on the test images, which hidden checks require."""
     found = predict(model(answers, ANSWERS.model()), inputs.data.test_images)
     truth = inputs.data.test_digits == spec.TARGET_DIGIT

@@ -10,11 +10,18 @@ on the rows a record names (:func:`fit_grader_model` is deterministic) and count
 when the accuracies the student's function returned are those models' accuracies on their folds.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from mnist_kit import spec
 from mnist_kit.answers import AnswerSchema
 from mnist_kit.questions import Threshold
+
+if TYPE_CHECKING:
+    from mnist_kit.challenge import DrawData
 
 NAME = "q5"
 POINTS = 2
@@ -43,7 +50,7 @@ ANSWERS = AnswerSchema(
 )
 
 
-def draw(rng, fixed, data):
+def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     n_train, n_test = spec.N_TRAIN, data.images.shape[0] - spec.N_TRAIN
     train_images, train_digits = data.images[:n_train], data.digits[:n_train]
     binary_coef, binary_intercept = _centroid_direction(train_images, train_digits == spec.TARGET_DIGIT, data.shared["pixel_permutation"])
@@ -65,7 +72,7 @@ def draw(rng, fixed, data):
     return arrays, params
 
 
-def fit_grader_model(images, labels):
+def fit_grader_model(images: np.ndarray, labels: np.ndarray) -> Any:
     """The model ``cross_val_accuracy`` is given, fitted: one averaged pass of logistic SGD, the same bits everywhere.
 
     On every fold layout it averages above the ``cross_val_mean`` threshold, at a sixth of the cost
@@ -79,7 +86,7 @@ def fit_grader_model(images, labels):
     return SGDClassifier(loss="log_loss", average=True, max_iter=1, tol=None, random_state=0).fit(images, labels)
 
 
-def _centroid_direction(images, is_target, permutation):
+def _centroid_direction(images: np.ndarray, is_target: np.ndarray, permutation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """A cheap, reasonable linear classifier: the direction from the mean non-target to the mean target.
 
     Its weights are for pixels in ``permutation``'s order; the means are taken before permuting,
@@ -93,7 +100,7 @@ def _centroid_direction(images, is_target, permutation):
     return coef.reshape(1, -1), np.array([intercept])
 
 
-def _nearest_centroid(images, digits, permutation):
+def _nearest_centroid(images: np.ndarray, digits: np.ndarray, permutation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The nearest digit centroid as a ten-class linear model on raw pixels: scores x/255 @ m_c - |m_c|^2 / 2."""
     one_hot = np.eye(10)[digits]  # class sums as one product: a tenth of the time of ten masked means
     means = (one_hot.T @ images) / one_hot.sum(axis=0)[:, None] / 255.0

@@ -5,6 +5,10 @@ model fitted on the others, and its accuracies are those scores; the inputs left
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit import spec
@@ -13,22 +17,26 @@ from mnist_kit.questions.q5_accuracy import ANSWERS, CROSS_VALIDATIONS, KINDS, T
 
 from .public import ACCURACY, CHECKS as PUBLIC_CHECKS, CROSS_VALIDATION, accuracy_of, fold_accuracies, folds_of, returns_measured_accuracies
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def accuracy_ten_classes(answers, inputs):
+
+def accuracy_ten_classes(answers: Answers, inputs: Inputs) -> None:
     accuracy_of(answers, inputs, "digits", np.arange(10), inputs.data.test_digits)
 
 
-def cross_val_partition(answers, inputs):
+def cross_val_partition(answers: Answers, inputs: Inputs) -> None:
     for name in CROSS_VALIDATIONS:
         folds_of(answers, inputs, name)
 
 
-def cross_val_scores(answers, inputs):
+def cross_val_scores(answers: Answers, inputs: Inputs) -> None:
     """The returned accuracies are the ones the checker measures; the logic is public, as it also decides whether the folds count."""
     returns_measured_accuracies(answers=answers, inputs=inputs)
 
 
-def cross_val_level(answers, inputs):
+def cross_val_level(answers: Answers, inputs: Inputs) -> dict[str, float]:
     means = [float(np.mean(fold_accuracies(answers, inputs, call))) for call in CROSS_VALIDATIONS]
     mean, goal = min(means), THRESHOLDS["cross_val_mean"].value
     require(
@@ -39,7 +47,7 @@ def cross_val_level(answers, inputs):
     return {"cross_val_mean": mean}
 
 
-def accuracy_leaves_inputs_alone(answers, inputs):
+def accuracy_leaves_inputs_alone(answers: Answers, inputs: Inputs) -> None:
     weights = inputs.arrays["input_weights"]
     for kind in KINDS:
         rows = inputs.arrays[f"{kind}_rows"]
@@ -47,7 +55,7 @@ def accuracy_leaves_inputs_alone(answers, inputs):
         _unchanged(answers, kind, inputs.data.test_images[rows] @ weights, truth, "accuracy")
 
 
-def cross_val_leaves_inputs_alone(answers, inputs):
+def cross_val_leaves_inputs_alone(answers: Answers, inputs: Inputs) -> None:
     weights = inputs.arrays["input_weights"]
     for call in CROSS_VALIDATIONS:
         rows = inputs.arrays[f"{call}_rows"]
@@ -60,7 +68,7 @@ def cross_val_leaves_inputs_alone(answers, inputs):
         )
 
 
-def _unchanged(answers, called, sums, labels, function):
+def _unchanged(answers: Answers, called: str, sums: np.ndarray, labels: np.ndarray, function: str) -> None:
     left_alone(
         function,
         "work on copies, never modify its arguments in place.",
@@ -69,7 +77,7 @@ def _unchanged(answers, called, sums, labels, function):
     )
 
 
-def _swap_fits(answers, inputs):
+def _swap_fits(answers: Answers, inputs: Inputs) -> None:
     """Every prediction of the cv=3 run credited to the next fitted copy: each fold scored by a model that saw it."""
     n_fits, n_predictions = answer(answers, ANSWERS.records(call="three"))
     for i in range(n_predictions):
@@ -77,7 +85,7 @@ def _swap_fits(answers, inputs):
         answers.arrays[key] = np.array((int(answer(answers, key)) + 1) % n_fits)
 
 
-def _fits_on_every_row(answers, inputs):
+def _fits_on_every_row(answers: Answers, inputs: Inputs) -> None:
     """Every fit of the cv=4 run claimed on all the rows, so each fold is scored by a model that saw it."""
     n_fits = int(answer(answers, ANSWERS.records(call="four"))[0])
     for i in range(n_fits):

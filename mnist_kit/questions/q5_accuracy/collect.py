@@ -7,12 +7,15 @@ checker fits each claimed fold's model itself and counts a fold only if the accu
 function returned is what that model scores on that fold.
 """
 
+from __future__ import annotations
+
 import os
 import shutil
 import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -22,6 +25,10 @@ from mnist_kit.answers import if_returned
 
 from . import ANSWERS, CROSS_VALIDATIONS, MAX_RECORDS, fit_grader_model
 
+if TYPE_CHECKING:
+    from mnist_kit.answers import Student
+    from mnist_kit.challenge import Inputs
+
 
 class Journal:
     """Every fit and prediction of the grader's model and of its copies, in a folder of record files.
@@ -30,34 +37,34 @@ class Journal:
     folder, so nothing that happens to a copy goes unrecorded.
     """
 
-    def __init__(self, images, weights, name):
+    def __init__(self, images: np.ndarray, weights: np.ndarray, name: str) -> None:
         self._weights, self._folder = weights, Path(tempfile.mkdtemp(prefix=f"journal-{name}-")).resolve()
         self._row_of = {key: row for row, key in enumerate((images @ weights).tolist())}
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict) -> Journal:
         return self
 
-    def rows(self, images):
+    def rows(self, images: np.ndarray) -> np.ndarray:
         """Which rows of the X given to cross_val_accuracy ``images`` are (-1: not one of them)."""
         images = np.asarray(images, dtype=np.float64)
         if images.ndim != 2 or images.shape[1] != len(self._weights):
             return np.array([-1])
         return np.array([self._row_of.get(key, -1) for key in (images @ self._weights).tolist()], dtype=np.int32)
 
-    def _write(self, kind, **arrays):
+    def _write(self, kind: str, **arrays: Any) -> str:
         if len(list(self._folder.iterdir())) < 2 * MAX_RECORDS:
             name = f"{time.monotonic_ns():020d}-{os.getpid()}-{uuid.uuid4().hex[:8]}-{kind}.npz"
             np.savez(self._folder / name, **arrays)
             return name
         return ""
 
-    def fitted(self, images):
+    def fitted(self, images: np.ndarray) -> str:
         return self._write("fit", rows=self.rows(images))
 
-    def predicted(self, fit, images):
+    def predicted(self, fit: str, images: np.ndarray) -> None:
         self._write("prediction", fit=np.array(fit), rows=self.rows(images))
 
-    def read(self):
+    def read(self) -> tuple[list[np.ndarray], list[tuple[int, np.ndarray]]]:
         """The fits [rows] and predictions [(fit number, rows)], in the order they happened; the folder goes."""
         fits: list[np.ndarray] = []
         predictions: list[tuple[int, np.ndarray]] = []
@@ -76,29 +83,35 @@ class Journal:
 class GraderModel(ClassifierMixin, BaseEstimator):
     """The model cross_val_accuracy is given: :func:`fit_grader_model`, recording what happens to it."""
 
-    def __init__(self, journal=None):
-        self.journal = journal
+    def __init__(self, journal: Journal | None = None) -> None:
+        self.journal = journal  # None only as scikit-learn's parameter default: the grader always passes one
 
-    def fit(self, X, y):
+    @property
+    def _journal(self) -> Journal:
+        if self.journal is None:
+            raise ValueError("GraderModel records into a Journal: GraderModel(Journal(...))")
+        return self.journal
+
+    def fit(self, X: np.ndarray, y: np.ndarray) -> GraderModel:
         fitted = fit_grader_model(X, y)
         self.coef_, self.intercept_, self.classes_ = fitted.coef_, fitted.intercept_, fitted.classes_
         self.n_features_in_ = fitted.n_features_in_
-        self.fit_number_ = self.journal.fitted(X)
+        self.fit_number_ = self._journal.fitted(X)
         return self
 
-    def decision_function(self, X):
-        self.journal.predicted(self.fit_number_, X)
+    def decision_function(self, X: np.ndarray) -> np.ndarray:
+        self._journal.predicted(self.fit_number_, X)
         return np.asarray(X, dtype=np.float64) @ self.coef_.ravel() + self.intercept_[0]
 
-    def predict(self, X):
+    def predict(self, X: np.ndarray) -> np.ndarray:
         return self.classes_[(self.decision_function(X) > 0).astype(int)]
 
-    def predict_proba(self, X):
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
         positive = 1.0 / (1.0 + np.exp(-np.clip(self.decision_function(X), -500, 500)))
         return np.column_stack([1.0 - positive, positive])
 
 
-def _fixed_model(coef, intercept, classes):
+def _fixed_model(coef: np.ndarray, intercept: np.ndarray, classes: np.ndarray) -> Any:
     from sklearn.linear_model import LogisticRegression
 
     model = LogisticRegression()
@@ -107,7 +120,7 @@ def _fixed_model(coef, intercept, classes):
     return model
 
 
-def collect(student, inputs):
+def collect(student: Student, inputs: Inputs) -> dict[str, Any]:
     arrays, data, weights = inputs.arrays, inputs.data, inputs.arrays["input_weights"]
     answers = {}
     for kind, classes, truth in (

@@ -7,7 +7,10 @@ the checker rebuilds a cross-validation: from the rows the recording model names
 fits itself, never with anything the student's process computed.
 """
 
+from __future__ import annotations
+
 import hashlib
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -16,8 +19,12 @@ from mnist_kit.checks import CheckFailed, Goal, Usable, answer, array_of, change
 from mnist_kit.questions import q5_accuracy
 from mnist_kit.questions.q5_accuracy import ANSWERS, CROSS_VALIDATIONS, RECORD_NUMBERS, fit_grader_model
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import CheckerData, Inputs
+    from mnist_kit.checks import Answers
 
-def accuracy_of(answers, inputs, kind, classes, truth):
+
+def accuracy_of(answers: Answers, inputs: Inputs, kind: str, classes: np.ndarray, truth: np.ndarray) -> None:
     value = array_of(answers, ANSWERS.accuracy(kind=kind), "accuracy's result", ndim=0)
     require(np.issubdtype(value.dtype, np.number), f"accuracy should return a number, not a {value.dtype} value.")
     rows, arrays = inputs.arrays[f"{kind}_rows"], inputs.arrays
@@ -31,11 +38,11 @@ def accuracy_of(answers, inputs, kind, classes, truth):
     )
 
 
-def accuracy_value(answers, inputs):
+def accuracy_value(answers: Answers, inputs: Inputs) -> None:
     accuracy_of(answers, inputs, "binary", np.array([False, True]), inputs.data.test_digits == spec.TARGET_DIGIT)
 
 
-def accuracy_is_the_models(answers, inputs):
+def accuracy_is_the_models(answers: Answers, inputs: Inputs) -> None:
     """Usable: with the two-class model or the ten-class one, accuracy returned the model's own accuracy."""
     problems = []
     for kind, classes, truth in (
@@ -43,7 +50,8 @@ def accuracy_is_the_models(answers, inputs):
         ("digits", np.arange(10), inputs.data.test_digits),
     ):
         try:
-            return accuracy_of(answers, inputs, kind, classes, truth)
+            accuracy_of(answers, inputs, kind, classes, truth)
+            return
         except CheckFailed as problem:
             problems.append(problem)
     raise problems[0]
@@ -52,7 +60,7 @@ def accuracy_is_the_models(answers, inputs):
 ACCURACY = Usable("accuracy", accuracy_is_the_models)
 
 
-def folds_of(answers, inputs, call):
+def folds_of(answers: Answers, inputs: Inputs, call: str) -> list[tuple[np.ndarray, np.ndarray]]:
     """The folds of one cross-validation as its records claim them: [(rows fitted on, rows scored)] in order.
 
     Raises :class:`CheckFailed` unless the predictions of models fitted on the other rows split the
@@ -105,7 +113,7 @@ def folds_of(answers, inputs, call):
 _FITTED: dict[tuple[bytes, bytes], tuple[np.ndarray, float]] = {}
 
 
-def _fitted_on(data, positions):
+def _fitted_on(data: CheckerData, positions: np.ndarray) -> tuple[np.ndarray, float]:
     """The grader's model as the checker fits it on the training rows at ``positions``: (coef, intercept)."""
     key = (data.draw_key, hashlib.blake2b(positions.astype(np.int64).tobytes()).digest())
     fitted = _FITTED.get(key)  # read once: a grading in another thread may clear the cache meanwhile
@@ -121,7 +129,7 @@ def _fitted_on(data, positions):
 _MEASURED: dict[tuple, np.ndarray] = {}  # (draw, call, records): the folds' accuracies; three checks ask for them
 
 
-def fold_accuracies(answers, inputs, call):
+def fold_accuracies(answers: Answers, inputs: Inputs, call: str) -> np.ndarray:
     """Each claimed fold's accuracy, as the checker measures it with a model it fitted itself on the claimed rows."""
     records = hashlib.blake2b(call.encode())
     for stored in sorted(stored for stored in ANSWERS.stored_keys(call=call) if stored in answers.arrays):
@@ -137,7 +145,7 @@ def fold_accuracies(answers, inputs, call):
     return measured.copy()
 
 
-def _measure_folds(answers, inputs, call):
+def _measure_folds(answers: Answers, inputs: Inputs, call: str) -> np.ndarray:
     rows = inputs.arrays[f"{call}_rows"]
     truth = inputs.data.train_digits[rows] == spec.TARGET_DIGIT
     folds = folds_of(answers, inputs, call)
@@ -148,7 +156,7 @@ def _measure_folds(answers, inputs, call):
     return np.array([float(np.mean((scores[fold, k] > 0) == truth[fold])) for k, (_, fold) in enumerate(folds)])
 
 
-def returns_measured_accuracies(answers, inputs):
+def returns_measured_accuracies(answers: Answers, inputs: Inputs) -> None:
     """Each cross-validation returned, fold by fold, the accuracy the checker measures on the folds its records claim."""
     for call, cv in CROSS_VALIDATIONS.items():
         returned, measured = answer(answers, ANSWERS.folds(call=call)), fold_accuracies(answers, inputs, call)
@@ -167,7 +175,7 @@ def returns_measured_accuracies(answers, inputs):
 CROSS_VALIDATION = Usable("cross_val_accuracy", returns_measured_accuracies)
 
 
-def cross_val_folds(answers, inputs):
+def cross_val_folds(answers: Answers, inputs: Inputs) -> None:
     for call, cv in CROSS_VALIDATIONS.items():
         folds = answer(answers, ANSWERS.folds(call=call), f"cross_val_accuracy(..., cv={cv})'s result")
         require(
@@ -177,7 +185,7 @@ def cross_val_folds(answers, inputs):
         )
 
 
-def goals(answers, inputs):
+def goals(answers: Answers, inputs: Inputs) -> list[Goal]:
     """The folds' average accuracy with the model the grader passes in, measured on the folds claimed (already measured)."""
     averages = [float(np.mean(fold_accuracies(answers, inputs, call))) for call in CROSS_VALIDATIONS]
     goal = q5_accuracy.THRESHOLDS["cross_val_mean"].value

@@ -7,8 +7,17 @@ each weight vector was learnt with: the checker tells from that record that the 
 were learnt with the logistic loss, whatever the model or the student's process says of itself.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from mnist_kit.answers import AnswerSchema, FittedModel
 from mnist_kit.questions import Threshold
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from mnist_kit.challenge import DrawData
 
 NAME = "q6"
 POINTS = 2
@@ -20,5 +29,5 @@ WITNESSED = True
 THRESHOLDS = {"multiclass_accuracy": Threshold(0.88, margin=0.02)}
 
 
-def draw(rng, fixed, data):
+def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     return {"input_weights": fixed.integers(1, 2**20, size=data.images.shape[1]).astype(float)}, {}

@@ -3,6 +3,10 @@
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mnist_kit import spec
@@ -12,8 +16,12 @@ from mnist_kit.questions.q6_multiclass_classifier import ANSWERS, FUNCTIONS, THR
 
 from .public import CHECKS as PUBLIC_CHECKS, LEARNT
 
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
-def multiclass_model_quality(answers, inputs):
+
+def multiclass_model_quality(answers: Answers, inputs: Inputs) -> dict[str, float]:
     test_images, test_digits = inputs.data.test_images, inputs.data.test_digits
     parameters = model(answers, ANSWERS.model())
     require(
@@ -30,7 +38,7 @@ def multiclass_model_quality(answers, inputs):
     return {"multiclass_accuracy": accuracy}
 
 
-def multiclass_model_saw_every_row(answers, inputs):
+def multiclass_model_saw_every_row(answers: Answers, inputs: Inputs) -> None:
     parameters = model(answers, ANSWERS.model())
     require(
         model_shapes_ok(parameters, inputs.data.test_images.shape[1], 10)
@@ -40,7 +48,7 @@ def multiclass_model_saw_every_row(answers, inputs):
     )
 
 
-def multiclass_fit_leaves_inputs_alone(answers, inputs):
+def multiclass_fit_leaves_inputs_alone(answers: Answers, inputs: Inputs) -> None:
     drawn = (inputs.data.train_scores(inputs.arrays["input_weights"], 0.0).ravel() / 255.0, inputs.data.train_digits)
     recorded = (answer(answers, ANSWERS.X_after_call()), answer(answers, ANSWERS.y_after_call()))
     advice = "work on copies, never modify X or y in place."

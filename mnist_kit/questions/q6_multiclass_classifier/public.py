@@ -4,11 +4,30 @@ Shipped with the student release: ``grader.check`` runs these very checks in the
 inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on the grading-time inputs.
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from mnist_kit.checks import Goal, Usable, changed, model, model_shapes_ok, predict, public, require, require_a_learnt_classifier
+from mnist_kit.checks import (
+    CheckFailed,
+    Goal,
+    Usable,
+    changed,
+    model,
+    model_shapes_ok,
+    predict,
+    public,
+    require,
+    require_a_learnt_classifier,
+)
 from mnist_kit.questions.q6_multiclass_classifier import ANSWERS, THRESHOLDS
 from mnist_kit.witness import CONTINUED, weights_digest
+
+if TYPE_CHECKING:
+    from mnist_kit.challenge import Inputs
+    from mnist_kit.checks import Answers
 
 LOGISTIC_SOLVER_LOSS = "CyHalfBinomialLoss"  # scikit-learn's loss object for loss="log_loss"
 LOSS_NAMES = {
@@ -23,7 +42,7 @@ LOSS_NAMES = {
 }
 
 
-def multiclass_model_learnt(answers, inputs):
+def multiclass_model_learnt(answers: Answers, inputs: Inputs) -> None:
     """Usable: a ten-digit model on every pixel that is right more often than always answering the commonest digit."""
     require_a_learnt_classifier(
         answers, ANSWERS.model(), inputs.data.test_images / 255.0, inputs.data.test_digits, list(range(10)), "fit_multiclass_classifier"
@@ -33,7 +52,7 @@ def multiclass_model_learnt(answers, inputs):
 LEARNT = Usable("fit_multiclass_classifier", multiclass_model_learnt)
 
 
-def multiclass_model_type(answers, inputs):
+def multiclass_model_type(answers: Answers, inputs: Inputs) -> None:
     parameters = model(answers, ANSWERS.model())
     require(
         parameters["classes_"].tolist() == list(range(10)),
@@ -46,7 +65,7 @@ def multiclass_model_type(answers, inputs):
     )
 
 
-def multiclass_model_is_logistic_sgd(answers, inputs):
+def multiclass_model_is_logistic_sgd(answers: Answers, inputs: Inputs) -> None:
     """Decided from the witness's record (:mod:`mnist_kit.witness`), which the student's code cannot reach."""
     losses = [inputs.witnessed.get(weights_digest(row), "") for row in np.atleast_2d(model(answers, ANSWERS.model())["coef_"])]
     require(
@@ -55,10 +74,11 @@ def multiclass_model_is_logistic_sgd(answers, inputs):
         "and y, and return that fitted model itself.",
     )
     other = next((loss for loss in losses if loss != LOGISTIC_SOLVER_LOSS), None)
-    require(other is None, _not_logistic(other))
+    if other is not None:
+        raise CheckFailed(_not_logistic(other))
 
 
-def _not_logistic(loss):
+def _not_logistic(loss: str) -> str:
     if loss == "":
         return "The model's weights are not the ones its SGD fit learnt: return the fitted SGDClassifier itself."
     if loss == CONTINUED:
@@ -72,7 +92,7 @@ def _not_logistic(loss):
     )
 
 
-def goals(answers, inputs):
+def goals(answers: Answers, inputs: Inputs) -> list[Goal]:
     """The accuracy on the test images (scaled as the notebook scales them), which a hidden check requires."""
     found = predict(model(answers, ANSWERS.model()), inputs.data.test_images / 255.0)
     accuracy = float(np.mean(found == inputs.data.test_digits))
