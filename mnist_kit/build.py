@@ -16,6 +16,7 @@ It then verifies that the reference earns every point and the untouched student 
 from __future__ import annotations
 
 import ast
+import builtins
 import contextlib
 import io
 import json
@@ -27,7 +28,7 @@ import sys
 import tempfile
 import tomllib
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -303,7 +304,9 @@ def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
     in the same order, with the unit's points if the block states any; every unit has a
     collector and at least one public and one hidden check; every function it grades is defined
     in the reference and in the student release; and the goals the notebook's text states around
-    a question ("at least 97 %") are exactly the unit's thresholds.
+    a question ("at least 97 %") are exactly the unit's thresholds; every ``BEGIN QUESTION`` has
+    its ``END QUESTION``; and no cell uses a name that no earlier cell defines
+    (:func:`undefined_names`).
 
     Parameters
     ----------
@@ -313,6 +316,7 @@ def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
         The student release's notebook made from it.
     """
     blocks, texts, text = {}, {}, []
+    open_block: str | None = None  # the question whose BEGIN QUESTION has not met its END QUESTION yet
     for cell in master["cells"]:
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
         if cell["cell_type"] == "markdown":
@@ -321,9 +325,18 @@ def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
             config = yaml.safe_load(source.split("\n", 1)[1]) if "\n" in source else None
             if not isinstance(config, dict) or "name" not in config:
                 raise BuildError(f"{SOURCE}: a BEGIN QUESTION block has no 'name: qN' line; name the question")
-            blocks[str(config["name"])] = config
-        elif cell["cell_type"] == "raw" and source.lstrip().startswith("# END QUESTION") and blocks:
-            texts[list(blocks)[-1]], text = "\n".join(text), []
+            if open_block is not None:
+                raise BuildError(
+                    f"{SOURCE}: question {open_block}'s block has no END QUESTION before {config['name']}'s BEGIN QUESTION; add it"
+                )
+            blocks[str(config["name"])], open_block = config, str(config["name"])
+        elif cell["cell_type"] == "raw" and source.lstrip().startswith("# END QUESTION"):
+            if open_block is None:
+                after = f" after {list(blocks)[-1]}'s" if blocks else ""
+                raise BuildError(f"{SOURCE}: an END QUESTION{after} has no BEGIN QUESTION before it; remove it or add the BEGIN")
+            texts[open_block], text, open_block = "\n".join(text), [], None
+    if open_block is not None:
+        raise BuildError(f"{SOURCE}: question {open_block}'s block has no END QUESTION; add one after its last cell")
     registered = questions.QUESTIONS
     for name in blocks:
         if name not in registered:
@@ -341,6 +354,13 @@ def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
         raise BuildError(
             f"{REGISTRY_FILE} lists the questions as {list(registered)} but {SOURCE} has them as {list(blocks)}; "
             "order REGISTRY as the notebook"
+        )
+    undefined = undefined_names(master)
+    if undefined:
+        cell, name = undefined[0]
+        raise BuildError(
+            f"{SOURCE}: the cell that starts {cell.strip().splitlines()[0][:60]!r} uses {name}, which no earlier cell "
+            "defines (did a removed question's block define it?); define it in a cell before that one"
         )
     reference_functions, student_functions = _defined_functions(master), _defined_functions(student)
     for name, question in registered.items():
@@ -381,6 +401,103 @@ def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
 
 def _percents(values: Iterable[float]) -> str:
     return ", ".join(f"{value:g} %" for value in sorted(values)) or "none"
+
+
+def _python(source: str) -> str:
+    # IPython magics and shell lines are not Python
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+
+
+def _walk_module_level(node: ast.AST) -> Iterator[ast.AST]:
+    """The nodes evaluated when ``node`` runs at module level: not function, class, lambda or comprehension bodies."""
+    yield node
+    if isinstance(node, ast.ClassDef):
+        children: list[ast.expr | None] = [*node.decorator_list, *node.bases]
+    elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        children = [*node.decorator_list, *node.args.defaults, *node.args.kw_defaults]
+    else:
+        children = []
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        for child in children:
+            if child is not None:
+                yield from _walk_module_level(child)
+        return
+    if isinstance(node, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+        yield from _walk_module_level(node.generators[0].iter)  # evaluated in the enclosing scope
+        return
+    if isinstance(node, ast.Lambda):
+        return
+    for nested in ast.iter_child_nodes(node):
+        yield from _walk_module_level(nested)
+
+
+def _loads_then_binds(node: ast.AST, defined: set[str], found: list[tuple[str, str]], source: str) -> None:
+    nodes = list(_walk_module_level(node))
+    for item in nodes:
+        if isinstance(item, ast.Name) and isinstance(item.ctx, ast.Load) and item.id not in defined:
+            found.append((source, item.id))
+    for item in nodes:
+        if isinstance(item, ast.Name) and isinstance(item.ctx, (ast.Store, ast.Del)):
+            defined.add(item.id)
+        elif isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(item.name)
+        elif isinstance(item, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in item.names)
+
+
+def _statements(body: list[ast.stmt], defined: set[str], found: list[tuple[str, str]], source: str) -> None:
+    for node in body:
+        if isinstance(node, (ast.For, ast.AsyncFor)):
+            _loads_then_binds(node.iter, defined, found, source)
+            _loads_then_binds(node.target, defined, found, source)
+            _statements(node.body + node.orelse, defined, found, source)
+        elif isinstance(node, (ast.With, ast.AsyncWith)):
+            for item in node.items:
+                _loads_then_binds(item.context_expr, defined, found, source)
+                if item.optional_vars is not None:
+                    _loads_then_binds(item.optional_vars, defined, found, source)
+            _statements(node.body, defined, found, source)
+        elif isinstance(node, (ast.If, ast.While)):
+            _loads_then_binds(node.test, defined, found, source)
+            _statements(node.body + node.orelse, defined, found, source)
+        elif isinstance(node, ast.Try):
+            _statements(node.body, defined, found, source)
+            for handler in node.handlers:
+                if handler.type is not None:
+                    _loads_then_binds(handler.type, defined, found, source)
+                if handler.name:
+                    defined.add(handler.name)
+                _statements(handler.body, defined, found, source)
+            _statements(node.orelse + node.finalbody, defined, found, source)
+        else:
+            _loads_then_binds(node, defined, found, source)
+
+
+def undefined_names(notebook: dict[str, Any]) -> list[tuple[str, str]]:
+    """``(cell source, name)`` for each name a code cell uses, outside function bodies, before any cell defines it.
+
+    A static reading of the notebook top to bottom, as a student runs it: it catches what the
+    reference would lose when a question's block (and what it defined) is removed, without
+    running the notebook.
+
+    Examples
+    --------
+    >>> cells = [{"cell_type": "code", "source": "x = 1"}, {"cell_type": "code", "source": "print(x + y)"}]
+    >>> undefined_names({"cells": cells})
+    [('print(x + y)', 'y')]
+    """
+    defined = set(dir(builtins)) | {"__name__", "__file__", "display", "get_ipython"}
+    found: list[tuple[str, str]] = []
+    for cell in notebook["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if cell["cell_type"] != "code":
+            continue
+        try:
+            tree = ast.parse(_python(source))
+        except SyntaxError:
+            continue  # the build names syntax errors elsewhere
+        _statements(tree.body, defined, found, source)
+    return found
 
 
 def _defined_functions(notebook: dict[str, Any]) -> set[str]:

@@ -6,6 +6,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -86,7 +87,6 @@ def test_each_public_check_is_written_once_in_public_py_and_graded_as_such(name)
     assert public_in_grade == list(question.public_checks)
     assert {check.function.__module__ for check in public_in_grade} == {f"mnist_kit.questions.{question.package}.public"}
     assert {check.function.__module__ for check in question.checks if check.hidden} == {f"mnist_kit.questions.{question.package}.checks"}
-    assert list(QUESTIONS) == [f"q{i}" for i in range(1, len(QUESTIONS) + 1)]
 
 
 def test_a_question_only_in_the_notebook_is_named(notebooks, monkeypatch):
@@ -103,10 +103,61 @@ def test_a_question_only_in_the_registry_is_named(notebooks):
     )
 
 
-def test_removing_a_question_from_both_is_consistent(notebooks, monkeypatch):
+def test_removing_a_question_names_what_later_cells_lose_then_is_consistent(notebooks, monkeypatch):
+    """The recipe "Remove a question": q3's block defined y_train_2, which q4's cells use; the build says so, in one line."""
     master, student = notebooks
     _registry(monkeypatch, {k: v for k, v in QUESTIONS.items() if k != "q3"})
-    build.check_questions(_without_question(master, "q3"), student)
+    removed = _without_question(master, "q3")
+    message = _one_line_error((removed, student), "uses y_train_2, which no earlier cell defines")
+    assert message.startswith("solution/mnist.py: the cell that starts 'binary_clf = fit_binary_classifier(X_train, y_train_2)'")
+    first_use = next(i for i, cell in enumerate(removed["cells"]) if "y_train_2" in _source(cell))
+    defined = {
+        "cell_type": "code",
+        "metadata": {},
+        "outputs": [],
+        "execution_count": None,
+        "source": "y_train_2, y_test_2 = y_train == 2, y_test == 2",
+    }
+    build.check_questions({**removed, "cells": [*removed["cells"][:first_use], defined, *removed["cells"][first_use:]]}, student)
+
+
+def test_every_name_the_reference_uses_is_defined_by_an_earlier_cell(notebooks):
+    assert build.undefined_names(notebooks[0]) == []
+
+
+def _without_end_of(notebook, name):
+    """The notebook with the END QUESTION cell of question ``name``'s block deleted."""
+    cells, inside = [], False
+    for cell in notebook["cells"]:
+        text = _source(cell)
+        if cell["cell_type"] == "raw" and text.startswith("# BEGIN QUESTION"):
+            inside = f"name: {name}" in text
+        elif inside and cell["cell_type"] == "raw" and text.startswith("# END QUESTION"):
+            inside = False
+            continue
+        cells.append(cell)
+    return {**notebook, "cells": cells}
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [
+        ("q2", "solution/mnist.py: question q2's block has no END QUESTION before q3's BEGIN QUESTION; add it"),
+        ("q6", "solution/mnist.py: question q6's block has no END QUESTION; add one after its last cell"),
+    ],
+)
+def test_a_deleted_end_question_is_named(notebooks, name, message):
+    master, student = notebooks
+    assert _one_line_error((_without_end_of(master, name), student), re.escape(message)) == message
+
+
+def test_an_end_question_without_its_begin_is_named(notebooks):
+    master, student = notebooks
+    begin = next(
+        i for i, cell in enumerate(master["cells"]) if _source(cell).startswith("# BEGIN QUESTION") and "name: q2" in _source(cell)
+    )
+    cells = master["cells"][:begin] + master["cells"][begin + 1 :]
+    _one_line_error(({**master, "cells": cells}, student), "an END QUESTION after q1's has no BEGIN QUESTION before it")
 
 
 def test_registry_order_follows_the_notebook(notebooks, monkeypatch):
