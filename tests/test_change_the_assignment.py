@@ -1,9 +1,10 @@
-"""The recipe "Add a question" of docs/changing-the-assignment.md, followed to the letter on a copy of the kit.
+"""The recipes of docs/changing-the-assignment.md, followed on a copy of the kit: add a question, change a threshold, change visibility.
 
-The test applies the recipe's code blocks themselves (each names its file and where it goes), so
-the recipe cannot drift from what works. Then it builds the copy (which verifies that the
-reference earns 11/11 on three seeds and the untouched release 0), runs the copy's fast tests of
-its questions and checks, and grades the recipe's wrong case.
+The test applies the "Add a question" recipe's code blocks themselves (each names its file and
+where it goes), so the recipe cannot drift from what works, then the threshold and visibility
+recipes' one-line edits. Then it builds the copy (which verifies that the reference earns 11/11
+on three seeds and the untouched release 0), runs the copy's fast tests of its questions, checks
+and visibility, and grades the recipe's wrong case.
 """
 
 import json
@@ -69,6 +70,16 @@ def kit_with_q7(tmp_path_factory):
             shutil.copy(source, root / name)
     for block in recipe_blocks((root / RECIPE).read_text()):
         apply_block(root, *block)
+    # The recipes "Change a threshold" and "Change when students see the checks", on the same copy:
+    # the unit's Threshold and the goal the notebook states; spec.VISIBILITY.
+    for path, old, new in (
+        ("mnist_kit/questions/q6_multiclass_classifier/__init__.py", "Threshold(0.88, margin=0.02)", "Threshold(0.87, margin=0.02)"),
+        ("solution/mnist.py", "at least 88 % of the scaled test images", "at least 87 % of the scaled test images"),
+        ("mnist_kit/spec.py", '"hidden": "after_due_date"}', '"hidden": "after_published"}'),
+    ):
+        text = (root / path).read_text()
+        assert text.count(old) == 1, f"{path} no longer holds {old!r}: update the recipe test"
+        (root / path).write_text(text.replace(old, new))
     return root
 
 
@@ -86,6 +97,7 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
     student = (root / "assignment" / "mnist.ipynb").read_text()
     assert 'grader.check(\\"q7\\")' in student and "hits / np.sum(y_pred)" not in student
     assert (root / "autograder" / "tests" / "q7.py").exists()
+    assert "at least 87 %" in student
 
     # The copy's own fast tests: its checks pass the reference and fail their defects, the unit is whole.
     tested = run_in(
@@ -100,6 +112,7 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
         "tests/test_questions.py",
         "tests/test_verdicts.py",
         "tests/test_checks.py",
+        "tests/test_visibility.py",
         "-k",
         "q7 or not test_checks",
     )
@@ -117,3 +130,6 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
     lost = {q: e["score"] < e["possible"] for q, e in result["questions"].items()}
     assert lost == {**{f"q{i}": False for i in range(1, 7)}, "q7": True}, result
     assert "q7" in (tmp_path / "graded" / "grades.csv").read_text().splitlines()[0]
+    # The visibility set in the copy reaches the student's feedback: q7's hidden check is withheld until published.
+    [feedback] = (tmp_path / "graded" / "feedback").glob("*.md")
+    assert "when grades are published" in feedback.read_text()

@@ -139,25 +139,22 @@ def _without_end_of(notebook, name):
     return {**notebook, "cells": cells}
 
 
-@pytest.mark.parametrize(
-    "name, message",
-    [
-        ("q2", "solution/mnist.py: question q2's block has no END QUESTION before q3's BEGIN QUESTION; add it"),
-        ("q6", "solution/mnist.py: question q6's block has no END QUESTION; add one after its last cell"),
-    ],
-)
-def test_a_deleted_end_question_is_named(notebooks, name, message):
+def test_a_deleted_end_question_is_named(notebooks):
     master, student = notebooks
-    assert _one_line_error((_without_end_of(master, name), student), re.escape(message)) == message
+    first, second, *_, last = QUESTIONS
+    for name, message in (
+        (first, f"solution/mnist.py: question {first}'s block has no END QUESTION before {second}'s BEGIN QUESTION; add it"),
+        (last, f"solution/mnist.py: question {last}'s block has no END QUESTION; add one after its last cell"),
+    ):
+        assert _one_line_error((_without_end_of(master, name), student), re.escape(message)) == message
 
 
 def test_an_end_question_without_its_begin_is_named(notebooks):
     master, student = notebooks
-    begin = next(
-        i for i, cell in enumerate(master["cells"]) if _source(cell).startswith("# BEGIN QUESTION") and "name: q2" in _source(cell)
-    )
-    cells = master["cells"][:begin] + master["cells"][begin + 1 :]
-    _one_line_error(({**master, "cells": cells}, student), "an END QUESTION after q1's has no BEGIN QUESTION before it")
+    first = next(iter(QUESTIONS))
+    begins = [i for i, cell in enumerate(master["cells"]) if _source(cell).startswith("# BEGIN QUESTION")]
+    cells = master["cells"][: begins[1]] + master["cells"][begins[1] + 1 :]  # the second question's BEGIN
+    _one_line_error(({**master, "cells": cells}, student), f"an END QUESTION after {first}'s has no BEGIN QUESTION before it")
 
 
 def test_registry_order_follows_the_notebook(notebooks, monkeypatch):
@@ -168,15 +165,17 @@ def test_registry_order_follows_the_notebook(notebooks, monkeypatch):
 
 def test_a_threshold_the_text_does_not_state_is_named(notebooks, monkeypatch):
     q6 = QUESTIONS["q6"]
-    raised = dataclasses.replace(q6, thresholds={"multiclass_accuracy": Threshold(0.89, margin=0.02)})
+    current = q6.thresholds["multiclass_accuracy"]
+    other = Threshold(round(current.value + 0.01, 2), current.margin)
+    raised = dataclasses.replace(q6, thresholds={"multiclass_accuracy": other})
     _registry(monkeypatch, {**QUESTIONS, "q6": raised})
     message = _one_line_error(
         notebooks,
-        "solution/mnist.py states the goals of q6 as 88 % but "
-        "mnist_kit/questions/q6_multiclass_classifier/__init__.py's THRESHOLDS are 89 %",
+        f"solution/mnist.py states the goals of q6 as {current.percent} but "
+        f"mnist_kit/questions/q6_multiclass_classifier/__init__.py's THRESHOLDS are {other.percent}",
     )
     master, student = notebooks
-    build.check_questions(_edited(master, "at least 88 %", "at least 89 %"), student)  # the recipe's second step
+    build.check_questions(_edited(master, f"at least {current.percent}", f"at least {other.percent}"), student)  # the recipe's second step
     assert "at least N %" in message
 
 
@@ -496,9 +495,11 @@ def test_a_reference_too_close_to_a_threshold_is_named():
         return Result(Status.GRADED, {name: QuestionResult(QUESTIONS[name].points, checks=checks[name]) for name in QUESTIONS}, 0, 0)
 
     assert build._short_margins(reference(), seed=0) == []
-    [problem] = build._short_margins(reference(q6={"multiclass_accuracy": 0.889}), seed=2)
+    goal = QUESTIONS["q6"].thresholds["multiclass_accuracy"]
+    short = goal.value + goal.margin / 2
+    [problem] = build._short_margins(reference(q6={"multiclass_accuracy": short}), seed=2)
     assert problem == (
-        "on seed 2 the reference's multiclass_accuracy is 0.8890, under 0.88 + the margin 0.02 that "
+        f"on seed 2 the reference's multiclass_accuracy is {short:.4f}, under {goal.value} + the margin {goal.margin} that "
         "mnist_kit/questions/q6_multiclass_classifier/__init__.py asks; improve the reference in solution/mnist.py "
         "or change the threshold"
     )
