@@ -286,6 +286,37 @@ def test_importing_the_kit_loads_no_question_unit():
     assert run.stdout.strip() == "True"
 
 
+@pytest.mark.parametrize(
+    "module, text, message",
+    [
+        (
+            "checks.py",
+            "CHECKS = [\n    oops(\n",
+            r"^mnist_kit/questions/q7_typo/checks.py, line 2: '\(' was never closed; fix the unit's code$",
+        ),
+        (
+            "collect.py",
+            "import numpy as np\nTABLE = np.zeroes(3)\n",
+            r"^mnist_kit/questions/q7_typo/collect.py, line 2: AttributeError: .*zeroes",
+        ),
+        (
+            "public.py",
+            "from mnist_kit.checks import nothing_such\n",
+            r"^mnist_kit/questions/q7_typo/public.py, line 1: ImportError: cannot import name",
+        ),
+    ],
+)
+def test_a_unit_that_fails_to_load_is_one_line_naming_its_file_and_line(unit_folder, module, text, message):
+    (unit_folder / "q7_typo").mkdir()
+    (unit_folder / "q7_typo" / "__init__.py").write_text(f"NAME = 'q7'\nPOINTS = 1\n{UNIT_BODY}")
+    (unit_folder / "q7_typo" / module).write_text(text)
+    question = questions._questions(("q7_typo",))["q7"]
+    load = {"checks.py": lambda: question.checks, "collect.py": question.collector, "public.py": lambda: question.public_checks}[module]
+    with pytest.raises(QuestionError) as error:
+        load()
+    assert re.match(message, str(error.value)) and "\n" not in str(error.value), str(error.value)
+
+
 def test_the_cli_names_a_broken_unit_in_one_line(tmp_path):
     copy_root = tmp_path / "kit"
     shutil.copytree(PACKAGE, copy_root / "mnist_kit", ignore=shutil.ignore_patterns("__pycache__", "*.npz"))

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -146,29 +147,45 @@ class Question:
 
     def _module(self, module: str) -> ModuleType:
         dotted = f"{__name__}.{self.package}" + (f".{module}" if module else "")
-        try:
-            return importlib.import_module(dotted)
-        except ModuleNotFoundError as error:
-            if error.name != dotted:
-                raise
-            raise QuestionError(
-                f"{self._path(module)} is missing; every question unit has __init__.py, collect.py, public.py and checks.py"
-            ) from None
+        missing = f"{self._path(module)} is missing; every question unit has __init__.py, collect.py, public.py and checks.py"
+        return _import_unit_module(dotted, self._path(module), missing)
 
     def _path(self, module: str) -> str:
         return f"mnist_kit/questions/{self.package}/{module or '__init__'}.py"
 
 
+def _import_unit_module(dotted: str, path: str, missing: str) -> ModuleType:
+    """Import a unit's module; whatever stops it is one :class:`QuestionError` naming the file and line, never a traceback."""
+    try:
+        return importlib.import_module(dotted)
+    except ModuleNotFoundError as error:
+        if error.name == dotted:
+            raise QuestionError(missing) from None
+        raise QuestionError(f"{path}{_line_in(error, path)}: {type(error).__name__}: {error}") from None
+    except SyntaxError as error:
+        elsewhere = error.filename and not _same_file(error.filename, path)
+        raise QuestionError(f"{error.filename if elsewhere else path}, line {error.lineno}: {error.msg}; fix the unit's code") from None
+    except QuestionError:
+        raise
+    except Exception as error:  # noqa: BLE001 - an instructor's unit raised while loading: say where, in one line
+        raise QuestionError(f"{path}{_line_in(error, path)}: {type(error).__name__}: {error}") from None
+
+
+def _line_in(error: BaseException, path: str) -> str:
+    """``", line N"`` of the innermost frame of ``error``'s traceback in ``path``, or nothing."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if _same_file(frame.filename, path)]
+    return f", line {frames[-1].lineno}" if frames else ""
+
+
+def _same_file(filename: str, path: str) -> bool:
+    """Whether ``filename`` is the unit's file ``path`` (mnist_kit/questions/<unit>/<module>.py), wherever the unit lives."""
+    return Path(filename).parts[-2:] == Path(path).parts[-2:]
+
+
 def _load(package: str) -> Question:
     where = f"mnist_kit/questions/{package}/__init__.py"
-    try:
-        module = importlib.import_module(f"{__name__}.{package}")
-    except ModuleNotFoundError as error:
-        if error.name != f"{__name__}.{package}":
-            raise
-        raise QuestionError(
-            f"{where} is missing: REGISTRY in mnist_kit/questions/__init__.py names {package!r}; write the unit or remove the name"
-        ) from None
+    absent = f"{where} is missing: REGISTRY in mnist_kit/questions/__init__.py names {package!r}; write the unit or remove the name"
+    module = _import_unit_module(f"{__name__}.{package}", where, absent)
     missing = [name for name in ("NAME", "POINTS", "FUNCTIONS", "ANSWERS", "draw") if not hasattr(module, name)]
     if missing:
         raise QuestionError(f"{where} does not define {', '.join(missing)}; every question unit declares them")
