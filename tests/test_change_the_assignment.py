@@ -1,12 +1,15 @@
-"""The recipes of docs/changing-the-assignment.md, followed on a copy of the kit: add a question, change a threshold, change visibility.
+"""The recipes of docs/changing-the-assignment.md, all followed on one copy of the kit.
 
 The test applies the "Add a question" recipe's code blocks themselves (each names its file and
-where it goes), so the recipe cannot drift from what works, then the threshold and visibility
-recipes' one-line edits. Then it builds the copy (which verifies that the reference earns 11/11
-on three seeds and the untouched release 0), runs the copy's fast tests of its questions, checks
-and visibility, and grades the recipe's wrong case.
+where it goes), so the recipe cannot drift from what works; the threshold and visibility
+recipes' one-line edits; and "Remove a question" for q3, as its text says (the block and its
+introduction, the unit, its REGISTRY line, its cases and mutants, and the recipe's own
+definition of what later cells used). Then it builds the copy (which verifies that the reference
+earns full marks on three seeds and the untouched release 0), runs the copy's fast tests of its
+questions, checks, visibility, sample submissions and gradebook, and grades the recipe's wrong case.
 """
 
+import ast
 import json
 import os
 import re
@@ -17,9 +20,13 @@ from pathlib import Path
 
 import pytest
 
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+
 ROOT = Path(__file__).resolve().parent.parent
 RECIPE = Path("docs") / "changing-the-assignment.md"
 SECTION = "**Add a question.**"
+REMOVAL = "**Remove a question.**"
+REMOVED = "q3"  # the recipe's example
 BLOCK = re.compile(r"```python\n(.*?)```", re.S)
 DIRECTIVE = re.compile(r'# (?P<path>\S+?)(?:: insert (?P<where>before the cell that starts|after the line with) "(?P<marker>.*)")?$')
 
@@ -59,10 +66,77 @@ def test_the_recipe_names_every_file_it_touches():
     assert set(paths) - new_unit == {"solution/mnist.py", "mnist_kit/questions/__init__.py", "sample_submissions/cases.py"}
 
 
+def remove_question(root, name):
+    """Follow the recipe "Remove a question" for ``name`` in the kit at ``root``."""
+    paragraph = (root / RECIPE).read_text().split(REMOVAL, 1)[1].split("\n\n", 1)[0].replace("\n", " ")
+    definition = re.search(r"\(`(\w+, \w+ = [^`]+)`\)", paragraph)
+    assert definition, "the recipe no longer says how to define what the removed block defined: update this test"
+    solution = root / "solution" / "mnist.py"
+    text = solution.read_text()
+    cells = [m.start() for m in re.finditer(r"^# %%", text, re.M)]
+    named = text.index(f"# name: {name}\n")
+    begin = max(c for c in cells if c < named)
+    introduction = max(c for c in cells if c < begin)
+    after = min(c for c in cells if c > text.index("# # END QUESTION", named))
+    assert text[introduction:begin].startswith("# %% [markdown]"), "the block is introduced by a text cell"
+    solution.write_text(text[:introduction] + f"# %%\n{definition[1]}\n\n" + text[after:])
+
+    [unit] = (root / "mnist_kit" / "questions").glob(f"{name}_*")
+    functions = set(ast.literal_eval(re.search(r"^FUNCTIONS = (.*)$", (unit / "__init__.py").read_text(), re.M)[1]))
+    shutil.rmtree(unit)
+    registry = root / "mnist_kit" / "questions" / "__init__.py"
+    line = f'    "{unit.name}",\n'
+    assert registry.read_text().count(line) == 1, f"REGISTRY no longer lists {unit.name} one a line: update this test"
+    registry.write_text(registry.read_text().replace(line, ""))
+
+    cases = root / "sample_submissions" / "cases.py"
+    tree = ast.parse(cases.read_text())
+    doomed = {
+        call.args[0].value
+        for call in _calls_of(tree, "Case")
+        if name in _keyword(tree, call, "fails", ()) or functions & set(_keyword(tree, call, "functions", ()))
+    }
+    mutants = root / "sample_submissions" / "mutants.py"
+    doomed |= {call.args[0].value for call in _calls_of(ast.parse(mutants.read_text()), "Mutant") if call.args[-1].value == name}
+    for path in (cases, mutants):
+        path.write_text(_without(path.read_text(), doomed))
+    return doomed
+
+
+def _calls_of(tree, function):
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", None) == function]
+
+
+def _keyword(tree, call, name, default):
+    """The literal value of ``call``'s keyword ``name``: a dict's keys for a dict, also one the module names."""
+    constants = {t.id: n.value for n in tree.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+    for keyword in call.keywords:
+        if keyword.arg == name:
+            value = constants.get(keyword.value.id) if isinstance(keyword.value, ast.Name) else keyword.value
+            return [key.value for key in value.keys] if isinstance(value, ast.Dict) else ast.literal_eval(value)
+    return default
+
+
+def _without(source, names):
+    """``source`` without the calls whose first argument is one of ``names``, nor the dict entries keyed by one."""
+    tree, spans = ast.parse(source), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and node.args and isinstance(node.args[0], ast.Constant) and node.args[0].value in names:
+            spans.append((node.lineno, node.end_lineno))
+        if isinstance(node, ast.Dict):
+            spans += [(k.lineno, v.end_lineno) for k, v in zip(node.keys, node.values, strict=True) if getattr(k, "value", None) in names]
+    lines = source.splitlines(keepends=True)
+    for start, end in sorted(spans, reverse=True):
+        while start > 1 and lines[start - 2].lstrip().startswith("#"):
+            start -= 1  # the comment that introduces it goes with it
+        del lines[start - 1 : end]
+    return "".join(lines)
+
+
 @pytest.fixture(scope="module")
-def kit_with_q7(tmp_path_factory):
-    root = tmp_path_factory.mktemp("kit-with-q7")
-    for name in ("solution", "mnist_kit", "tests", "sample_submissions", "pyproject.toml", "requirements.lock", "README.md", "docs"):
+def changed_kit(tmp_path_factory):
+    root = tmp_path_factory.mktemp("changed-kit")
+    for name in ("solution", "mnist_kit", "tests", "sample_submissions", "pyproject.toml", "requirements.lock", "README.md", "docs", "dev"):
         source = ROOT / name
         if source.is_dir():
             shutil.copytree(source, root / name, ignore=shutil.ignore_patterns("__pycache__", ".pytest_cache"))
@@ -80,7 +154,8 @@ def kit_with_q7(tmp_path_factory):
         text = (root / path).read_text()
         assert text.count(old) == 1, f"{path} no longer holds {old!r}: update the recipe test"
         (root / path).write_text(text.replace(old, new))
-    return root
+    removed_cases = remove_question(root, REMOVED)
+    return root, removed_cases
 
 
 def run_in(root, *command):
@@ -89,17 +164,25 @@ def run_in(root, *command):
 
 
 @pytest.mark.slow
-def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7, tmp_path):
-    root = kit_with_q7
+def test_the_documented_changes_build_pass_their_tests_and_grade(changed_kit, tmp_path):
+    root, removed_cases = changed_kit
+    assert {"wrong_binary_digit", "broken_stub_left"} <= removed_cases, "the cases that wrote q3's function or failed it went"
+    q7_points = float(
+        re.search(r"^POINTS = (\S+)$", next((root / "mnist_kit" / "questions").glob("q7_*/__init__.py")).read_text(), re.M)[1]
+    )
+    total = TOTAL_POINTS - QUESTIONS[REMOVED].points + q7_points
     built = run_in(root, "-m", "mnist_kit.cli", "build")
     assert built.returncode == 0, built.stderr
-    assert "verified: reference 11.0/11, untouched student notebook 0.0/11" in built.stdout
+    assert f"verified: reference {total:.1f}/{total:g}, untouched student notebook 0.0/{total:g}" in built.stdout
     student = (root / "assignment" / "mnist.ipynb").read_text()
     assert 'grader.check(\\"q7\\")' in student and "hits / np.sum(y_pred)" not in student
     assert (root / "autograder" / "tests" / "q7.py").exists()
     assert "at least 87 %" in student
+    assert "make_binary_target" not in student and 'grader.check(\\"q3\\")' not in student
+    assert not (root / "autograder" / "tests" / "q3.py").exists()
 
-    # The copy's own fast tests: its checks pass the reference and fail their defects, the unit is whole.
+    # The copy's own fast tests: its checks pass the reference and fail their defects, the units are
+    # whole, the sample submissions and mutants name only its questions, the gradebook its total.
     tested = run_in(
         root,
         "-m",
@@ -113,11 +196,14 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
         "tests/test_verdicts.py",
         "tests/test_checks.py",
         "tests/test_visibility.py",
+        "tests/test_mutants.py",
+        "tests/test_course.py",
         "-k",
         "q7 or not test_checks",
     )
     assert tested.returncode == 0, tested.stdout[-3000:]
-    assert "q7" in run_in(root, "-m", "pytest", "--co", "-q", "tests/test_checks.py").stdout
+    collected = run_in(root, "-m", "pytest", "--co", "-q", "tests/test_checks.py").stdout
+    assert "q7" in collected and "[q3-" not in collected
 
     writer = (
         "import sys; from pathlib import Path; from sample_submissions import cases, notebooks; "
@@ -128,7 +214,7 @@ def test_a_question_added_by_the_recipe_is_built_checked_and_graded(kit_with_q7,
     assert graded.returncode == 0, graded.stderr
     [result] = [json.loads(p.read_text()) for p in (tmp_path / "graded" / "results").glob("*.json")]
     lost = {q: e["score"] < e["possible"] for q, e in result["questions"].items()}
-    assert lost == {**{f"q{i}": False for i in range(1, 7)}, "q7": True}, result
+    assert lost == {**{q: False for q in QUESTIONS if q != REMOVED}, "q7": True}, result
     assert "q7" in (tmp_path / "graded" / "grades.csv").read_text().splitlines()[0]
     # The visibility set in the copy reaches the student's feedback: q7's hidden check is withheld until published.
     [feedback] = (tmp_path / "graded" / "feedback").glob("*.md")

@@ -236,7 +236,7 @@ def test_canvas_csv_has_canvas_header_points_row_and_the_roster_order(tmp_path):
     rows = list(csv.reader(io.StringIO(lms.canvas_csv(book, roster))))
     assert rows == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "MNIST (81234)"],
-        ["    Points Possible", "", "", "", "", "10"],
+        ["    Points Possible", "", "", "", "", f"{TOTAL_POINTS:g}"],
         ["Lee, Ann", "17", "900017", "alee", "A", "0"],
     ]
 
@@ -371,9 +371,9 @@ def test_a_students_feedback_says_lateness_penalty_and_overrides(tmp_path, every
     assert "Submitted 2026-12-05 01:59 (UTC-06:00), 2 hours after your due time" in text
     assert "Adjusted by your instructor: q4 0 -> 2 (`emailed in time`)" in text
     assert ("Late penalty: 10 %" in text) and (("-0.5 points" in text) == everything)
-    assert ("**Final score: 4.5 / 10**" in text) == everything
+    assert (f"**Final score: 4.5 / {TOTAL_POINTS:g}**" in text) == everything
     missing = report.student_feedback_markdown(book.rows[1], None, book.policy, everything)
-    assert "No submission of yours was received: 0 / 10" in missing
+    assert f"No submission of yours was received: 0 / {TOTAL_POINTS:g}" in missing
 
 
 def test_docs_course_documents_every_field_of_the_course_file():
@@ -397,9 +397,10 @@ def test_a_bad_override_stops_a_regrade_and_loses_nothing(tmp_path, capsys):
     graded = tmp_path / "graded"
     graded.mkdir()
     kept = {name: write(graded / name, f"{name} as graded before\n") for name in ("grades.csv", "course.csv")}
-    write(graded / "overrides.csv", "student,question,score,reason\nalee,q7,1,typo\n")
+    unknown = f"q{max(int(name[1:]) for name in QUESTIONS) + 1}"
+    write(graded / "overrides.csv", f"student,question,score,reason\nalee,{unknown},1,typo\n")
     assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(graded), "--roster", str(tmp_path / "roster.csv")]) == 1
     error = capsys.readouterr().err
-    assert error.count("\n") == 1 and "overrides.csv, row 2: there is no question 'q7'" in error
+    assert error.count("\n") == 1 and f"overrides.csv, row 2: there is no question '{unknown}'" in error
     assert all(path.read_text() == f"{name} as graded before\n" for name, path in kept.items())
     assert not (graded / "results").exists()

@@ -20,8 +20,12 @@ REQUIRED_KILL_RATE = 0.95
 
 def test_the_suite_is_big_and_follows_the_solution():
     assert len(MUTANTS) >= 60 and len({m.name for m in MUTANTS}) == len(MUTANTS)
-    assert set(EQUIVALENT) <= {m.name for m in MUTANTS}, "every equivalent mutant is in the suite"
+    unknown = sorted(set(EQUIVALENT) - {m.name for m in MUTANTS})
+    assert not unknown, f"EQUIVALENT in sample_submissions/mutants.py names mutants not in MUTANTS: {unknown}; remove them"
     for mutant in MUTANTS:
+        assert mutant.question in QUESTIONS, (
+            f"{mutant.name} in sample_submissions/mutants.py mutates {mutant.question}, which is not in the registry: remove it"
+        )
         assert mutant.function in QUESTIONS[mutant.question].functions, (
             f"{mutant.name}: {mutant.function} is not graded by {mutant.question}"
         )

@@ -304,12 +304,23 @@ def test_bundle_cases_cover_every_status_question_and_tampering():
 
 
 def test_a_lean_case_stubs_only_the_costly_questions_it_is_not_about_and_keeps_the_next():
-    by_name = {c.name: c for c in [*BUNDLE_CASES, *WHOLE]}
-    eq, kit, stops = by_name["tamper_eq_always_true"], by_name["tamper_patch_kit"], by_name["broken_runs_forever"]
-    assert eq.fails == ("q2", "q4", "q5", "q6") and eq.functions["fit_multiclass_classifier"] == notebooks.UNANSWERED
-    assert "make_binary_target" not in eq.functions  # q3, after the question it breaks, keeps the reference
-    assert "fit_binary_classifier" not in stops.functions  # so does q4 after a q3 that never returns
-    assert kit.fails == ("q5", "q4") and kit.functions["accuracy"] != notebooks.UNANSWERED
+    order, kept_next, stubbed_any = list(QUESTIONS), 0, 0
+    for case in cases.BROKEN + cases.TAMPERING:
+        leaned = lean(case)
+        about = set(notebooks.graded_questions(dataclasses.replace(case, cells=(), status="graded"))) | set(case.fails)
+        following = order[max(map(order.index, about)) + 1 :][:1]
+        for question in QUESTIONS:
+            functions = QUESTIONS[question].functions
+            stubbed = all(leaned.functions.get(f) == notebooks.UNANSWERED != case.functions.get(f) for f in functions)
+            should = question in COSTLY and question not in about and question not in following
+            assert stubbed == should, (case.name, question)
+            assert not stubbed or question in leaned.fails, (case.name, question)
+            kept_next += question in COSTLY and question in following
+            stubbed_any += stubbed
+        assert {f: s for f, s in leaned.functions.items() if s != notebooks.UNANSWERED} == {
+            f: s for f, s in case.functions.items() if s != notebooks.UNANSWERED
+        }, f"{case.name}: its own functions are kept"
+    assert stubbed_any and kept_next, "the cases exercise both sides of lean()"
 
 
 @pytest.fixture(scope="module")
@@ -409,22 +420,21 @@ def test_grader_check_and_the_grade_fail_the_same_public_checks(notebook_verdict
         assert _public_failures_at_grading(graded[question], question) == in_notebook, question
 
 
-# One typical mistake a question, in one notebook a student runs top to bottom.
+# One typical mistake a question, in one notebook a student runs top to bottom (a removed
+# question's mistake drops out with its case).
+TYPICAL_MISTAKES = (
+    "wrong_modifies_inputs",
+    "wrong_cast_int64",
+    "wrong_binary_as_ints",
+    "wrong_fit_on_test_set",
+    "wrong_accuracy_percentage",
+    "wrong_sgd_hinge",
+)
+_TYPICAL = [c for c in cases.WRONG if c.name in TYPICAL_MISTAKES]
 STUDENT_VIEW = Case(
     "student_view_one_mistake_a_question",
-    fails=tuple(QUESTIONS),
-    functions={
-        name: source
-        for wrong in (
-            "wrong_modifies_inputs",
-            "wrong_cast_int64",
-            "wrong_binary_as_ints",
-            "wrong_fit_on_test_set",
-            "wrong_accuracy_percentage",
-            "wrong_sgd_hinge",
-        )
-        for name, source in next(c for c in cases.WRONG if c.name == wrong).functions.items()
-    },
+    fails=tuple(q for q in QUESTIONS if any(q in c.fails for c in _TYPICAL)),
+    functions={name: source for case in _TYPICAL for name, source in case.functions.items()},
 )
 
 
