@@ -5,6 +5,7 @@ checks, so all mean the same :class:`Failure` and read the same :class:`AnswerSc
 """
 
 import itertools
+import os
 import string
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -17,6 +18,10 @@ MODEL_PARAMETERS = ("coef_", "intercept_", "classes_")
 
 class AnswerKeyError(LookupError):
     """A question unit records or reads an answer its ``ANSWERS`` does not declare: a defect of the kit, not of a submission."""
+
+
+class UnitCodeError(RuntimeError):
+    """A question unit's own code raised while grading (a misspelt name, say): a defect of the kit, named by file and line."""
 
 
 @dataclass(frozen=True)
@@ -244,21 +249,66 @@ class Student:
 def describe_exception(error: BaseException) -> str:
     """One line about what the student's code raised, where a student finds it (cell, line, text), and its message.
 
+    When a question unit's own code raised it (a typo in its ``collect.py``, say), the line says
+    so and names the unit's file and line instead, after :data:`GRADER_FAILED`.
+
     Examples
     --------
     ``ValueError in cell 23 (def fit(X, y):), line 20: `return clf.fit(X, y)` (bad input)``
     """
     if isinstance(error, UnusableAnswer):
         return str(error)
-    frames = [f for f in traceback.extract_tb(error.__traceback__) if f.filename.startswith("<student ") or _IPYTHON_CELL in f.filename]
+    failed_at = kit_code_failure(error, units_only=True)
+    if failed_at:
+        return GRADER_FAILED + failed_at
+    frames = [f for f in traceback.extract_tb(error.__traceback__) if _is_students(f)]
     where = ""
     if frames:
         frame = frames[-1]
         cell = frame.filename[1:-1].partition(": ")[2] if frame.filename.startswith("<student ") else "a cell of your notebook"
         code = f": `{frame.line.strip()[:120]}`" if frame.line and frame.line.strip() else ""
         where = f" in {cell}, line {frame.lineno}{code}"
-    text = str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
-    return f"{type(error).__name__}{where}" + (f" ({text})" if text else "")
+    return f"{type(error).__name__}{where}" + (f" ({_first_line(error)})" if _first_line(error) else "")
 
 
+def kit_code_failure(error: BaseException, *, units_only: bool) -> str | None:
+    """``"<file>, line <n>: <error>"`` when the kit's own code (a question unit's, if ``units_only``) raised ``error``; else None.
+
+    The innermost frame of the student's or the kit's code decides, so a student's function that
+    is a library's (``shuffle_split = np.random.shuffle``) fails in the kit's call of it, which
+    lies outside the question units, and stays the student's.
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    ours = [f for f in frames if _is_students(f) or os.path.realpath(f.filename).startswith(_PACKAGE)]
+    if not ours or not os.path.realpath(ours[-1].filename).startswith(_UNITS if units_only else _PACKAGE):
+        return None
+    path = os.path.relpath(os.path.realpath(ours[-1].filename), os.path.dirname(os.path.dirname(_PACKAGE)))
+    return f"{path}, line {ours[-1].lineno}: {type(error).__name__}" + (f": {_first_line(error)}" if _first_line(error) else "")
+
+
+def _is_students(frame: traceback.FrameSummary) -> bool:
+    return frame.filename.startswith("<student ") or _IPYTHON_CELL in frame.filename
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+
+
+def grader_failure(message: str) -> str | None:
+    """Where a question unit's own code failed (``"<file>, line <n>: <error>"``), if ``message`` says so; else None.
+
+    Examples
+    --------
+    >>> grader_failure(GRADER_FAILED + "mnist_kit/questions/q3_binary_target/collect.py, line 9: NameError: name 'y2' is not defined")
+    "mnist_kit/questions/q3_binary_target/collect.py, line 9: NameError: name 'y2' is not defined"
+    >>> grader_failure("ValueError in cell 23 (def fit(X, y):), line 20") is None
+    True
+    """
+    return message[len(GRADER_FAILED) :] if message.startswith(GRADER_FAILED) else None
+
+
+# A unit's own code raised, not the student's: the kit's defect, which the build reports as such.
+GRADER_FAILED = "the grader's own code failed at "
+_PACKAGE = os.path.dirname(os.path.realpath(__file__)) + os.sep
+_UNITS = os.path.join(_PACKAGE, "questions") + os.sep
 _IPYTHON_CELL = "/ipykernel_"  # how IPython names a cell's code in tracebacks (grader.check runs there)

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Protocol
 
 from . import data, pins, report, sandbox as sandboxes, spec
+from .answers import UnitCodeError
 from .files import GradedFolder, file_sha256, spreadsheet_safe, write_atomically
 from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, crashed_result, grade_notebook, invalid_result, read_notebook
 from .questions import QUESTIONS
@@ -271,8 +272,9 @@ def grade_many(
     report.write_report(out, load_results(out), regrade_changes(out))
     if grader_errors:
         path, error = grader_errors[0]
+        because = f" ({error})" if isinstance(error, UnitCodeError) else ""
         raise GraderError(
-            f"the grader failed on {len(grader_errors)} file(s), first {path}; their rows say so, "
+            f"the grader failed on {len(grader_errors)} file(s), first {path}{because}; their rows say so, "
             "every other row, the report and the feedback are written"
         ) from error
     return ordered

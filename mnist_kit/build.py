@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from . import data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec
+from . import answers, data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec
 from .collect import definition_statements
 from .results import Result
 
@@ -536,13 +536,7 @@ def verify_build(root: Path = ROOT, seeds: Sequence[int] = MARGIN_SEEDS) -> tupl
         *references, student = pool.map(
             lambda job: grade.grade_notebook(job[0], checker, limits, seed=job[1], sandbox=sandbox, questions=job[2]), jobs
         )
-    problems = []
-    for seed, reference in zip(seeds, references, strict=False):
-        lost = {q: e.error or [c.message for c in e.failures] for q, e in reference.questions.items() if e.score < e.possible}
-        if lost:
-            problems.append(f"the reference scores {reference.total}/{reference.possible} on seed {seed}, losing points on {lost}")
-        else:
-            problems += _short_margins(reference, seed)
+    problems = reference_problems(references, seeds)
     if student.total != 0:
         problems.append(f"the untouched student notebook scores {student.total}, not 0")
     silent = [q for q, e in student.questions.items() if not e.error and not e.checks]
@@ -551,6 +545,39 @@ def verify_build(root: Path = ROOT, seeds: Sequence[int] = MARGIN_SEEDS) -> tupl
     if problems:
         raise BuildError("; ".join(problems))
     return references[0], student
+
+
+def reference_problems(references: Sequence[Result], seeds: Sequence[int]) -> list[str]:
+    """What keeps the reference's results on ``seeds`` from full marks with every margin, one line each.
+
+    Raises
+    ------
+    BuildError
+        When a question unit's own code failed while grading the reference: one line naming the
+        unit's file and line, said once however many seeds met it.
+
+    Examples
+    --------
+    >>> from mnist_kit.results import QuestionResult, Result, Status
+    >>> failed = "the grader's own code failed at mnist_kit/questions/q3_x/collect.py, line 9: NameError: y2"
+    >>> reference = Result(Status.GRADED, {"q3": QuestionResult(1.0, score=0.0, error=failed)}, 0.0, 1.0)
+    >>> reference_problems([reference, reference], [0, 1])
+    Traceback (most recent call last):
+    mnist_kit.build.BuildError: mnist_kit/questions/q3_x/collect.py, line 9: NameError: y2 (grading the reference's q3); fix the unit's code
+    """
+    for reference in references:
+        for name, entry in reference.questions.items():
+            where = answers.grader_failure(entry.error or "")
+            if where:
+                raise BuildError(f"{where} (grading the reference's {name}); fix the unit's code")
+    problems = []
+    for seed, reference in zip(seeds, references, strict=False):
+        lost = {q: e.error or [c.message for c in e.failures] for q, e in reference.questions.items() if e.score < e.possible}
+        if lost:
+            problems.append(f"the reference scores {reference.total}/{reference.possible} on seed {seed}, losing points on {lost}")
+        else:
+            problems += _short_margins(reference, seed)
+    return problems
 
 
 def _short_margins(reference: Result, seed: int) -> list[str]:

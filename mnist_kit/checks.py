@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from . import untrusted
-from .answers import MODEL_PARAMETERS, AnswerKeyError, AnswerSchema, model_parameter
+from .answers import MODEL_PARAMETERS, AnswerKeyError, AnswerSchema, UnitCodeError, kit_code_failure, model_parameter
 from .results import CheckResult
 
 if TYPE_CHECKING:
@@ -366,6 +366,12 @@ def run_checks(question: Question, answers: Answers, inputs: Any, checks: Sequen
                 CheckResult(question.name, check.name, False, _malformed_message(question, check), check.hidden, check.weight, {})
             )
             continue
+        except (NameError, ImportError) as error:
+            # Never the student's: the checks read plain data. A typo in the unit's (or the kit's) code.
+            where = kit_code_failure(error, units_only=False)
+            if where is None:
+                raise
+            raise UnitCodeError(f"{where} (checking {question.name}'s {check.name}); fix the unit's code") from None
         if check.needs is not None and check.needs not in unusable:
             unusable[check.needs] = check.needs.reason(answers, inputs)
         reason = unusable.get(check.needs) if check.needs is not None else None

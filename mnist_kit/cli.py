@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TextIO
 
 from . import batch, build as build_module, cluster, doctor, grade, report, sandbox as sandboxes, similarity, spec
+from .answers import UnitCodeError
 from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
 from .course.roster import read_roster
 from .files import GradedFolder, write_atomically
@@ -292,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         cluster.ClusterError,
         CourseError,
         QuestionError,  # a question unit that cannot load: one line naming its file
+        UnitCodeError,  # a question unit's code that raised while grading: its file and line
         OSError,
         ValueError,
     ) as error:

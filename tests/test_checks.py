@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 from mnist_kit import checks, collect, grade, untrusted, witness
-from mnist_kit.answers import AnswerKeyError, Student
+from mnist_kit.answers import AnswerKeyError, Student, UnitCodeError
 from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of
 from mnist_kit.questions import QUESTIONS
 
@@ -131,6 +131,22 @@ def test_a_check_reading_an_undeclared_answer_is_named_with_its_unit():
     with pytest.raises(AnswerKeyError, match="call='five' is not among the declared"):
         schema.folds(call="five")
     assert checks.answer(recorded, schema.folds(call="three")).shape == (3,)
+
+
+def test_a_typo_in_a_units_check_is_named_by_its_file_and_line(reference_answers):
+    """A misspelt name inside a check function: the kit's defect, one line naming the file and line, not a student's failure."""
+    unit = QUESTIONS["q2"]
+    namespace = {}
+    filename = os.path.join(unit.folder, "checks.py")
+    exec(compile("def cast_is_right(answers, inputs):\n    return answerz\n", filename, "exec"), namespace)
+    check = dataclasses.replace(unit.checks[0], function=namespace["cast_is_right"])
+    answers, inputs = reference_answers
+    with pytest.raises(UnitCodeError) as error:
+        checks.run_checks(unit, answers["q2"], inputs["q2"], [check])
+    assert str(error.value) == (
+        "mnist_kit/questions/q2_cast_labels/checks.py, line 2: NameError: name 'answerz' is not defined "
+        "(checking q2's cast_is_right); fix the unit's code"
+    )
 
 
 def test_quality_checks_measure_every_threshold(reference_answers):

@@ -1,7 +1,9 @@
+import os
+
 import numpy as np
 import pytest
 
-from mnist_kit import collect
+from mnist_kit import answers, collect
 from mnist_kit.answers import Student, describe_exception
 from mnist_kit.collect import definition_statements, plain
 
@@ -82,6 +84,31 @@ def test_errors_point_at_the_cell_as_jupyter_shows_it_and_the_real_line_with_its
     assert describe_exception(raised.value) == (
         "IndexError in cell 3 (def helper():), line 20: `return x[5]` (index 5 is out of bounds for axis 0 with size 3)"
     )
+
+
+def _raised_in(filename, source, call="f()"):
+    namespace = {}
+    exec(compile(source, filename, "exec"), namespace)
+    try:
+        eval(call, namespace)
+    except Exception as error:  # noqa: BLE001 - the test hands on whatever it raised
+        return error
+    raise AssertionError(f"{call} raised nothing")
+
+
+def test_an_error_of_a_units_own_code_names_the_units_file_and_line():
+    units = os.path.join(os.path.dirname(answers.__file__), "questions")
+    typo = _raised_in(os.path.join(units, "q7_typo", "collect.py"), "def f():\n    return y_train_3\n")
+    message = describe_exception(typo)
+    assert message == f"{answers.GRADER_FAILED}mnist_kit/questions/q7_typo/collect.py, line 2: NameError: name 'y_train_3' is not defined"
+    assert answers.grader_failure(message) == "mnist_kit/questions/q7_typo/collect.py, line 2: NameError: name 'y_train_3' is not defined"
+
+
+def test_a_students_error_raised_through_the_kit_stays_the_students():
+    """A student's function that is a library's (no line of the student's) fails in the student's call, not the kit's."""
+    failure = Student({"shuffle_split": np.random.shuffle}, set()).call("shuffle_split", 1, 2, 3, on="on 3 rows")
+    assert failure.message.startswith("on 3 rows, shuffle_split raised TypeError") and answers.GRADER_FAILED not in failure.message
+    assert answers.grader_failure(failure.message) is None
 
 
 def test_a_function_reading_a_variable_of_the_notebook_is_named_at_grading():

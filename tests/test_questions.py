@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from mnist_kit import batch, build, challenge, manifest, pins, questions
-from mnist_kit.questions import QUESTIONS, QuestionError, Threshold
+from mnist_kit.answers import GRADER_FAILED
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS, QuestionError, Threshold
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -553,6 +554,48 @@ def test_a_reference_too_close_to_a_threshold_is_named():
     without_recall = {t: v for t, v in reference().questions["q4"].checks[0].measured.items() if t != "binary_recall"}
     problems = build._short_margins(reference(q4=without_recall), 0)
     assert "no check in mnist_kit/questions/q4_binary_classifier/checks.py measures binary_recall" in problems[0]
+
+
+def test_a_units_own_error_grading_the_reference_is_one_line_naming_its_file_once():
+    """A typo inside a function of a unit's collect.py, met on every seed: the file and line, said once."""
+    failed = f"{GRADER_FAILED}mnist_kit/questions/q2_cast_labels/collect.py, line 14: NameError: name 'casted' is not defined"
+    lost = {name: QuestionResult(q.points, error=failed if name == "q2" else None) for name, q in QUESTIONS.items()}
+    references = [Result(Status.GRADED, lost, TOTAL_POINTS - QUESTIONS["q2"].points, TOTAL_POINTS)] * 3
+    with pytest.raises(build.BuildError) as error:
+        build.reference_problems(references, [0, 1, 2])
+    assert str(error.value) == (
+        "mnist_kit/questions/q2_cast_labels/collect.py, line 14: NameError: name 'casted' is not defined "
+        "(grading the reference's q2); fix the unit's code"
+    )
+
+
+GRADE_THE_REFERENCE_ON_Q2 = """
+from pathlib import Path
+from mnist_kit import build, grade
+reference = grade.grade_notebook(Path("{notebook}").read_text(), questions=["q2"])
+print(reference.questions["q2"].error)
+try:
+    build.reference_problems([reference, reference], [0, 1])
+except build.BuildError as error:
+    print(error)
+"""
+
+
+def test_a_typo_in_a_function_of_a_units_collect_py_is_named_when_grading_the_reference(tmp_path):
+    copy_root = tmp_path / "kit"
+    shutil.copytree(PACKAGE, copy_root / "mnist_kit", ignore=shutil.ignore_patterns("__pycache__", "*.npz"))
+    (copy_root / "mnist_kit" / "mnist_784.npz").symlink_to(PACKAGE / "mnist_784.npz")
+    collector = copy_root / "mnist_kit" / "questions" / "q2_cast_labels" / "collect.py"
+    text = collector.read_text()
+    assert text.count("if_returned(cast, labels)") == 1, "q2's collector changed: pick another line to misspell"
+    collector.write_text(text.replace("if_returned(cast, labels)", "if_returned(cast, lables)"))
+    line = text[: text.index("if_returned(cast, labels)")].count("\n") + 1
+    code = GRADE_THE_REFERENCE_ON_Q2.format(notebook=ROOT / "autograder" / "mnist.ipynb")
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=copy_root, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(copy_root)}
+    )
+    where = f"mnist_kit/questions/q2_cast_labels/collect.py, line {line}: NameError: name 'lables' is not defined"
+    assert run.stdout.splitlines() == [GRADER_FAILED + where, f"{where} (grading the reference's q2); fix the unit's code"], run.stderr
 
 
 def test_zips_are_written_only_after_the_build_is_verified(built_kit, monkeypatch):
