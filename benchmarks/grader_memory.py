@@ -17,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_kit import batch, budget, grade  # noqa: E402
 from sample_submissions import attacks, notebooks  # noqa: E402
 from sample_submissions.notebooks import Case  # noqa: E402
-from sample_submissions.uploads import HOSTILE_UPLOADS  # noqa: E402
+from sample_submissions.uploads import hostile_uploads  # noqa: E402
 
 
 def measure(cases, uploads, folder):
@@ -34,9 +34,9 @@ def measure(cases, uploads, folder):
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as scratch:
         honest = measure([Case("correct")], {}, Path(scratch) / "honest")
-        hostile = measure(attacks.hostile_byte_cases(), HOSTILE_UPLOADS, Path(scratch) / "hostile")
+        hostile = measure(attacks.hostile_byte_cases(), hostile_uploads(), Path(scratch) / "hostile")
     print(f"grading process, honest batch (1 correct): peak growth {honest[0]:.2f} GiB, {honest[1]:.1f} CPU-s")
     print(
-        f"grading process, hostile batch ({len(attacks.HOSTILE_BYTES)} files, {len(HOSTILE_UPLOADS)} uploads): "
+        f"grading process, hostile batch ({len(attacks.HOSTILE_BYTES)} files, {len(hostile_uploads())} uploads): "
         f"peak growth {hostile[0]:.2f} GiB, {hostile[1]:.1f} CPU-s"
     )

@@ -215,8 +215,10 @@ def save_error(directory: Path, question: str, message: str) -> None:
 
 # Imported by every notebook for what grading never calls: otter for grader.check (seconds:
 # nbformat, jsonschema), pyplot for the demos' plots (0.35 CPU-s) and the matplotlib package
-# under it (0.12 CPU-s). Each loads at the first use of one of its names instead.
-DEFERRED_MODULES = ("otter", "matplotlib", "matplotlib.pyplot")
+# under it (0.12 CPU-s); and by scikit-learn, in case its input is a data frame, pandas and
+# narwhals (0.2 CPU-s; a grading whose functions fit nothing never needs them). Each loads at
+# the first use of one of its names instead.
+DEFERRED_MODULES = ("otter", "matplotlib", "matplotlib.pyplot", "pandas", "narwhals", "narwhals.stable", "narwhals.stable.v2")
 
 
 class _DeferredModule(types.ModuleType):

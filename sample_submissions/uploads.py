@@ -1,5 +1,10 @@
-"""Uploads that are not a readable notebook, each with the reason the grader must give, and hostile uploads for a batch."""
+"""Uploads that are not a readable notebook, each with the reason the grader must give, and hostile uploads for a batch.
 
+Both are made at their first use, not at import: the zip bomb alone takes a CPU-second to
+compress, and every test process imports this module.
+"""
+
+import functools
 import io
 import json
 import zipfile
@@ -11,7 +16,8 @@ NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_min
 
 def zipped(entries, encrypted=False):
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+    # The fastest deflate: the zip bomb's 512 MB of spaces compress in a third of the default's time.
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as archive:
         for name, content in entries.items():
             archive.writestr(name, content)
     raw = bytearray(buffer.getvalue())
@@ -25,34 +31,43 @@ def zipped(entries, encrypted=False):
     return bytes(raw)
 
 
+# {file name: (what it holds, made at its first use by invalid_content; words the grader's reason must contain)}
 INVALID = {
-    "empty.ipynb": (b"", "empty"),
-    "latin1.ipynb": ('{"cells": ["café"]}'.encode("latin-1"), "not UTF-8"),
-    "report.ipynb": (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not UTF-8"),
-    "text.ipynb": (b"print('hello')", "not valid JSON"),
-    "other.ipynb": (json.dumps({"name": "not a notebook"}).encode(), "not a Jupyter notebook"),
-    "list.ipynb": (b"[1, 2, 3]", "not a Jupyter notebook"),
-    "corrupt.zip": (b"PK\x03\x04 this is not really a zip", "corrupt"),
-    "empty.zip": (zipped({}), "no notebook"),
-    "nested.zip": (zipped({"inner.zip": zipped({"mnist.ipynb": NOTEBOOK})}), "only nested zips: inner.zip"),
-    "two.zip": (zipped({"a.ipynb": NOTEBOOK, "b.ipynb": NOTEBOOK}), "2 notebooks"),
-    "locked.zip": (zipped({"mnist.ipynb": NOTEBOOK}, encrypted=True), "password-protected"),
+    "empty.ipynb": (lambda: b"", "empty"),
+    "latin1.ipynb": (lambda: '{"cells": ["café"]}'.encode("latin-1"), "not UTF-8"),
+    "report.ipynb": (lambda: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj", "not UTF-8"),
+    "text.ipynb": (lambda: b"print('hello')", "not valid JSON"),
+    "other.ipynb": (lambda: json.dumps({"name": "not a notebook"}).encode(), "not a Jupyter notebook"),
+    "list.ipynb": (lambda: b"[1, 2, 3]", "not a Jupyter notebook"),
+    "corrupt.zip": (lambda: b"PK\x03\x04 this is not really a zip", "corrupt"),
+    "empty.zip": (lambda: zipped({}), "no notebook"),
+    "nested.zip": (lambda: zipped({"inner.zip": zipped({"mnist.ipynb": NOTEBOOK})}), "only nested zips: inner.zip"),
+    "two.zip": (lambda: zipped({"a.ipynb": NOTEBOOK, "b.ipynb": NOTEBOOK}), "2 notebooks"),
+    "locked.zip": (lambda: zipped({"mnist.ipynb": NOTEBOOK}, encrypted=True), "password-protected"),
     # Hostile: each once stopped a whole batch or grew the grader by a gigabyte.
-    "deep.ipynb": (b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
-    "huge.ipynb": (b" " * (Limits.max_upload + 1), "larger than 50 MB"),
-    "bomb.zip": (zipped({"mnist.ipynb": b" " * 2**29}), "larger than 50 MB"),
-    "crowded.zip": (zipped({**{f"{i}.txt": "" for i in range(10_001)}, "mnist.ipynb": NOTEBOOK}), "more than 10,000 files"),
+    "deep.ipynb": (lambda: b"[" * 100_000 + b"]" * 100_000, "nested too deep"),
+    "huge.ipynb": (lambda: b" " * (Limits.max_upload + 1), "larger than 50 MB"),
+    "bomb.zip": (lambda: zipped({"mnist.ipynb": b" " * 2**29}), "larger than 50 MB"),
+    "crowded.zip": (lambda: zipped({**{f"{i}.txt": "" for i in range(10_001)}, "mnist.ipynb": NOTEBOOK}), "more than 10,000 files"),
 }
-# Uploads a hostile class puts beside its notebooks: each once cost a batch its rows or the grader its memory.
-HOSTILE_UPLOADS = {
-    "deep.ipynb": b"[" * 100_000 + b"]" * 100_000,
-    "bomb.zip": INVALID["bomb.zip"][0],
-    "huge.ipynb": INVALID["huge.ipynb"][0],
-    "a b.ipynb": b"[]",
-    "a_b.ipynb": b"[]",
-    "s1/x/hw.ipynb": b"[]",
-    "s2/x/hw.ipynb": b"[]",
-    "-A1+1.ipynb": b"[]",
-    # A real notebook just under the cap, of the JSON that costs the most to parse (short strings).
-    "strings.ipynb": b'{"cells": [], "metadata": {"x": [' + b'"ab",' * 9_999_970 + b'"ab"]}, "nbformat": 4, "nbformat_minor": 5}',
-}
+
+
+@functools.cache
+def invalid_content(name):
+    """The bytes of the invalid upload ``name`` of :data:`INVALID`."""
+    return INVALID[name][0]()
+
+
+@functools.cache
+def hostile_uploads():
+    """{file name: content}: uploads a hostile class puts beside its notebooks, each once cost a batch its rows or the grader its memory."""
+    return {
+        **{name: invalid_content(name) for name in ("deep.ipynb", "bomb.zip", "huge.ipynb")},
+        "a b.ipynb": b"[]",
+        "a_b.ipynb": b"[]",
+        "s1/x/hw.ipynb": b"[]",
+        "s2/x/hw.ipynb": b"[]",
+        "-A1+1.ipynb": b"[]",
+        # A real notebook just under the cap, of the JSON that costs the most to parse (short strings).
+        "strings.ipynb": b'{"cells": [], "metadata": {"x": [' + b'"ab",' * 9_999_970 + b'"ab"]}, "nbformat": 4, "nbformat_minor": 5}',
+    }

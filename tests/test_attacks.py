@@ -35,7 +35,7 @@ from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from sample_submissions import attacks, notebooks
 from sample_submissions.notebooks import Case
-from sample_submissions.uploads import HOSTILE_UPLOADS
+from sample_submissions.uploads import hostile_uploads
 from tests.conftest import unavailable
 from tests.test_verdicts import bundle_verdict, run_bundle
 
@@ -165,7 +165,7 @@ def attacked_batch(tmp_path_factory, listener, secret):
     aimed = targets(out, ROOT / "mnist_kit", submissions, [], listener, secret)
     cases = [*attacks.attack_cases(aimed), *attacks.hostile_byte_cases(), CORRECT]
     notebooks.write_cases(cases, submissions)
-    for name, content in HOSTILE_UPLOADS.items():
+    for name, content in hostile_uploads().items():
         (submissions / name).parent.mkdir(parents=True, exist_ok=True)
         (submissions / name).write_bytes(content)
     before = {"kit": snapshot(ROOT / "mnist_kit"), "submissions": snapshot(submissions)}
@@ -239,7 +239,7 @@ def test_kit_batch_gives_every_hostile_upload_a_row_of_its_own(attacked_batch):
     rows, out = attacked_batch["rows"], attacked_batch["out"]
     names = {"deep", "bomb", "huge", "a%20b", "a_b", "s1~x~hw", "s2~x~hw", "'-A1%2B1"}
     assert names <= set(rows), sorted(rows)
-    assert len(rows) == len(attacked_batch["cases"]) + len(HOSTILE_UPLOADS)
+    assert len(rows) == len(attacked_batch["cases"]) + len(hostile_uploads())
     for name in names:
         assert rows[name]["status"] == "invalid" and rows[name]["reason"], rows[name]
     assert rows["strings"]["status"] == "graded" and float(rows["strings"]["total"]) == 0
@@ -328,7 +328,7 @@ def hostile_bundle(bundle, tmp_path_factory):
     for name in BUNDLE_HOSTILE_UPLOADS:
         paths[name] = scratch / "uploads" / name
         paths[name].parent.mkdir(exist_ok=True)
-        paths[name].write_bytes(HOSTILE_UPLOADS[name])
+        paths[name].write_bytes(hostile_uploads()[name])
     with ThreadPoolExecutor(max_workers=2) as pool:
         futures = {name: pool.submit(run_bundle, bundle, path, scratch / name) for name, path in paths.items()}
         results = {name: future.result() for name, future in futures.items()}

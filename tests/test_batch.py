@@ -1,6 +1,7 @@
 """Batch grading: anything students upload gets a row and a status; batches resume after a kill."""
 
 import csv
+import functools
 import json
 import signal
 import subprocess
@@ -15,7 +16,7 @@ from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 from sample_submissions.notebooks import STUDENT_NOTEBOOK
-from sample_submissions.uploads import INVALID
+from sample_submissions.uploads import INVALID, invalid_content
 
 ROOT = Path(__file__).resolve().parent.parent
 FAST = grade.Limits(timeout=120, step_timeout=15)
@@ -28,39 +29,41 @@ def untouched_with(*cells):
     return json.dumps(notebook)
 
 
-# (file name, content, expected status, words the reason must contain)
-UPLOADS = [
-    *[(name, content, "invalid", reason) for name, (content, reason) in INVALID.items()],
-    ("syntax.ipynb", untouched_with("def broken(:\n    pass"), "graded", None),
-    ("no_functions.ipynb", json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), "graded", None),
-    # Busy, not asleep: a step limit must stop a process that keeps a core to itself.
-    (
-        "spins_at_definition.ipynb",
-        untouched_with("def spin():\n    while True:\n        pass\n\n\ndef f(x=spin()):\n    pass"),
-        "timeout",
-        "top-level definition",
-    ),
-    ("exits_at_definition.ipynb", untouched_with("import os\ndef f(x=os._exit(3)):\n    pass"), "crashed", "died"),
-    ("segfaults_at_definition.ipynb", untouched_with("import ctypes\ndef f(x=ctypes.string_at(0)):\n    pass"), "crashed", "died"),
-    ("memory_at_definition.ipynb", untouched_with("def f(x=bytearray(50 * 2**30)):\n    pass"), "graded", None),
-    (
-        "writes_parent.ipynb",
-        untouched_with(
-            "import pathlib\nclass C:\n    pathlib.Path('../escaped.txt').write_text('x')\n"
-            "    for p in pathlib.Path('.').glob('*'):\n        p.unlink()\n"
+@functools.cache
+def uploaded_files():
+    """(file name, content, expected status, words the reason must contain) of each upload."""
+    return [
+        *[(name, invalid_content(name), "invalid", reason) for name, (_, reason) in INVALID.items()],
+        ("syntax.ipynb", untouched_with("def broken(:\n    pass"), "graded", None),
+        ("no_functions.ipynb", json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}), "graded", None),
+        # Busy, not asleep: a step limit must stop a process that keeps a core to itself.
+        (
+            "spins_at_definition.ipynb",
+            untouched_with("def spin():\n    while True:\n        pass\n\n\ndef f(x=spin()):\n    pass"),
+            "timeout",
+            "top-level definition",
         ),
-        "graded",
-        None,
-    ),
-    ("alice/mnist.ipynb", untouched_with("# alice"), "graded", None),
-    ("bob/mnist.ipynb", untouched_with("# bob"), "graded", None),
-]
+        ("exits_at_definition.ipynb", untouched_with("import os\ndef f(x=os._exit(3)):\n    pass"), "crashed", "died"),
+        ("segfaults_at_definition.ipynb", untouched_with("import ctypes\ndef f(x=ctypes.string_at(0)):\n    pass"), "crashed", "died"),
+        ("memory_at_definition.ipynb", untouched_with("def f(x=bytearray(50 * 2**30)):\n    pass"), "graded", None),
+        (
+            "writes_parent.ipynb",
+            untouched_with(
+                "import pathlib\nclass C:\n    pathlib.Path('../escaped.txt').write_text('x')\n"
+                "    for p in pathlib.Path('.').glob('*'):\n        p.unlink()\n"
+            ),
+            "graded",
+            None,
+        ),
+        ("alice/mnist.ipynb", untouched_with("# alice"), "graded", None),
+        ("bob/mnist.ipynb", untouched_with("# bob"), "graded", None),
+    ]
 
 
 @pytest.fixture(scope="module")
 def uploads(tmp_path_factory):
     folder = tmp_path_factory.mktemp("uploads")
-    for name, content, _, _ in UPLOADS:
+    for name, content, _, _ in uploaded_files():
         path = folder / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -72,9 +75,9 @@ def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
     out = tmp_path / "out"
     results = batch.grade_many([uploads], out, jobs=2, limits=FAST)
     rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
-    assert len(rows) == len(UPLOADS) == len(results)
+    assert len(rows) == len(uploaded_files()) == len(results)
     by_file = {Path(r.file).relative_to(uploads).as_posix(): r for r in results}
-    for name, _, status, reason in UPLOADS:
+    for name, _, status, reason in uploaded_files():
         result = by_file[name]
         row = next(r for r in rows if r["submission"] == result.submission)
         assert result.status == row["status"] == status, (name, result.reason)
@@ -87,7 +90,7 @@ def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
     assert {"alice~mnist", "bob~mnist"} <= {r["submission"] for r in rows}
     assert GradedFolder(out).report.exists()
     assert not (tmp_path / "escaped.txt").exists() and not (uploads.parent / "escaped.txt").exists()
-    assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == sorted(Path(n).name for n, *_ in UPLOADS)
+    assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == sorted(Path(n).name for n, *_ in uploaded_files())
 
 
 @pytest.mark.slow

@@ -187,7 +187,9 @@ def test_the_documented_changes_build_pass_their_tests_and_grade(changed_kit, tm
         root,
         "-m",
         "pytest",
-        "-q",
+        "-v",
+        "-n",
+        "0",
         "-m",
         "not slow",
         "-p",
@@ -202,8 +204,8 @@ def test_the_documented_changes_build_pass_their_tests_and_grade(changed_kit, tm
         "q7 or not test_checks",
     )
     assert tested.returncode == 0, tested.stdout[-3000:]
-    collected = run_in(root, "-m", "pytest", "--co", "-q", "tests/test_checks.py").stdout
-    assert "q7" in collected and "[q3-" not in collected
+    assert "test_checks.py::test_check_passes_the_reference[q7-" in tested.stdout
+    assert "test_every_question_has_a_wrong_case_of_its_own[q7]" in tested.stdout and not re.search(r"\[q3[-\]]", tested.stdout)
 
     writer = (
         "import sys; from pathlib import Path; from sample_submissions import cases, notebooks; "

@@ -5,12 +5,12 @@ import json
 import pytest
 
 from mnist_kit.grade import InvalidSubmission, read_notebook
-from sample_submissions.uploads import INVALID, NOTEBOOK, zipped
+from sample_submissions.uploads import INVALID, NOTEBOOK, invalid_content, zipped
 
 
 @pytest.mark.parametrize("name", INVALID)
 def test_invalid_upload_gets_a_reason(tmp_path, name):
-    content, reason = INVALID[name]
+    content, reason = invalid_content(name), INVALID[name][1]
     path = tmp_path / name
     path.write_bytes(content)
     with pytest.raises(InvalidSubmission, match=reason) as error:
