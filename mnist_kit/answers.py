@@ -136,10 +136,10 @@ class AnswerSchema:
     def __deepcopy__(self, memo: dict) -> "AnswerSchema":
         return self  # never changes once declared
 
-    def stored_keys(self, **parts: object) -> list[str]:
+    def stored_keys_where(self, **parts: object) -> list[str]:
         """The stored keys of every answer whose template has all of ``parts``, narrowed to those values.
 
-        >>> AnswerSchema("q5", parts={"call": ("three", "four")}, folds="{call}_folds", n="n").stored_keys(call="four")
+        >>> AnswerSchema("q5", parts={"call": ("three", "four")}, folds="{call}_folds", n="n").stored_keys_where(call="four")
         ['four_folds']
         """
         keys: list[str] = []
@@ -149,9 +149,13 @@ class AnswerSchema:
                 keys.extend(narrowed.stored_keys())
         return keys
 
+    def declares(self, key: str) -> bool:
+        """Whether ``key`` is a key the collector may record."""
+        return key in self._recorded
+
     def undeclared(self, recorded: Iterable[str]) -> list[str]:
         """The keys of a collector's output that the schema does not declare."""
-        return [key for key in recorded if key not in self._recorded]
+        return [key for key in recorded if not self.declares(key)]
 
     def is_model(self, key: str) -> bool:
         """Whether the collector's answer ``key`` is a fitted model (stored as its parameters)."""

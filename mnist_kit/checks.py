@@ -321,12 +321,12 @@ def load_answers(record: bytes, arrays: bytes | None, schema: AnswerSchema) -> t
     descriptions = {
         key: untrusted.one_line(value.get("type", ""), 80)
         for key, value in (recorded.items() if isinstance(recorded, dict) else ())
-        if isinstance(value, dict) and not schema.undeclared([key])
+        if isinstance(value, dict) and schema.declares(key)
     }
     failures = {
         call: untrusted.one_line(message)
         for call, message in (failed.items() if isinstance(failed, dict) else ())
-        if isinstance(call, str) and not schema.undeclared([call])
+        if isinstance(call, str) and schema.declares(call)
     }
     if arrays is None:
         return None, "the recorded answer's arrays are missing or larger than any correct answer's (did the notebook write into answers/?)"

@@ -132,7 +132,7 @@ _MEASURED: dict[tuple, np.ndarray] = {}  # (draw, call, records): the folds' acc
 def fold_accuracies(answers: Answers, inputs: Inputs, call: str) -> np.ndarray:
     """Each claimed fold's accuracy, as the checker measures it with a model it fitted itself on the claimed rows."""
     records = hashlib.blake2b(call.encode())
-    for stored in sorted(stored for stored in ANSWERS.stored_keys(call=call) if stored in answers.arrays):
+    for stored in sorted(stored for stored in ANSWERS.stored_keys_where(call=call) if stored in answers.arrays):
         array = np.ascontiguousarray(answers.arrays[stored])
         records.update(f"{stored}:{array.dtype.str}:{array.shape};".encode() + array.tobytes())
     key = (inputs.data.draw_key, call, records.digest())
