@@ -17,10 +17,11 @@ columns permuted, the training rows in a drawn order, and a few *trap* rows (see
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import zlib
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -63,6 +64,23 @@ class DrawData:
     images: np.ndarray  # (70000, 784) 0-255, in OpenML's order
     digits: np.ndarray  # (70000,) int8
     shared: dict  # see draw_shared
+    memo: dict = field(default_factory=dict, repr=False)  # see once
+
+    def once(self, compute: Callable[[DrawData], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+        """``compute(self)``, computed once for every challenge drawn with the same ``memo``; its arrays read-only.
+
+        For inputs that depend on the data alone (no seed, no stream), such as q5's fixed models:
+        drawn for every grading, they would cost a batch's checker most of its time.
+        """
+        if compute not in self.memo:
+            self.memo[compute] = _read_only(compute(self))
+        return dict(self.memo[compute])
+
+
+def _read_only(arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    for array in arrays.values():
+        array.setflags(write=False)
+    return arrays
 
 
 def draw_shared(rng: np.random.Generator, images: np.ndarray, digits: np.ndarray) -> dict[str, np.ndarray]:
@@ -94,7 +112,7 @@ def draw_shared(rng: np.random.Generator, images: np.ndarray, digits: np.ndarray
 
 
 def make_challenge(
-    seed: int, images: np.ndarray, digits: np.ndarray, questions: Collection[str] | None = None
+    seed: int, images: np.ndarray, digits: np.ndarray, questions: Collection[str] | None = None, memo: dict | None = None
 ) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Draw the inputs the checker sends to the student's functions.
 
@@ -109,6 +127,10 @@ def make_challenge(
     questions : collection of str, optional
         Draw only these questions' inputs (every question by default). Each question draws from
         streams of its own, so leaving one out changes no other's inputs.
+    memo : dict, optional
+        Where the draws that depend on the data alone (the shared data's, and those questions
+        compute with :meth:`DrawData.once`) are kept between calls; pass the same dict for every
+        challenge drawn from the same ``images`` and ``digits``. Nothing is kept by default.
 
     Returns
     -------
@@ -124,10 +146,11 @@ def make_challenge(
     >>> params["q1_n_train"]  # doctest: +SKIP
     41
     """
-    shared = draw_shared(stream(spec.ASSIGNMENT_SEED, SHARED), images, digits)
+    unshared = DrawData(images, digits, {}, {} if memo is None else memo)
+    shared = unshared.once(_shared_draw)
+    data = dataclasses.replace(unshared, shared=shared)
     arrays = {f"{SHARED}_{key}": value for key, value in shared.items()}
     params = {"seed": int(seed)}
-    data = DrawData(images, digits, shared)
     for name, question in QUESTIONS.items():
         if questions is not None and name not in questions:
             continue
@@ -135,6 +158,11 @@ def make_challenge(
         arrays.update({f"{name}_{key}": value for key, value in question_arrays.items()})
         params.update({f"{name}_{key}": value for key, value in question_params.items()})
     return arrays, params
+
+
+def _shared_draw(data: DrawData) -> dict[str, np.ndarray]:
+    """The shared data's draw: from the assignment's seed and the data alone, so the same for every challenge."""
+    return draw_shared(stream(spec.ASSIGNMENT_SEED, SHARED), data.images, data.digits)
 
 
 def inputs_of(name: str, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -216,6 +244,13 @@ class StudentData:
 _TRAINING_BYTES: dict[bytes, np.ndarray] = {}  # draw_key: the training images as the students see them, in uint8
 
 
+def draw_key(shared_arrays: Mapping[str, np.ndarray]) -> bytes:
+    """A digest of the shared draw (:func:`draw_shared`): equal for every grading that fits on the same data."""
+    return hashlib.blake2b(
+        b"".join(np.ascontiguousarray(shared_arrays[name]).tobytes() for name in ("pixel_permutation", "train_order", "trap_rows"))
+    ).digest()
+
+
 @dataclass(frozen=True)
 class CheckerData:
     """What checks measure on: the checker's own MNIST, seen as the student's functions saw it.
@@ -235,14 +270,15 @@ class CheckerData:
     @classmethod
     def from_mnist(cls, images: np.ndarray, digits: np.ndarray, shared_arrays: dict[str, np.ndarray]) -> CheckerData:
         permutation = shared_arrays["pixel_permutation"]
-        return cls(
-            images[spec.N_TRAIN :].take(permutation, axis=1),
-            digits[spec.N_TRAIN :],
-            images[spec.SHOWCASE_IMAGE, permutation],
-            digits[: spec.N_TRAIN][shared_arrays["train_order"]],
-            images,
-            shared_arrays,
+        views = _read_only(
+            {
+                "test_images": images[spec.N_TRAIN :].take(permutation, axis=1),
+                "showcase_image": images[spec.SHOWCASE_IMAGE, permutation],
+                "train_digits": digits[: spec.N_TRAIN][shared_arrays["train_order"]],
+            }
         )
+        # Read-only: one is shared by every grading of a checker.
+        return cls(views["test_images"], digits[spec.N_TRAIN :], views["showcase_image"], views["train_digits"], images, shared_arrays)
 
     @property
     def trap_column(self) -> int:
@@ -250,10 +286,8 @@ class CheckerData:
 
     @property
     def draw_key(self) -> bytes:
-        """A digest of the shared draw: equal for every grading that fits on the same data."""
-        return hashlib.blake2b(
-            b"".join(np.ascontiguousarray(self.shared[name]).tobytes() for name in ("pixel_permutation", "train_order", "trap_rows"))
-        ).digest()
+        """A digest of the shared draw: equal for every grading that fits on the same data (see :func:`draw_key`)."""
+        return draw_key(self.shared)
 
     def train_pixels_at(self, positions: np.ndarray) -> np.ndarray:
         """The training images at ``positions`` (in the students' row order) with the values the student's functions received.

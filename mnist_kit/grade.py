@@ -27,7 +27,7 @@ import numpy as np
 
 from . import checks, collect, data, sandbox as sandboxes, spec, untrusted, witness
 from .budget import Budget, submission_budget
-from .challenge import SHARED, CheckerData, Inputs, inputs_of, make_challenge, write_challenge
+from .challenge import SHARED, CheckerData, Inputs, draw_key, inputs_of, make_challenge, write_challenge
 from .questions import QUESTIONS, Question
 from .results import QuestionResult, Result, Status, zero_result
 from .sandbox import Sandbox
@@ -61,18 +61,26 @@ class Limits:
 class Checker:
     """Holds the checker's own copy of the data and draws challenges from it; never runs student code."""
 
+    def __init__(self) -> None:
+        self._memo: dict = {}  # the draws that depend on the data alone, kept for every challenge (see make_challenge)
+        self._checker_data: dict[bytes, CheckerData] = {}
+
     @cached_property
     def _data(self) -> tuple[np.ndarray, np.ndarray]:
         images, labels = data.load_mnist()
-        return images, labels.astype(np.int8)
+        digits = labels.astype(np.int8)
+        for array in (images, digits):  # shared by every grading: no check may change it
+            array.setflags(write=False)
+        return images, digits
 
     def challenge(self, seed: int, questions: Collection[str] | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """The inputs of ``seed`` for ``questions`` (all by default): see :func:`~mnist_kit.challenge.make_challenge`."""
-        return make_challenge(seed, *self._data, questions)
+        return make_challenge(seed, *self._data, questions, self._memo)
 
     def seeded_parts(self) -> tuple[str, ...]:
         """The questions (and :data:`~mnist_kit.challenge.SHARED`, the data) whose grading-time inputs change with the seed."""
-        first, second = self.challenge(1), self.challenge(2)
+        # Drawn afresh, nothing kept: what the memo holds must be found equal, not assumed so.
+        first, second = make_challenge(1, *self._data), make_challenge(2, *self._data)
 
         def same(name: str) -> bool:
             (left, left_params), (right, right_params) = inputs_of(name, *first), inputs_of(name, *second)
@@ -87,7 +95,10 @@ class Checker:
 
     def inputs(self, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, Inputs]:
         """Each question's grading-time inputs, with the checker's own data to measure answers on."""
-        checker_data = CheckerData.from_mnist(*self._data, inputs_of(SHARED, arrays, params)[0])
+        shared = inputs_of(SHARED, arrays, params)[0]
+        checker_data = self._checker_data.get(draw_key(shared))
+        if checker_data is None:  # built once per shared draw (there is one): a permuted copy of the test images
+            checker_data = self._checker_data[draw_key(shared)] = CheckerData.from_mnist(*self._data, shared)
         return {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
 
 

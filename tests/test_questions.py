@@ -390,6 +390,17 @@ def test_removing_or_adding_a_question_leaves_the_others_inputs_alone(small_mnis
     assert not _same(before[first], other_seed[first]), "another seed draws other inputs"
 
 
+def test_a_checker_keeps_only_what_no_seed_changes(small_mnist):
+    """Challenges drawn with a memo (as a Checker draws them, once per grading) equal those drawn afresh."""
+    memo, names = {}, [*QUESTIONS, challenge.SHARED]
+    for seed in (5, 6, 5):
+        kept, fresh = challenge.make_challenge(seed, *small_mnist, memo=memo), challenge.make_challenge(seed, *small_mnist)
+        assert all(_same(a, b) for a, b in zip(_by_question(*kept, names).values(), _by_question(*fresh, names).values(), strict=True))
+    assert memo, "the shared draw at least is kept"
+    kept_arrays = [array for arrays in memo.values() for array in arrays.values()]
+    assert kept_arrays and not any(array.flags.writeable for array in kept_arrays), "what every grading shares is read-only"
+
+
 def _fingerprint_of_a_copy(tmp_path, change=None):
     copy_root = tmp_path / "package"
     if copy_root.exists():

@@ -51,23 +51,17 @@ ANSWERS = AnswerSchema(
 
 
 def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    n_train, n_test = spec.N_TRAIN, data.images.shape[0] - spec.N_TRAIN
-    train_images, train_digits = data.images[:n_train], data.digits[:n_train]
-    binary_coef, binary_intercept = _centroid_direction(train_images, train_digits == spec.TARGET_DIGIT, data.shared["pixel_permutation"])
-    digits_coef, digits_intercept = _nearest_centroid(train_images, train_digits, data.shared["pixel_permutation"])
+    n_test = data.images.shape[0] - spec.N_TRAIN
     arrays = {
         "binary_rows": np.sort(rng.choice(n_test, size=ACCURACY_ROWS, replace=False)),
         "digits_rows": np.sort(rng.choice(n_test, size=ACCURACY_ROWS, replace=False)),
-        "binary_coef": binary_coef,
-        "binary_intercept": binary_intercept,
-        "digits_coef": digits_coef,
-        "digits_intercept": digits_intercept,
+        **data.once(_fixed_models),
         # Integer weights: the images' weighted sums are exact, so a row is known by its sum.
         "input_weights": fixed.integers(1, 2**20, size=data.images.shape[1]).astype(float),
     }
     params = {}
     for call, cv in CROSS_VALIDATIONS.items():
-        arrays[f"{call}_rows"] = np.sort(fixed.choice(n_train, size=CV_ROWS, replace=False))
+        arrays[f"{call}_rows"] = np.sort(fixed.choice(spec.N_TRAIN, size=CV_ROWS, replace=False))
         params[f"{call}_cv"] = cv
     return arrays, params
 
@@ -84,6 +78,19 @@ def fit_grader_model(images: np.ndarray, labels: np.ndarray) -> Any:
     # which fits on the same pixels, gets the same bits, with half the memory of float64.
     images = np.asarray(images, dtype=np.float32)
     return SGDClassifier(loss="log_loss", average=True, max_iter=1, tol=None, random_state=0).fit(images, labels)
+
+
+def _fixed_models(data: DrawData) -> dict[str, np.ndarray]:
+    """The two models ``accuracy`` is called with; they depend on the data alone, so are computed once per checker."""
+    train_images, train_digits, permutation = data.images[: spec.N_TRAIN], data.digits[: spec.N_TRAIN], data.shared["pixel_permutation"]
+    binary_coef, binary_intercept = _centroid_direction(train_images, train_digits == spec.TARGET_DIGIT, permutation)
+    digits_coef, digits_intercept = _nearest_centroid(train_images, train_digits, permutation)
+    return {
+        "binary_coef": binary_coef,
+        "binary_intercept": binary_intercept,
+        "digits_coef": digits_coef,
+        "digits_intercept": digits_intercept,
+    }
 
 
 def _centroid_direction(images: np.ndarray, is_target: np.ndarray, permutation: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
