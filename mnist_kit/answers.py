@@ -284,10 +284,11 @@ def kit_code_failure(error: BaseException, *, units_only: bool) -> str | None:
     """
     frames = traceback.extract_tb(error.__traceback__)
     ours = [f for f in frames if _is_students(f) or os.path.realpath(f.filename).startswith(_PACKAGE)]
-    if not ours or not os.path.realpath(ours[-1].filename).startswith(_UNITS if units_only else _PACKAGE):
+    innermost = os.path.realpath(ours[-1].filename) if ours else ""
+    if not innermost.startswith(_UNITS if units_only else _PACKAGE):
         return None
-    path = os.path.relpath(os.path.realpath(ours[-1].filename), os.path.dirname(os.path.dirname(_PACKAGE)))
-    return f"{path}, line {ours[-1].lineno}: {type(error).__name__}" + (f": {_first_line(error)}" if _first_line(error) else "")
+    path, message = os.path.relpath(innermost, os.path.dirname(os.path.dirname(_PACKAGE))), _first_line(error)
+    return f"{path}, line {ours[-1].lineno}: {type(error).__name__}" + (f": {message}" if message else "")
 
 
 def _is_students(frame: traceback.FrameSummary) -> bool:
@@ -295,7 +296,8 @@ def _is_students(frame: traceback.FrameSummary) -> bool:
 
 
 def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0][:300] if str(error).strip() else ""
+    text = str(error).strip()
+    return text.splitlines()[0][:300] if text else ""
 
 
 def grader_failure(message: str) -> str | None:

@@ -483,7 +483,7 @@ def write_gradebook(out: Path, results: list[Result]) -> None:
             "sandbox": result.sandbox_kind,
             "reason": " ".join((result.reason or "").split()),
         }
-        row.update({q: result.questions[q].score for q in QUESTIONS})
+        row.update({q: result.score_of(q) for q in QUESTIONS})
         writer.writerow({column: spreadsheet_safe(value) for column, value in row.items()})
     write_atomically(GradedFolder(out).gradebook, buffer.getvalue())
 

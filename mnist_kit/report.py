@@ -284,8 +284,12 @@ def _score_histogram(results: list[Result]) -> str:
 
 
 def pass_rates(results: list[Result]) -> dict[str, float]:
-    """Share of submissions with full marks on each question."""
-    return {q: sum(r.questions[q].full_marks for r in results) / max(len(results), 1) for q in QUESTIONS}
+    """Share of the submissions graded on each question that earned its full marks.
+
+    Results graded before a question was added (or with only some questions) do not count for it.
+    """
+    graded = {q: [r.questions[q] for r in results if q in r.questions] for q in QUESTIONS}
+    return {q: sum(entry.full_marks for entry in entries) / max(len(entries), 1) for q, entries in graded.items()}
 
 
 def _pass_rate_chart(results: list[Result]) -> str:
@@ -305,8 +309,9 @@ def common_failures(results: list[Result], limit: int = 5) -> dict[str, list[tup
     counts: dict[str, collections.Counter[str]] = {q: collections.Counter() for q in QUESTIONS}
     for result in results:
         for question, entry in result.questions.items():
-            met = [entry.error] if entry.error else [c.message for c in entry.failures]
-            counts[question].update(set(met))
+            if question in counts:  # a question since removed from the registry is not reported
+                met = [entry.error] if entry.error else [c.message for c in entry.failures]
+                counts[question].update(set(met))
     return {q: c.most_common(limit) for q, c in counts.items()}
 
 

@@ -120,6 +120,11 @@ class Result:
     def replace(self, **changes: Any) -> Result:
         return dataclasses.replace(self, **changes)
 
+    def score_of(self, question: str) -> float:
+        """The points ``question`` earned; 0 for one this result was not graded on (graded before it was added)."""
+        entry = self.questions.get(question)
+        return entry.score if entry is not None else 0.0
+
     def to_json(self) -> dict[str, Any]:
         return {
             "status": str(self.status),

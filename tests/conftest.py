@@ -1,3 +1,4 @@
+import itertools
 import os
 import sys
 from pathlib import Path
@@ -14,6 +15,13 @@ _skipped = []
 def unavailable(problem):
     """Stop a test that cannot run here because of ``problem``: skipped on a developer's machine, failed in CI."""
     pytest.fail(f"{problem} (CI runs every proof)") if ALL_PROOFS else pytest.skip(problem)
+
+
+def unregistered_question_name():
+    """A question name no unit of the registry has (an instructor's own names need not be q1..qN)."""
+    from mnist_kit.questions import QUESTIONS
+
+    return next(name for name in (f"q{n}" for n in itertools.count(len(QUESTIONS) + 1)) if name not in QUESTIONS)
 
 
 def pytest_runtest_logreport(report):

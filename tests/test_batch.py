@@ -154,3 +154,18 @@ def test_report_counts_failures_and_lists_troubled_submissions():
     assert report.common_failures(results)["q1"][0] == ("X_train is still in its original order.", 2)
     assert report.pass_rates(results)["q1"] == 0 and report.pass_rates(results)["q2"] == 1
     assert page.count("data:image/png;base64,") == 2 and "cat" in page and "it ran too long" in page
+
+
+def test_results_graded_on_other_questions_are_reported_and_tabled(tmp_path):
+    """Results from before a question was added (or one removed) still make a report and a gradebook."""
+    last = list(QUESTIONS)[-1]
+    without_last = _result("dan", 8.0)
+    without_last = without_last.replace(
+        questions={**{q: e for q, e in without_last.questions.items() if q != last}, "q_removed": QuestionResult(1, 1.0)}
+    )
+    results = [_result("ann", 8.0), without_last]
+    assert report.pass_rates(results)[last] == 1 and "q_removed" not in report.common_failures(results)
+    assert "dan" in report.report_html(results)
+    batch.write_gradebook(tmp_path, results)
+    rows = {row["submission"]: row for row in csv.DictReader(GradedFolder(tmp_path).gradebook.open())}
+    assert float(rows["dan"][last]) == 0 and float(rows["ann"][last]) == QUESTIONS[last].points

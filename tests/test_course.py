@@ -25,6 +25,7 @@ from mnist_kit.course import CourseError, apply, config, gradebook, gradescope_e
 from mnist_kit.course.config import LatePolicy
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import QuestionResult, Result, Status
+from tests.conftest import unregistered_question_name
 from tests.course import realistic
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -397,7 +398,7 @@ def test_a_bad_override_stops_a_regrade_and_loses_nothing(tmp_path, capsys):
     graded = tmp_path / "graded"
     graded.mkdir()
     kept = {name: write(graded / name, f"{name} as graded before\n") for name in ("grades.csv", "course.csv")}
-    unknown = f"q{max(int(name[1:]) for name in QUESTIONS) + 1}"
+    unknown = unregistered_question_name()
     write(graded / "overrides.csv", f"student,question,score,reason\nalee,{unknown},1,typo\n")
     assert cli.main(["grade", str(tmp_path / "subs"), "--out", str(graded), "--roster", str(tmp_path / "roster.csv")]) == 1
     error = capsys.readouterr().err

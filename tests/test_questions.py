@@ -19,6 +19,7 @@ from mnist_kit import batch, build, challenge, manifest, pins, questions
 from mnist_kit.answers import GRADER_FAILED
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS, QuestionError, Threshold
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
+from tests.conftest import unregistered_question_name
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "mnist_kit"
@@ -377,7 +378,7 @@ def _same(left, right):
 
 def test_removing_or_adding_a_question_leaves_the_others_inputs_alone(small_mnist, monkeypatch):
     before = _by_question(*challenge.make_challenge(5, *small_mnist), [*QUESTIONS, challenge.SHARED])
-    new = f"q{max(int(name[1:]) for name in QUESTIONS) + 1}"
+    new = unregistered_question_name()
     first, middle = list(QUESTIONS)[0], list(QUESTIONS)[len(QUESTIONS) // 2]
     added = dataclasses.replace(QUESTIONS[first], name=new)  # a new question that draws as much as the first
     for changed in ({k: v for k, v in QUESTIONS.items() if k != middle}, {**QUESTIONS, new: added}):

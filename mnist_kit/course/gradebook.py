@@ -210,7 +210,7 @@ def _row(
         grader = dict.fromkeys(QUESTIONS, 0.0)
         status, submission, possible, raw = (MISSING if student else UNMATCHED), "", QUESTIONS.total_points, 0.0
     else:
-        grader = {q: result.questions[q].score for q in QUESTIONS}
+        grader = {q: result.score_of(q) for q in QUESTIONS}
         status, submission, possible, raw = result.status, result.submission or "", result.possible, result.total
     if student is None:
         status = UNMATCHED
