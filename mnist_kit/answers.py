@@ -4,10 +4,14 @@ Shared by the collector (run as ``__main__``), the question units' ``collect.py`
 checks, so all mean the same :class:`Failure` and read the same :class:`AnswerSchema`.
 """
 
+import builtins
+import dis
+import inspect
 import itertools
 import os
 import string
 import traceback
+import types
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -225,6 +229,36 @@ class Student:
             raise NameError(f"the notebook does not define a function named {name}")
         return self.namespace[name]
 
+    def untouched(self, name: str) -> bool:
+        """Whether ``name`` is still a stub: its code reads none of its arguments and only raises ``NotImplementedError``.
+
+        Such a function fails alike whatever it is given (the name must be the built-in exception,
+        as it was before any student code ran; a decorated or rebound function is not a stub here).
+        """
+        function = self.namespace.get(name)
+        if not isinstance(function, types.FunctionType):
+            return False
+        code = function.__code__
+        if code.co_names != ("NotImplementedError",) or code.co_freevars or code.co_flags & _SUSPENDING:
+            return False
+        builtin_names = getattr(function, "__builtins__", {})  # what the function's code looks names up in, after its globals
+        if "NotImplementedError" in function.__globals__ or builtin_names.get("NotImplementedError") is not _NOT_IMPLEMENTED:
+            return False
+        operations = {instruction.opname for instruction in dis.get_instructions(code)}
+        return "RAISE_VARARGS" in operations and operations <= _STUB_OPERATIONS
+
+    def stub_failure(self, name: str, *placeholders: Any, on: str, **kwargs: Any) -> Failure | None:
+        """What calling ``name`` gives, if it is :meth:`untouched`, called with ``placeholders``; else None.
+
+        A stub fails alike on any input, so the collector passes placeholders of the real call's
+        arity (``None``) and builds no input: for the fitting questions, hundreds of megabytes of
+        images a stub would never read. The failure is the very one a call with the inputs gives.
+        """
+        if not self.untouched(name):
+            return None
+        failed = self.call(name, *placeholders, on=on, **kwargs)
+        return failed if isinstance(failed, Failure) else Failure(f"{on}, {name} returned without its inputs")
+
     def call(self, name: str, *args: Any, on: str, **kwargs: Any) -> Any:
         """Call the student's function ``name``; if it raises, a :class:`Failure` that says on what input.
 
@@ -248,6 +282,12 @@ class Student:
             return Failure(f"{on}, {name} raised {describe_exception(error)}")
         except (Exception, SystemExit, GeneratorExit) as error:  # noqa: BLE001 - whatever the student's code raises is its answer
             return Failure(f"{on}, {name} raised {describe_exception(error)}")
+
+
+# A stub's code (Python 3.11): look up NotImplementedError, call it on constants, raise. No argument is read.
+_STUB_OPERATIONS = frozenset({"RESUME", "PUSH_NULL", "LOAD_GLOBAL", "LOAD_CONST", "PRECALL", "CALL", "KW_NAMES", "RAISE_VARARGS"})
+_SUSPENDING = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+_NOT_IMPLEMENTED = builtins.NotImplementedError  # as it is before any student code runs (this module is imported first)
 
 
 def describe_exception(error: BaseException) -> str:

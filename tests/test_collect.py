@@ -207,3 +207,70 @@ def test_the_scipy_docstring_stand_in_applies_to_the_pinned_scipy_and_changes_no
     assert said["stand-in"].pop("installed") is True, "the pinned SciPy has no _docscrape.FunctionDoc: the stand-in no longer applies"
     assert said["scipy's own"].pop("installed") is None
     assert said["stand-in"] == said["scipy's own"]
+
+
+def _defined(source):
+    namespace = {}
+    exec(collect._compile_student(source, "<student 0: cell 1>", 0), namespace)
+    return namespace
+
+
+STUB = 'def fit(X, y):\n    """Fit it.\n\n    >>> fit(X, y)\n    """\n    raise NotImplementedError("fit: write this function")\n'
+
+
+@pytest.mark.parametrize(
+    "source, is_stub",
+    [
+        (STUB, True),
+        ("def fit(X, y):\n    raise NotImplementedError\n", True),
+        ("def fit(X, y):\n    return X\n", False),
+        ("def fit(X, y):\n    X.sort()\n    raise NotImplementedError('fit')\n", False),  # reads an argument first
+        ("def fit(X, y):\n    yield\n    raise NotImplementedError('fit')\n", False),
+        (f"NotImplementedError = ValueError\n{STUB}", False),  # not the built-in exception
+        (f"import functools\ndef logged(f):\n    return functools.wraps(f)(lambda *a: f(*a))\n@logged\n{STUB}", False),
+        ("fit = lambda X, y: None\n", False),
+    ],
+    ids=["stub", "bare raise", "returns", "reads an argument", "generator", "rebound name", "decorated", "lambda"],
+)
+def test_a_stub_is_told_apart_from_any_function_that_could_read_its_inputs(source, is_stub):
+    assert Student(_defined(source)).untouched("fit") is is_stub
+
+
+def test_a_stub_whose_builtins_were_replaced_is_not_a_stub():
+    import types
+
+    stub = _defined(STUB)["fit"]
+    replaced = types.FunctionType(stub.__code__, {"__builtins__": {"NotImplementedError": ValueError}})
+    assert Student({"fit": stub}).untouched("fit") and not Student({"fit": replaced}).untouched("fit")
+
+
+def test_a_stub_gives_the_answers_its_call_with_the_real_inputs_gives(monkeypatch):
+    """q4-q6's collectors skip building their inputs for a stub: every answer is what the call with them records."""
+    import json
+    from pathlib import Path
+
+    from mnist_kit import grade
+    from mnist_kit.challenge import Inputs, StudentData, inputs_of
+    from mnist_kit.questions import QUESTIONS
+
+    release = json.loads((Path(__file__).resolve().parent.parent / "assignment" / "mnist.ipynb").read_text())
+    namespace = {}
+    for index, (label, source) in enumerate(definition_statements(release)[0]):
+        if "mnist_data" not in source:
+            exec(collect._compile_student(source, label, index), namespace)
+    fitting = [q for q, unit in QUESTIONS.items() if unit.uses_data]
+    arrays, params = grade.Checker().challenge(3, fitting)
+    data = StudentData(inputs_of("shared", arrays, params)[0])
+
+    def collected(untouched_seen):
+        monkeypatch.setattr(Student, "untouched", lambda self, name: untouched_seen)
+        return {q: QUESTIONS[q].collect(Student(namespace), Inputs(*inputs_of(q, arrays, params), data)) for q in fitting}
+
+    skipped, called = collected(True), collected(False)
+    assert skipped.keys() == called.keys() and fitting
+    for question in fitting:
+        assert skipped[question].keys() == called[question].keys(), question
+        for key, value in called[question].items():
+            kept = skipped[question][key]
+            same = np.array_equal(kept, value) if isinstance(value, np.ndarray) else kept == value
+            assert type(kept) is type(value) and same, (question, key)

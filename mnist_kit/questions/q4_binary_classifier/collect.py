@@ -15,10 +15,14 @@ if TYPE_CHECKING:
 
 
 def collect(student: Student, inputs: Inputs) -> dict[str, Any]:
+    on = "on the 60,000 training images"
+    stub = student.stub_failure("fit_binary_classifier", None, None, on=on)
+    if stub:
+        return dict.fromkeys((ANSWERS.model(), ANSWERS.X_after_call(), ANSWERS.y_after_call()), stub)
     data = inputs.data
     images, target = data.train_images(), data.train_digits == spec.TARGET_DIGIT
     given = target.copy()
-    model = student.call("fit_binary_classifier", images, given, on="on the 60,000 training images")
+    model = student.call("fit_binary_classifier", images, given, on=on)
     return {
         ANSWERS.model(): model,
         ANSWERS.X_after_call(): if_returned(model, images @ inputs.arrays["input_weights"]),

@@ -18,11 +18,15 @@ if TYPE_CHECKING:
 
 
 def collect(student: Student, inputs: Inputs) -> dict[str, Any]:
+    on = "on the 60,000 scaled training images"
+    stub = student.stub_failure("fit_multiclass_classifier", None, None, on=on)
+    if stub:
+        return dict.fromkeys((ANSWERS.model(), ANSWERS.X_after_call(), ANSWERS.y_after_call()), stub)
     data = inputs.data
     images, digits = data.train_images(), data.train_digits.copy()
     images /= 255.0  # in place: the same values as images / 255.0, without a second 376 MB array
     given = digits.copy()
-    model = student.call("fit_multiclass_classifier", images, given, on="on the 60,000 scaled training images")
+    model = student.call("fit_multiclass_classifier", images, given, on=on)
     return {
         ANSWERS.model(): model,
         ANSWERS.X_after_call(): if_returned(model, images @ inputs.arrays["input_weights"]),
