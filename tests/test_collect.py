@@ -152,6 +152,7 @@ print(matplotlib.get_backend().lower(), matplotlib.pyplot.gcf().__class__.__name
 """
 
 
+@pytest.mark.slow  # 7 s: a fresh interpreter imports scikit-learn, pandas, otter and matplotlib
 def test_a_deferred_module_loads_at_its_first_use_and_then_behaves_as_itself():
     import subprocess
     import sys
