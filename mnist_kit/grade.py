@@ -96,9 +96,10 @@ class Checker:
     def inputs(self, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, Inputs]:
         """Each question's grading-time inputs, with the checker's own data to measure answers on."""
         shared = inputs_of(SHARED, arrays, params)[0]
-        checker_data = self._checker_data.get(draw_key(shared))
-        if checker_data is None:  # built once per shared draw (there is one): a permuted copy of the test images
-            checker_data = self._checker_data[draw_key(shared)] = CheckerData.from_mnist(*self._data, shared)
+        key = draw_key(shared)
+        if key not in self._checker_data:  # built once per shared draw (there is one): a permuted copy of the test images
+            self._checker_data[key] = CheckerData.from_mnist(*self._data, shared)
+        checker_data = self._checker_data[key]
         return {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
 
 
