@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from . import batch, build as build_module, cluster, doctor, grade, report, sandbox as sandboxes, similarity, spec
+from . import batch, build as build_module, cluster, collect, doctor, grade, report, sandbox as sandboxes, similarity, spec
 from .answers import UnitCodeError
 from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
 from .course.roster import read_roster
@@ -284,6 +284,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    collect.lighten_scientific_imports()
     try:
         return args.run(args)
     except (

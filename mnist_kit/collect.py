@@ -16,6 +16,7 @@ import argparse
 import ast
 import collections
 import contextlib
+import importlib.abc
 import importlib.machinery
 import importlib.util
 import io
@@ -215,10 +216,9 @@ def save_error(directory: Path, question: str, message: str) -> None:
 
 # Imported by every notebook for what grading never calls: otter for grader.check (seconds:
 # nbformat, jsonschema), pyplot for the demos' plots (0.35 CPU-s) and the matplotlib package
-# under it (0.12 CPU-s); and by scikit-learn, in case its input is a data frame, pandas and
-# narwhals (0.2 CPU-s; a grading whose functions fit nothing never needs them). Each loads at
-# the first use of one of its names instead.
-DEFERRED_MODULES = ("otter", "matplotlib", "matplotlib.pyplot", "pandas", "narwhals", "narwhals.stable", "narwhals.stable.v2")
+# under it (0.12 CPU-s); and by scikit-learn, narwhals (a grading whose functions fit nothing
+# never needs it). Each loads at the first use of one of its names instead.
+DEFERRED_MODULES = ("otter", "matplotlib", "matplotlib.pyplot", "narwhals", "narwhals.stable", "narwhals.stable.v2")
 
 
 class _DeferredModule(types.ModuleType):
@@ -263,12 +263,13 @@ def _defer_imports(names: Iterable[str]) -> None:
 
 
 class _UnparsedDocstring(collections.defaultdict):
-    """Stands in for SciPy's numpydoc parser in the student's process: every section empty, the text as written.
+    """Stands in for SciPy's numpydoc parser while grading: every section empty, the text as written.
 
-    At import, SciPy parses and rewrites the docstrings of about 620 of its functions (to add notes on
-    array backends, ``axis`` and ``nan_policy``): about 0.3 of the 1.5 CPU-s that importing the notebook's
-    scikit-learn modules costs (measured), in every student's process, for text grading never reads. With this stand-in each keeps
-    its docstring as written; no code, signature or result changes (a fast test compares them).
+    At import, SciPy parses and rewrites the docstrings of about 620 of its functions (to add notes
+    on array backends, ``axis`` and ``nan_policy``): about 0.3 of the 1.5 CPU-s that importing the
+    notebook's scikit-learn modules costs (measured), in every student's process and every grader's,
+    for text grading never reads. With this stand-in each keeps its docstring as written; no code,
+    signature or result changes (a fast test compares them).
     """
 
     def __init__(self, obj: object, *args: object, **kwargs: object) -> None:
@@ -289,6 +290,36 @@ def skip_scipy_docstring_rewrites() -> bool:
         return False
     _docscrape.FunctionDoc = _UnparsedDocstring
     return True
+
+
+class _PandasUnseenByScikitLearn(importlib.abc.MetaPathFinder):
+    """Answers scikit-learn's own ``import pandas`` with "not installed"; any other import of pandas is untouched.
+
+    ``sklearn.utils.fixes`` imports pandas when it is installed (the grading environment has it,
+    through otter-grader; the student's install does not), and scikit-learn then loads it on every
+    fit to ask whether its input is a data frame: 0.17 CPU-s (measured) of every grading process
+    that fits. It asks through ``sys.modules``, so with pandas never imported the answer is "no"
+    at no cost, as on the student's machine; code that imports pandas itself gets the real one,
+    and scikit-learn then reads its data frames as before (a test fits one).
+    """
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        fixes = sys.modules.get("sklearn.utils.fixes")
+        if name == "pandas" and fixes is not None and getattr(fixes.__spec__, "_initializing", False):
+            raise ModuleNotFoundError("pandas is not offered to scikit-learn while grading", name=name)
+        return None
+
+
+def lighten_scientific_imports() -> None:
+    """SciPy's docstrings left as written and pandas unseen by scikit-learn, in this process, before either is imported.
+
+    About 0.5 CPU-s less for importing scikit-learn and fitting with it; no code, signature or
+    result changes (fast tests compare them). The student's process calls it before any student
+    code runs; the grader's entry points, before grading.
+    """
+    skip_scipy_docstring_rewrites()
+    if not any(isinstance(finder, _PandasUnseenByScikitLearn) for finder in sys.meta_path):
+        sys.meta_path.insert(0, _PandasUnseenByScikitLearn())
 
 
 def seed_global_generators(name: str) -> None:
@@ -312,7 +343,7 @@ def run(
     (:mod:`mnist_kit.witness`), started before any student code when a question to collect needs it.
     """
     _defer_imports(DEFERRED_MODULES)
-    skip_scipy_docstring_rewrites()
+    lighten_scientific_imports()
     workdir = Path(workdir)
     progress = _Progress(workdir / PROGRESS_FILE)
     answers_dir = workdir / OUTPUT_DIR

@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import budget, export, files, grade, report, sandbox as sandboxes, spec, untrusted
+from . import budget, collect, export, files, grade, report, sandbox as sandboxes, spec, untrusted
 from .results import Result
 
 
@@ -103,6 +103,7 @@ def main(argv: list[str] | None = None) -> int:
         help="force one isolation (default: bubblewrap where it works, else the unprivileged user)",
     )
     args = parser.parse_args(argv)
+    collect.lighten_scientific_imports()
     root = Path(args.root)
     limits = grade.Limits(step_timeout=args.step_timeout, threads=args.threads)
     sandbox = sandboxes.choose(allow_weaker=True, kind=args.sandbox)
