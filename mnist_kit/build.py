@@ -109,15 +109,33 @@ def _source_notebook(root: Path, workdir: Path) -> Path:
     return path
 
 
+class _TempfileIn:
+    """``tempfile`` as Otter Assign's writer sees it: its temporary folders made in ``folder``.
+
+    Otter Assign makes a folder of tests for Otter Generate even when it does not generate (the
+    source says ``generate: false``: the kit builds its own bundle) and removes it only when it
+    does, so every build left one in the system's temporary folder.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self._folder = folder
+
+    def mkdtemp(self, suffix: str | None = None, prefix: str | None = None) -> str:
+        return tempfile.mkdtemp(suffix, prefix, dir=self._folder)
+
+
 def _run_otter_assign(master: Path, result: Path) -> None:
-    from otter.assign import main as otter_assign
+    from otter.assign import main as otter_assign, output as otter_output
 
     log = io.StringIO()
+    otter_output.tempfile = _TempfileIn(result.parent)
     try:
         with contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
             otter_assign(str(master), str(result), no_run_tests=True, no_pdfs=True)
     except Exception as error:  # noqa: BLE001 - whatever otter raises becomes one line naming the source
         raise BuildError(f"otter assign failed on {SOURCE}: {error}") from None
+    finally:
+        otter_output.tempfile = tempfile
 
 
 def _normalise_notebook(path: Path) -> None:

@@ -35,11 +35,16 @@ def test_committed_folder_is_what_the_build_generates(built_kit, folder):
     assert changed == [], f"{changed} differ from the build's output: run ./dev build and commit the result"
 
 
-def test_building_twice_gives_the_same_zips(built_kit):
+def test_building_twice_gives_the_same_zips_and_leaves_no_temporary_folder(built_kit, tmp_path, monkeypatch):
+    import tempfile
+
     root, report = built_kit
+    (tmp_path / "tmp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     again = build.build(root, verify=False)
     assert (again.zip_sha256, again.student_zip_sha256) == (report.zip_sha256, report.student_zip_sha256)
     assert (again.zip_path.name, again.student_zip_path.name) == ("mnist-autograder.zip", "mnist-student.zip")
+    assert not list((tmp_path / "tmp").iterdir()), "the build left folders in the temporary folder (Otter Assign's tests?)"
 
 
 def test_student_zip_is_the_release_with_the_data_itself(built_kit):

@@ -33,7 +33,10 @@ UTC = dt.timezone.utc
 
 
 @pytest.mark.parametrize("module", [config, gradebook, rosters, lms, matching, gradescope_export])
-def test_the_course_modules_examples_hold(module):
+def test_the_course_modules_examples_hold(module, tmp_path, monkeypatch):
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the examples' files go where pytest removes them
     failed, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
     assert failed == 0 and (tried or module in (matching, gradescope_export))
 
