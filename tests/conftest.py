@@ -7,6 +7,11 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # lets tests import sample_submissions
+# One BLAS thread in the test processes and the graders they start (before numpy is imported; children
+# inherit it): the two xdist workers and the students' processes already fill both cores, and a second
+# OpenBLAS thread of each only oversubscribes them (its idle threads spin). Students' processes get
+# their own setting from the grade's limits, whatever this is.
+os.environ["OPENBLAS_NUM_THREADS"] = "1"
 # .ci/run sets it: there a proof that cannot run (no browser, no fallback user, no budget) fails, never skips.
 ALL_PROOFS = bool(os.environ.get("REQUIRE_ALL_PROOFS"))
 _skipped = []

@@ -61,6 +61,12 @@ def test_unknown_kind_is_named():
         sandbox.choose(kind="docker")
 
 
+def test_the_test_processes_use_one_blas_thread_as_conftest_says():
+    from threadpoolctl import threadpool_info
+
+    assert {pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"} == {1}
+
+
 def test_students_environment_holds_nothing_of_the_graders(monkeypatch, tmp_path):
     monkeypatch.setenv("GRADER_SECRET", "s3cret")
     for kind in ("bwrap", "none"):
