@@ -304,8 +304,10 @@ class _PandasUnseenByScikitLearn(importlib.abc.MetaPathFinder):
     """
 
     def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name != "pandas":  # asked first about every import of the process
+            return None
         fixes = sys.modules.get("sklearn.utils.fixes")
-        if name == "pandas" and fixes is not None and getattr(fixes.__spec__, "_initializing", False):
+        if fixes is not None and getattr(fixes.__spec__, "_initializing", False):
             raise ModuleNotFoundError("pandas is not offered to scikit-learn while grading", name=name)
         return None
 

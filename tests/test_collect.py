@@ -197,7 +197,8 @@ said = {
 }
 import pandas as pd
 frame = pd.DataFrame(X, columns=[f"pixel{i}" for i in range(5)])
-said["from_a_frame"] = [list(LogisticRegression().fit(frame, y).feature_names_in_), LogisticRegression().fit(frame, y).coef_.tolist()]
+from_a_frame = LogisticRegression().fit(frame, y)
+said["from_a_frame"] = [list(from_a_frame.feature_names_in_), from_a_frame.coef_.tolist()]
 print(json.dumps(said))
 """
 
