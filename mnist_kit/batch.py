@@ -18,7 +18,6 @@ import json
 import os
 import shutil
 import time
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
@@ -26,7 +25,7 @@ from typing import Protocol
 
 from . import data, pins, report, sandbox as sandboxes, spec
 from .answers import UnitCodeError
-from .files import GradedFolder, file_sha256, spreadsheet_safe, write_atomically
+from .files import GradedFolder, file_sha256, shown_name, spreadsheet_safe, submission_name, write_atomically
 from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, crashed_result, grade_notebook, invalid_result, read_notebook
 from .questions import QUESTIONS
 from .results import GradeChange, QuestionResult, Regrade, Result, Status
@@ -72,15 +71,10 @@ def find_submissions(inputs: Iterable[Path | str]) -> tuple[list[Path], Path]:
     return sorted(set(found), key=lambda p: str(p)), Path(os.path.commonpath(roots))
 
 
-MAX_NAME = 150
-
-
 def submission_names(paths: list[Path], root: Path) -> dict[Path, str]:
-    """A unique, file-system-safe and stable name for each submission: its path below ``root``.
+    """A unique, file-system-safe and stable name for each submission: its path below ``root`` (:func:`files.submission_name`).
 
-    Folders are joined with ``~``, the file's suffix is dropped unless two files differ only by it,
-    and every character but letters, digits, ``-``, ``_`` and inner dots is %-escaped, so two
-    paths never make one name (``a b`` is ``a%20b``, ``a_b`` stays ``a_b``).
+    The file's suffix is dropped unless two files differ only by it.
 
     Examples
     --------
@@ -89,15 +83,10 @@ def submission_names(paths: list[Path], root: Path) -> dict[Path, str]:
     """
     relative = {path: Path(os.path.relpath(path.resolve(), root)) for path in paths}
     stems = [r.with_suffix("") for r in relative.values()]
-    names = {}
-    for path, rel in relative.items():
-        parts = list((rel if stems.count(rel.with_suffix("")) > 1 else rel.with_suffix("")).parts)
-        name = "~".join(urllib.parse.quote(part, safe="-_.") for part in parts)
-        name = "%2E" + name[1:] if name.startswith(".") else name  # never a hidden file
-        if len(name) > MAX_NAME:
-            name = f"{name[: MAX_NAME - 17]}~{hashlib.sha256(name.encode()).hexdigest()[:16]}"
-        names[path] = name
-    return names
+    return {
+        path: submission_name((rel if stems.count(rel.with_suffix("")) > 1 else rel.with_suffix("")).parts)
+        for path, rel in relative.items()
+    }
 
 
 def autograder_parts(package: Path = PACKAGE) -> dict[str, str]:
@@ -475,7 +464,7 @@ def write_gradebook(out: Path, results: list[Result]) -> None:
     writer.writeheader()
     for result in results:
         row = {
-            "submission": result.submission,
+            "submission": shown_name(result.submission or ""),
             "status": result.status,
             "total": result.total,
             "possible": result.possible,

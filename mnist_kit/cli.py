@@ -11,8 +11,7 @@ from typing import TextIO
 from . import batch, build as build_module, cluster, collect, doctor, grade, report, sandbox as sandboxes, similarity, spec
 from .answers import UnitCodeError
 from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
-from .course.roster import read_roster
-from .files import GradedFolder, write_atomically
+from .files import GradedFolder, shown_name, write_atomically
 from .questions import QuestionError
 
 
@@ -88,7 +87,7 @@ def _grade(args: argparse.Namespace) -> int:
     )
     for result in results:
         reason = f"  ({result.reason})" if result.reason else ""
-        print(f"{result.submission}: {result.total}/{result.possible} {result.status}{reason}")
+        print(f"{shown_name(result.submission or '')}: {result.total}/{result.possible} {result.status}{reason}")
     changes = batch.regrade_changes(args.out)
     if changes and changes.run == regrade_run_before:
         changes = None  # this run regraded nothing; an older regrade is in the report, not news
@@ -122,11 +121,7 @@ def _export(args: argparse.Namespace) -> int:
     course = course_gradebook.load(args.graded)
     if course is None:
         raise FileNotFoundError(f"{args.graded} has no course gradebook; grade it with --roster (or --course course.toml) first")
-    if args.format == "canvas":
-        roster = read_roster(args.roster or course.roster)
-        text = lms.canvas_csv(course, roster, args.column)
-    else:
-        text = lms.plain_csv(course)
+    text = lms.export(course, args.format, lms.ExportTarget(Path(args.roster) if args.roster else None, args.column))
     write_atomically(Path(args.out), text)
     print(f"wrote {args.out} ({len(course.rows)} students)")
     return 0
@@ -253,9 +248,7 @@ def parser() -> argparse.ArgumentParser:
     )
     similarity_cmd.set_defaults(run=_similarity)
     export_cmd = commands.add_parser("export", help="write the course's grades for an LMS (after grade --roster or --course)")
-    export_cmd.add_argument(
-        "format", choices=["canvas", "csv"], help="canvas: Canvas's gradebook import; csv: a plain gradebook by student"
-    )
+    export_cmd.add_argument("format", choices=list(lms.FORMATS), help="; ".join(f"{f.name}: {f.help}" for f in lms.FORMATS.values()))
     export_cmd.add_argument("graded", help="a folder written by mnist-kit grade --out with a roster")
     export_cmd.add_argument("--out", required=True, help="the CSV file to write")
     export_cmd.add_argument("--roster", help="the Canvas gradebook export to write back into (default: the roster graded with)")

@@ -3,8 +3,15 @@
 import hashlib
 import os
 import tempfile
+import urllib.parse
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
+
+MAX_NAME = 150
+NAME_SEPARATOR = "~"  # joins a submission's folders in its name on disk
+# What a name on disk may hold as it is, besides letters and digits: what every common file system
+# (Windows' included) takes in a file name, so a file people open keeps the name they gave it.
+READABLE_KEEPS = frozenset(" -_.,()[]{}+=@!'&#;$^")
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,8 @@ class GradedFolder:
         return self.root / "feedback"
 
     def feedback_for(self, submission: str) -> Path:
-        return self.feedback / f"{submission}.md"
+        """The feedback file of ``submission`` (its name on disk), named as people read it, yet safe (:func:`readable_file_stem`)."""
+        return self.feedback / f"{readable_file_stem(submission)}.md"
 
     @property
     def report(self) -> Path:
@@ -125,3 +133,63 @@ def spreadsheet_safe(value: object) -> object:
     ["'-A1%2B1", "'=1+1", 'ann', 2.5]
     """
     return f"'{value}" if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")) else value
+
+
+def _escape(part: str, readable: bool) -> str:
+    """``part`` with every character a file name should not hold %-escaped (``%`` and ``~`` included, so names stay distinct)."""
+    kept = "".join(
+        c
+        if (c.isascii() and c.isalnum()) or c in "-_." or (readable and ((c.isalnum() and c.isprintable()) or c in READABLE_KEEPS))
+        else "".join(f"%{byte:02X}" for byte in c.encode())
+        for c in part
+    )
+    if kept.startswith("."):
+        kept = "%2E" + kept[1:]  # never a hidden file
+    if readable and kept.endswith((" ", ".")):
+        kept = kept[:-1] + f"%{ord(kept[-1]):02X}"  # Windows drops a trailing space or dot
+    return kept
+
+
+def submission_name(parts: tuple[str, ...]) -> str:
+    """A submission's name on disk (``results/<name>.json``) from its path's parts below the graded folder.
+
+    Folders are joined with ``~``; every character but ASCII letters, digits, ``-``, ``_`` and
+    inner dots is %-escaped, so two paths never make one name and :func:`shown_name` gives the
+    path back. A name longer than :data:`MAX_NAME` is cut and ends in a hash of the whole.
+
+    Examples
+    --------
+    >>> submission_name(("s1", "x", "hw")), submission_name(("mnist (1)",)), submission_name((".x",))
+    ('s1~x~hw', 'mnist%20%281%29', '%2Ex')
+    """
+    name = NAME_SEPARATOR.join(_escape(part, readable=False) for part in parts)
+    if len(name) > MAX_NAME:
+        name = f"{name[: MAX_NAME - 17]}{NAME_SEPARATOR}{hashlib.sha256(name.encode()).hexdigest()[:16]}"
+    return name
+
+
+def shown_name(name: str) -> str:
+    """A submission's name as people read it: its path as it was, from its name on disk (:func:`submission_name`).
+
+    Every output people read (gradebooks, feedback, the report, the terminal) shows this; each
+    escapes it for itself (CSV formulas, HTML, Markdown).
+
+    Examples
+    --------
+    >>> shown_name("mnist%20%281%29"), shown_name("s1~x~hw"), shown_name("owenotto_48216_700161_MNIST%20final")
+    ('mnist (1)', 's1/x/hw', 'owenotto_48216_700161_MNIST final')
+    """
+    return "/".join(urllib.parse.unquote(part) for part in name.split(NAME_SEPARATOR))
+
+
+def readable_file_stem(name: str) -> str:
+    """A file name people open for a submission (its feedback): the shown name, escaping only what a file name cannot hold.
+
+    Examples
+    --------
+    >>> readable_file_stem("mnist%20%281%29"), readable_file_stem("s1~x~hw"), readable_file_stem("a%3Ab%7Ec")
+    ('mnist (1)', 's1~x~hw', 'a%3Ab%7Ec')
+    """
+    parts = PurePath(*shown_name(name).split("/")).parts if name else ("",)
+    stem = NAME_SEPARATOR.join(_escape(part, readable=True) for part in parts)
+    return stem if len(stem) <= MAX_NAME else name

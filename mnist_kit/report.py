@@ -19,7 +19,7 @@ from . import spec, untrusted
 from .answers import said_once
 from .course import gradebook as course_gradebook
 from .course.gradebook import CourseGradebook, StudentGrade
-from .files import GradedFolder, write_atomically
+from .files import GradedFolder, shown_name, write_atomically
 from .questions import QUESTIONS
 from .results import QuestionResult, Regrade, Result, Status
 
@@ -134,7 +134,7 @@ def feedback_markdown(result: Result, everything: bool = False, visibility: dict
     visibility = visibility or spec.VISIBILITY
     shown = {kind: everything or visibility[kind] == "visible" for kind in CHECK_KINDS}
     parts = {q: question_parts(q, e) for q, e in result.questions.items()}
-    lines = [f"# Feedback for {quoted(result.submission or '')}", ""]
+    lines = [f"# Feedback for {quoted(shown_name(result.submission or ''))}", ""]
     if all(shown.values()):
         lines += [f"**Total: {result.total} / {result.possible}** (status: {result.status})", ""]
     else:
@@ -329,7 +329,7 @@ def changed_grade_rows(changes: Regrade) -> list[tuple]:
     """The rows of the "changed grades" table: submission, status, each question, total, cause, why."""
     return [
         (
-            c.submission,
+            shown_name(c.submission or ""),
             _change(c.status) if c.status[0] != c.status[1] else c.status[1],
             *[_change(c.questions[q]) if q in c.questions else "" for q in QUESTIONS],
             _change(c.total),
@@ -362,7 +362,7 @@ def override_rows(course: CourseGradebook | None) -> list[tuple]:
     return [
         (
             row.rostered.name,
-            row.submission or "(none)",
+            shown_name(row.submission) or "(none)",
             override.question,
             _change((row.grader_scores.get(override.question, 0.0), override.score)),
             _change((row.raw, row.adjusted)),
@@ -413,9 +413,13 @@ def _course_html(course: CourseGradebook | None) -> str:
         f"{late} with a late penalty. {html.escape(course.policy)}</p>{_table(STUDENT_HEADER, rows)}"
     ]
     if course.unmatched:
-        unmatched = [(row.submission, row.problem, row.raw) for row in course.unmatched]
+        unmatched = [(shown_name(row.submission), row.problem, row.raw) for row in course.unmatched]
         parts.append(f"<h3>Files that belong to no one (graded under their names)</h3>{_table(['submission', 'why', 'grader'], unmatched)}")
-    several = [(row.rostered.name, row.submission, " ".join(row.not_counted)) for row in course.rows if row.not_counted]
+    several = [
+        (row.rostered.name, shown_name(row.submission), "; ".join(map(shown_name, row.not_counted)))
+        for row in course.rows
+        if row.not_counted
+    ]
     if several:
         parts.append(
             f"<h3>Students with several submissions (the latest counts)</h3>{_table(['student', 'counted', 'not counted'], several)}"
@@ -445,14 +449,14 @@ def report_html(
             f'<p id="sandbox-warning" style="background:#fde2e1;padding:.6em;border:1px solid #c00"><strong>'
             f"{len(unsandboxed)} submission(s) were graded without the bubblewrap sandbox</strong>: their code could "
             f"reach the network, the grader's files or processes. Regrade untrusted work with the sandbox. "
-            f"{html.escape(', '.join(str(r.submission) for r in unsandboxed[:20]))}</p>"
+            f"{html.escape(', '.join(shown_name(r.submission or '') for r in unsandboxed[:20]))}</p>"
         )
         if unsandboxed
         else ""
     )
     mean, possible = (sum(r.total for r in results) / len(results) if results else 0), QUESTIONS.total_points
-    slowest_table = _table(["submission", "seconds", "status"], [(r.submission, r.seconds, r.status) for r in slowest])
-    troubled_rows = [(r.submission, r.status, r.reason or "") for r in troubled]
+    slowest_table = _table(["submission", "seconds", "status"], [(shown_name(r.submission or ""), r.seconds, r.status) for r in slowest])
+    troubled_rows = [(shown_name(r.submission or ""), r.status, r.reason or "") for r in troubled]
     troubled_table = _table(["submission", "status", "reason"], troubled_rows) if troubled else "<p>None.</p>"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>MNIST assignment: grading report</title>

@@ -20,13 +20,14 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from mnist_kit import cli
+from mnist_kit import cli, files
 from mnist_kit.course import CourseError, apply, config, gradebook, gradescope_export, lms, matching, roster as rosters
 from mnist_kit.course.config import LatePolicy
+from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import QuestionResult, Result, Status
 from tests.conftest import unregistered_question_name
-from tests.course import realistic
+from tests.course import canvas_shapes, realistic
 
 ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.timezone.utc
@@ -61,7 +62,7 @@ def test_a_canvas_export_is_read_with_its_points_row_and_test_student_left_out(t
     "text, words",
     [
         ("name,login\nAnn,alee\n", "neither a Canvas gradebook export"),
-        ("Student,ID,Section\nAnn,17,A\n", "SIS User ID, SIS Login ID"),
+        ("Student,ID,Section\nAnn,17,A\n", "column(s) SIS Login ID"),
         ("id,name\n17,Ann\n17,Bob\n", "row 3: Bob has the same id"),
         ("id,name\n,Ann\n", "row 2: Ann has no id"),
         ("id,name,favourite\n17,Ann,x\n", "unknown column(s) favourite"),
@@ -293,9 +294,10 @@ def _readme_course_blocks():
 
 
 def _finals(path):
-    rows = list(csv.reader(open(path)))
-    assert rows[0][:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"] and rows[1][0].strip() == "Points Possible"
-    return {row[1]: float(row[5]) for row in rows[2:]}
+    """Canvas's import file: the identity columns as the roster had them, Points Possible, and each student's final score by ID."""
+    rows = list(csv.reader(open(path, newline="")))
+    assert rows[1][0] == "    Points Possible" and rows[0][-1] == "MNIST (81234)", rows[:2]
+    return {row[rows[0].index("ID")]: float(row[-1]) for row in rows[2:]}
 
 
 def _run_in_process(block, cwd, monkeypatch):
@@ -324,10 +326,23 @@ def test_the_readme_course_path_grades_a_course_of_40_students_into_canvas(tmp_p
     graded = _run(grade, tmp_path)  # as pasted, in bash; the blocks after it are mnist-kit lines, run in-process
     # Three distinct files among 38: each graded once; the mangled file is named, and graded under its name.
     assert len({(r["seed"]) for r in map(_json, (tmp_path / "graded/results").glob("*.json"))}) == 3
-    assert "mnist%20%281%29: names no student on the roster" in graded.stderr
+    assert "mnist (1): names no student on the roster" in graded.stderr
+    assert f"{realistic.ANONYMOUS[:-6]}: Canvas's anonymous name anon_x8Yz1" in graded.stderr
     _run(override, tmp_path)
     _run_in_process(export, tmp_path, monkeypatch)
     assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals()
+    # Canvas's columns go back as Canvas wrote them; every name shown is the file's name as it was.
+    header, _, first_row, *_ = csv.reader(open(tmp_path / "canvas.csv", newline=""))
+    person = realistic.PEOPLE[0]
+    assert header[:7] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section"]
+    assert first_row[:7] == [person.name, person.id, person.sis_id, person.login, f"int-{person.id}", "canvas.example.edu", person.section]
+    shown = {row["submission"] for row in csv.DictReader(open(tmp_path / "graded/grades.csv"))}
+    assert {"mnist (1)", realistic.ANONYMOUS[:-6]} <= shown and not any("%" in name for name in shown)
+    unmatched = {
+        row["submission"]: row["note"] for row in csv.DictReader(open(tmp_path / "graded/course.csv")) if row["status"] == "unmatched"
+    }
+    assert set(unmatched) == {"mnist (1)", realistic.ANONYMOUS[:-6]} and "mapping file" in unmatched[realistic.ANONYMOUS[:-6]]
+    assert (tmp_path / "graded/feedback/mnist (1).md").read_text().startswith("# Feedback for `mnist (1)`")
     by_student = {row["login"]: row for row in csv.DictReader(open(tmp_path / "by-student.csv"))}
     assert (by_student["dpatel"]["raw"], by_student["dpatel"]["final"], by_student["dpatel"]["q4"]) == ("4.0", "6.0", "2.0")
     assert (by_student["flate"]["late_hours"], by_student["flate"]["penalty"]) == ("30.0", "0.8")
@@ -348,6 +363,13 @@ def test_the_readme_course_path_grades_a_course_of_40_students_into_canvas(tmp_p
     policy.write_text(first)
     _run_in_process(grade + export, tmp_path, monkeypatch)
     assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals()
+
+    # Canvas's other shapes of the same gradebook give the same grades (nothing is graded again).
+    for shape in ("older, muted", "split names, semicolons, no SIS user id"):
+        realistic.write_roster(tmp_path / "roster.csv", shape)
+        _run_in_process(grade + export, tmp_path, monkeypatch)
+        assert _finals(tmp_path / "canvas.csv") == realistic.expected_finals(), shape
+    realistic.write_roster(tmp_path / "roster.csv")  # Gradescope's submitters are matched by SIS id, which that last shape lacks
 
     # Gradescope's export of the same assignment: its submitters (a group among them) and its times.
     _run_in_process(gradescope, tmp_path, monkeypatch)
@@ -408,3 +430,107 @@ def test_a_bad_override_stops_a_regrade_and_loses_nothing(tmp_path, capsys):
     assert error.count("\n") == 1 and f"overrides.csv, row 2: there is no question '{unknown}'" in error
     assert all(path.read_text() == f"{name} as graded before\n" for name, path in kept.items())
     assert not (graded / "results").exists()
+
+
+@pytest.mark.parametrize("shape", list(canvas_shapes.SHAPES))
+def test_canvas_export_is_read_in_every_shape_canvas_writes(tmp_path, shape):
+    options = canvas_shapes.SHAPES[shape]
+    path = tmp_path / "gradebook.csv"
+    path.write_bytes(canvas_shapes.export(options).encode())
+    roster = rosters.read_roster(path)
+    expected = [
+        (
+            s.id,
+            s.name,  # "=Eve, Zed", not '="=Eve", Zed'
+            s.login,
+            s.sis_id if options.include_sis_id else "",
+            s.section,
+            s.integration_id if options.integration_id else "",
+            s.root_account if options.root_account else "",
+        )
+        for s in canvas_shapes.STUDENTS
+    ]
+    assert [(s.id, s.name, s.login, s.sis_id, s.section, s.integration_id, s.root_account) for s in roster.students] == expected
+    assert roster.kind == "canvas" and roster.assignment_columns == canvas_shapes.ASSIGNMENTS
+    assert roster.students[0].sis_id in ("000017", "")  # leading zeros kept
+
+
+@pytest.mark.parametrize("shape", list(canvas_shapes.SHAPES))
+def test_the_kits_canvas_export_reads_back_as_the_same_roster(tmp_path, shape):
+    path = tmp_path / "gradebook.csv"
+    path.write_bytes(canvas_shapes.export(canvas_shapes.SHAPES[shape]).encode())
+    roster = rosters.read_roster(path)
+    book = gradebook.build({}, [], roster, config.Course(None, name="MNIST"))
+    written = lms.canvas_csv(book, roster)
+    header, points = list(csv.reader(io.StringIO(written)))[:2]
+    assert (
+        header == [*roster.identity_columns, "MNIST (81234)"] and points[0] == "    Points Possible" and points[-1] == f"{TOTAL_POINTS:g}"
+    )
+    again = rosters.read_roster(write(tmp_path / "canvas.csv", written))
+    assert again.students == roster.students and again.identity_columns == roster.identity_columns
+
+
+def test_a_malformed_row_of_a_canvas_export_names_its_line(tmp_path):
+    text = canvas_shapes.export(canvas_shapes.SHAPES["older, muted"]).replace('\n"Lee, Ann",17,', '\n"Lee, Ann",,', 1)
+    with pytest.raises(CourseError) as error:
+        rosters.read_roster(write(tmp_path / "gradebook.csv", text))
+    assert str(error.value) == f"{tmp_path / 'gradebook.csv'}, row 4: Lee, Ann has no ID; every student needs one"
+
+
+def test_an_anonymous_canvas_download_is_graded_unmatched_until_mapped(tmp_path):
+    roster, upload = _roster(tmp_path), _upload("anon_x8Yz1_LATE_5003_mnist.ipynb")
+    found = matching.claim(upload, roster, matching.Sources({}, {}, {}))
+    assert (found.students, found.order, found.time.flagged_late) == ((), (5003,), True)
+    assert "anon_x8Yz1" in found.problem and "mapping file" in found.problem
+    mapped = matching.claim(upload, roster, matching.Sources({"anon_x8Yz1": "alee"}, {}, {}))
+    assert (mapped.students, mapped.how) == (("17",), "mapping")
+
+
+def test_names_people_read_are_as_the_file_was_named(tmp_path):
+    key = "owenotto_48216_700161_MNIST%20final"
+    results = {key: _result(key, {"q1": 2.0}), "mnist%20%281%29": _result("mnist%20%281%29", {"q1": 1.0})}
+    claims = [_claim(key, ("17",)), _claim("mnist%20%281%29", ())]
+    text = gradebook.course_csv(gradebook.build(results, claims, _roster(tmp_path), config.Course(None)))
+    shown = {row["name"] or row["status"]: row["submission"] for row in csv.DictReader(io.StringIO(text))}
+    assert shown == {"Ann Lee": "owenotto_48216_700161_MNIST final", "Bo Kim": "", "unmatched": "mnist (1)"}
+    assert GradedFolder(tmp_path).feedback_for("mnist%20%281%29").name == "mnist (1).md"
+
+
+@pytest.mark.parametrize("parts", [("mnist (1)",), ("s1", "x", "hw"), ("a~b",), ("a", "b"), (".hidden",), ("é t:é?",), ("100%",), ("x ",)])
+def test_a_name_on_disk_is_safe_distinct_and_gives_the_name_back(parts):
+    name = files.submission_name(parts)
+    assert "/" not in name and not name.startswith(".") and files.shown_name(name) == "/".join(parts)
+    stem = files.readable_file_stem(name)
+    assert not any(c in stem for c in '/\\:*?"<>|') and not stem.startswith(".") and not stem.endswith((" ", "."))
+
+
+def test_lms_formats_are_one_registry_the_cli_offers(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help"])
+    help_text = capsys.readouterr().out
+    assert all(name in help_text for name in lms.FORMATS)
+    roster = rosters.read_roster(write(tmp_path / "r.csv", "id,name,login,sis_id,email\n17,Ann Lee,alee,900017,ann@x.edu\n"))
+    book = gradebook.build({}, [], roster, config.Course(None, name="MNIST"))
+    rows = list(csv.reader(io.StringIO(lms.export(book, "moodle", lms.ExportTarget()))))
+    assert rows == [["ID number", "Email address", "Username", "Full name", "MNIST"], ["900017", "ann@x.edu", "alee", "Ann Lee", "0"]]
+    with pytest.raises(CourseError, match="no LMS format 'blackboard'; choose one of canvas, moodle, csv"):
+        lms.export(book, "blackboard", lms.ExportTarget())
+
+
+def test_a_gradescope_export_that_lists_files_is_read_as_otter_graders_fixture_has_it(tmp_path):
+    # The shape of otter-grader's test/test-grade/gradescope-export/submission_metadata.yml: keys are files.
+    path = tmp_path / "export.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr(
+            "submission_metadata.yml",
+            "---\nodd_filename--s2034.ipynb:\n  :submitters:\n  - :name: Some Student\n    :email: ann@x.edu\n    :sid: '900017'\n"
+            "  :created_at: 2019-09-04 21:03:57.297916000 Z\n  :score: 10.0\n  :original_filename: hw01.ipynb\n",
+        )
+        archive.writestr("odd_filename--s2034.ipynb", "{}")
+    unpacked = gradescope_export.unpack(path, tmp_path / "out", 10**6)
+    (target, (submitters, when)), *_ = unpacked.submissions.items()
+    assert target == tmp_path / "out" / "odd_filename--s2034.ipynb" and submitters == ("900017",)
+    assert when == dt.datetime(2019, 9, 4, 21, 3, 57, 297916, tzinfo=UTC)
+    upload = matching.Upload("odd", target, PurePosixPath("odd_filename--s2034.ipynb"))
+    found = matching.claim(upload, _roster(tmp_path), matching.Sources({}, {}, unpacked.submissions))
+    assert (found.students, found.how) == (("17",), "gradescope")

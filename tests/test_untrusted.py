@@ -17,7 +17,7 @@ import pytest
 from mnist_kit import batch, checks, collect, grade, gradescope, report, untrusted
 from mnist_kit.answers import AnswerSchema
 from mnist_kit.budget import submission_budget
-from mnist_kit.files import GradedFolder
+from mnist_kit.files import MAX_NAME, GradedFolder
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.results import QuestionResult, Result, Status
 from tests.conftest import ALL_PROOFS
@@ -216,7 +216,7 @@ def test_names_never_collide_and_never_start_a_formula(tmp_path):
     paths, root = batch.find_submissions([tmp_path])
     names = batch.submission_names(paths, root)
     assert len(set(names.values())) == len(files), names
-    assert all(len(n) <= batch.MAX_NAME and "/" not in n and not n.startswith(".") for n in names.values())
+    assert all(len(n) <= MAX_NAME and "/" not in n and not n.startswith(".") for n in names.values())
     assert names == batch.submission_names(list(reversed(paths)), root), "a name depends on the file alone"
     results = [
         Result(Status.GRADED, {q: QuestionResult(unit.points) for q, unit in QUESTIONS.items()}, 0, 10, "=HYPERLINK()", submission=n)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from .. import batch, report
-from ..files import GradedFolder
+from ..files import GradedFolder, shown_name
 from ..results import Result
 from . import CourseError, gradebook as course_gradebook, gradescope_export, matching
 from .config import Course, parse_time, read_course, read_csv
@@ -110,9 +110,10 @@ def apply_course(
     gradebook = course_gradebook.build(by_name, claims, plan.roster, plan.course, plan.overrides)
     course_gradebook.write(out, gradebook)
     report.write_student_feedback(out, gradebook, by_name, everything)
-    notes = [f"{row.submission}: {row.problem}; graded under its file name" for row in gradebook.unmatched]
+    notes = [f"{shown_name(row.submission)}: {row.problem}; graded under its file name" for row in gradebook.unmatched]
     notes += [
-        f"{row.rostered.name}: {len(row.not_counted) + 1} submissions; counted {row.submission}, not {', '.join(row.not_counted)}"
+        f"{row.rostered.name}: {len(row.not_counted) + 1} submissions; counted {shown_name(row.submission)}, "
+        f"not {'; '.join(map(shown_name, row.not_counted))}"
         for row in gradebook.rows
         if row.not_counted
     ]

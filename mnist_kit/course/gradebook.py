@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..files import GradedFolder, spreadsheet_safe, write_atomically
+from ..files import GradedFolder, shown_name, spreadsheet_safe, write_atomically
 from ..questions import QUESTIONS
 from ..results import Result
 from . import CourseError
@@ -327,7 +327,7 @@ def course_csv(gradebook: CourseGradebook) -> str:
             "sis_id": student.sis_id,
             "section": student.section,
             "status": row.status,
-            "submission": row.submission,
+            "submission": shown_name(row.submission),
             "submitted_at": row.lateness.submitted_at,
             "time_source": row.lateness.time_source,
             "due": row.lateness.due,
@@ -339,7 +339,7 @@ def course_csv(gradebook: CourseGradebook) -> str:
             "possible": row.possible,
             **row.questions,
             "overrides": "; ".join(f"{o.question} {o.score:g} ({o.reason})" for o in row.overrides),
-            "not_counted": " ".join(row.not_counted),
+            "not_counted": "; ".join(map(shown_name, row.not_counted)),
             "note": row.problem or row.lateness.note,
         }
         writer.writerow({k: spreadsheet_safe(v) for k, v in cells.items()})

@@ -1,8 +1,12 @@
 """Gradescope's "Export Submissions" zip, unpacked with bounds so that it can be graded as it is.
 
 The export holds ``assignment_<id>_export/submission_metadata.yml`` and one folder per active
-submission, ``submission_<id>/``, with the files the student uploaded. The metadata maps each
-folder to its submitters (``:name``, ``:sid``, ``:email``) and its time (``:created_at``).
+submission, ``submission_<id>/``, with the files the student uploaded (older exports, like the
+one under otter-grader's ``test/test-grade/gradescope-export``, list files instead: a key
+``odd_filename--s2034.ipynb`` is the submission itself). The metadata maps each folder or file to
+its submitters (``:name``, ``:sid``, ``:email``; a group lists several, a ``:sid`` may be empty
+or quoted) and its time (``:created_at``); its ``:score``, ``:history`` (earlier submissions'
+``:id``, ``:created_at`` and ``:score``) and ``:results`` are Gradescope's, and not read.
 Only notebooks and zips inside a folder the metadata lists are unpacked, each at most the upload
 limit (a larger one is cut just past it, so that grading names it as too large).
 """
@@ -68,7 +72,7 @@ def unpack(path: Path, into: Path, max_bytes: int) -> GradescopeExport:
         for member in members:
             name = PurePosixPath(member.filename)
             inside = name.relative_to(base) if name.is_relative_to(base) else None
-            if inside is None or len(inside.parts) < 2 or inside.parts[0] not in listed or name.suffix not in SUBMISSION_SUFFIXES:
+            if inside is None or not inside.parts or inside.parts[0] not in listed or name.suffix not in SUBMISSION_SUFFIXES:
                 continue
             if any(part in ("", ".", "..") or "\\" in part for part in inside.parts) or "__MACOSX" in inside.parts:
                 continue

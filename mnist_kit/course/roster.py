@@ -1,21 +1,37 @@
 """The class list: Canvas's gradebook export, or a plain CSV with documented columns.
 
-Canvas's export (Grades > Export > Export Entire Gradebook) starts with the columns
-``Student, ID, SIS User ID, SIS Login ID`` (and, in some instances, ``Integration ID``), then
-``Section`` and one column per assignment, named ``<name> (<assignment id>)``; its second row is
-``Points Possible``. A plain roster has the columns of :data:`PLAIN_COLUMNS`, ``id`` and ``name``
-required.
+Canvas's export (Grades > Export > Export Entire Gradebook) is read in every shape Canvas's own
+exporter writes it (``lib/gradebook_exporter.rb`` in Canvas's repository):
+
+- the identity columns ``Student`` (or ``LastName, FirstName``), ``ID``, ``SIS User ID``,
+  ``SIS Login ID``, ``Integration ID`` and ``Root Account`` (those three only in some
+  instances), ``Section`` (several sections joined with "and"), then custom columns, one column
+  per assignment named ``<name> (<assignment id>)``, and total columns;
+- a row under the header holding only ``Manual Posting`` (older exports: ``Muted``) in the
+  columns of assignments whose grades are posted by hand, before the ``Points Possible`` row,
+  whose read-only columns say ``(read only)``;
+- a name starting with ``=`` wrapped as ``="…"`` so that spreadsheets do not run it;
+- the test student (``Student, Test``) last; a byte-order mark, CRLF line ends, and ``;`` as
+  the separator where the user chose it.
+
+A plain roster has the columns of :data:`PLAIN_COLUMNS`, ``id`` and ``name`` required.
 """
 
 import csv
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import CourseError
 
-CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+# Canvas's identity columns in the order its exporter writes them; the required ones first.
+CANVAS_REQUIRED = ("ID", "SIS Login ID", "Section")
+CANVAS_IDENTITY = ("Student", "LastName", "FirstName", "ID", "SIS User ID", "SIS Login ID", "Integration ID", "Root Account", "Section")
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")  # what the kit writes when the roster is not Canvas's
+CANVAS_HIDDEN_MARKS = ("Manual Posting", "Muted")  # the row Canvas writes for assignments posted by hand
+CANVAS_TEST_STUDENT = "Student, Test"
 PLAIN_COLUMNS = {
     "id": "the student's id in the LMS (required; Canvas's user ID if grades go to Canvas)",
     "name": "the name shown in the report (required)",
@@ -25,6 +41,7 @@ PLAIN_COLUMNS = {
     "email": "the student's email (Gradescope's exports name submitters by it)",
 }
 ASSIGNMENT_COLUMN = re.compile(r"^(?P<name>.*\S) \((?P<id>\d+)\)$")
+FORMULA_WRAPPED = re.compile(r'^="(?P<text>.*)"$', re.S)
 MAX_ROSTER_BYTES = 50 * 2**20
 
 
@@ -33,6 +50,7 @@ class Student:
     """One student on the roster.
 
     ``id`` is the LMS's id (Canvas's user ID); the others are empty when the roster lacks them.
+    ``integration_id`` and ``root_account`` are kept only to write them back to Canvas as it wrote them.
     """
 
     id: str
@@ -41,6 +59,8 @@ class Student:
     sis_id: str = ""
     section: str = ""
     email: str = ""
+    integration_id: str = ""
+    root_account: str = ""
 
     @property
     def handle(self) -> str:
@@ -57,13 +77,16 @@ class Roster:
     """A class list: its students in the file's order, and what the file says about the LMS.
 
     ``assignment_columns`` are a Canvas export's assignment columns (``"MNIST (81234)"``), so
-    that grades go back under the name Canvas knows; a plain roster has none.
+    that grades go back under the name Canvas knows; ``identity_columns`` are the identity
+    columns it had, in its order, so that the export back carries them as Canvas wrote them. A
+    plain roster has neither.
     """
 
     path: Path
     students: tuple[Student, ...]
     kind: str  # "canvas" or "plain"
     assignment_columns: tuple[str, ...] = ()
+    identity_columns: tuple[str, ...] = ()
 
     def find(self, identifier: str) -> list[Student]:
         """The students ``identifier`` names (an id, login, SIS id or email; case does not matter)."""
@@ -101,11 +124,11 @@ def read_roster(path: Path | str) -> Roster:
     [('17', 'Ann Lee', 'alee')]
     """
     path = Path(path)
-    rows = _rows(path)
+    rows = list(_rows(path))
     if not rows:
         raise CourseError(f"{path}: the roster is empty; export it again from your LMS")
-    header = [h.strip() for h in rows[0]]
-    if {"Student", "ID"} <= set(header):
+    header = [h.strip() for h in rows[0][1]]
+    if "ID" in header and ("Student" in header or {"LastName", "FirstName"} <= set(header)):
         return _canvas(path, header, rows[1:])
     if {"id", "name"} <= {h.lower() for h in header}:
         return _plain(path, [h.lower() for h in header], rows[1:])
@@ -115,7 +138,8 @@ def read_roster(path: Path | str) -> Roster:
     )
 
 
-def _rows(path: Path) -> list[list[str]]:
+def _rows(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The file's non-blank rows, each with the line it starts on (a quoted cell may span lines)."""
     try:
         if path.stat().st_size > MAX_ROSTER_BYTES:
             raise CourseError(f"{path}: larger than {MAX_ROSTER_BYTES // 2**20} MiB, too large for a roster; is it the right file?")
@@ -126,46 +150,76 @@ def _rows(path: Path) -> list[list[str]]:
         raise CourseError(f"{path}: not UTF-8 text; save the roster as CSV (UTF-8) and try again") from None
     except OSError as error:
         raise CourseError(f"{path}: cannot be read ({error.strerror})") from None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=_separator(text))
     try:
-        return [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+        start = 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                yield start, row
+            start = reader.line_num + 1
     except csv.Error as error:
-        raise CourseError(f"{path}: not a readable CSV ({error}); save it as CSV and try again") from None
+        raise CourseError(f"{path}, line {reader.line_num}: not a readable CSV ({error}); save it as CSV and try again") from None
 
 
-def _canvas(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
-    missing = [c for c in CANVAS_COLUMNS if c not in header]
+def _separator(text: str) -> str:
+    """``;`` when the header is separated by semicolons (a Canvas setting for decimal-comma locales), else ``,``."""
+    header = text.split("\n", 1)[0]
+    return ";" if header.count(";") > header.count(",") else ","
+
+
+def _canvas(path: Path, header: list[str], rows: list[tuple[int, list[str]]]) -> Roster:
+    missing = [c for c in CANVAS_REQUIRED if c not in header]
     if missing:
         raise CourseError(f"{path}: a Canvas export needs the column(s) {', '.join(missing)}; export the entire gradebook again")
-    at = {name: header.index(name) for name in CANVAS_COLUMNS}
-    students, first_row = [], 2
-    for number, row in enumerate(rows, start=first_row):
-        cells = {name: (row[index].strip() if index < len(row) else "") for name, index in at.items()}
-        if cells["Student"] in ("Points Possible", "Student, Test") or "Points Possible" in cells["Student"]:
-            continue  # Canvas's second row, and its built-in test student
-        students.append(
-            Student(
-                id=cells["ID"],
-                name=cells["Student"],
-                login=cells["SIS Login ID"],
-                sis_id=cells["SIS User ID"],
-                section=cells["Section"],
-            )
+    at = {name: header.index(name) for name in CANVAS_IDENTITY if name in header}
+    assignments = [i for i, h in enumerate(header) if ASSIGNMENT_COLUMN.match(h)]
+    students = []
+    for number, row in rows:
+        cells = {name: _unwrapped(row[index].strip() if index < len(row) else "") for name, index in at.items()}
+        name = ", ".join(p for p in ([cells["Student"]] if "Student" in cells else [cells["LastName"], cells["FirstName"]]) if p)
+        if name.strip() == "Points Possible" or name == CANVAS_TEST_STUDENT or _is_hidden_row(cells, row, assignments):
+            continue  # Canvas's rows under the header, and its built-in test student
+        student = Student(
+            id=cells["ID"],
+            name=name,
+            login=cells["SIS Login ID"],
+            sis_id=cells.get("SIS User ID", ""),
+            section=cells["Section"],
+            integration_id=cells.get("Integration ID", ""),
+            root_account=cells.get("Root Account", ""),
         )
-        _require_id(path, number, students[-1], "ID")
-    columns = tuple(h for h in header if ASSIGNMENT_COLUMN.match(h))
-    return Roster(path, _unique(path, students, first_row), "canvas", columns)
+        _require_id(path, number, student, "ID")
+        students.append((number, student))
+    columns = tuple(header[i] for i in assignments)
+    identity = tuple(h for h in header if h in at)
+    return Roster(path, _unique(path, students), "canvas", columns, identity)
 
 
-def _plain(path: Path, header: list[str], rows: list[list[str]]) -> Roster:
+def _unwrapped(cell: str) -> str:
+    """A cell without the ``="…"`` Canvas writes around a name starting with ``=`` (and the kit's export around any formula)."""
+    wrapped = FORMULA_WRAPPED.match(cell)
+    return wrapped["text"].replace('""', '"') if wrapped else cell
+
+
+def _is_hidden_row(cells: dict[str, str], row: list[str], assignments: list[int]) -> bool:
+    """Whether ``row`` is Canvas's "Manual Posting" (or "Muted") row: no student, only those marks."""
+    if cells.get("ID") or cells.get("Student") or cells.get("LastName"):
+        return False
+    marks = {row[i].strip() for i in assignments if i < len(row) and row[i].strip()}
+    return bool(marks) and all(mark.startswith(CANVAS_HIDDEN_MARKS) for mark in marks)
+
+
+def _plain(path: Path, header: list[str], rows: list[tuple[int, list[str]]]) -> Roster:
     unknown = [h for h in header if h not in PLAIN_COLUMNS]
     if unknown:
         raise CourseError(f"{path}: unknown column(s) {', '.join(unknown)}; a plain roster has {', '.join(PLAIN_COLUMNS)}")
-    students, first_row = [], 2
-    for number, row in enumerate(rows, start=first_row):
+    students = []
+    for number, row in rows:
         cells = {name: (row[i].strip() if i < len(row) else "") for i, name in enumerate(header)}
-        students.append(Student(**{field: cells.get(field, "") for field in PLAIN_COLUMNS}))
-        _require_id(path, number, students[-1], "id")
-    return Roster(path, _unique(path, students, first_row), "plain")
+        student = Student(**{field: cells.get(field, "") for field in PLAIN_COLUMNS})
+        _require_id(path, number, student, "id")
+        students.append((number, student))
+    return Roster(path, _unique(path, students), "plain")
 
 
 def _require_id(path: Path, row: int, student: Student, column: str) -> None:
@@ -173,16 +227,15 @@ def _require_id(path: Path, row: int, student: Student, column: str) -> None:
         raise CourseError(f"{path}, row {row}: {student.name or 'a student'} has no {column}; every student needs one")
 
 
-def _unique(path: Path, students: list[Student], first_row: int) -> tuple[Student, ...]:
+def _unique(path: Path, students: list[tuple[int, Student]]) -> tuple[Student, ...]:
     """The students, after checking that no id, login, SIS id or email names two of them."""
-    owner: dict[str, int] = {}
-    for index, student in enumerate(students):
+    owner: dict[str, Student] = {}
+    for number, student in students:
         for value in student.identifiers():
             if value in owner:
-                other = students[owner[value]]
                 raise CourseError(
-                    f"{path}, row {index + first_row}: {student.name} has the same id, login or email ({value}) as "
-                    f"{other.name}; each student needs their own"
+                    f"{path}, row {number}: {student.name} has the same id, login or email ({value}) as "
+                    f"{owner[value].name}; each student needs their own"
                 )
-            owner[value] = index
-    return tuple(students)
+            owner[value] = student
+    return tuple(student for _, student in students)

@@ -1,6 +1,8 @@
-"""A realistic course for the course tests: a Canvas roster of 40 students in 2 sections, Canvas's
-downloads (late ones, a resubmission, a mangled name), 3 students without a submission, a times
-file, and a Gradescope export zip of the same assignment.
+"""A realistic course for the course tests: a Canvas roster of 40 students in 2 sections (Canvas's
+current export: its Manual Posting row, Integration ID and Root Account, a byte-order mark and
+CRLF; tests/course/canvas_shapes.py says where each comes from), Canvas's downloads (late ones, a
+resubmission, a mangled name, an anonymous one), 3 students without a submission, a times file,
+and a Gradescope export zip of the same assignment (a group, and Gradescope's ``:history:``).
 
 Three kinds of work are handed in, each a notebook of the student release: q1-q3 answered (4 of
 10 points), q1 answered (2), nothing answered (0). Identical files are graded once, so the course
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from mnist_kit.questions import QUESTIONS
 from sample_submissions.notebooks import UNANSWERED, Case, make_notebook
+from tests.course import canvas_shapes
 
 STUB_ALL = {name: UNANSWERED for unit in QUESTIONS.values() for name in unit.functions}
 KINDS = {
@@ -97,15 +100,12 @@ def expected_finals(at_25=False):
     return {p.id: special.get(p.login, RAW.get(p.kind, 0.0)) for p in PEOPLE}
 
 
-def write_roster(path):
-    """Canvas's "Export Entire Gradebook": its columns, its Points Possible row, another assignment's column."""
-    with open(path, "w", newline="") as file:
-        writer = csv.writer(file)
-        writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "Quiz 1 (81200)", "MNIST (81234)", "Current Score"])
-        writer.writerow(["    Points Possible", "", "", "", "", "5", "10", ""])
-        for person in PEOPLE:
-            writer.writerow([person.name, person.id, person.sis_id, person.login, person.section, "5", "", "50"])
-        writer.writerow(["Student, Test", "999", "", "", "Section A", "", "", ""])
+def write_roster(path, shape="current, manual posting, integration id, root account"):
+    """Canvas's "Export Entire Gradebook" of the class, in one of the shapes Canvas writes (:data:`canvas_shapes.SHAPES`)."""
+    students = [
+        canvas_shapes.CanvasStudent(p.name, p.id, p.sis_id, p.login, p.section, f"int-{p.id}", "canvas.example.edu") for p in PEOPLE
+    ]
+    path.write_bytes(canvas_shapes.export(canvas_shapes.SHAPES[shape], students).encode())
 
 
 def write_downloads(folder, notebooks):
@@ -118,6 +118,7 @@ def write_downloads(folder, notebooks):
         name = f"{person.canvas_prefix}_{attachment}_mnist.ipynb"
         if person.login == "fmangled":
             name = "mnist (1).ipynb"
+            (folder / ANONYMOUS).write_text(notebooks[person.kind])  # the same work, named as an anonymous assignment's
         if person.login == "eng":  # the first attempt, a day earlier, with a smaller Canvas id
             first = f"{person.canvas_prefix}_{attachment - 1000}_mnist.ipynb"
             (folder / first).write_text(notebooks["none"])
@@ -126,6 +127,9 @@ def write_downloads(folder, notebooks):
         if person.late_by is not None:
             times.append((name, (DUE + person.late_by).isoformat()))
     return times
+
+
+ANONYMOUS = "anon_x8Yz1_5999_mnist.ipynb"  # Canvas's name in an anonymously graded assignment: no user id
 
 
 # The Gradescope export: a few students (one pair as a group), with Gradescope's own times.
@@ -150,7 +154,9 @@ def write_gradescope_export(path, notebooks):
                 person = by_login[login]
                 lines += [f"  - :name: {json.dumps(person.name)}", f"    :sid: '{person.sis_id}'", f"    :email: {login}@example.edu"]
             created = (DUE + late_by).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f000 Z").replace(" Z", " +00:00")
-            lines += [f"  :created_at: {created}", "  :score: 0.0", "  :status: processed", "  :history: []"]
+            lines += [f"  :created_at: {created}", "  :score: 0.0", "  :status: processed", "  :history:"]
+            earlier = (DUE + late_by - dt.timedelta(hours=2)).astimezone(dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f000 Z")
+            lines += [f"  - :id: {int(folder.split('_')[1]) - 100}", f"    :created_at: {earlier}", "    :score: 0.0"]
         archive.writestr("assignment_81234_export/submission_metadata.yml", "\n".join(lines) + "\n")
 
 
