@@ -26,7 +26,17 @@ from typing import Protocol
 from . import data, pins, report, sandbox as sandboxes, spec
 from .answers import UnitCodeError
 from .files import GradedFolder, file_sha256, shown_name, spreadsheet_safe, submission_name, write_atomically
-from .grade import SUBMISSION_SUFFIXES, Checker, InvalidSubmission, Limits, crashed_result, grade_notebook, invalid_result, read_notebook
+from .grade import (
+    Checker,
+    InvalidSubmission,
+    Limits,
+    crashed_result,
+    grade_notebook,
+    invalid_result,
+    is_candidate,
+    read_notebook,
+    upload_note,
+)
 from .questions import QUESTIONS
 from .results import GradeChange, QuestionResult, Regrade, Result, Status
 
@@ -58,7 +68,8 @@ def find_submissions(inputs: Iterable[Path | str]) -> tuple[list[Path], Path]:
     found, roots = [], []
     for item in map(Path, inputs):
         if item.is_dir():
-            in_folder = [p for p in item.rglob("*") if p.is_file() and p.suffix in SUBMISSION_SUFFIXES]
+            # Jupyter's checkpoints, macOS's __MACOSX, hidden files and backups are never submissions.
+            in_folder = [p for p in item.rglob("*") if p.is_file() and is_candidate(p.relative_to(item).as_posix())]
             if not in_folder:
                 raise FileNotFoundError(f"{item} holds no .ipynb or .zip file; pass the folder of submissions")
             found += in_folder
@@ -212,7 +223,8 @@ def grade_many(
     grader_errors: list[tuple[Path, BaseException]] = []
 
     def store(path: Path, key: str, result: Result) -> Result:
-        result = result.replace(submission=names[path], file=str(path), key=key)
+        note = upload_note(path, limits.max_upload)
+        result = result.replace(submission=names[path], file=str(path), key=key, notes=(note, *result.notes) if note else result.notes)
         write_atomically(graded.result(names[path]), json.dumps(result.to_json(), indent=1))
         try:
             report.write_feedback(out, result, all_feedback)

@@ -17,10 +17,10 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import numpy as np
@@ -41,6 +41,85 @@ WITNESS_FILE = "witness.bin"  # beside the submission's folder: out of its reach
 
 class InvalidSubmission(ValueError):
     """The uploaded file is not a notebook the grader can read; the message says why."""
+
+
+# Never a submission, wherever it is found: Jupyter's checkpoints, macOS's zip debris, hidden files
+# and editors' backups (what a student gets by dragging their whole folder into an upload).
+NEVER_GRADED_FOLDERS = (".ipynb_checkpoints", "__MACOSX")
+BACKUP_ENDINGS = ("~", ".bak", ".orig", ".swp", "-checkpoint.ipynb")
+
+
+def is_candidate(name: str) -> bool:
+    """Whether the file at the relative path ``name`` may be graded: a notebook or zip, and none of the never-graded kinds.
+
+    Examples
+    --------
+    >>> [is_candidate(n) for n in ("mnist.ipynb", ".ipynb_checkpoints/mnist-checkpoint.ipynb", "__MACOSX/._mnist.ipynb")]
+    [True, False, False]
+    >>> [is_candidate(n) for n in ("a/.hidden.ipynb", "mnist.ipynb~", "#mnist.ipynb#", "export.zip", "notes.txt")]
+    [False, False, False, True, False]
+    """
+    parts = PurePosixPath(name.replace("\\", "/")).parts
+    if not parts or any(part in NEVER_GRADED_FOLDERS or part.startswith(".") for part in parts):
+        return False
+    last = parts[-1]
+    return last.endswith(SUBMISSION_SUFFIXES) and not last.startswith("#") and not last.endswith(BACKUP_ENDINGS)
+
+
+@dataclass(frozen=True)
+class NotebookChoice:
+    """Which of an upload's files is graded, and the other candidates, which are not."""
+
+    chosen: str
+    others: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str:
+        """One line saying which file was graded and which were not ("" when there was one candidate)."""
+        if not self.others:
+            return ""
+        named = ", ".join(untrusted.one_line(n, 80) for n in self.others[:5]) + (", …" if len(self.others) > 5 else "")
+        return (
+            f"graded {untrusted.one_line(self.chosen, 80)}, one of {len(self.others) + 1} notebooks uploaded (the one least deep "
+            f"in folders, then the largest: a worked notebook is larger than an untouched copy); not graded: {named}; "
+            "upload only the notebook you worked in"
+        )
+
+
+def choose_notebook(sizes: Mapping[str, int]) -> NotebookChoice:
+    """The file of an upload to grade, from its files' relative paths and sizes.
+
+    Only candidates count (:func:`is_candidate`); notebooks before zips. Of several, the one
+    least deep in folders, then the largest, then the first by name.
+
+    Raises
+    ------
+    InvalidSubmission
+        When no file is a candidate.
+
+    Examples
+    --------
+    >>> choose_notebook({"mnist.ipynb": 9_000, ".ipynb_checkpoints/mnist-checkpoint.ipynb": 5_000}).chosen
+    'mnist.ipynb'
+    >>> choose_notebook({"mnist.ipynb": 5_000, "mnist-Copy1.ipynb": 9_000}).others
+    ('mnist.ipynb',)
+    """
+    candidates = [name for name in sizes if is_candidate(name)]
+    notebooks = [name for name in candidates if name.endswith(".ipynb")] or candidates
+    if not notebooks:
+        raise InvalidSubmission("no .ipynb or .zip file was submitted; upload your notebook or the zip grader.export() made")
+    ranked = sorted(notebooks, key=lambda name: (len(PurePosixPath(name).parts), -sizes[name], name))
+    return NotebookChoice(ranked[0], tuple(ranked[1:]))
+
+
+def upload_note(path: Path, max_bytes: int) -> str:
+    """The note a zip upload's result carries when it held several notebooks ("" otherwise, or when it is unreadable)."""
+    if Path(path).suffix != ".zip":
+        return ""
+    try:
+        return _notebook_in_zip(untrusted.zip_member_sizes(untrusted.read_upload(Path(path), max_bytes))).note
+    except (untrusted.UntrustedBytes, InvalidSubmission):
+        return ""  # the grading itself says what is wrong with the file
 
 
 @dataclass(frozen=True)
@@ -133,16 +212,17 @@ def read_notebook(path: Path | str, max_bytes: int = Limits.max_upload) -> str:
     return raw.decode("utf-8")
 
 
-def _the_notebook(names: list[str]) -> str:
-    ignored = ("__MACOSX/", ".ipynb_checkpoints/")
-    notebooks = [name for name in names if name.endswith(".ipynb") and not any(i in name for i in ignored)]
+def _notebook_in_zip(sizes: Mapping[str, int]) -> NotebookChoice:
+    notebooks = {name: size for name, size in sizes.items() if name.endswith(".ipynb") and is_candidate(name)}
     if not notebooks:
-        nested = [name for name in names if name.endswith(".zip")]
+        nested = [name for name in sizes if name.endswith(".zip")]
         detail = f" (only nested zips: {', '.join(untrusted.one_line(n, 80) for n in nested[:3])})" if nested else ""
         raise InvalidSubmission(f"the zip holds no notebook{detail}; submit the zip grader.export() makes")
-    if len(notebooks) > 1:
-        raise InvalidSubmission(f"the zip holds {len(notebooks)} notebooks; submit exactly one")
-    return notebooks[0]
+    return choose_notebook(notebooks)
+
+
+def _the_notebook(sizes: Mapping[str, int]) -> str:
+    return _notebook_in_zip(sizes).chosen
 
 
 MAX_PROGRESS_BYTES = 2**20  # the collector writes about 40 bytes a step

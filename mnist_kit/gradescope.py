@@ -22,15 +22,21 @@ from . import budget, collect, export, files, grade, report, sandbox as sandboxe
 from .results import Result
 
 
-def find_submission(submission_dir: Path) -> Path:
-    """The one notebook (or otter export zip) in Gradescope's submission folder."""
-    candidates = sorted(p for p in Path(submission_dir).rglob("*") if p.suffix in grade.SUBMISSION_SUFFIXES)
-    notebooks = [p for p in candidates if p.suffix == ".ipynb"]
-    if notebooks:
-        return notebooks[0]
-    if candidates:
-        return candidates[0]
-    raise grade.InvalidSubmission("no .ipynb or .zip file was submitted; upload your notebook or the zip grader.export() made")
+def find_submission(submission_dir: Path) -> tuple[Path, grade.NotebookChoice]:
+    """The notebook (or ``grader.export()`` zip) to grade in Gradescope's submission folder, and why it (:func:`grade.choose_notebook`).
+
+    Jupyter's checkpoints, ``__MACOSX``, hidden files and editors' backups are never graded; of
+    several notebooks, the choice and the others are named in the result.
+
+    Raises
+    ------
+    InvalidSubmission
+        When the folder holds no notebook or zip.
+    """
+    folder = Path(submission_dir)
+    files = {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
+    choice = grade.choose_notebook(files)
+    return folder / choice.chosen, choice
 
 
 RECEIPT_TEST = "Receipt: what the grade found in your upload"
@@ -113,10 +119,12 @@ def main(argv: list[str] | None = None) -> int:
     receipt = None
     with sandbox.account() as uid:  # held until results.json is written
         try:
-            submitted = find_submission(root / "submission")
+            submitted, choice = find_submission(root / "submission")
             notebook = grade.read_notebook(submitted, limits.max_upload)
-            receipt = upload_receipt(notebook, submitted.name)
+            notes = tuple(n for n in (choice.note, grade.upload_note(submitted, limits.max_upload)) if n)
+            receipt = "\n".join([*notes, upload_receipt(notebook, submitted.name)])
             result = grade.grade_notebook(notebook, limits=limits, sandbox=sandbox.only(uid))
+            result = result.replace(notes=(*notes, *result.notes))
         except grade.InvalidSubmission as error:
             result = grade.invalid_result(str(error))
         except Exception as error:  # noqa: BLE001 - the grader's own bug: the student still gets a result, the log the traceback

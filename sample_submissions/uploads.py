@@ -42,7 +42,6 @@ INVALID = {
     "corrupt.zip": (lambda: b"PK\x03\x04 this is not really a zip", "corrupt"),
     "empty.zip": (lambda: zipped({}), "no notebook"),
     "nested.zip": (lambda: zipped({"inner.zip": zipped({"mnist.ipynb": NOTEBOOK})}), "only nested zips: inner.zip"),
-    "two.zip": (lambda: zipped({"a.ipynb": NOTEBOOK, "b.ipynb": NOTEBOOK}), "2 notebooks"),
     "locked.zip": (lambda: zipped({"mnist.ipynb": NOTEBOOK}, encrypted=True), "password-protected"),
     # Hostile: each once stopped a whole batch or grew the grader by a gigabyte.
     "deep.ipynb": (lambda: b"[" * 100_000 + b"]" * 100_000, "nested too deep"),

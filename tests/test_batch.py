@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from mnist_kit import batch, grade, report
-from mnist_kit.files import GradedFolder
+from mnist_kit.files import GradedFolder, shown_name
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 from sample_submissions.notebooks import STUDENT_NOTEBOOK
@@ -79,15 +79,15 @@ def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
     by_file = {Path(r.file).relative_to(uploads).as_posix(): r for r in results}
     for name, _, status, reason in uploaded_files():
         result = by_file[name]
-        row = next(r for r in rows if r["submission"] == result.submission)
+        row = next(r for r in rows if r["submission"] == shown_name(result.submission))
         assert result.status == row["status"] == status, (name, result.reason)
         if reason:
             assert reason in result.reason and "\n" not in result.reason, name
             assert reason in row["reason"], name
         assert row["sandbox"] == ("" if status == "invalid" else "bwrap"), name
         assert result.total == 0, name
-        assert (out / "feedback" / f"{result.submission}.md").exists()
-    assert {"alice~mnist", "bob~mnist"} <= {r["submission"] for r in rows}
+        assert GradedFolder(out).feedback_for(result.submission).exists()
+    assert {"alice/mnist", "bob/mnist"} <= {r["submission"] for r in rows}
     assert GradedFolder(out).report.exists()
     assert not (tmp_path / "escaped.txt").exists() and not (uploads.parent / "escaped.txt").exists()
     assert sorted(p.name for p in uploads.rglob("*") if p.is_file()) == sorted(Path(n).name for n, *_ in uploaded_files())

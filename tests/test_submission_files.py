@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mnist_kit.grade import InvalidSubmission, read_notebook
+from mnist_kit.grade import InvalidSubmission, choose_notebook, read_notebook, upload_note
 from sample_submissions.uploads import INVALID, NOTEBOOK, invalid_content, zipped
 
 
@@ -34,3 +34,34 @@ def test_zip_gives_its_notebook_and_writes_nothing(tmp_path, entries):
     path.write_bytes(zipped(entries))
     assert json.loads(read_notebook(path)) == json.loads(NOTEBOOK)
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["deep", "down", "submission.zip"]
+
+
+@pytest.mark.parametrize(
+    "files, chosen, others",
+    [
+        ({"mnist.ipynb": 9000, ".ipynb_checkpoints/mnist-checkpoint.ipynb": 5000}, "mnist.ipynb", ()),
+        ({"mnist/mnist.ipynb": 9000, "__MACOSX/mnist/._mnist.ipynb": 200, "mnist/.~mnist.ipynb": 10}, "mnist/mnist.ipynb", ()),
+        ({"mnist.ipynb": 5000, "mnist-Copy1.ipynb": 9000, "mnist.ipynb.bak": 9500}, "mnist-Copy1.ipynb", ("mnist.ipynb",)),
+        ({"deep/mnist.ipynb": 9000, "mnist.ipynb": 5000}, "mnist.ipynb", ("deep/mnist.ipynb",)),
+        ({"export.zip": 100, "notes.txt": 10}, "export.zip", ()),
+        ({"export.zip": 100, "mnist.ipynb": 10}, "mnist.ipynb", ()),  # a notebook before a zip
+    ],
+)
+def test_which_file_is_graded_follows_the_stated_rule(files, chosen, others):
+    choice = choose_notebook(files)
+    assert (choice.chosen, choice.others) == (chosen, others)
+    assert bool(choice.note) == bool(others) and all(other in choice.note for other in others)
+
+
+@pytest.mark.parametrize("files", [{}, {"mnist.pdf": 10}, {".ipynb_checkpoints/mnist-checkpoint.ipynb": 10}])
+def test_an_upload_without_a_candidate_says_what_to_upload(files):
+    with pytest.raises(InvalidSubmission, match="no .ipynb or .zip file was submitted"):
+        choose_notebook(files)
+
+
+def test_a_zip_of_two_notebooks_grades_the_larger_and_names_the_other(tmp_path):
+    larger = json.dumps({**json.loads(NOTEBOOK), "cells": [{"cell_type": "markdown", "metadata": {}, "source": "my work"}]})
+    path = tmp_path / "two.zip"
+    path.write_bytes(zipped({"a.ipynb": NOTEBOOK, "b.ipynb": larger, ".ipynb_checkpoints/b-checkpoint.ipynb": larger * 2}))
+    assert json.loads(read_notebook(path)) == json.loads(larger)
+    assert upload_note(path, 10**6).startswith("graded b.ipynb, one of 2 notebooks") and "not graded: a.ipynb" in upload_note(path, 10**6)

@@ -203,7 +203,6 @@ def test_names_never_collide_and_never_start_a_formula(tmp_path):
         "s2/x/hw.ipynb",
         "-A1+1.ipynb",
         "=cmd.ipynb",
-        ".hidden.ipynb",
         "same.ipynb",
         "same.zip",
         f"{'long' * 60}.ipynb",
@@ -213,7 +212,11 @@ def test_names_never_collide_and_never_start_a_formula(tmp_path):
     for name in files:
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("{}")
+    for never in (".hidden.ipynb", ".ipynb_checkpoints/same-checkpoint.ipynb", "__MACOSX/._same.ipynb", "same.ipynb~"):
+        (tmp_path / never).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / never).write_text("{}")
     paths, root = batch.find_submissions([tmp_path])
+    assert len(paths) == len(files), "checkpoints, hidden files, __MACOSX and backups are never submissions"
     names = batch.submission_names(paths, root)
     assert len(set(names.values())) == len(files), names
     assert all(len(n) <= MAX_NAME and "/" not in n and not n.startswith(".") for n in names.values())
