@@ -20,3 +20,6 @@ id -u mnist-student >/dev/null 2>&1 || useradd --system --no-create-home --shell
 # That user may run the interpreter in .venv, never read the checker, the tests or the reference.
 chmod 0711 .
 find . -mindepth 1 -maxdepth 1 ! -name .venv -exec chmod -R go-rwx {} +
+# What this image can enforce, into the build log: namespaces or the confined fallback, budgets, pins, data.
+.venv/bin/python -m mnist_kit.cli doctor \
+  || echo "setup.sh: grading uses what the lines above say this image allows; every results.json says which sandbox graded" >&2

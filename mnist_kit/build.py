@@ -5,7 +5,7 @@ build converts it to ``.ipynb``, runs Otter Assign on it, and lays out:
 
 * ``assignment/``: the student notebook (no solutions), the data loader and
   data, and the pinned requirements; committed, so students can take it as it is;
-* ``autograder/``: the reference notebook, the tests, and the Gradescope entry scripts;
+* ``autograder/``: the reference notebook and the Gradescope entry scripts (otter's test files stay out);
 * ``dist/mnist-autograder.zip``: the Gradescope bundle, byte-identical for identical inputs;
 * ``dist/mnist-student.zip``: what students are given: the release with the data file itself in
   it (in git the release only links to the package's copy, and a copied link can dangle).
@@ -283,7 +283,12 @@ def build(root: Path = ROOT, verify: bool = True, out: str = "dist") -> BuildRep
             for p in student_dir.rglob("*")
             if p.is_file() and p.relative_to(student_dir).parts[0] != "tests"
         }
-        autograder_files = {str(p.relative_to(autograder_dir)): p.read_bytes() for p in autograder_dir.rglob("*") if p.is_file()}
+        # Nor in the bundle: run_autograder grades with the kit's own checks, never otter's test files.
+        autograder_files = {
+            str(p.relative_to(autograder_dir)): p.read_bytes()
+            for p in autograder_dir.rglob("*")
+            if p.is_file() and p.relative_to(autograder_dir).parts[0] != "tests"
+        }
     student_files.update(release_kit_files(root))
     student_files.update(
         {

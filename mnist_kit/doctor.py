@@ -112,11 +112,14 @@ def util_linux() -> Finding:
 
 def pinned_packages(requires: Iterable[str] | None = None) -> Finding:
     """Whether the installed packages grading depends on are the versions the kit pins."""
+    bundled = Path(__file__).resolve().parent.parent / "requirements.txt"  # the Gradescope bundle's pins, beside the package
     if requires is None:
         try:
             requires = importlib.metadata.requires("mnist-kit") or []
         except importlib.metadata.PackageNotFoundError:
-            return Finding("packages", False, "mnist-kit is not installed, so its pins cannot be checked: pip install -e . in the kit")
+            if not bundled.is_file():
+                return Finding("packages", False, "mnist-kit is not installed, so its pins cannot be checked: pip install -e . in the kit")
+            requires = bundled.read_text().split()
     requirements = requires
     pins = {m[1]: m[2] for m in (re.fullmatch(r"([A-Za-z0-9_.-]+)==([^;\s]+)", r) for r in requirements) if m}
     wrong = []
@@ -132,6 +135,22 @@ def pinned_packages(requires: Iterable[str] | None = None) -> Finding:
     return Finding("packages", True, ", ".join(f"{n} {importlib.metadata.version(n)}" for n in spec.GRADING_PACKAGES))
 
 
+def confinement(namespaces_work: bool) -> Finding:
+    """Whether, without namespaces, the student's process can shut itself out of the network and other files (:mod:`mnist_kit.confine`).
+
+    Needed only where bubblewrap cannot create namespaces (the ``user`` fallback, as on Gradescope's
+    containers); there, without it, the network and the host's ``/tmp`` stay within reach.
+    """
+    problem = sandbox.confinement_problem()
+    if problem is None:
+        return Finding("confinement", True, "without namespaces, seccomp (Unix sockets only) and Landlock (its own folder) apply")
+    if namespaces_work:
+        return Finding("confinement", True, f"not needed while namespaces work (without them: {problem})")
+    return Finding(
+        "confinement", False, f"{problem}: the fallback leaves the network and the host's /tmp reachable; use a kernel with Landlock"
+    )
+
+
 def embedded_data() -> Finding:
     try:
         data.read_embedded()
@@ -145,7 +164,8 @@ def diagnose() -> list[Finding]:
     findings = [bubblewrap()]
     if findings[0].ok:
         findings.append(namespaces(findings[0].detail))
-    findings += [util_linux(), memory_and_pids(), pinned_packages(), embedded_data()]
+    namespaces_work = len(findings) > 1 and findings[1].ok
+    findings += [util_linux(), memory_and_pids(), confinement(namespaces_work), pinned_packages(), embedded_data()]
     return findings
 
 

@@ -11,7 +11,17 @@ from pathlib import Path
 from . import questions
 
 # The kit's own modules, relative to the package
-SANDBOX_MODULES = ("__init__.py", "answers.py", "challenge.py", "collect.py", "data.py", "notebook.py", "spec.py", "witness.py")
+SANDBOX_MODULES = (
+    "__init__.py",
+    "answers.py",
+    "challenge.py",
+    "collect.py",
+    "confine.py",
+    "data.py",
+    "notebook.py",
+    "spec.py",
+    "witness.py",
+)
 RELEASE_MODULES = (*SANDBOX_MODULES, "checks.py", "export.py", "results.py", "untrusted.py")
 # Each question unit's modules
 SANDBOX_UNIT_MODULES = ("__init__.py", "collect.py")

@@ -15,7 +15,11 @@ isolation, strongest first; every result records the one in force (:meth:`Sandbo
     No namespaces (Gradescope's containers usually forbid them), but the grader is root: the
     student's code runs as an unprivileged user of its own, which cannot write the grader's
     files or signal the grader, and every process of that user is killed before its answers are
-    read. The network, the host's ``/tmp`` and ``/dev/shm`` stay within its reach.
+    read. Where the kernel allows (:func:`confinement_problem`), :mod:`mnist_kit.confine` also
+    shuts it out of the network (a seccomp filter: Unix sockets only) and out of every file
+    but its own folder to write and the system's, Python's and the kit's student side to read
+    (Landlock): the host's ``/tmp`` and ``/dev/shm``, and so other gradings, are out of reach.
+    Where it does not, those stay within its reach, and every result says so.
 ``"none"``
     The grader's own user; only the resource limits and the out-of-process checker protect
     the grade. Used only when the instructor asks for it (``--no-sandbox``).
@@ -42,7 +46,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from . import data, manifest, spec
+from . import confine, data, manifest, spec
 from .budget import Budget, unmount
 
 if TYPE_CHECKING:
@@ -186,6 +190,57 @@ def user_problem() -> str | None:
     return None
 
 
+def _readable_for_python(kit: Path) -> list[str]:
+    """What the student's Python reads beyond the system's folders: the interpreter's, the packages', the kit's student side."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, str(Path(sys.executable).resolve().parent.parent)}
+    return sorted({*prefixes, *site.getsitepackages(), str(kit)})
+
+
+def _confined(workdir: Path, kit: Path) -> list[str]:
+    """The arguments that make the student's Python confine itself to ``workdir`` before it runs anything."""
+    return ["-m", "mnist_kit.confine", "--workdir", str(workdir), *[f"--read={path}" for path in _readable_for_python(kit)]]
+
+
+@functools.cache
+def confinement_problem() -> str | None:
+    """Why the ``"user"`` sandbox cannot confine the student's process here (:mod:`mnist_kit.confine`), or None.
+
+    Probed once, as the probe user, in a scratch folder: the confined process must fail to open
+    an internet socket and to write outside its folder, and still write inside it.
+    """
+    problem = confine.available() or user_problem()
+    if problem:
+        return problem
+    probe = (
+        "import os, socket\n"
+        "try:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM)\nexcept OSError:\n    pass\n"
+        "else:\n    raise SystemExit('an internet socket opened')\n"
+        "try:\n    open('/tmp/mnist-kit-confine-probe', 'w')\nexcept OSError:\n    pass\n"
+        "else:\n    raise SystemExit('wrote into /tmp')\n"
+        "open('inside', 'w').write('ok')\n"
+    )
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-confine-") as scratch:
+        Path(scratch).chmod(0o711)  # as a grading's folder: the student's user may pass, not list
+        folder, kit = Path(scratch) / "work", Path(scratch) / "kit"
+        folder.mkdir()
+        (kit / PACKAGE.name).mkdir(parents=True)
+        for name in ("__init__.py", "confine.py"):  # what the probe runs, readable by its user as the student side is
+            shutil.copy(PACKAGE / name, kit / PACKAGE.name / name)
+        for path in (kit, kit / PACKAGE.name, *(kit / PACKAGE.name).iterdir()):
+            path.chmod(0o755 if path.is_dir() else 0o644)
+        if os.geteuid() == 0:
+            os.chown(folder, PROBE_UID, PROBE_UID)
+        command = [*_as_user(PROBE_UID), sys.executable, "-S", *_confined(folder, kit), "--", "-c", probe]
+        try:
+            done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(kit)})
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"the confinement probe could not run ({error})"
+        Path("/tmp/mnist-kit-confine-probe").unlink(missing_ok=True)
+        if done.returncode != 0 or not (folder / "inside").exists():
+            return f"the kernel did not confine the probe ({(done.stderr.strip().splitlines() or ['no message'])[-1]})"
+    return None
+
+
 def _student_kit() -> Path:
     """A folder holding only the student side of the kit, readable by the student's user."""
     folder = Path(tempfile.mkdtemp(prefix="mnist-kit-student-side-"))
@@ -226,17 +281,27 @@ class Sandbox:
         narrowed._owner = self  # keeps the shared student-side folder alive
         return narrowed
 
+    @property
+    def confined(self) -> bool:
+        """Whether the student's process confines itself (:mod:`mnist_kit.confine`): the ``"user"`` sandbox where the kernel allows."""
+        return self.kind == "user" and confinement_problem() is None
+
     def describe(self) -> dict[str, Any]:
         """What the student's process gets, recorded in every result."""
-        bwrap = self.kind == "bwrap"
+        bwrap, confined = self.kind == "bwrap", self.confined
         private_user = self.kind in ("bwrap", "user") and os.geteuid() == 0
+        if bwrap:
+            writable = "its own folder and a private /tmp"
+        else:
+            writable = "its own folder only" if confined else "its own folder, the host's /tmp and /dev/shm"
         return {
             "kind": self.kind,
-            "network": not bwrap,
+            "network": not (bwrap or confined),
             "pid_namespace": bwrap,
             "user": "unprivileged uid of its own" if private_user else ("nobody (user namespace)" if bwrap else "the grader's"),
-            "sees_checker": not bwrap and _readable_by_others(Path(__file__).with_name("checks.py")),
-            "writable": "its own folder and a private /tmp" if bwrap else "its own folder, the host's /tmp and /dev/shm",
+            "sees_checker": not (bwrap or confined) and _readable_by_others(Path(__file__).with_name("checks.py")),
+            "writable": writable,
+            "confinement": "seccomp (Unix sockets only) and Landlock (its own folder)" if confined else "",
         }
 
     @contextmanager
@@ -312,6 +377,8 @@ class Sandbox:
     def command(self, workdir: Path, uid: int, python_args: list[str]) -> list[str]:
         """The command line that runs ``python python_args`` for the student, in ``workdir``."""
         python = [sys.executable, "-S", *python_args]
+        if self.confined:
+            return [sys.executable, "-S", *_confined(workdir, self.kit), "--", *python_args]
         if self.kind != "bwrap":
             return python
         flags = _base_bwrap_flags()

@@ -77,8 +77,7 @@ def attack_writes(targets):
               *targets["gradescope_results"], "..", "../..", "/"]
     marker = targets["marker"]
     for place in places:
-        if os.path.realpath(place) not in targets["conceded"]:
-            _try(f"wrote into {{os.path.realpath(place)}}", lambda: open(os.path.join(place, marker), "w").write("x"))
+        _try(f"wrote into {{os.path.realpath(place)}}", lambda: open(os.path.join(place, marker), "w").write("x"))
     _try("replaced the collector", lambda: open(os.path.join(os.path.dirname(mnist_kit.__file__), "collect.py"), "a").write("#"))
     for shared in ("/tmp", "/dev/shm"):  # a private /tmp is fine: the test looks at the host's
         try:
@@ -227,8 +226,7 @@ def attack_cases(targets):
     targets : dict
         ``out``, ``kit``, ``submissions``, ``home``, ``checker`` (paths), ``gradescope_results``
         (list of folders), ``port`` (a listener on 127.0.0.1), ``secret`` (in the grader's environment),
-        ``marker`` (the name of every file the attacks drop), ``conceded`` (shared folders the
-        isolation under test leaves writable, not counted as breaches).
+        ``marker`` (the name of every file the attacks drop).
     """
     targets_cell = f"TARGETS = {json.dumps(targets)}\n"
     cases = []

@@ -8,9 +8,9 @@ process of it is still running afterwards.
 
 The bundle runs twice: with bubblewrap (what Gradescope gets where namespaces work; the sandbox is
 the batch's, so there each attack runs once, from inside a function) and forced into the fallback
-without namespaces, as root with the student's code run as an unprivileged user, every attack in
-both placements. That fallback cannot cut the network or hide the host's ``/tmp`` and ``/dev/shm``
-(the README says so), so there the network attacks are left out and ``/tmp`` is not inspected.
+without namespaces, as root with the student's code run as an unprivileged user that confines
+itself (seccomp: no internet sockets; Landlock: no file outside its folder), every attack in both
+placements, the network attacks and the host's ``/tmp`` and ``/dev/shm`` included.
 
 Hostile *bytes* (what the student's process writes for the grader to read, and hostile uploads)
 run through both entry points too, with the grader's own memory measured against its budget.
@@ -81,8 +81,8 @@ def secret():
         yield value
 
 
-def targets(out, kit, submissions, results_folders, listener, secret, conceded=()):
-    """What the attacks aim at; ``conceded`` lists shared folders the isolation in force leaves writable."""
+def targets(out, kit, submissions, results_folders, listener, secret):
+    """What the attacks aim at."""
     return {
         "out": str(out),
         "kit": str(kit),
@@ -92,7 +92,6 @@ def targets(out, kit, submissions, results_folders, listener, secret, conceded=(
         "gradescope_results": [str(f) for f in results_folders],
         "port": listener.port,
         "secret": secret,
-        "conceded": list(conceded),
         "marker": MARKER,
     }
 
@@ -102,12 +101,9 @@ def snapshot(folder):
     return {str(p): (p.stat().st_size, p.stat().st_mtime_ns) for p in Path(folder).rglob("*") if p.is_file()}
 
 
-def markers(*folders, host_tmp=True):
-    """Files the attacks dropped, wherever they could look for them on the host."""
-    found = [p for folder in folders for p in Path(folder).rglob(MARKER)]
-    if host_tmp:
-        found += host_tmp_markers()
-    return found
+def markers(*folders):
+    """Files the attacks dropped, wherever they could look for them on the host (its /tmp and /dev/shm too)."""
+    return [p for folder in folders for p in Path(folder).rglob(MARKER)] + host_tmp_markers()
 
 
 def host_tmp_markers():
@@ -262,8 +258,7 @@ def test_kit_batch_leaves_no_process_behind(attacked_batch):
 def bundle_attacks(bundle, scratch, listener, secret, kind, left_out=()):
     case_names = [c.name for c in attacks.attack_cases(targets("", "", "", [], listener, secret)) if not c.name.startswith(left_out)]
     roots = {name: scratch / name for name in case_names}
-    conceded = () if kind == "bwrap" else ("/tmp", "/dev/shm")
-    aimed = targets(scratch, bundle / "mnist_kit", scratch, [root / "results" for root in roots.values()], listener, secret, conceded)
+    aimed = targets(scratch, bundle / "mnist_kit", scratch, [root / "results" for root in roots.values()], listener, secret)
     aimed_cases = [c for c in attacks.attack_cases(aimed) if c.name in roots]
     paths = notebooks.write_cases(aimed_cases, scratch / "notebooks")
     before = snapshot(bundle)
@@ -278,16 +273,13 @@ def bundle_attacks(bundle, scratch, listener, secret, kind, left_out=()):
 @pytest.fixture(scope="module", params=["bwrap", "user"])
 def attacked_bundle(request, bundle, tmp_path_factory, listener, secret):
     kind = request.param
-    if kind == "user" and sandbox.user_problem():
-        unavailable(f"the fallback cannot be exercised here: {sandbox.user_problem()}")
-    # Without namespaces the network stays reachable (the README says so). With bubblewrap the sandbox is
-    # the batch's own, where every attack runs in both placements: here each runs from inside a function.
-    left_out = ("attack_network",) if kind == "user" else tuple(f"attack_{k}_at_definition" for k in attacks.ATTACKS)
+    if kind == "user" and sandbox.confinement_problem():
+        unavailable(f"the confined fallback cannot be exercised here: {sandbox.confinement_problem()}")
+    # With bubblewrap the sandbox is the batch's own, where every attack runs in both placements: here
+    # each runs from inside a function. The fallback runs every attack in both placements.
+    left_out = () if kind == "user" else tuple(f"attack_{k}_at_definition" for k in attacks.ATTACKS)
     scratch = tmp_path_factory.mktemp(f"gradescope-{kind}")
     cases, results, before = bundle_attacks(bundle, scratch, listener, secret, kind, left_out)
-    if kind == "user":  # conceded: that fallback cannot hide the host's /tmp and /dev/shm
-        for path in host_tmp_markers():
-            path.unlink()
     return {"kind": kind, "cases": cases, "results": results, "before": before, "scratch": scratch}
 
 
@@ -304,8 +296,7 @@ def test_bundle_gives_every_attack_its_honest_verdict(attacked_bundle):
 
 def test_bundle_changes_nothing_outside_the_submissions_folder(attacked_bundle, bundle, listener):
     assert snapshot(bundle) == attacked_bundle["before"]
-    host_tmp = attacked_bundle["kind"] == "bwrap"
-    assert markers(bundle, attacked_bundle["scratch"], os.path.expanduser("~"), host_tmp=host_tmp) == []
+    assert markers(bundle, attacked_bundle["scratch"], os.path.expanduser("~")) == []
     assert listener.accepted == 0
 
 

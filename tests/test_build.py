@@ -2,6 +2,7 @@
 
 import filecmp
 import hashlib
+import importlib.metadata
 import os
 import stat
 import zipfile
@@ -80,6 +81,26 @@ def test_the_releases_pin_everything_grading_installs_at_the_locked_versions():
         written = dict(line.split("==") for line in (ROOT / folder / "requirements.txt").read_text().split())
         assert set(pins.dependency_closure(closure_of)) <= {pins.canonical(name) for name in written}
         assert all(locked[pins.canonical(name)] == version for name, version in written.items())
+
+
+@pytest.mark.parametrize("folder", ["autograder", "assignment", "."])
+def test_every_pin_installs_on_the_oldest_python_3_11(folder):
+    """Gradescope's Ubuntu 22.04 and Debian 12 images ship python3.11 3.11.0 to 3.11.4; soupsieve 3 and 4 ask for 3.11.5.
+
+    Read from each installed distribution's own Requires-Python (the pins are what is installed here).
+    """
+    from packaging.specifiers import SpecifierSet
+
+    path = ROOT / folder / ("requirements.lock" if folder == "." else "requirements.txt")
+    pinned = dict(line.split("==") for line in path.read_text().split() if "==" in line)
+    refused = {}
+    for name, version in pinned.items():
+        installed = importlib.metadata.metadata(name)
+        assert installed["Version"] == version, name
+        requires = installed.get("Requires-Python") or ""
+        if requires and "3.11.0" not in SpecifierSet(requires):
+            refused[name] = requires
+    assert refused == {}, f"these pins refuse Python 3.11.0: {refused}"
 
 
 def test_student_requirements_use_the_same_pins_and_no_otter():

@@ -15,6 +15,7 @@ def test_doctor_passes_on_this_machine(capsys):
         "ok   namespaces",
         "ok   util-linux",
         "ok   budget",
+        "ok   confinement",
         "ok   packages",
         "ok   data",
     ]

@@ -461,7 +461,7 @@ def test_the_student_side_holds_every_collector_and_no_checker():
 
 # The kit's layers, lowest first: a module imports only modules in its own layer or below.
 LAYERS = [
-    {"spec", "results", "data", "untrusted", "budget", "files", "witness", "pins", "answers"},
+    {"spec", "results", "data", "untrusted", "budget", "files", "witness", "pins", "answers", "confine"},
     {"course", "course.config", "course.roster", "course.matching"},
     {"questions", "course.gradescope_export"},
     {"challenge", "checks", "manifest"},
