@@ -17,7 +17,7 @@ import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -80,17 +80,22 @@ class NotebookChoice:
             return ""
         named = ", ".join(untrusted.one_line(n, 80) for n in self.others[:5]) + (", …" if len(self.others) > 5 else "")
         return (
-            f"graded {untrusted.one_line(self.chosen, 80)}, one of {len(self.others) + 1} notebooks uploaded (the one least deep "
-            f"in folders, then the largest: a worked notebook is larger than an untouched copy); not graded: {named}; "
+            f"graded {untrusted.one_line(self.chosen, 80)}, one of {len(self.others) + 1} notebooks uploaded (the rule: the one "
+            f"least deep in folders, then with the most graded functions answered, then the largest); not graded: {named}; "
             "upload only the notebook you worked in"
         )
 
 
-def choose_notebook(sizes: Mapping[str, int]) -> NotebookChoice:
-    """The file of an upload to grade, from its files' relative paths and sizes.
+MAX_RANKED = 8  # candidates whose answered functions are counted (each in a child process, bounded)
+
+
+def choose_notebook(sizes: Mapping[str, int], read: Callable[[str], bytes] | None = None) -> NotebookChoice:
+    """The file of an upload to grade, from its files' relative paths and sizes (and, to rank notebooks, a reader of their bytes).
 
     Only candidates count (:func:`is_candidate`); notebooks before zips. Of several, the one
-    least deep in folders, then the largest, then the first by name.
+    least deep in folders, then with the fewest graded functions unanswered (a stub or missing,
+    as the receipt finds them; only when ``read`` is given), then the largest, then the first by
+    name.
 
     Raises
     ------
@@ -108,8 +113,30 @@ def choose_notebook(sizes: Mapping[str, int]) -> NotebookChoice:
     notebooks = [name for name in candidates if name.endswith(".ipynb")] or candidates
     if not notebooks:
         raise InvalidSubmission("no .ipynb or .zip file was submitted; upload your notebook or the zip grader.export() made")
-    ranked = sorted(notebooks, key=lambda name: (len(PurePosixPath(name).parts), -sizes[name], name))
-    return NotebookChoice(ranked[0], tuple(ranked[1:]))
+
+    def depth(name: str) -> int:
+        return len(PurePosixPath(name).parts)
+
+    shallowest = sorted((n for n in notebooks if depth(n) == min(map(depth, notebooks))), key=lambda n: (-sizes[n], n))
+    ranked = shallowest[:MAX_RANKED] if read and len(shallowest) > 1 and shallowest[0].endswith(".ipynb") else []
+    unanswered = {name: _unanswered(read, name) for name in ranked} if read else {}
+    unranked = len(QUESTIONS) * 10 + 1 if unanswered else 0  # beyond MAX_RANKED: after those counted
+    order = sorted(notebooks, key=lambda n: (depth(n), unanswered.get(n, unranked), -sizes[n], n))
+    return NotebookChoice(order[0], tuple(order[1:]))
+
+
+def _unanswered(read: Callable[[str], bytes], name: str) -> int:
+    """How many graded functions the notebook ``name`` leaves unanswered (a stub, or not defined), from its receipt."""
+    from .export import receipt_in_child
+
+    unreadable = len(QUESTIONS) * 10  # after every readable notebook
+    try:
+        made = receipt_in_child(read(name), "candidate.ipynb")
+    except (untrusted.UntrustedBytes, OSError):
+        return unreadable
+    if made.startswith("No receipt"):
+        return unreadable
+    return sum(1 for line in made.splitlines() if "still raises NotImplementedError" in line or ": NOT FOUND" in line)
 
 
 def upload_note(path: Path, max_bytes: int) -> str:
@@ -117,7 +144,8 @@ def upload_note(path: Path, max_bytes: int) -> str:
     if Path(path).suffix != ".zip":
         return ""
     try:
-        return _notebook_in_zip(untrusted.zip_member_sizes(untrusted.read_upload(Path(path), max_bytes))).note
+        raw = untrusted.read_upload(Path(path), max_bytes)
+        return _notebook_in_zip(raw, untrusted.zip_member_sizes(raw), max_bytes).note
     except (untrusted.UntrustedBytes, InvalidSubmission):
         return ""  # the grading itself says what is wrong with the file
 
@@ -200,7 +228,8 @@ def read_notebook(path: Path | str, max_bytes: int = Limits.max_upload) -> str:
         raise InvalidSubmission(f"{error}; clear the notebook's outputs (Kernel > Restart & Clear Output) and submit again") from None
     if path.suffix == ".zip":
         try:
-            raw = untrusted.read_zip_member(raw, _the_notebook, max_bytes)
+            zipped = raw
+            raw = untrusted.read_zip_member(zipped, lambda sizes: _notebook_in_zip(zipped, sizes, max_bytes).chosen, max_bytes)
         except untrusted.UntrustedBytes as error:
             raise InvalidSubmission(f"{error}; export the notebook again with grader.export()") from None
     if not raw.strip():
@@ -212,17 +241,13 @@ def read_notebook(path: Path | str, max_bytes: int = Limits.max_upload) -> str:
     return raw.decode("utf-8")
 
 
-def _notebook_in_zip(sizes: Mapping[str, int]) -> NotebookChoice:
+def _notebook_in_zip(raw: bytes, sizes: Mapping[str, int], max_bytes: int) -> NotebookChoice:
     notebooks = {name: size for name, size in sizes.items() if name.endswith(".ipynb") and is_candidate(name)}
     if not notebooks:
         nested = [name for name in sizes if name.endswith(".zip")]
         detail = f" (only nested zips: {', '.join(untrusted.one_line(n, 80) for n in nested[:3])})" if nested else ""
         raise InvalidSubmission(f"the zip holds no notebook{detail}; submit the zip grader.export() makes")
-    return choose_notebook(notebooks)
-
-
-def _the_notebook(sizes: Mapping[str, int]) -> str:
-    return _notebook_in_zip(sizes).chosen
+    return choose_notebook(notebooks, lambda name: untrusted.read_zip_member(raw, lambda _: name, max_bytes))
 
 
 MAX_PROGRESS_BYTES = 2**20  # the collector writes about 40 bytes a step

@@ -23,7 +23,7 @@ from . import budget, collect, export, files, grade, report, sandbox as sandboxe
 from .results import Result
 
 
-def find_submission(submission_dir: Path) -> tuple[Path, grade.NotebookChoice]:
+def find_submission(submission_dir: Path, max_bytes: int = grade.Limits.max_upload) -> tuple[Path, grade.NotebookChoice]:
     """The notebook (or ``grader.export()`` zip) to grade in Gradescope's submission folder, and why it (:func:`grade.choose_notebook`).
 
     Jupyter's checkpoints, ``__MACOSX``, hidden files and editors' backups are never graded; of
@@ -36,7 +36,7 @@ def find_submission(submission_dir: Path) -> tuple[Path, grade.NotebookChoice]:
     """
     folder = Path(submission_dir)
     files = {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
-    choice = grade.choose_notebook(files)
+    choice = grade.choose_notebook(files, lambda name: untrusted.read_upload(folder / name, max_bytes))
     return folder / choice.chosen, choice
 
 
@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     receipt = None
     with sandbox.account() as uid:  # held until results.json is written
         try:
-            submitted, choice = find_submission(root / "submission")
+            submitted, choice = find_submission(root / "submission", limits.max_upload)
             notebook = grade.read_notebook(submitted, limits.max_upload)
             notes = tuple(n for n in (choice.note, grade.upload_note(submitted, limits.max_upload)) if n)
             receipt = "\n".join([*notes, upload_receipt(notebook, submitted.name)])

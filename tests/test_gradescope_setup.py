@@ -15,6 +15,7 @@ machine: its Debian packages, its bubblewrap.
 """
 
 import json
+import os
 import shutil
 import stat
 import subprocess
@@ -50,7 +51,7 @@ def set_up_bundle(built_kit):
         etc = root / "etc"
         shutil.copytree("/etc", etc, symlinks=True)
         wrap = ["bwrap", "--dev-bind", "/", "/", "--bind", str(etc), "/etc", "--die-with-parent"]
-        env = {"PATH": DISTRIBUTION_PATH, "HOME": "/root", "LANG": "C.UTF-8"}
+        env = {**os.environ, "PATH": DISTRIBUTION_PATH}  # the machine's package-index settings, the distribution's Python
         setup = subprocess.run([*wrap, str(root / "source" / "setup.sh")], capture_output=True, text=True, timeout=SETUP_TIMEOUT, env=env)
         assert setup.returncode == 0, setup.stderr[-3000:]
         (root / "setup.log").write_text(setup.stdout + setup.stderr)
@@ -125,7 +126,7 @@ def test_run_autograder_grades_with_the_set_up_environment(set_up_bundle, case, 
 # Uploads as students make them. "Right" is the reference; the others answer q1-q3 (4 points) and
 # leave the costly questions as stubs, so that which file was graded shows in the score.
 STUBS_AFTER_Q3 = {name: notebooks.UNANSWERED for q in list(QUESTIONS)[3:] for name in QUESTIONS[q].functions}
-Q1_TO_Q3 = json.dumps(notebooks.make_notebook(cases.Case("q1-q3", functions=STUBS_AFTER_Q3)))
+Q1_TO_Q3 = json.dumps(notebooks.make_notebook(cases.Case("q1-q3", functions=STUBS_AFTER_Q3)))  # smaller than the untouched release
 UNTOUCHED = notebooks.STUDENT_NOTEBOOK.read_text()
 UPLOADS = {
     "reference": ({"mnist.ipynb": json.dumps(notebooks.make_notebook(cases.RIGHT[0]))}, TOTAL_POINTS, "graded", ""),

@@ -65,3 +65,18 @@ def test_a_zip_of_two_notebooks_grades_the_larger_and_names_the_other(tmp_path):
     path.write_bytes(zipped({"a.ipynb": NOTEBOOK, "b.ipynb": larger, ".ipynb_checkpoints/b-checkpoint.ipynb": larger * 2}))
     assert json.loads(read_notebook(path)) == json.loads(larger)
     assert upload_note(path, 10**6).startswith("graded b.ipynb, one of 2 notebooks") and "not graded: a.ipynb" in upload_note(path, 10**6)
+
+
+def test_of_two_notebooks_the_one_with_more_answers_is_graded_though_it_is_smaller(tmp_path):
+    from mnist_kit.questions import QUESTIONS
+    from sample_submissions import notebooks
+    from sample_submissions.notebooks import Case
+
+    stubs = {name: notebooks.UNANSWERED for q in list(QUESTIONS)[1:] for name in QUESTIONS[q].functions}
+    worked = json.dumps(notebooks.make_notebook(Case("q1", functions=stubs)))
+    untouched = notebooks.STUDENT_NOTEBOOK.read_text()
+    assert len(worked) < len(untouched)
+    path = tmp_path / "two.zip"
+    path.write_bytes(zipped({"mnist.ipynb": untouched, "mine.ipynb": worked}))
+    assert json.loads(read_notebook(path)) == json.loads(worked)
+    assert "graded mine.ipynb" in upload_note(path, 10**7) and "not graded: mnist.ipynb" in upload_note(path, 10**7)
