@@ -15,7 +15,6 @@ import argparse
 import json
 import sys
 import traceback
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -90,31 +89,13 @@ def gradescope_results(result: Result, visibility: dict[str, str] | None = None,
         shown = {kind: visibility[kind] == "visible" for kind in report.CHECK_KINDS}
         output += "\n" + report.withheld_summary(result, parts, shown, visibility).replace("**", "")
     output += f"\nIsolation: {result.sandbox_kind or 'none'}"
-    enforced = enforced_in_words(result.sandbox)
+    enforced = sandboxes.enforced_in_words(result.sandbox)
     if enforced:
         output += f"\nEnforced: {enforced}"
     results: dict[str, Any] = {"tests": tests, "output": output, "output_format": "text", "test_output_format": "text"}
     if all(test["visibility"] == "visible" for test in tests):  # the receipt is worth nothing, so it changes no total
         results["score"] = result.total
     return results
-
-
-def enforced_in_words(described: Mapping[str, Any]) -> str:
-    """What the sandbox enforced on the student's code, in one line (from :meth:`~mnist_kit.sandbox.Sandbox.describe`).
-
-    Examples
-    --------
-    >>> enforced_in_words({"kind": "user", "network": False, "writable": "its own folder only", "pid_namespace": False})
-    'no network; writes: its own folder only; user: unknown'
-    """
-    if not described.get("kind"):
-        return ""
-    parts = ["no network" if described.get("network") is False else "network reachable"]
-    parts.append(f"writes: {described.get('writable', 'unknown')}")
-    parts.append(f"user: {described.get('user', 'unknown')}")
-    if described.get("pid_namespace"):
-        parts.append("own process namespace")
-    return "; ".join(parts)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import spec, untrusted
+from . import sandbox, spec, untrusted
 from .answers import said_once
 from .course import gradebook as course_gradebook
 from .course.gradebook import CourseGradebook, StudentGrade
@@ -114,7 +114,8 @@ def unsandboxed_warning(result: Result) -> str | None:
     kind = result.sandbox_kind
     if kind == "bwrap" or result.status == Status.INVALID:
         return None
-    return f"graded without the bubblewrap sandbox (isolation: {kind or 'unknown'})"
+    enforced = sandbox.enforced_in_words(result.sandbox)
+    return f"graded without the bubblewrap sandbox (isolation: {kind or 'unknown'}{'; ' + enforced if enforced else ''})"
 
 
 def feedback_markdown(result: Result, everything: bool = False, visibility: dict[str, str] | None = None) -> str:
@@ -447,8 +448,9 @@ def report_html(
     warning = (
         (
             f'<p id="sandbox-warning" style="background:#fde2e1;padding:.6em;border:1px solid #c00"><strong>'
-            f"{len(unsandboxed)} submission(s) were graded without the bubblewrap sandbox</strong>: their code could "
-            f"reach the network, the grader's files or processes. Regrade untrusted work with the sandbox. "
+            f"{len(unsandboxed)} submission(s) were graded without the bubblewrap sandbox</strong>: depending on what "
+            f"each result records as enforced, their code could reach the network, files or processes beyond its own. "
+            f"Regrade untrusted work with the sandbox. "
             f"{html.escape(', '.join(shown_name(r.submission or '') for r in unsandboxed[:20]))}</p>"
         )
         if unsandboxed

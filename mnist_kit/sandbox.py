@@ -41,7 +41,7 @@ import sys
 import tempfile
 import time
 import weakref
-from collections.abc import Iterable, Iterator, Sequence, Set as AbstractSet
+from collections.abc import Iterable, Iterator, Mapping, Sequence, Set as AbstractSet
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -476,6 +476,24 @@ class Sandbox:
         """Kill every process of ``uid``, whose lease the caller holds (never the grader's own user)."""
         if self.kind != "none" and os.geteuid() == 0:
             kill_all_processes_of({uid})
+
+
+def enforced_in_words(described: Mapping[str, Any]) -> str:
+    """What the sandbox enforced on the student's code, in one line (from :meth:`~mnist_kit.sandbox.Sandbox.describe`).
+
+    Examples
+    --------
+    >>> enforced_in_words({"kind": "user", "network": False, "writable": "its own folder only", "pid_namespace": False})
+    'no network; writes: its own folder only; user: unknown'
+    """
+    if not described.get("kind"):
+        return ""
+    parts = ["no network" if described.get("network") is False else "network reachable"]
+    parts.append(f"writes: {described.get('writable', 'unknown')}")
+    parts.append(f"user: {described.get('user', 'unknown')}")
+    if described.get("pid_namespace"):
+        parts.append("own process namespace")
+    return "; ".join(parts)
 
 
 def _readable_by_others(path: Path) -> bool:
