@@ -9,6 +9,7 @@ import dis
 import inspect
 import itertools
 import os
+import re
 import string
 import traceback
 import types
@@ -194,15 +195,28 @@ def said_once(messages: Iterable[str]) -> list[str]:
     One mistake (a stub that raises, a notebook variable read) fails every check that needs the
     call; the student is told once, and how many checks it cost.
 
+    A function that raised alike on two inputs made one mistake: messages that differ only in
+    the input they name (``On 173 labels, f raised …`` and ``On 173 labels with digit=6, f raised …``)
+    count as one, said as first met.
+
     Examples
     --------
     >>> said_once(["it raised", "wrong shape", "it raised", "it raised"])
     ['it raised (this one failure fails 3 checks)', 'wrong shape']
+    >>> said_once(["On 3 rows, f raised KeyError ('a').", "On 9 rows, f raised KeyError ('a')."])
+    ["On 3 rows, f raised KeyError ('a'). (this one failure fails 2 checks)"]
     """
+    first: dict[str, str] = {}
     counts: dict[str, int] = {}
     for message in messages:
-        counts[message] = counts.get(message, 0) + 1
-    return [message if count == 1 else f"{message} (this one failure fails {count} checks)" for message, count in counts.items()]
+        raised = _RAISED_ON.match(message)
+        key = raised["what"] if raised else message
+        first.setdefault(key, message)
+        counts[key] = counts.get(key, 0) + 1
+    return [first[key] if count == 1 else f"{first[key]} (this one failure fails {count} checks)" for key, count in counts.items()]
+
+
+_RAISED_ON = re.compile(r"^On .+?, (?P<what>[A-Za-z_][A-Za-z0-9_]* raised .+)$", re.S)
 
 
 def notebook_variable_message(function: str, variable: str) -> str:
@@ -252,7 +266,8 @@ class Student:
 
         A stub fails alike on any input, so the collector passes placeholders of the real call's
         arity (``None``) and builds no input: for the fitting questions, hundreds of megabytes of
-        images a stub would never read. The failure is the very one a call with the inputs gives.
+        images a stub would never read. The failure is the very one a call with the inputs gives
+        (:func:`stub_message`).
         """
         if not self.untouched(name):
             return None
@@ -275,6 +290,10 @@ class Student:
             return self.function(name)(*args, **kwargs)
         except MemoryError:
             raise  # the question ran out of memory: its status says so, not one check
+        except _NOT_IMPLEMENTED as error:
+            if self.untouched(name):  # the stub as the notebook came: said whole, the same on every input
+                return Failure(stub_message(name, self.function(name), _first_line(error)))
+            return Failure(f"{on}, {name} raised {describe_exception(error)}")
         except NameError as error:
             variable = getattr(error, "name", None)
             if variable in self.notebook_variables:
@@ -288,6 +307,23 @@ class Student:
 _STUB_OPERATIONS = frozenset({"RESUME", "PUSH_NULL", "LOAD_GLOBAL", "LOAD_CONST", "PRECALL", "CALL", "KW_NAMES", "RAISE_VARARGS"})
 _SUSPENDING = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 _NOT_IMPLEMENTED = builtins.NotImplementedError  # as it is before any student code runs (this module is imported first)
+
+
+def stub_message(name: str, function: Callable[..., Any], says: str) -> str:
+    """What a still-untouched stub costs, said whole: where it is, what to replace, and what its docstring asks for.
+
+    Examples
+    --------
+    >>> def f(y):
+    ...     raise NotImplementedError("f: return y as int8")
+    >>> stub_message("f", f, "f: return y as int8").endswith("raise NotImplementedError(...) with your code (f: return y as int8).")
+    True
+    """
+    filename = getattr(getattr(function, "__code__", None), "co_filename", "")
+    cell = filename[1:-1].partition(": ")[2] if filename.startswith("<student ") else ""
+    where = f" in {cell}" if cell else ""
+    asks = f" ({says.rstrip('.')})" if says else ""
+    return f"{name} is still the stub the notebook came with{where}: replace its line raise NotImplementedError(...) with your code{asks}."
 
 
 def describe_exception(error: BaseException) -> str:

@@ -149,7 +149,7 @@ class Goal:
 
     def line(self) -> str:
         verdict = "✓" if self.met else "✗"
-        after = "" if self.met else ": the grade takes points off until it is"
+        after = "" if self.met else ": below the goal, so the grade's hidden checks take points off until it reaches it"
         return f"{verdict} {self.what}: {self.measured:.3f} here (goal: at least {self.goal}){after}"
 
 

@@ -175,6 +175,11 @@ def _model_parameters(model: Any) -> tuple[dict[str, np.ndarray | None], dict[st
             f"The function returned an object of type {description['type']}, not a model: "
             "return the fitted classifier itself (return clf), not its predictions or its score."
         )
+    if callable(getattr(model, "named_steps", None)) or hasattr(model, "named_steps"):
+        raise UnusableAnswer(
+            f"The function returned a {description['type']} of steps, not the classifier its docstring asks for: "
+            "return the classifier itself, fitted on X and y as they are given (no pipeline, no scaler)."
+        )
     for name in MODEL_PARAMETERS:
         parameters[name], _ = plain(getattr(model, name, None))
         if parameters[name] is None:

@@ -208,12 +208,28 @@ def export(namespace: dict[str, Any], nb_path: str | Path | None = None, export_
             f"{', '.join(stale)} in the saved {path.name} {'is' if len(stale) == 1 else 'are'} not what this kernel "
             f"last ran: {SAVE_FIRST} (if you edited a cell since, run it first)"
         )
-    zip_path = Path(export_path) if export_path else path.with_name(f"{path.stem}_{time.strftime('%Y_%m_%dT%H_%M_%S')}.zip")
+    zip_path = Path(export_path) if export_path else _new_zip_path(path)
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.write(path, path.name)
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
     made = receipt(notebook, path.name)
     return zip_path, Receipt(made.notebook, made.questions, made.problems, digest)
+
+
+def _new_zip_path(notebook: Path) -> Path:
+    """A zip path beside ``notebook``, named by the time, that no file has: two exports in one second never overwrite one another.
+
+    The file is created here (exclusively), so two exports at once cannot take the same name either.
+    """
+    stem = f"{notebook.stem}_{time.strftime('%Y_%m_%dT%H_%M_%S')}"
+    for attempt in range(1, 1000):
+        candidate = notebook.with_name(f"{stem}.zip" if attempt == 1 else f"{stem}_{attempt}.zip")
+        try:
+            candidate.open("xb").close()
+        except FileExistsError:
+            continue
+        return candidate
+    raise ExportError(f"{notebook.parent} already holds 999 exports from this second: remove some, then export again")
 
 
 def _jupyter_session_path() -> str | None:

@@ -147,3 +147,12 @@ def test_gradescope_shows_the_receipt_first_visible_and_worth_nothing():
     first = shown["tests"][0]
     assert (first["name"], first["score"], first["max_score"], first["visibility"]) == (gradescope.RECEIPT_TEST, 0, 0, "visible")
     assert first["output"] == "Receipt for x" and shown["score"] == 1.0
+
+
+def test_two_exports_in_the_same_second_never_overwrite_one_another(tmp_path, monkeypatch, no_session):
+    path = write_notebook(tmp_path / "mnist.ipynb", RIGHT)
+    namespace = kernel_namespace(tmp_path, RIGHT)
+    monkeypatch.setattr(export.time, "strftime", lambda pattern: "2026_12_05T00_43_08")  # one second, frozen
+    made = [export.export(namespace, path)[0] for _ in range(3)]
+    assert [p.name for p in made] == ["mnist_2026_12_05T00_43_08.zip", "mnist_2026_12_05T00_43_08_2.zip", "mnist_2026_12_05T00_43_08_3.zip"]
+    assert all(zipfile.ZipFile(p).namelist() == ["mnist.ipynb"] for p in made)

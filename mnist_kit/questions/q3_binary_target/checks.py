@@ -1,4 +1,4 @@
-"""q3's hidden checks: True exactly at any digit asked for, and the labels left alone.
+"""q3's hidden check: the labels left alone.
 
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from mnist_kit.checks import answer, changed, hidden, left_alone, require
+from mnist_kit.checks import answer, changed, hidden, left_alone
 
 from . import ANSWERS, CALLS
 from .public import CHECKS as PUBLIC_CHECKS, TARGET
@@ -17,16 +15,6 @@ from .public import CHECKS as PUBLIC_CHECKS, TARGET
 if TYPE_CHECKING:
     from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
-
-
-def binary_other_digit(answers: Answers, inputs: Inputs) -> None:
-    require(
-        np.array_equal(
-            answer(answers, ANSWERS.target(call="other_digit"), "make_binary_target(y, digit=d)"),
-            inputs.arrays["y"] == inputs.params["digit"],
-        ),
-        "make_binary_target(y, digit=d) should be True exactly where y is d: use the digit argument, not a fixed 2.",
-    )
 
 
 def binary_leaves_input_alone(answers: Answers, inputs: Inputs) -> None:
@@ -39,6 +27,5 @@ def binary_leaves_input_alone(answers: Answers, inputs: Inputs) -> None:
 
 CHECKS = [
     *PUBLIC_CHECKS,
-    hidden(binary_other_digit, defect=changed(ANSWERS.target(call="other_digit"), lambda target: ~target), needs=TARGET),
     hidden(binary_leaves_input_alone, defect=changed(ANSWERS.y_after_call(call="other_digit"), lambda labels: labels == 3), needs=TARGET),
 ]

@@ -1,4 +1,7 @@
-"""q3's public checks: a boolean array, True exactly at the default digit.
+"""q3's public checks: a boolean array, True exactly at the default digit and at any other digit asked for.
+
+Ignoring ``digit`` (``return y == 2``) is this question's commonest mistake: a public check
+catches it, so that the student learns before the due date.
 
 Shipped with the student release: ``grader.check`` runs these very checks in the notebook (on
 inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on the grading-time inputs.
@@ -50,10 +53,21 @@ def binary_target_is_a_target(answers: Answers, inputs: Inputs) -> None:
     require(right, "make_binary_target should say, for each label, whether it is the digit asked for (y == digit).")
 
 
+def binary_other_digit(answers: Answers, inputs: Inputs) -> None:
+    require(
+        np.array_equal(
+            answer(answers, ANSWERS.target(call="other_digit"), "make_binary_target(y, digit=d)"),
+            inputs.arrays["y"] == inputs.params["digit"],
+        ),
+        "make_binary_target(y, digit=d) should be True exactly where y is d: use the digit argument, not a fixed 2.",
+    )
+
+
 TARGET = Usable("make_binary_target", binary_target_is_a_target)
 
 
 CHECKS = [
     public(binary_dtype, defect=changed(ANSWERS.target(call="default_digit"), lambda target: target.astype(np.int64)), needs=TARGET),
     public(binary_default_digit, defect=changed(ANSWERS.target(call="default_digit"), lambda target: ~target), needs=TARGET),
+    public(binary_other_digit, defect=changed(ANSWERS.target(call="other_digit"), lambda target: ~target), needs=TARGET),
 ]

@@ -70,13 +70,20 @@ def binary_model_is_logistic(answers: Answers, inputs: Inputs) -> None:
     if log_loss <= LOGISTIC_LOG_LOSS:
         return
     # Say the cause the checker sees: a model that never met the pixel only late rows use was fitted on
-    # part of the rows (a LogisticRegression on X[:500] is still a LogisticRegression).
-    cause = (
-        "It gives no weight to a pixel that only late training rows use, so it was fitted on part of the rows: "
-        "fit on all of X and y_binary."
-        if parameters["coef_"][0, inputs.data.trap_column] <= 0
-        else "Its probabilities are far from a logistic regression's: fit a LogisticRegression, not another kind of classifier."
-    )
+    # part of the rows (a LogisticRegression on X[:500] is still a LogisticRegression); a model that says
+    # it is a LogisticRegression stopped before it converged. The type only words the message.
+    if parameters["coef_"][0, inputs.data.trap_column] <= 0:
+        cause = (
+            "It gives no weight to a pixel that only late training rows use, so it was fitted on part of the rows: "
+            "fit on all of X and y_binary."
+        )
+    elif answers.descriptions.get(ANSWERS.model()) == "LogisticRegression":
+        cause = (
+            "It is a LogisticRegression whose solver stopped before it converged (max_iter too small, or tol too large): "
+            "leave max_iter and tol at their defaults, or raise max_iter."
+        )
+    else:
+        cause = "Its probabilities are far from a logistic regression's: fit a LogisticRegression, not another kind of classifier."
     raise CheckFailed(
         f"The model's probabilities on the test images have a log loss of {log_loss:.2f}; a logistic regression fitted on "
         f"every row stays under {LOGISTIC_LOG_LOSS}. {cause}"
