@@ -98,6 +98,11 @@ def receipt(notebook: dict[str, Any], name: str) -> Receipt:
     readable = [_bounded(cell) for cell in cells]
     too_long = [collect.cell_label(i, _source(cell)) + " is too long to read" for i, cell in enumerate(cells, 1) if _too_long(cell)]
     statements, problems = collect.definition_statements({"cells": readable})
+    problems += [
+        f"{collect.cell_label(i, _source(cell))} {newer}"
+        for i, cell in enumerate(readable, 1)
+        if cell.get("cell_type") == "code" and (newer := newer_syntax(_source(cell)))
+    ]
     variables = collect.notebook_variables({"cells": readable})
     defined = {}
     for label, source in statements:
@@ -116,6 +121,59 @@ def receipt(notebook: dict[str, Any], name: str) -> Receipt:
             found.append(FoundFunction(function, label, _is_stub(node), reads))
         questions.append((question, tuple(found)))
     return Receipt(name, tuple(questions), tuple(problems + too_long))
+
+
+def newer_syntax(source: str) -> str:
+    """What in ``source`` the grader's Python (:data:`~mnist_kit.spec.GRADER_PYTHON`) cannot read though this one can, or "".
+
+    A student on Python 3.12 or 3.13 may write what 3.11 refuses: a ``type`` statement, type
+    parameters, or an f-string that reuses its own quotes inside its braces (``f"{row["x"]}"``,
+    which ``feature_version`` does not catch, so the f-string's tokens are read here).
+
+    Examples
+    --------
+    >>> newer_syntax("x = 1")
+    ''
+    """
+    import io
+    import sys
+    import tokenize
+
+    from .spec import GRADER_PYTHON
+
+    grader = ".".join(map(str, GRADER_PYTHON))
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return ""  # a syntax error on every Python: said as such
+    try:
+        ast.parse(source, feature_version=GRADER_PYTHON)
+    except SyntaxError as error:
+        return f"uses, on its line {error.lineno}, syntax the grader's Python {grader} cannot read ({error.msg}): rewrite it"
+    if sys.version_info < (3, 12):
+        return ""
+    quotes: list[str] = []  # the quote of each f-string open around the current token
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            name = tokenize.tok_name[token.type]
+            if name == "FSTRING_START":
+                if quotes and quotes[-1] in token.string:
+                    return _reused_quotes(token.start[0], grader)
+                quotes.append(token.string.lstrip("rRbBfF"))
+            elif name == "FSTRING_END":
+                quotes.pop()
+            elif name == "STRING" and quotes and token.string.lstrip("rRbBuU").startswith(quotes[-1][0]):
+                return _reused_quotes(token.start[0], grader)
+    except (tokenize.TokenError, SyntaxError, IndexError):
+        return ""
+    return ""
+
+
+def _reused_quotes(line: int, grader: str) -> str:
+    return (
+        f"uses, on its line {line}, an f-string that reuses its own quotes inside its braces, which the grader's "
+        f"Python {grader} cannot read: use the other kind of quotes inside (f\"{{row['x']}}\")"
+    )
 
 
 RECEIPT_MEMORY = 2 * 2**30

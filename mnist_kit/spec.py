@@ -21,6 +21,7 @@ GRADING_PACKAGES = ("numpy", "scikit-learn", "otter-grader", "matplotlib")
 # the cross-validation folds' rows); each grading draws the rest from a seed of its own.
 ASSIGNMENT_SEED = 20_260_101
 N_TRAIN = 60_000
+GRADER_PYTHON = (3, 11)  # the Python the grade runs on (Gradescope's bundle, the kit's venv): students may use newer ones
 TARGET_DIGIT = 2
 SHOWCASE_IMAGE = 36_001  # the tutorial's example: a '2'
 

@@ -153,3 +153,26 @@ def test_student_zip_works_offline_in_jupyter_and_exports_the_copy_worked_in(bui
     assert cli.main(["grade", str(exported), "--out", str(tmp_path / "graded")]) == 0
     (result,) = batch.load_results(tmp_path / "graded")
     assert (result.status, result.total) == ("graded", TOTAL_POINTS)
+
+
+def test_the_readme_tells_students_which_pythons_work_and_how_to_start_and_come_back():
+    readme = (ROOT / "README.md").read_text()
+    section = " ".join(readme[readme.index("## For students") : readme.index("## For instructors")].split())
+    assert "Python 3.11, 3.12 or 3.13 works" in section and "docs/students.md" in section
+    section = " ".join((ROOT / "docs" / "students.md").read_text().split())
+    for words in (
+        "Python 3.11, 3.12 or 3.13",
+        "tests/test_student_pythons.py",
+        "python3.12-venv",
+        "python3.11 python3.11-venv",
+        "brew install python@3.13",
+        "py -0",
+        "mnist-student\\mnist\\",
+        "Coming back the next day",
+        "the copy you renamed",
+        "JupyterHub",
+        "VS Code",
+        "Colab",
+        "Download .ipynb",
+    ):
+        assert words in section, words

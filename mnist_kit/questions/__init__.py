@@ -87,6 +87,9 @@ class Question:
     thresholds: dict = field(default_factory=dict)
     uses_data: bool = False
     witnessed: bool = False
+    # The question's commonest mistakes, each a case of sample_submissions/cases.py with what it does:
+    # each must fail a public check, so that grader.check tells the student before the due date.
+    common_mistakes: dict = field(default_factory=dict)
 
     @property
     def folder(self) -> Path:
@@ -205,6 +208,7 @@ def _load(package: str) -> Question:
         dict(thresholds),
         bool(getattr(module, "USES_DATA", False)),
         bool(getattr(module, "WITNESSED", False)),
+        dict(getattr(module, "COMMON_MISTAKES", {})),
     )
 
 

@@ -27,6 +27,15 @@ TABLES = ("small", "large")
 # Each table split with a seed, with the same seed again, and with another seed.
 CALLS = ("small", "small_repeat", "small_other_seed", "large", "large_repeat", "large_other_seed")
 PARTS = ("X_train", "X_test", "y_train", "y_test")
+# The commonest mistakes (a case of sample_submissions/cases.py each): every one fails a public check.
+COMMON_MISTAKES = {
+    "wrong_no_shuffle": "no shuffle: the first rows as they come",
+    "wrong_shuffles_X_not_y": "shuffles the images but not their labels with them",
+    "wrong_shuffles_test_part": "shuffles the test part too",
+    "wrong_split_index": "splits one row off the asked n_train",
+    "wrong_split_hard_coded_size": "splits at 60,000 whatever n_train says",
+    "wrong_modifies_inputs": "shuffles X and y in place",
+}
 ANSWERS = AnswerSchema(
     NAME,
     parts={"call": CALLS, "part": PARTS, "table": TABLES},

@@ -18,6 +18,12 @@ if TYPE_CHECKING:
 NAME = "q2"
 POINTS = 1
 FUNCTIONS = ("cast_labels",)
+# The commonest mistakes (a case of sample_submissions/cases.py each): every one fails a public check.
+COMMON_MISTAKES = {
+    "wrong_cast_int64": "casts to int64 (astype(int)), not int8",
+    "wrong_cast_float": "casts to float",
+    "wrong_cast_rounds_badly": "computes the labels instead of casting them",
+}
 ANSWERS = AnswerSchema(NAME, cast="cast", y_after_call="y_after_call")
 
 

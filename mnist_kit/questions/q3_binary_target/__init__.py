@@ -20,6 +20,12 @@ POINTS = 1
 FUNCTIONS = ("make_binary_target",)
 # make_binary_target(y) and make_binary_target(y, digit=d)
 CALLS = ("default_digit", "other_digit")
+# The commonest mistakes (a case of sample_submissions/cases.py each): every one fails a public check.
+COMMON_MISTAKES = {
+    "wrong_binary_ignores_digit": "ignores digit: return y == 2",
+    "wrong_binary_as_ints": "returns 0/1 integers, not booleans",
+    "wrong_binary_digit": "compares with another digit",
+}
 ANSWERS = AnswerSchema(NAME, parts={"call": CALLS}, target="{call}", y_after_call="{call}_y_after_call")
 
 

@@ -23,6 +23,14 @@ POINTS = 2
 FUNCTIONS = ("fit_binary_classifier",)
 USES_DATA = True
 # The fitted model, and what the fit left of its X (a weighted sum per row) and y
+# The commonest mistakes (a case of sample_submissions/cases.py each): every one fails a public check.
+COMMON_MISTAKES = {
+    "wrong_fit_on_test_set": "fits on the test images",
+    "wrong_fit_on_1000_rows": "fits on the first 1,000 rows only",
+    "wrong_max_iter_1": "a LogisticRegression stopped before it converged (max_iter=1)",
+    "wrong_binary_hinge_sgd": "a hinge-loss SGDClassifier (a textbook's default) instead of a LogisticRegression",
+    "wrong_fit_on_int_target": "fits on 0/1 integers, not the boolean target",
+}
 ANSWERS = AnswerSchema(NAME, model=FittedModel("model"), X_after_call="X_after_call", y_after_call="y_after_call")
 THRESHOLDS = {
     "binary_accuracy": Threshold(0.97, margin=0.005),  # always answering "not a 2" already scores 0.897

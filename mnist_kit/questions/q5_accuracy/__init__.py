@@ -34,6 +34,13 @@ ACCURACY_ROWS = 2_000
 KINDS = ("binary", "digits")  # the two models accuracy is called with
 MAX_RECORDS = 64  # fits, and predictions, kept per cross-validation: a right one makes at most 2 x cv
 RECORD_NUMBERS = range(2 * MAX_RECORDS)  # the journal keeps 2 x MAX_RECORDS records, of either kind
+# The commonest mistakes (a case of sample_submissions/cases.py each): every one fails a public check.
+COMMON_MISTAKES = {
+    "wrong_accuracy_on_training_set": "measures the accuracy on the training images",
+    "wrong_accuracy_percentage": "returns a percentage, not a fraction",
+    "wrong_cross_val_mean": "returns the folds' mean, not each fold's accuracy",
+    "wrong_cross_val_ignores_cv": "ignores cv",
+}
 ANSWERS = AnswerSchema(
     NAME,
     parts={"kind": KINDS, "call": tuple(CROSS_VALIDATIONS), "called": (*KINDS, *CROSS_VALIDATIONS), "number": RECORD_NUMBERS},

@@ -24,6 +24,11 @@ POINTS = 2
 FUNCTIONS = ("fit_multiclass_classifier",)
 USES_DATA = True
 # The fitted model, and what the fit left of its X (a weighted sum per row) and y
+# The commonest mistakes (a case of sample_submissions/cases.py each): every one fails a public check.
+COMMON_MISTAKES = {
+    "wrong_sgd_hinge": "SGDClassifier's default hinge loss (the textbook's), not loss='log_loss'",
+    "wrong_sgd_binary_target": "fits on the binary target, not the ten digits",
+}
 ANSWERS = AnswerSchema(NAME, model=FittedModel("model"), X_after_call="X_after_call", y_after_call="y_after_call")
 WITNESSED = True
 THRESHOLDS = {"multiclass_accuracy": Threshold(0.88, margin=0.02)}
