@@ -235,12 +235,22 @@ class Student:
     failure says why.
     """
 
-    def __init__(self, namespace: dict[str, Any], notebook_variables: Iterable[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        namespace: dict[str, Any],
+        notebook_variables: Iterable[str] = frozenset(),
+        unreadable: Mapping[str, str] | None = None,
+        leaning: Mapping[str, str] | None = None,
+    ) -> None:
         self.namespace, self.notebook_variables = namespace, frozenset(notebook_variables)
+        self.unreadable = dict(unreadable or {})  # functions defined only in cells the grade cannot read, with why
+        # grader.check's: functions that read a variable of the notebook (which exists there, not when
+        # graded), each failing its every call as the grade's call of it fails, in the grade's words.
+        self.leaning = dict(leaning or {})
 
     def function(self, name: str) -> Callable[..., Any]:
         if not callable(self.namespace.get(name)):
-            raise NameError(f"the notebook does not define a function named {name}")
+            raise NameError(f"the notebook does not define a function named {name} (if its cell raised an error when run, fix that first)")
         return self.namespace[name]
 
     def untouched(self, name: str) -> bool:
@@ -286,6 +296,13 @@ class Student:
         on : str
             The input, in a student's words: ``"on a table of 150 rows with n_train=100"``.
         """
+        if name in self.leaning:
+            return Failure(f"{on}, {notebook_variable_message(name, self.leaning[name])}")
+        if name in self.unreadable and not callable(self.namespace.get(name)):
+            return Failure(
+                f"The function {name} does not exist when graded: {self.unreadable[name]}, and the grade skips that cell; "
+                "fix it, run it, and save"
+            )
         try:
             return self.function(name)(*args, **kwargs)
         except MemoryError:
@@ -323,7 +340,8 @@ def stub_message(name: str, function: Callable[..., Any], says: str) -> str:
     cell = filename[1:-1].partition(": ")[2] if filename.startswith("<student ") else ""
     where = f" in {cell}" if cell else ""
     asks = f" ({says.rstrip('.')})" if says else ""
-    return f"{name} is still the stub the notebook came with{where}: replace its line raise NotImplementedError(...) with your code{asks}."
+    replace = "replace its line raise NotImplementedError(...) with your code"
+    return f"The function {name} is still the stub the notebook came with{where}: {replace}{asks}."
 
 
 def describe_exception(error: BaseException) -> str:

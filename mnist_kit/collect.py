@@ -24,6 +24,7 @@ import json
 import linecache
 import numbers
 import random
+import re
 import sys
 import types
 import zlib
@@ -56,14 +57,12 @@ def definition_statements(notebook: dict[str, Any]) -> tuple[list[tuple[str, str
     -------
     statements : list of (str, str)
         ``(cell, source)`` for each import, definition and literal assignment, in notebook order;
-        ``cell`` names the cell as a student finds it: its position among all cells, and its first line.
+        ``cell`` names the cell as a student finds it: its position among the code cells, and its first line.
     problems : list of str
         One line for each code cell that could not be parsed.
     """
     statements, problems = [], []
-    for position, cell in enumerate(notebook.get("cells", []), start=1):
-        if cell.get("cell_type") != "code":
-            continue
+    for position, cell in enumerate((c for c in notebook.get("cells", []) if c.get("cell_type") == "code"), start=1):
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else str(source)
         label = cell_label(position, source)
@@ -83,9 +82,36 @@ def definition_statements(notebook: dict[str, Any]) -> tuple[list[tuple[str, str
 
 
 def cell_label(position: int, source: str) -> str:
-    """A cell as a student finds it in Jupyter: ``cell 23 (def fit(X, y):)``, its position among all cells and its first line."""
+    """A code cell as a student finds it: ``code cell 12 (def fit(X, y):)``, its position among the code cells and its first line.
+
+    Code cells only, from the top: Jupyter numbers them alike after Restart and Run All (``[12]``),
+    and Markdown cells, which it never numbers, do not count.
+    """
     first = next((line.strip() for line in source.splitlines() if line.strip()), "")
-    return f"cell {position} ({first[:60]}{'…' * (len(first) > 60)})"
+    return f"code cell {position} ({first[:60]}{'…' * (len(first) > 60)})"
+
+
+def unreadable_definitions(notebook: dict[str, Any]) -> dict[str, str]:
+    """Each function a cell the grade cannot read (a syntax error) defines, by name, with that cell's problem.
+
+    The grade skips such a cell, so its functions do not exist when graded: the failure says why
+    (the cell, the line, the error), not merely that the name is missing.
+
+    Examples
+    --------
+    >>> unreadable_definitions({"cells": [{"cell_type": "code", "source": "def f(x):\\n    return x +\\n"}]})
+    {'f': 'code cell 1 (def f(x):) has a syntax error on its line 2: invalid syntax'}
+    """
+    found: dict[str, str] = {}
+    for position, cell in enumerate((c for c in notebook.get("cells", []) if c.get("cell_type") == "code"), start=1):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        _, problems = definition_statements({"cells": [{"cell_type": "code", "source": source}]})
+        for problem in problems:
+            label = cell_label(position, source)
+            for name in re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", source, re.M):
+                found.setdefault(name, label + problem[problem.index(" has a syntax error") :])
+    return found
 
 
 def notebook_variables(notebook: dict[str, Any]) -> set[str]:
@@ -366,7 +392,7 @@ def run(
     if witness_fd is not None and any(question.witnessed for question in questions.values()):
         witness.start(witness_fd)
     namespace = {"__name__": "__student__"}
-    student = Student(namespace, notebook_variables(notebook))
+    student = Student(namespace, notebook_variables(notebook), unreadable_definitions(notebook))
     captured = _CappedText(MAX_CAPTURED_OUTPUT)
     definition_errors = list(problems)
     for index, (label, source) in enumerate(statements):

@@ -68,7 +68,7 @@ class Receipt:
     sha256: str | None = None  # of the zip, once written
 
     def lines(self) -> list[str]:
-        lines = [f"Receipt for {self.notebook}: what the grade will find in it"]
+        lines = [f"Receipt for {self.notebook}: what the grade will find in it (code cells counted from the top)"]
         for question, functions in self.questions:
             lines += [f"  {question}  {function.describe()}" for function in functions]
         lines += [f"  ✗ {problem} (the grade skips that cell)" for problem in self.problems]
@@ -90,19 +90,16 @@ def receipt(notebook: dict[str, Any], name: str) -> Receipt:
     --------
     >>> made = receipt({"cells": []}, "empty.ipynb")
     >>> made.lines()[0], all(found.cell is None for _, functions in made.questions for found in functions)
-    ('Receipt for empty.ipynb: what the grade will find in it', True)
+    ('Receipt for empty.ipynb: what the grade will find in it (code cells counted from the top)', True)
     """
     from .questions import QUESTIONS
 
     cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
     readable = [_bounded(cell) for cell in cells]
-    too_long = [collect.cell_label(i, _source(cell)) + " is too long to read" for i, cell in enumerate(cells, 1) if _too_long(cell)]
+    code = [(i, cell) for i, cell in enumerate((c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"), 1)]
+    too_long = [collect.cell_label(i, _source(cell)) + " is too long to read" for i, cell in code if _too_long(cell)]
     statements, problems = collect.definition_statements({"cells": readable})
-    problems += [
-        f"{collect.cell_label(i, _source(cell))} {newer}"
-        for i, cell in enumerate(readable, 1)
-        if cell.get("cell_type") == "code" and (newer := newer_syntax(_source(cell)))
-    ]
+    problems += [f"{collect.cell_label(i, _source(cell))} {newer}" for i, cell in code if (newer := newer_syntax(_source(_bounded(cell))))]
     variables = collect.notebook_variables({"cells": readable})
     defined = {}
     for label, source in statements:
@@ -118,7 +115,9 @@ def receipt(notebook: dict[str, Any], name: str) -> Receipt:
                 continue
             label, node, source = defined[function]
             reads = tuple(sorted(_globals_read(ast.get_source_segment(source, node) or "", function) & variables))
-            found.append(FoundFunction(function, label, _is_stub(node), reads))
+            # The cell by its number among the code cells, and the function's own def line, which a search finds.
+            def_line = source.splitlines()[node.lineno - 1].strip()
+            found.append(FoundFunction(function, f"{label.split(' (', 1)[0]}, at {def_line}", _is_stub(node), reads))
         questions.append((question, tuple(found)))
     return Receipt(name, tuple(questions), tuple(problems + too_long))
 

@@ -173,6 +173,8 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
     problem = _definition_problem(unit.functions, namespace)
     if problem:
         return CheckReport(question, (), problem)
+    # A function that reads the notebook's variables fails as it fails when graded, the others are checked as there.
+    leaning = {name: used[0] for name in unit.functions if (used := notebook_variables_used(namespace[name]))}
     arrays, params, student_data, checker_inputs = _challenge(seed)
     inputs = Inputs(*inputs_of(question, arrays, params), student_data if unit.uses_data else None)
     from joblib import parallel_config
@@ -186,7 +188,7 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
         contextlib.redirect_stderr(io.StringIO()),
         witnessing as witnessed,
     ):
-        answers = unit.collect(Student(namespace), inputs)
+        answers = unit.collect(Student(namespace, leaning=leaning), inputs)
     with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
         try:
             collect.save_answers(Path(folder), question, answers)  # the grade's round trip, byte for byte
@@ -253,16 +255,13 @@ def _seeded(step: str) -> Iterator[None]:
 
 
 def _definition_problem(functions: Sequence[str], namespace: dict[str, Any]) -> str | None:
-    """Why the question's functions cannot be checked yet: one is missing, or reads a variable of the notebook."""
-    from .answers import notebook_variable_message
+    """Why the question's functions cannot be checked yet: one is missing.
 
+    A function that reads the notebook's variables is checked, and fails as it fails when graded.
+    """
     for name in functions:
-        function = namespace.get(name)
-        if not callable(function):
-            return f"the notebook does not define {name} yet: run its cell first."
-        used = notebook_variables_used(function)
-        if used:
-            return notebook_variable_message(name, used[0])
+        if not callable(namespace.get(name)):
+            return f"the notebook does not define {name} yet: run its cell first (if it raised an error, fix that first)."
     return ""
 
 

@@ -158,7 +158,11 @@ def feedback_markdown(result: Result, everything: bool = False, visibility: dict
         ]
         lines.append(f"| {question} | " + " | ".join(cells) + " |")
     for question, kinds in parts.items():
-        messages = [m for p in kinds if shown[p.kind] for m in ([p.error] if p.error else p.failures)]
+        entry = result.questions[question]
+        shown_kinds = {p.kind for p in kinds if shown[p.kind]}
+        # One mistake is said once, with every shown check it costs, whichever kinds those checks are.
+        failing = (c.message for c in entry.checks if not c.passed and ("hidden" if c.hidden else "public") in shown_kinds)
+        messages = ([entry.error] if entry.error else said_once(failing)) if shown_kinds else []
         if messages:
             lines += ["", f"## {question}: what to fix", ""] + [f"- {quoted(m)}" for m in messages]
     return "\n".join(lines) + "\n"

@@ -31,8 +31,8 @@ def test_keeps_definitions_and_drops_everything_else():
 
 def test_reports_a_cell_with_a_syntax_error_and_keeps_the_others():
     statements, problems = definition_statements(_notebook("def f(:\n    pass", "def g():\n    return 1"))
-    assert [label for label, _ in statements] == ["cell 3 (def g():)"]
-    assert problems == ["cell 2 (def f(:) has a syntax error on its line 1: invalid syntax"]
+    assert [label for label, _ in statements] == ["code cell 2 (def g():)"]  # Markdown cells are not counted
+    assert problems == ["code cell 1 (def f(:) has a syntax error on its line 1: invalid syntax"]
 
 
 class _LyingDtype(np.ndarray):
@@ -82,7 +82,7 @@ def test_errors_point_at_the_cell_as_jupyter_shows_it_and_the_real_line_with_its
     with pytest.raises(IndexError) as raised:
         namespace["f"](np.arange(3))
     assert describe_exception(raised.value) == (
-        "IndexError in cell 3 (def helper():), line 20: `return x[5]` (index 5 is out of bounds for axis 0 with size 3)"
+        "IndexError in code cell 2 (def helper():), line 20: `return x[5]` (index 5 is out of bounds for axis 0 with size 3)"
     )
 
 

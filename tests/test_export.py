@@ -107,7 +107,7 @@ def test_a_saved_notebook_is_zipped_beside_itself_with_its_receipt(tmp_path, mon
     assert printed.endswith(f"Wrote {zip_path.name} beside the notebook: upload it.\n")
     assert zipfile.ZipFile(zip_path).read("mine.ipynb") == saved.read_bytes()
     assert f"zip SHA-256 {hashlib.sha256(zip_path.read_bytes()).hexdigest()}" in printed
-    assert "q2  cast_labels: cell 2 (# a comment the kernel never saw)" in printed
+    assert "q2  cast_labels: code cell 2, at def cast_labels(y):" in printed  # its own def line, not the cell's first
     assert "q1  shuffle_split: NOT FOUND" in printed
 
 
@@ -119,12 +119,12 @@ def test_the_receipt_names_stubs_missing_functions_syntax_errors_and_notebook_va
         "def fit_binary_classifier(X, y_binary):\n    return (",
     )
     found = {f.name: f for _, functions in export.receipt(notebook, "n.ipynb").questions for f in functions}
-    assert found["accuracy"].unanswered and found["accuracy"].cell.startswith("cell 2 ")
+    assert found["accuracy"].unanswered and found["accuracy"].cell == "code cell 2, at def accuracy(clf, X, y):"
     assert found["cross_val_accuracy"].reads == ("X_test",)  # LIMIT is a literal: the grade defines it too
     assert found["fit_binary_classifier"].cell is None
     assert set(found) == {f for unit in QUESTIONS.values() for f in unit.functions}
     (problem,) = export.receipt(notebook, "n.ipynb").problems
-    assert problem == "cell 4 (def fit_binary_classifier(X, y_binary):) has a syntax error on its line 2: '(' was never closed"
+    assert problem == "code cell 4 (def fit_binary_classifier(X, y_binary):) has a syntax error on its line 2: '(' was never closed"
 
 
 @pytest.mark.parametrize(

@@ -383,7 +383,7 @@ def _public_failures_in_the_notebook(case):
     """What grader.check says of each question ``case`` is about: the names of the public checks that fail.
 
     Run as grader.check runs (:func:`mnist_kit.notebook.public_check`), on the case's definitions.
-    A function that grader.check does not let run (it reads a variable of the notebook) fails them all.
+    A function that reads a variable of the notebook fails every call, as it does when graded.
     """
     from threadpoolctl import threadpool_limits
 
