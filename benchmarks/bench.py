@@ -5,6 +5,7 @@
     .venv/bin/python benchmarks/bench.py sandbox # start-up cost per submission with and without the sandbox
     .venv/bin/python benchmarks/bench.py floor   # CPU of one grading against the reference functions alone
     .venv/bin/python benchmarks/bench.py cluster # --jobs 2 against a 2-worker Dask cluster; 10,000 projected
+    .venv/bin/python benchmarks/bench.py check   # grader.check per question against the student's own calls of its functions
 
 Every figure is the median of several runs on this machine, printed with its ratio to a baseline
 measured in the same run. CPU figures are machine-wide: run on an otherwise idle machine. Nothing
@@ -295,6 +296,63 @@ def cluster_benchmark(args):
             print(f"10,000 submissions on {workers:>3} workers of {cores} cores: ~{hours:.2f} h")
 
 
+# Right answers as students write them after the tutorial (q6: its SGDClassifier(loss="log_loss",
+# random_state=42), default max_iter), the others the reference's.
+TUTORIAL_Q6 = "def fit_multiclass_classifier(X, y):\n    return SGDClassifier(loss='log_loss', random_state=42).fit(X, y)\n"
+
+
+def check_benchmark(args):
+    """For each question: grader.check's wall time, against the time its calls of the student's functions take.
+
+    The student's functions are wrapped to time each of their calls inside grader.check, with the
+    very arguments it gives them: the ratio is what checking adds to what the student's code costs.
+    (q6's SGD runs through the witness there, which runs scikit-learn's own solver: the same work.)
+    """
+    from threadpoolctl import threadpool_limits
+
+    from mnist_kit import collect
+    from mnist_kit.notebook import public_check
+    from mnist_kit.questions import QUESTIONS
+
+    namespace = {"__name__": "__main__"}
+    reference = notebooks.make_notebook(cases.Case("reference"))
+    for index, (label, source) in enumerate(collect.definition_statements(reference)[0]):
+        if "mnist_data" not in source:
+            exec(collect._compile_student(source, label, index), namespace)
+    exec(TUTORIAL_Q6, namespace)
+    spent = []
+
+    def timed(name):
+        function = namespace[name]
+
+        def wrapper(*a, **k):
+            started = time.perf_counter()
+            try:
+                return function(*a, **k)
+            finally:
+                spent.append(time.perf_counter() - started)
+
+        return wrapper
+
+    warnings.simplefilter("ignore")
+    with threadpool_limits(1):
+        for question, unit in QUESTIONS.items():
+            checks, owns = [], []
+            for _ in range(args.repeats):
+                spent.clear()
+                started = time.perf_counter()
+                verdict = public_check(question, {**namespace, **{name: timed(name) for name in unit.functions}})
+                checks.append(time.perf_counter() - started)
+                owns.append(sum(spent))
+            check, own = statistics.median(checks), statistics.median(owns)
+            passes = "passes" if verdict.passed else "FAILS"
+            print(
+                f"{question}: grader.check median {check:6.2f} s, in the student's {len(spent)} call(s) {own:6.2f} s, "
+                f"ratio {check / own:6.2f} ({passes}; {args.repeats} runs)",
+                flush=True,
+            )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -317,6 +375,9 @@ def main():
     cluster_parser.add_argument("--submissions", type=int, default=8)
     cluster_parser.add_argument("--repeats", type=int, default=3)
     cluster_parser.set_defaults(run=cluster_benchmark)
+    check_parser = commands.add_parser("check")
+    check_parser.add_argument("--repeats", type=int, default=3)
+    check_parser.set_defaults(run=check_benchmark)
     args = parser.parse_args()
     args.run(args)
 
