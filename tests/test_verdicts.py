@@ -485,13 +485,14 @@ def test_what_grader_check_says_in_the_notebook_is_what_the_grade_says(student_v
 def test_every_common_mistake_a_unit_lists_is_a_wrong_case_of_that_question(question):
     listed = QUESTIONS[question].common_mistakes
     by_name = {c.name: c for c in cases.WRONG}
-    assert listed and all(name in by_name and question in by_name[name].fails for name in listed), listed
+    assert all(name in by_name and question in by_name[name].fails for name in listed), listed
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("question", QUESTIONS)
 def test_every_common_mistake_fails_a_public_check_before_the_due_date(notebook_verdicts, kit_results, question):
     """grader.check, in the notebook, and the grade's public checks both fail each listed mistake (never only a hidden check)."""
+    assert QUESTIONS[question].common_mistakes, f"{question}'s unit lists no COMMON_MISTAKES"
     for name, what in QUESTIONS[question].common_mistakes.items():
         assert notebook_verdicts[name][question], f"{name} ({what}) passes every public check of {question} in grader.check"
         assert _public_failures_at_grading(kit_results[name].questions[question], question), f"{name} ({what}) at grading"
