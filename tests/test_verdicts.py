@@ -173,7 +173,7 @@ def test_a_hard_coded_size_costs_less_than_a_broken_pairing(kit_results):
     hard_coded, mispaired = (kit_results[name].questions["q1"].score for name in ("wrong_split_hard_coded_size", "wrong_shuffles_X_not_y"))
     assert mispaired < hard_coded < QUESTIONS["q1"].points
     messages = [c.message for c in kit_results["wrong_split_hard_coded_size"].questions["q1"].checks if not c.passed]
-    assert len(messages) == 1 and "shuffle_split raised IndexError in cell" in messages[0] and "60000" in messages[0], messages
+    assert len(messages) == 1 and "shuffle_split raised IndexError in code cell" in messages[0] and "60000" in messages[0], messages
 
 
 @pytest.mark.slow
