@@ -169,35 +169,43 @@ def _open_path(path: str) -> int:
         return os.open(".", os.O_PATH | os.O_CLOEXEC)
 
 
-def confine(workdir: str, readable: Sequence[str]) -> None:
-    """Apply both confinements, and a umask that keeps the student's files to its own user."""
+def confine(workdir: str, readable: Sequence[str], files: bool = True) -> None:
+    """Apply the socket filter and (with ``files``) the file ruleset, and a umask that keeps the student's files to its own user."""
     os.umask(0o077)
     deny_internet()
-    restrict_files([workdir], [*SYSTEM_READABLE, *readable])
+    if files:
+        restrict_files([workdir], [*SYSTEM_READABLE, *readable])
 
 
-def available() -> str | None:
-    """Why this kernel cannot apply :func:`confine`, or None when it can (the grader probes in a child)."""
+def seccomp_problem() -> str | None:
+    """Why the socket filter cannot be built here (an architecture it has no numbers for), or None."""
     try:
         _architecture()
-        if landlock_abi() < 1:
-            return "the kernel offers no Landlock"
-    except (ConfinementError, AttributeError) as error:
+    except ConfinementError as error:
         return str(error)
     return None
+
+
+def landlock_problem() -> str | None:
+    """Why the file ruleset cannot apply here (no Landlock in the kernel, or a container refusing its calls), or None."""
+    try:
+        return None if landlock_abi() >= 1 else "the kernel offers no Landlock (Linux 5.13 and later, in its LSM list)"
+    except (ConfinementError, AttributeError) as error:
+        return str(error)
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workdir", required=True, help="the only folder the process may write")
     parser.add_argument("--read", action="append", default=[], help="a folder it may read (repeatable)")
+    parser.add_argument("--network-only", action="store_true", help="the socket filter alone, where the kernel has no Landlock")
     parser.add_argument("rest", nargs=argparse.REMAINDER, help="-- -m module args (or -c code): what to run once confined")
     args = parser.parse_args(argv)
     rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest
     if rest[:1] not in (["-m"], ["-c"]) or len(rest) < 2:
         parser.error("give what to run after --, as -- -m module args or -- -c code")
     try:
-        confine(args.workdir, args.read)
+        confine(args.workdir, args.read, files=not args.network_only)
     except (ConfinementError, OSError) as error:
         print(f"mnist-kit: the sandbox could not confine this process ({error}); nothing was run", file=sys.stderr)
         sys.exit(70)

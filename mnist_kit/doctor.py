@@ -141,14 +141,14 @@ def confinement(namespaces_work: bool) -> Finding:
     Needed only where bubblewrap cannot create namespaces (the ``user`` fallback, as on Gradescope's
     containers); there, without it, the network and the host's ``/tmp`` stay within reach.
     """
-    problem = sandbox.confinement_problem()
-    if problem is None:
+    confined = sandbox.confinement()
+    problem = confined.problem
+    if not problem:
         return Finding("confinement", True, "without namespaces, seccomp (Unix sockets only) and Landlock (its own folder) apply")
     if namespaces_work:
         return Finding("confinement", True, f"not needed while namespaces work (without them: {problem})")
-    return Finding(
-        "confinement", False, f"{problem}: the fallback leaves the network and the host's /tmp reachable; use a kernel with Landlock"
-    )
+    reachable = "the host's /tmp" if confined.network else "the network and the host's /tmp"
+    return Finding("confinement", False, f"{problem}; the fallback leaves {reachable} reachable: use a kernel with Landlock")
 
 
 def embedded_data() -> Finding:

@@ -43,6 +43,7 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set as AbstractSet
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -196,28 +197,57 @@ def _readable_for_python(kit: Path) -> list[str]:
     return sorted({*prefixes, *site.getsitepackages(), str(kit)})
 
 
-def _confined(workdir: Path, kit: Path) -> list[str]:
-    """The arguments that make the student's Python confine itself to ``workdir`` before it runs anything."""
-    return ["-m", "mnist_kit.confine", "--workdir", str(workdir), *[f"--read={path}" for path in _readable_for_python(kit)]]
+def _confined(workdir: Path, kit: Path, files: bool = True) -> list[str]:
+    """The arguments that make the student's Python confine itself to ``workdir`` (or, without ``files``, only off the network)."""
+    reads = [f"--read={path}" for path in _readable_for_python(kit)]
+    return ["-m", "mnist_kit.confine", "--workdir", str(workdir), *reads, *([] if files else ["--network-only"])]
+
+
+@dataclass(frozen=True)
+class Confinement:
+    """What the ``"user"`` sandbox's student process can shut itself out of here (:mod:`mnist_kit.confine`)."""
+
+    network: bool  # the socket filter holds: only Unix sockets
+    files: bool  # the Landlock ruleset holds: writes only in its folder, reads only the system's, Python's, the kit's side
+    problem: str = ""  # why not both, in one line ("" when both hold)
 
 
 @functools.cache
-def confinement_problem() -> str | None:
-    """Why the ``"user"`` sandbox cannot confine the student's process here (:mod:`mnist_kit.confine`), or None.
+def confinement() -> Confinement:
+    """Probe once, as the probe user in a scratch folder, what the confined student process gets here.
 
-    Probed once, as the probe user, in a scratch folder: the confined process must fail to open
-    an internet socket and to write outside its folder, and still write inside it.
+    Both hold when an internet socket fails, a write to ``/tmp`` fails and a write to its folder
+    works; without Landlock, the socket filter alone is probed (an internet socket fails).
     """
-    problem = confine.available() or user_problem()
+    problem = confine.seccomp_problem() or user_problem()
     if problem:
-        return problem
+        return Confinement(False, False, problem)
+    missing_files = confine.landlock_problem()
+    files = missing_files is None
+    problem = _probe_confinement(files)
+    if problem:
+        return Confinement(False, False, problem)
+    return Confinement(True, files, "" if files else f"{missing_files}: the network is closed, other files are not")
+
+
+def confinement_problem() -> str | None:
+    """Why the ``"user"`` sandbox cannot fully confine the student's process here, or None (:func:`confinement`)."""
+    return confinement().problem or None
+
+
+def _probe_confinement(files: bool) -> str:
+    """Run the confinement as the probe user; "" when it holds, else why not."""
     probe = (
         "import os, socket\n"
         "try:\n    socket.socket(socket.AF_INET, socket.SOCK_STREAM)\nexcept OSError:\n    pass\n"
         "else:\n    raise SystemExit('an internet socket opened')\n"
-        "try:\n    open('/tmp/mnist-kit-confine-probe', 'w')\nexcept OSError:\n    pass\n"
-        "else:\n    raise SystemExit('wrote into /tmp')\n"
-        "open('inside', 'w').write('ok')\n"
+        + (
+            "try:\n    open('/tmp/mnist-kit-confine-probe', 'w')\nexcept OSError:\n    pass\n"
+            "else:\n    raise SystemExit('wrote into /tmp')\n"
+            if files
+            else ""
+        )
+        + "open('inside', 'w').write('ok')\n"
     )
     with tempfile.TemporaryDirectory(prefix="mnist-kit-confine-") as scratch:
         Path(scratch).chmod(0o711)  # as a grading's folder: the student's user may pass, not list
@@ -230,7 +260,7 @@ def confinement_problem() -> str | None:
             path.chmod(0o755 if path.is_dir() else 0o644)
         if os.geteuid() == 0:
             os.chown(folder, PROBE_UID, PROBE_UID)
-        command = [*_as_user(PROBE_UID), sys.executable, "-S", *_confined(folder, kit), "--", "-c", probe]
+        command = [*_as_user(PROBE_UID), sys.executable, "-S", *_confined(folder, kit, files), "--", "-c", probe]
         try:
             done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(kit)})
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -238,7 +268,7 @@ def confinement_problem() -> str | None:
         Path("/tmp/mnist-kit-confine-probe").unlink(missing_ok=True)
         if done.returncode != 0 or not (folder / "inside").exists():
             return f"the kernel did not confine the probe ({(done.stderr.strip().splitlines() or ['no message'])[-1]})"
-    return None
+    return ""
 
 
 def _student_kit() -> Path:
@@ -282,9 +312,9 @@ class Sandbox:
         return narrowed
 
     @property
-    def confined(self) -> bool:
-        """Whether the student's process confines itself (:mod:`mnist_kit.confine`): the ``"user"`` sandbox where the kernel allows."""
-        return self.kind == "user" and confinement_problem() is None
+    def confined(self) -> Confinement:
+        """What the student's process shuts itself out of (:mod:`mnist_kit.confine`): only in the ``"user"`` sandbox."""
+        return confinement() if self.kind == "user" else Confinement(False, False)
 
     def describe(self) -> dict[str, Any]:
         """What the student's process gets, recorded in every result."""
@@ -293,15 +323,16 @@ class Sandbox:
         if bwrap:
             writable = "its own folder and a private /tmp"
         else:
-            writable = "its own folder only" if confined else "its own folder, the host's /tmp and /dev/shm"
+            writable = "its own folder only" if confined.files else "its own folder, the host's /tmp and /dev/shm"
+        parts = ["seccomp (Unix sockets only)"] * confined.network + ["Landlock (its own folder)"] * confined.files
         return {
             "kind": self.kind,
-            "network": not (bwrap or confined),
+            "network": not (bwrap or confined.network),
             "pid_namespace": bwrap,
             "user": "unprivileged uid of its own" if private_user else ("nobody (user namespace)" if bwrap else "the grader's"),
-            "sees_checker": not (bwrap or confined) and _readable_by_others(Path(__file__).with_name("checks.py")),
+            "sees_checker": not (bwrap or confined.files) and _readable_by_others(Path(__file__).with_name("checks.py")),
             "writable": writable,
-            "confinement": "seccomp (Unix sockets only) and Landlock (its own folder)" if confined else "",
+            "confinement": " and ".join(parts),
         }
 
     @contextmanager
@@ -377,8 +408,8 @@ class Sandbox:
     def command(self, workdir: Path, uid: int, python_args: list[str]) -> list[str]:
         """The command line that runs ``python python_args`` for the student, in ``workdir``."""
         python = [sys.executable, "-S", *python_args]
-        if self.confined:
-            return [sys.executable, "-S", *_confined(workdir, self.kit), "--", *python_args]
+        if self.confined.network:
+            return [sys.executable, "-S", *_confined(workdir, self.kit, self.confined.files), "--", *python_args]
         if self.kind != "bwrap":
             return python
         flags = _base_bwrap_flags()

@@ -2,13 +2,14 @@
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
 from mnist_kit import cli, grade, manifest, report, sandbox
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.results import Result
-from tests.conftest import ALL_PROOFS
+from tests.conftest import ALL_PROOFS, unavailable
 
 EMPTY_NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 needs_bwrap = pytest.mark.skipif(sandbox.bwrap_problem() is not None and not ALL_PROOFS, reason=f"{sandbox.bwrap_problem()}")
@@ -173,3 +174,19 @@ def test_no_python_runs_between_fork_and_exec(monkeypatch, tmp_path):
         sandbox.Sandbox(kind, [sandbox.PROBE_UID], kit=tmp_path).start(tmp_path, sandbox.PROBE_UID, ["-c", "pass"], grade.Limits(), None)
         assert not {"preexec_fn", "user", "group", "extra_groups", "umask"} & set(seen), kind
         assert seen["args"][0] == "prlimit"
+
+
+def test_without_landlock_the_fallback_still_closes_the_network(monkeypatch):
+    """A kernel without Landlock (before 5.13, or not in its LSM list) still gets the socket filter.
+
+    The network is shut, and every result says the host's /tmp is not.
+    """
+    if sandbox.user_problem():
+        unavailable(f"the fallback cannot be exercised here: {sandbox.user_problem()}")
+    assert sandbox._probe_confinement(files=False) == ""  # as the probe user: an internet socket fails, its folder takes a file
+    monkeypatch.setattr(sandbox, "confinement", lambda: sandbox.Confinement(True, False, "the kernel offers no Landlock"))
+    described = sandbox.Sandbox("user", [sandbox.PROBE_UID], kit=Path("/nonexistent")).describe()
+    assert described["network"] is False and described["confinement"] == "seccomp (Unix sockets only)"
+    assert described["writable"] == "its own folder, the host's /tmp and /dev/shm"
+    command = sandbox.Sandbox("user", [sandbox.PROBE_UID], kit=Path("/nonexistent")).command(Path("/w"), sandbox.PROBE_UID, ["-c", "pass"])
+    assert "--network-only" in command and command[command.index("--") + 1 :] == ["-c", "pass"]
