@@ -34,8 +34,7 @@ from .grade import (
     grade_notebook,
     invalid_result,
     is_candidate,
-    read_notebook,
-    upload_note,
+    read_upload,
 )
 from .questions import QUESTIONS
 from .results import GradeChange, QuestionResult, Regrade, Result, Status
@@ -223,8 +222,7 @@ def grade_many(
     grader_errors: list[tuple[Path, BaseException]] = []
 
     def store(path: Path, key: str, result: Result) -> Result:
-        note = upload_note(path, limits.max_upload)
-        result = result.replace(submission=names[path], file=str(path), key=key, notes=(note, *result.notes) if note else result.notes)
+        result = result.replace(submission=names[path], file=str(path), key=key)
         write_atomically(graded.result(names[path]), json.dumps(result.to_json(), indent=1))
         try:
             report.write_feedback(out, result, all_feedback)
@@ -302,7 +300,8 @@ class LocalRunner:
 
     def grade(self, path: Path) -> Result:
         try:
-            return grade_notebook(read_notebook(path, self.limits.max_upload), self.checker, self.limits, self.seed, self.sandbox)
+            upload = read_upload(path, self.limits.max_upload)
+            return upload.noted(grade_notebook(upload.text, self.checker, self.limits, self.seed, self.sandbox))
         except InvalidSubmission as error:
             return invalid_result(str(error))
 

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from . import batch, doctor, sandbox as sandboxes
-from .grade import Checker, InvalidSubmission, Limits, crashed_result, grade_notebook, invalid_result, read_notebook
+from .grade import Checker, InvalidSubmission, Limits, Upload, crashed_result, grade_notebook, invalid_result, read_upload
 from .results import Result
 from .untrusted import one_line
 
@@ -129,16 +129,16 @@ class ClusterRunner:
         from distributed import as_completed
         from distributed.scheduler import KilledWorker
 
-        futures: dict[Any, tuple[Path, str]] = {}
+        futures: dict[Any, tuple[Path, str, Upload]] = {}
         for path, key in pending:
             try:
-                text = read_notebook(path, self.limits.max_upload)
+                upload = read_upload(path, self.limits.max_upload)
             except InvalidSubmission as error:
                 yield path, key, invalid_result(str(error))
                 continue
             future = self.client.submit(
                 grade_on_worker,
-                text,
+                upload.text,
                 self.seed,
                 self.limits,
                 self.kind,
@@ -147,11 +147,11 @@ class ClusterRunner:
                 allow_other_workers=False,
                 pure=False,
             )
-            futures[future] = (path, key)
+            futures[future] = (path, key, upload)
         for future in as_completed(futures):
-            path, key = futures[future]
+            path, key, upload = futures[future]
             try:
-                yield path, key, Result.from_json(future.result())
+                yield path, key, upload.noted(Result.from_json(future.result()))
             except KilledWorker as error:
                 reason = f"grading it stopped the Dask workers it ran on more often than the cluster allows ({one_line(error, 160)})"
                 yield path, key, crashed_result(reason)

@@ -28,7 +28,7 @@ import re
 import sys
 import types
 import zlib
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -62,16 +62,9 @@ def definition_statements(notebook: dict[str, Any]) -> tuple[list[tuple[str, str
         One line for each code cell that could not be parsed.
     """
     statements, problems = [], []
-    for position, cell in enumerate((c for c in notebook.get("cells", []) if c.get("cell_type") == "code"), start=1):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        label = cell_label(position, source)
-        # IPython magics and shell escapes are not Python; they never define anything we grade.
-        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-        try:
-            tree = ast.parse(source)
-        except SyntaxError as error:
-            problems.append(f"{label} has a syntax error on its line {error.lineno}: {error.msg}")
+    for label, source, tree, problem in _code_cells(notebook):
+        if tree is None:
+            problems.append(f"{label} {problem}")
             continue
         for node in tree.body:
             if isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node):
@@ -79,6 +72,20 @@ def definition_statements(notebook: dict[str, Any]) -> tuple[list[tuple[str, str
                 segment = "\n" * (node.lineno - 1) + (ast.get_source_segment(source, node, padded=True) or "")
                 statements.append((label, segment))
     return statements, problems
+
+
+def _code_cells(notebook: dict[str, Any]) -> Iterator[tuple[str, str, ast.Module | None, str]]:
+    """Each code cell as ``(label, Python source, parsed tree or None, why it could not be parsed or "")``."""
+    for position, cell in enumerate((c for c in notebook.get("cells", []) if c.get("cell_type") == "code"), start=1):
+        source = cell.get("source", "")
+        source = "".join(source) if isinstance(source, list) else str(source)
+        label = cell_label(position, source)
+        # IPython magics and shell escapes are not Python; they never define anything we grade.
+        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+        try:
+            yield label, source, ast.parse(source), ""
+        except SyntaxError as error:
+            yield label, source, None, f"has a syntax error on its line {error.lineno}: {error.msg}"
 
 
 def cell_label(position: int, source: str) -> str:
@@ -103,14 +110,10 @@ def unreadable_definitions(notebook: dict[str, Any]) -> dict[str, str]:
     {'f': 'code cell 1 (def f(x):) has a syntax error on its line 2: invalid syntax'}
     """
     found: dict[str, str] = {}
-    for position, cell in enumerate((c for c in notebook.get("cells", []) if c.get("cell_type") == "code"), start=1):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        _, problems = definition_statements({"cells": [{"cell_type": "code", "source": source}]})
-        for problem in problems:
-            label = cell_label(position, source)
+    for label, source, tree, problem in _code_cells(notebook):
+        if tree is None:
             for name in re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", source, re.M):
-                found.setdefault(name, label + problem[problem.index(" has a syntax error") :])
+                found.setdefault(name, f"{label} {problem}")
     return found
 
 
@@ -201,7 +204,7 @@ def _model_parameters(model: Any) -> tuple[dict[str, np.ndarray | None], dict[st
             f"The function returned an object of type {description['type']}, not a model: "
             "return the fitted classifier itself (return clf), not its predictions or its score."
         )
-    if callable(getattr(model, "named_steps", None)) or hasattr(model, "named_steps"):
+    if hasattr(model, "named_steps"):
         raise UnusableAnswer(
             f"The function returned a {description['type']} of steps, not the classifier its docstring asks for: "
             "return the classifier itself, fitted on X and y as they are given (no pipeline, no scaler)."

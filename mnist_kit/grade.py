@@ -139,15 +139,16 @@ def _unanswered(read: Callable[[str], bytes], name: str) -> int:
     return sum(1 for line in made.splitlines() if "still raises NotImplementedError" in line or ": NOT FOUND" in line)
 
 
-def upload_note(path: Path, max_bytes: int) -> str:
-    """The note a zip upload's result carries when it held several notebooks ("" otherwise, or when it is unreadable)."""
-    if Path(path).suffix != ".zip":
-        return ""
-    try:
-        raw = untrusted.read_upload(Path(path), max_bytes)
-        return _notebook_in_zip(raw, untrusted.zip_member_sizes(raw), max_bytes).note
-    except (untrusted.UntrustedBytes, InvalidSubmission):
-        return ""  # the grading itself says what is wrong with the file
+@dataclass(frozen=True)
+class Upload:
+    """A readable upload: the notebook's JSON text, and the note its result carries ("" unless a zip held several notebooks)."""
+
+    text: str
+    note: str = ""
+
+    def noted(self, result: Result) -> Result:
+        """``result`` with this upload's note first among its notes."""
+        return result.replace(notes=(self.note, *result.notes)) if self.note else result
 
 
 @dataclass(frozen=True)
@@ -211,7 +212,12 @@ class Checker:
 
 
 def read_notebook(path: Path | str, max_bytes: int = Limits.max_upload) -> str:
-    """Return the notebook JSON text inside ``path`` (a ``.ipynb`` or an otter export ``.zip``).
+    """Return the notebook JSON text inside ``path`` (a ``.ipynb`` or an otter export ``.zip``): :func:`read_upload`'s text."""
+    return read_upload(path, max_bytes).text
+
+
+def read_upload(path: Path | str, max_bytes: int = Limits.max_upload) -> Upload:
+    """Read the notebook inside ``path`` (a ``.ipynb`` or an otter export ``.zip``), and which of a zip's notebooks it is.
 
     The upload, and the notebook inside a zip, may be at most ``max_bytes`` long; a zip is
     streamed with that cap, never decompressed whole.
@@ -226,10 +232,18 @@ def read_notebook(path: Path | str, max_bytes: int = Limits.max_upload) -> str:
         raw = untrusted.read_upload(path, max_bytes)
     except untrusted.UntrustedBytes as error:
         raise InvalidSubmission(f"{error}; clear the notebook's outputs (Kernel > Restart & Clear Output) and submit again") from None
+    note = ""
     if path.suffix == ".zip":
+        chosen: list[NotebookChoice] = []
+
+        def choose(sizes: Mapping[str, int]) -> str:
+            chosen.append(_notebook_in_zip(zipped, sizes, max_bytes))
+            return chosen[0].chosen
+
         try:
             zipped = raw
-            raw = untrusted.read_zip_member(zipped, lambda sizes: _notebook_in_zip(zipped, sizes, max_bytes).chosen, max_bytes)
+            raw = untrusted.read_zip_member(zipped, choose, max_bytes)
+            note = chosen[0].note
         except untrusted.UntrustedBytes as error:
             raise InvalidSubmission(f"{error}; export the notebook again with grader.export()") from None
     if not raw.strip():
@@ -238,7 +252,7 @@ def read_notebook(path: Path | str, max_bytes: int = Limits.max_upload) -> str:
     if problem:
         renamed = "not UTF-8" in problem or "not valid JSON" in problem
         raise InvalidSubmission(f"{problem}, so it is not a notebook (was another file renamed .ipynb?)" if renamed else problem)
-    return raw.decode("utf-8")
+    return Upload(raw.decode("utf-8"), note)
 
 
 def _notebook_in_zip(raw: bytes, sizes: Mapping[str, int], max_bytes: int) -> NotebookChoice:

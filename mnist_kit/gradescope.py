@@ -123,10 +123,10 @@ def main(argv: list[str] | None = None) -> int:
     with sandbox.account() as uid:  # held until results.json is written
         try:
             submitted, choice = find_submission(root / "submission", limits.max_upload)
-            notebook = grade.read_notebook(submitted, limits.max_upload)
-            notes = tuple(n for n in (choice.note, grade.upload_note(submitted, limits.max_upload)) if n)
-            receipt = "\n".join([*notes, upload_receipt(notebook, submitted.name)])
-            result = grade.grade_notebook(notebook, limits=limits, sandbox=sandbox.only(uid))
+            upload = grade.read_upload(submitted, limits.max_upload)
+            notes = tuple(n for n in (choice.note, upload.note) if n)
+            receipt = "\n".join([*notes, upload_receipt(upload.text, submitted.name)])
+            result = grade.grade_notebook(upload.text, limits=limits, sandbox=sandbox.only(uid))
             result = result.replace(notes=(*notes, *result.notes))
         except grade.InvalidSubmission as error:
             result = grade.invalid_result(str(error))

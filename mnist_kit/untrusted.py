@@ -160,7 +160,13 @@ def read_zip_member(raw: bytes, choose: Callable[[dict[str, int]], str], max_byt
     max_bytes : int
         The most the member may decompress to; it is streamed, never inflated whole.
     """
-    archive, members = _zip_members(raw)
+    if raw.count(b"PK\x01\x02") > MAX_ZIP_MEMBERS:  # each member has one central-directory header
+        raise UntrustedBytes(f"the zip holds more than {MAX_ZIP_MEMBERS:,} files")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(raw))
+        members = {m.filename: m for m in archive.infolist() if not m.is_dir()}
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise UntrustedBytes("the zip file is corrupt") from None
     member = members[choose({name: m.file_size for name, m in members.items()})]
     if member.flag_bits & 0x1:
         raise UntrustedBytes("the zip is password-protected; submit it without a password")
@@ -172,21 +178,6 @@ def read_zip_member(raw: bytes, choose: Callable[[dict[str, int]], str], max_byt
     if len(content) > max_bytes:
         raise UntrustedBytes(f"{member.filename} inside the zip is larger than {_size(max_bytes)}, the most a submission may be")
     return content
-
-
-def zip_member_sizes(raw: bytes) -> dict[str, int]:
-    """Each member of a zip (folders left out) with its size as the zip states it; nothing is decompressed."""
-    return {name: member.file_size for name, member in _zip_members(raw)[1].items()}
-
-
-def _zip_members(raw: bytes) -> tuple[zipfile.ZipFile, dict[str, zipfile.ZipInfo]]:
-    if raw.count(b"PK\x01\x02") > MAX_ZIP_MEMBERS:  # each member has one central-directory header
-        raise UntrustedBytes(f"the zip holds more than {MAX_ZIP_MEMBERS:,} files")
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(raw))
-        return archive, {m.filename: m for m in archive.infolist() if not m.is_dir()}
-    except (zipfile.BadZipFile, ValueError, OSError):
-        raise UntrustedBytes("the zip file is corrupt") from None
 
 
 def load_arrays(raw: bytes, max_elements: int = MAX_ARRAY_ELEMENTS, max_total: int = MAX_ANSWER_ELEMENTS) -> dict[str, np.ndarray]:

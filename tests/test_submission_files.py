@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mnist_kit.grade import InvalidSubmission, choose_notebook, read_notebook, upload_note
+from mnist_kit.grade import InvalidSubmission, choose_notebook, read_notebook, read_upload
 from sample_submissions.uploads import INVALID, NOTEBOOK, invalid_content, zipped
 
 
@@ -64,7 +64,8 @@ def test_a_zip_of_two_notebooks_grades_the_larger_and_names_the_other(tmp_path):
     path = tmp_path / "two.zip"
     path.write_bytes(zipped({"a.ipynb": NOTEBOOK, "b.ipynb": larger, ".ipynb_checkpoints/b-checkpoint.ipynb": larger * 2}))
     assert json.loads(read_notebook(path)) == json.loads(larger)
-    assert upload_note(path, 10**6).startswith("graded b.ipynb, one of 2 notebooks") and "not graded: a.ipynb" in upload_note(path, 10**6)
+    note = read_upload(path, 10**6).note
+    assert note.startswith("graded b.ipynb, one of 2 notebooks") and "not graded: a.ipynb" in note
 
 
 def test_of_two_notebooks_the_one_with_more_answers_is_graded_though_it_is_smaller(tmp_path):
@@ -79,4 +80,5 @@ def test_of_two_notebooks_the_one_with_more_answers_is_graded_though_it_is_small
     path = tmp_path / "two.zip"
     path.write_bytes(zipped({"mnist.ipynb": untouched, "mine.ipynb": worked}))
     assert json.loads(read_notebook(path)) == json.loads(worked)
-    assert "graded mine.ipynb" in upload_note(path, 10**7) and "not graded: mnist.ipynb" in upload_note(path, 10**7)
+    note = read_upload(path, 10**7).note
+    assert "graded mine.ipynb" in note and "not graded: mnist.ipynb" in note
