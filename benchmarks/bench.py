@@ -26,7 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_kit import batch, data, grade, sandbox, spec  # noqa: E402
+from mnist_kit import data, grade, pipeline, sandbox, spec  # noqa: E402
+from mnist_kit.files import GradedFolder  # noqa: E402
+from mnist_kit.options import GradingOptions  # noqa: E402
 from mnist_kit.questions import TOTAL_POINTS  # noqa: E402
 from sample_submissions import cases, notebooks  # noqa: E402
 
@@ -135,10 +137,12 @@ def batch_benchmark(args):
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         paths = notebooks.write_cases(batch_cases(args.submissions), scratch / "class")
-        limits = grade.Limits(step_timeout=120)
+        limits = sandbox.Limits(step_timeout=120)
         serial, serial_runs = median_seconds(
-            lambda: batch.grade_many(
-                [scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", jobs=1, limits=limits, identical_once=False
+            lambda: pipeline.grade_class(
+                [scratch / "class"],
+                GradedFolder(scratch / f"out-{time.perf_counter_ns()}"),
+                GradingOptions(limits, jobs=1, identical_once=False),
             ),
             args.repeats,
         )
@@ -146,7 +150,9 @@ def batch_benchmark(args):
 
         def default_jobs():
             cpu_before, started = cpu_seconds(), time.perf_counter()
-            batch.grade_many([scratch / "class"], scratch / f"out-{time.perf_counter_ns()}", limits=limits, identical_once=False)
+            pipeline.grade_class(
+                [scratch / "class"], GradedFolder(scratch / f"out-{time.perf_counter_ns()}"), GradingOptions(limits, identical_once=False)
+            )
             busy.append((cpu_seconds() - cpu_before) / ((time.perf_counter() - started) * os.cpu_count()))
 
         parallel, parallel_runs = median_seconds(default_jobs, args.repeats)
@@ -187,7 +193,7 @@ def sandbox_benchmark(args):
     figures = {}
     for kind in kinds:
         box = sandbox.choose(kind=kind)
-        limits = grade.Limits()
+        limits = sandbox.Limits()
 
         def start_python(box=box, limits=limits):
             with tempfile.TemporaryDirectory() as scratch, box.account() as uid:
@@ -216,12 +222,12 @@ def sandbox_benchmark(args):
 FLOOR_SCRIPT = """
 import json, sys, time
 from pathlib import Path
-from mnist_kit import collect
+from mnist_kit import collect, notebook_source
 from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
 from mnist_kit.questions import QUESTIONS
 notebook = json.loads(Path(sys.argv[1]).read_text())
 namespace = {"__name__": "__student__"}
-for _, source in collect.definition_statements(notebook)[0]:
+for _, source in notebook_source.definition_statements(notebook)[0]:
     exec(source, namespace)
 arrays, params = read_challenge(sys.argv[2])
 data = StudentData(inputs_of(SHARED, arrays, params)[0])
@@ -238,7 +244,7 @@ def floor_benchmark(args):
 
     reference = ROOT / "autograder" / "mnist.ipynb"
     checker, box = grade.Checker(), sandbox.choose()
-    limits = grade.Limits(threads=1)  # what each of two concurrent gradings gets on two cores
+    limits = sandbox.Limits(threads=1)  # what each of two concurrent gradings gets on two cores
     floors, gradings = [], []
     for seed in range(args.repeats):
         with tempfile.TemporaryDirectory() as scratch:
@@ -273,14 +279,15 @@ def cluster_benchmark(args):
     with tempfile.TemporaryDirectory() as scratch, LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as dask:
         scratch = Path(scratch)
         notebooks.write_cases(batch_cases(args.submissions), scratch / "class")
-        limits = grade.Limits(step_timeout=120)
+        limits = sandbox.Limits(step_timeout=120)
         walls = {"local": [], "cluster": []}
         cpu = []
         for _ in range(args.repeats):
             for mode, scheduler in (("local", None), ("cluster", dask.scheduler_address)):
                 cpu_before, started = cpu_seconds(), time.perf_counter()
                 out = scratch / f"out-{time.perf_counter_ns()}"
-                batch.grade_many([scratch / "class"], out, jobs=2, limits=limits, identical_once=False, scheduler=scheduler)
+                options = GradingOptions(limits, jobs=2, scheduler=scheduler, identical_once=False)
+                pipeline.grade_class([scratch / "class"], GradedFolder(out), options)
                 walls[mode].append(time.perf_counter() - started)
                 if mode == "local":
                     cpu.append((cpu_seconds() - cpu_before) / args.submissions)
@@ -310,13 +317,13 @@ def check_benchmark(args):
     """
     from threadpoolctl import threadpool_limits
 
-    from mnist_kit import collect
+    from mnist_kit import collect, notebook_source
     from mnist_kit.notebook import public_check
     from mnist_kit.questions import QUESTIONS
 
     namespace = {"__name__": "__main__"}
     reference = notebooks.make_notebook(cases.Case("reference"))
-    for index, (label, source) in enumerate(collect.definition_statements(reference)[0]):
+    for index, (label, source) in enumerate(notebook_source.definition_statements(reference)[0]):
         if "mnist_data" not in source:
             exec(collect._compile_student(source, label, index), namespace)
     exec(TUTORIAL_Q6, namespace)

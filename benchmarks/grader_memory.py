@@ -14,7 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from mnist_kit import batch, budget, grade  # noqa: E402
+from mnist_kit import budget, pipeline, sandbox  # noqa: E402
+from mnist_kit.files import GradedFolder  # noqa: E402
+from mnist_kit.options import GradingOptions  # noqa: E402
 from sample_submissions import attacks, notebooks  # noqa: E402
 from sample_submissions.notebooks import Case  # noqa: E402
 from sample_submissions.uploads import hostile_uploads  # noqa: E402
@@ -26,7 +28,8 @@ def measure(cases, uploads, folder):
         (folder / "in" / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / "in" / name).write_bytes(content)
     before, cpu = budget.reset_own_peak_memory(), resource.getrusage(resource.RUSAGE_SELF)
-    batch.grade_many([folder / "in"], folder / "out", jobs=2, limits=grade.Limits(timeout=300, step_timeout=120), identical_once=False)
+    options = GradingOptions(sandbox.Limits(timeout=300, step_timeout=120), jobs=2, identical_once=False)
+    pipeline.grade_class([folder / "in"], GradedFolder(folder / "out"), options)
     after = resource.getrusage(resource.RUSAGE_SELF)
     return (budget.own_peak_memory() - before) / 2**30, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime
 

@@ -37,7 +37,7 @@ from typing import Any
 import yaml
 
 from . import answers, data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec
-from .collect import definition_statements
+from .notebook_source import definition_statements
 from .results import Result
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -550,7 +550,7 @@ def verify_build(root: Path = ROOT, seeds: Sequence[int] = MARGIN_SEEDS) -> tupl
     if sandbox.kind != "bwrap":
         print(f"note: verifying the build without the bubblewrap sandbox ({sandboxes.bwrap_problem()})", file=sys.stderr)
     # Two at a time, each with its share of the cores (they lease different users).
-    limits = grade.Limits(threads=max(1, (os.cpu_count() or 1) // 2))
+    limits = sandboxes.Limits(threads=max(1, (os.cpu_count() or 1) // 2))
     reference_text, student_text = ((root / folder / NOTEBOOK).read_text() for folder in ("autograder", "assignment"))
     seeded = checker.seeded_questions()
     later = [(reference_text, seed, seeded) for seed in seeds[1:]] if seeded else []

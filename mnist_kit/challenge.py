@@ -31,12 +31,11 @@ import numpy as np
 from . import spec
 from .answers import model_parameter
 from .questions import QUESTIONS
+from .workfolder import WorkFolder
 
 if TYPE_CHECKING:
     from .checks import Answers, Defect
 
-ARRAYS_FILE = "challenge.npz"
-PARAMS_FILE = "challenge.json"
 SHARED = "shared"  # the stream and key prefix of the data several questions use
 TRAP_ROWS = 64
 TRAP_VALUE = 255.0
@@ -177,16 +176,18 @@ def inputs_of(name: str, arrays: dict[str, np.ndarray], params: dict[str, Any]) 
 def write_challenge(directory: Path, arrays: Mapping[str, Any], params: dict[str, Any]) -> None:
     """Write a challenge as plain data into ``directory``."""
     directory = Path(directory)
-    np.savez(directory / ARRAYS_FILE, **arrays)
-    (directory / PARAMS_FILE).write_text(json.dumps(params))
+    work = WorkFolder(directory)
+    np.savez(work.challenge_arrays, **arrays)
+    work.challenge_params.write_text(json.dumps(params))
 
 
 def read_challenge(directory: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     """Read a challenge written by :func:`write_challenge`, refusing anything that needs pickle."""
     directory = Path(directory)
-    with np.load(directory / ARRAYS_FILE, allow_pickle=False) as stored:
+    work = WorkFolder(directory)
+    with np.load(work.challenge_arrays, allow_pickle=False) as stored:
         arrays = {key: stored[key] for key in stored.files}
-    return arrays, json.loads((directory / PARAMS_FILE).read_text())
+    return arrays, json.loads(work.challenge_params.read_text())
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -20,8 +20,18 @@ from . import untrusted
 from .answers import MODEL_PARAMETERS, AnswerKeyError, AnswerSchema, UnitCodeError, kit_code_failure, model_parameter
 from .results import CheckResult
 
-if TYPE_CHECKING:
-    from .questions import Question
+
+class CheckedQuestion(Protocol):
+    """What :func:`run_checks` reads of a question (a :class:`mnist_kit.questions.Question` is one)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def functions(self) -> tuple: ...
+
+    @property
+    def checks(self) -> tuple[Check, ...]: ...
 
 
 class CheckFailed(AssertionError):
@@ -337,7 +347,7 @@ def load_answers(record: bytes, arrays: bytes | None, schema: AnswerSchema) -> t
     return Answers(schema, {key: array for key, array in loaded.items() if schema.stores(key)}, descriptions, failures), None
 
 
-def run_checks(question: Question, answers: Answers, inputs: Any, checks: Sequence[Check] | None = None) -> list[CheckResult]:
+def run_checks(question: CheckedQuestion, answers: Answers, inputs: Any, checks: Sequence[Check] | None = None) -> list[CheckResult]:
     """Run every check of ``question`` (or only ``checks``) on its answers and return the :class:`CheckResult` list.
 
     A check passes when it returns; what it returns (if anything) is what it measured against
@@ -345,7 +355,8 @@ def run_checks(question: Question, answers: Answers, inputs: Any, checks: Sequen
 
     Parameters
     ----------
-    question : mnist_kit.questions.Question
+    question : CheckedQuestion
+        A :class:`mnist_kit.questions.Question`.
     answers : dict
         As :func:`load_answers` returns them.
     inputs : mnist_kit.challenge.Inputs
@@ -386,7 +397,7 @@ def run_checks(question: Question, answers: Answers, inputs: Any, checks: Sequen
     return results
 
 
-def _malformed_message(question: Question, check: Check) -> str:
+def _malformed_message(question: CheckedQuestion, check: Check) -> str:
     functions = " and ".join(question.functions)
     return (
         f"What {functions} returned has a shape or type this check ({check.name.replace('_', ' ')}) cannot read: "

@@ -6,13 +6,27 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
-from . import batch, build as build_module, cluster, collect, doctor, grade, report, sandbox as sandboxes, similarity, spec
+from . import (
+    build as build_module,
+    cluster,
+    doctor,
+    import_patches,
+    pipeline,
+    report,
+    results_folder,
+    sandbox as sandboxes,
+    similarity,
+    spec,
+)
 from .answers import UnitCodeError
 from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
 from .files import GradedFolder, shown_name, write_atomically
+from .history import regrade_changes
+from .options import GradingOptions
 from .questions import QuestionError
+from .submissions import InvalidSubmission, find_submissions, read_notebook
 
 
 def _shown(path: Path) -> Path:
@@ -54,18 +68,14 @@ class ProgressLine:
         self.stream.flush()
 
 
-def _grade(args: argparse.Namespace) -> int:
-    limits = grade.Limits(
+def _options(args: argparse.Namespace) -> GradingOptions:
+    """``mnist-kit grade``'s options, its sandbox chosen (and a warning printed when it is not bubblewrap)."""
+    limits = sandboxes.Limits(
         timeout=args.timeout,
         max_memory=int(args.max_memory * 2**30),
         max_disk=int(args.max_disk * 2**30),
         max_upload=int(args.max_upload * 10**6),
     )
-    # Mistakes in the course's files, and a mistyped folder, are named before anything is graded.
-    plan = course_apply.load_plan(args.course, args.roster, args.out) if (args.course or args.roster) else None
-    inputs, exports = course_apply.expand_exports(args.submissions, args.out, limits.max_upload)
-    batch.find_submissions(inputs)
-    regrade_run_before = getattr(batch.regrade_changes(args.out), "run", None)
     sandbox = sandboxes.choose(allow_weaker=args.no_sandbox)
     if sandbox.kind != "bwrap":
         print(
@@ -73,52 +83,53 @@ def _grade(args: argparse.Namespace) -> int:
             "students' code can reach the network and whatever this user can; every result and the report record it",
             file=sys.stderr,
         )
-    results = batch.grade_many(
-        inputs,
-        args.out,
-        jobs=args.jobs,
-        limits=limits,
-        force=args.force,
-        seed=args.seed,
-        progress=ProgressLine(),
-        sandbox=sandbox,
-        all_feedback=args.all_feedback,
-        scheduler=args.scheduler,
-    )
+    return GradingOptions(limits, args.seed, args.force, args.jobs, args.scheduler, sandbox, args.all_feedback)
+
+
+def _print_changes(folder: GradedFolder, run_before: str | None) -> None:
+    """The grades this run's regrade changed (an older regrade is in the report, not news)."""
+    changes = regrade_changes(folder)
+    if not changes or changes.run == run_before:
+        return
+    print(report.changed_grades_summary(changes))
+    for submission, *cells in report.changed_grade_rows(changes):
+        named = zip(report.changed_grade_header()[1:], cells, strict=True)
+        print(f"  {submission}: " + ", ".join(f"{name} {cell}" for name, cell in named if cell))
+
+
+def _grade(args: argparse.Namespace) -> int:
+    folder = GradedFolder(args.out)
+    # Mistakes in the course's files, and a mistyped folder, are named before anything is graded.
+    plan = course_apply.load_plan(args.course, args.roster, folder) if (args.course or args.roster) else None
+    inputs, exports = course_apply.expand_exports(args.submissions, folder, int(args.max_upload * 10**6))
+    find_submissions(inputs)
+    run_before = getattr(regrade_changes(folder), "run", None)
+    options = _options(args)
+    results = pipeline.grade_class(inputs, folder, options, progress=ProgressLine())
     for result in results:
         reason = f"  ({result.reason})" if result.reason else ""
         print(f"{shown_name(result.submission or '')}: {result.total}/{result.possible} {result.status}{reason}")
-    changes = batch.regrade_changes(args.out)
-    if changes and changes.run == regrade_run_before:
-        changes = None  # this run regraded nothing; an older regrade is in the report, not news
-    if changes:
-        print(report.changed_grades_summary(changes))
-        for submission, *cells in report.changed_grade_rows(changes):
-            print(
-                f"  {submission}: "
-                + ", ".join(f"{name} {cell}" for name, cell in zip(report.changed_grade_header()[1:], cells, strict=True) if cell)
-            )
-    graded = GradedFolder(args.out)
+    _print_changes(folder, run_before)
     if plan:
-        course, notes = course_apply.apply_course(plan, inputs, results, args.out, exports, args.all_feedback)
+        course, notes = course_apply.apply_course(plan, inputs, results, folder, exports, options.all_feedback)
         for line in notes:
             print(f"mnist-kit grade: note: {line}", file=sys.stderr)
         late = sum(1 for row in course.rows if row.penalty)
         missing = sum(1 for row in course.rows if row.status == course_gradebook.MISSING)
         print(f"{len(course.rows)} students: {missing} without a submission, {late} with a late penalty, {len(plan.overrides)} override(s)")
-        report.write_report(args.out, batch.load_results(args.out), batch.regrade_changes(args.out))
-        print(f"wrote {graded.course_gradebook} (one row per student) and {graded.student_feedback}/ (feedback by login)")
-    elif graded.course_state.exists():
+        pipeline.write_class_report(folder)
+        print(f"wrote {folder.course_gradebook} (one row per student) and {folder.student_feedback}/ (feedback by login)")
+    elif folder.course_state.exists():
         print(
-            f"mnist-kit grade: note: {graded.course_gradebook} was not recomputed; rerun with --course (or --roster) to update it",
+            f"mnist-kit grade: note: {folder.course_gradebook} was not recomputed; rerun with --course (or --roster) to update it",
             file=sys.stderr,
         )
-    print(f"wrote {graded.gradebook}, {graded.report} and {graded.feedback}/")
+    print(f"wrote {folder.gradebook}, {folder.report} and {folder.feedback}/")
     return 0
 
 
 def _export(args: argparse.Namespace) -> int:
-    course = course_gradebook.load(args.graded)
+    course = course_gradebook.load(GradedFolder(args.graded))
     if course is None:
         raise FileNotFoundError(f"{args.graded} has no course gradebook; grade it with --roster (or --course course.toml) first")
     text = lms.export(course, args.format, lms.ExportTarget(Path(args.roster) if args.roster else None, args.column))
@@ -128,27 +139,27 @@ def _export(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    results = batch.load_results(args.out)
-    if not results:
+    folder = GradedFolder(args.out)
+    if not results_folder.load_results(folder):
         raise FileNotFoundError(f"{args.out} holds no graded results; run mnist-kit grade --out {args.out} first")
-    print(f"wrote {report.write_report(args.out, results, batch.regrade_changes(args.out))}")
+    print(f"wrote {pipeline.write_class_report(folder)}")
     return 0
 
 
 def _similarity(args: argparse.Namespace) -> int:
-    sources, problems = similarity.sources_of_graded(args.out, grade.read_notebook)
+    folder = GradedFolder(args.out)
+    sources, problems = similarity.sources_of_graded(folder, read_notebook)
     known = similarity.well_known_fingerprints(similarity.release_notebooks())
     review = similarity.compare(sources, known, jobs=args.jobs)
-    written = similarity.write_review(args.out, review, problems)
+    written = similarity.write_review(folder, review, problems)
     for line in problems:
         print(f"mnist-kit similarity: note: {line}", file=sys.stderr)
     print(f"{len(review.pairs)} pairs of {len(sources)} submissions share unusual code (similar code, for review)")
     for pair in review.pairs[:10]:
         print(f"  {pair.a} and {pair.b}: {pair.score:.2f} ({', '.join(pair.functions)})")
-    results = batch.load_results(args.out)
-    if results:
-        report.write_report(args.out, results, batch.regrade_changes(args.out))
-    print(f"wrote {written}, {GradedFolder(args.out).similarity_page} and its section of {GradedFolder(args.out).report}")
+    if results_folder.load_results(folder):
+        pipeline.write_class_report(folder)
+    print(f"wrote {written}, {folder.similarity_page} and its section of {folder.report}")
     return 0
 
 
@@ -164,12 +175,15 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _slurm_script(args: argparse.Namespace) -> int:
-    print(cluster.slurm_job_script(args.scheduler, args.cores, args.memory, args.walltime, args.queue, args.python, args.sbatch), end="")
+    job = cluster.WorkerJob(args.cores, args.memory, args.walltime, args.queue, args.python, tuple(args.sbatch))
+    print(cluster.slurm_job_script(args.scheduler, job), end="")
     return 0
 
 
 def _merge(args: argparse.Namespace) -> int:
-    print(f"wrote {GradedFolder(args.out).gradebook} and {batch.merge(args.folders, args.out, args.all_feedback)}")
+    folder = GradedFolder(args.out)
+    written = pipeline.merge_folders([GradedFolder(f) for f in args.folders], folder, args.all_feedback)
+    print(f"wrote {folder.gradebook} and {written}")
     return 0
 
 
@@ -195,13 +209,32 @@ def _add_all_feedback(command: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
+    """``mnist-kit``'s arguments: a subcommand each, added by its own function below."""
     main = argparse.ArgumentParser(prog="mnist-kit", description=f"Build and grade the {spec.ASSIGNMENT} assignment.")
     commands = main.add_subparsers(dest="command", required=True)
+    for add in (
+        _add_build_command,
+        _add_grade_command,
+        _add_report_command,
+        _add_similarity_command,
+        _add_export_command,
+        _add_doctor_command,
+        _add_slurm_script_command,
+        _add_merge_command,
+    ):
+        add(commands)
+    return main
+
+
+def _add_build_command(commands: Any) -> None:
     build = commands.add_parser(
         "build", help=f"regenerate assignment/, autograder/, dist/{spec.AUTOGRADER_ZIP} and dist/{spec.STUDENT_ZIP}, then verify"
     )
     build.add_argument("--no-verify", action="store_true", help="skip grading the reference and the student notebook")
     build.set_defaults(run=_build)
+
+
+def _add_grade_command(commands: Any) -> None:
     grade_cmd = commands.add_parser("grade", help="grade notebooks or otter export zips into a gradebook")
     grade_cmd.add_argument("submissions", nargs="+", help=".ipynb or .zip files, or folders holding them")
     grade_cmd.add_argument("--out", required=True, help="output folder for grades.csv and results/")
@@ -236,9 +269,15 @@ def parser() -> argparse.ArgumentParser:
     )
     _add_all_feedback(grade_cmd)
     grade_cmd.set_defaults(run=_grade)
+
+
+def _add_report_command(commands: Any) -> None:
     report_cmd = commands.add_parser("report", help="(re)write OUT/report.html from graded results")
     report_cmd.add_argument("out", help="a folder written by mnist-kit grade --out")
     report_cmd.set_defaults(run=_report)
+
+
+def _add_similarity_command(commands: Any) -> None:
     similarity_cmd = commands.add_parser(
         "similarity", help="rank pairs of submissions whose graded functions share unusual code, for review"
     )
@@ -247,6 +286,9 @@ def parser() -> argparse.ArgumentParser:
         "--jobs", type=_positive(int), default=os.cpu_count(), help="processes to fingerprint with (default: cores)"
     )
     similarity_cmd.set_defaults(run=_similarity)
+
+
+def _add_export_command(commands: Any) -> None:
     export_cmd = commands.add_parser("export", help="write the course's grades for an LMS (after grade --roster or --course)")
     export_cmd.add_argument("format", choices=list(lms.FORMATS), help="; ".join(f"{f.name}: {f.help}" for f in lms.FORMATS.values()))
     export_cmd.add_argument("graded", help="a folder written by mnist-kit grade --out with a roster")
@@ -256,8 +298,14 @@ def parser() -> argparse.ArgumentParser:
         "--column", default="", help='the Canvas column, e.g. "MNIST (81234)" (default: from course.toml or the roster)'
     )
     export_cmd.set_defaults(run=_export)
+
+
+def _add_doctor_command(commands: Any) -> None:
     doctor_cmd = commands.add_parser("doctor", help="check that this machine can grade safely: sandbox, budgets, pins, data")
     doctor_cmd.set_defaults(run=_doctor)
+
+
+def _add_slurm_script_command(commands: Any) -> None:
     slurm_cmd = commands.add_parser("slurm-script", help="print a Slurm job script that starts one checked Dask worker of this kit")
     slurm_cmd.add_argument("scheduler", help="the Dask scheduler's address, tcp://host:8786")
     slurm_cmd.add_argument("--cores", type=_positive(int), default=2, help="cores per job; the worker grades that many at once (default 2)")
@@ -267,22 +315,24 @@ def parser() -> argparse.ArgumentParser:
     slurm_cmd.add_argument("--python", help="the kit's interpreter on the cluster (default: this one)")
     slurm_cmd.add_argument("--sbatch", action="append", default=[], help="another #SBATCH option, e.g. --sbatch=--account=cs101")
     slurm_cmd.set_defaults(run=_slurm_script)
+
+
+def _add_merge_command(commands: Any) -> None:
     merge_cmd = commands.add_parser("merge", help="combine folders graded on several machines")
     merge_cmd.add_argument("folders", nargs="+", help="folders written by mnist-kit grade --out")
     merge_cmd.add_argument("--out", required=True, help="the combined folder")
     _add_all_feedback(merge_cmd)
     merge_cmd.set_defaults(run=_merge)
-    return main
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    collect.lighten_scientific_imports()
+    import_patches.lighten_scientific_imports()
     try:
         return args.run(args)
     except (
         build_module.BuildError,
-        grade.InvalidSubmission,
+        InvalidSubmission,
         sandboxes.SandboxUnavailable,
         cluster.ClusterError,
         CourseError,

@@ -5,7 +5,7 @@ notebook text to :func:`grade_on_worker` on a worker and gets its result back as
 keeps the gradebook, results, history, feedback and report exactly as a local run does, so every
 submission is in the gradebook once, an interrupted run resumes, and a regrade is the same command.
 
-Before any task, every worker reports its kit (:func:`mnist_kit.batch.autograder_parts`) and its
+Before any task, every worker reports its kit (:func:`mnist_kit.fingerprint.autograder_parts`) and its
 :mod:`mnist_kit.doctor` findings; a worker whose kit differs from the client's, or that cannot
 sandbox, is refused (one line naming it and why) and gets no task. Dask balances the tasks among
 the others, and reruns a task whose worker died (up to its ``allowed-failures``, 3 by default);
@@ -18,14 +18,19 @@ Dask (``pip install -e .[cluster]``) is imported only here. Workers are started 
 
 import dataclasses
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any, TextIO
 
-from . import batch, doctor, sandbox as sandboxes
-from .grade import Checker, InvalidSubmission, Limits, Upload, crashed_result, grade_notebook, invalid_result, read_upload
+from . import doctor, sandbox as sandboxes
+from .fingerprint import autograder_parts, parts_that_differ
+from .grade import Checker, crashed_result, grade_notebook, invalid_result
+from .options import GradingOptions
 from .results import Result
+from .sandbox import Limits
+from .submissions import InvalidSubmission, Upload, read_upload
 from .untrusted import one_line
 
 CONNECT_TIMEOUT = "30s"
@@ -37,7 +42,7 @@ class ClusterError(RuntimeError):
 
 def worker_report() -> dict[str, Any]:
     """What a worker tells the client before any task: its kit's parts and its doctor's findings (runs on the worker)."""
-    return {"parts": batch.autograder_parts(), "findings": [dataclasses.astuple(f) for f in doctor.diagnose()]}
+    return {"parts": autograder_parts(), "findings": [dataclasses.astuple(f) for f in doctor.diagnose()]}
 
 
 def accepted_workers(reports: Mapping[str, dict[str, Any]], parts: dict[str, str]) -> tuple[list[str], list[str]]:
@@ -48,7 +53,7 @@ def accepted_workers(reports: Mapping[str, dict[str, Any]], parts: dict[str, str
     reports : dict
         ``{worker address: worker_report()}``.
     parts : dict
-        The client's :func:`mnist_kit.batch.autograder_parts`.
+        The client's :func:`mnist_kit.fingerprint.autograder_parts`.
 
     Examples
     --------
@@ -59,7 +64,7 @@ def accepted_workers(reports: Mapping[str, dict[str, Any]], parts: dict[str, str
     """
     accepted, refused = [], []
     for address, report in sorted(reports.items()):
-        differ = batch.parts_that_differ(parts, report["parts"])
+        differ = parts_that_differ(parts, report["parts"])
         unsafe = [f"{name}: {detail}" for name, ok, detail in report["findings"] if not ok]
         if differ:
             refused.append(f"worker {address} refused: its kit is not this one ({', '.join(differ)})")
@@ -90,7 +95,7 @@ def grade_on_worker(notebook_text: str, seed: int | None, limits: Limits, kind: 
 
 
 class ClusterRunner:
-    """Grades on the workers of the Dask scheduler at ``address`` (the same interface as :class:`mnist_kit.batch.LocalRunner`).
+    """Grades on the workers of the Dask scheduler at ``options.scheduler`` (the interface of :class:`mnist_kit.batch.LocalRunner`).
 
     Raises
     ------
@@ -98,18 +103,22 @@ class ClusterRunner:
         When the scheduler cannot be reached, or no worker may grade.
     """
 
-    def __init__(self, address: str, limits: Limits, seed: int | None, kind: str, notes: TextIO | None = None) -> None:
+    def __init__(self, options: GradingOptions, notes: TextIO | None = None) -> None:
         try:
             from distributed import Client
         except ImportError:
             raise ClusterError("grading on a cluster needs Dask: pip install -e '.[cluster]' in the kit") from None
-        self.limits, self.seed, self.kind = limits, seed, kind
+        address = options.scheduler
+        if not address:
+            raise ClusterError("no scheduler to grade on; pass its address (tcp://host:8786)")
+        self.limits, self.seed = options.limits, options.seed
+        self.kind = options.sandbox.kind if options.sandbox else sandboxes.choose().kind
         try:
             self.client = Client(address, timeout=CONNECT_TIMEOUT)
         except (OSError, TimeoutError) as error:
             raise ClusterError(f"cannot reach the Dask scheduler at {address} ({error}); is it running, and the address right?") from None
         reports = self.client.run(worker_report)
-        self.accepted, refused = accepted_workers(reports, batch.autograder_parts())
+        self.accepted, refused = accepted_workers(reports, autograder_parts())
         for line in refused:
             print(f"mnist-kit grade: {line}", file=notes or sys.stderr)
         if not self.accepted:
@@ -162,31 +171,44 @@ class ClusterRunner:
         self.client.close()
 
 
-def slurm_job_script(
-    scheduler: str,
-    cores: int = 2,
-    memory: str = "8GB",
-    walltime: str = "02:00:00",
-    queue: str | None = None,
-    python: str | None = None,
-    extra: Sequence[str] = (),
-) -> str:
+@dataclass(frozen=True)
+class WorkerJob:
+    """One Slurm job that runs one Dask worker of the kit: its resources (``sbatch`` options).
+
+    Parameters
+    ----------
+    cores, memory, walltime, queue
+        The job's resources. The worker runs one grading per core.
+    python : str, optional
+        The kit's interpreter on the cluster (default: this one).
+    extra : tuple of str
+        More ``#SBATCH`` options, e.g. ``("--account=cs101",)``.
+    """
+
+    cores: int = 2
+    memory: str = "8GB"
+    walltime: str = "02:00:00"
+    queue: str | None = None
+    python: str | None = None
+    extra: tuple[str, ...] = ()
+
+
+DEFAULT_JOB = WorkerJob()
+
+
+def slurm_job_script(scheduler: str, job: WorkerJob = DEFAULT_JOB) -> str:
     """The job script that starts one Dask worker for the kit under Slurm, made by dask-jobqueue's ``SLURMJob``.
 
     Parameters
     ----------
     scheduler : str
         The scheduler's address, ``tcp://host:8786`` (started by ``dask scheduler`` on a login node).
-    cores, memory, walltime, queue
-        The job's resources (``sbatch`` options). The worker runs one grading per core.
-    python : str, optional
-        The kit's interpreter on the cluster (default: this one).
-    extra : sequence of str
-        More ``#SBATCH`` options, e.g. ``["--account=cs101"]``.
+    job : WorkerJob
+        The job's resources and interpreter.
 
     Examples
     --------
-    >>> print(slurm_job_script("tcp://login1:8786", python="/opt/kit/.venv/bin/python"))  # doctest: +SKIP
+    >>> print(slurm_job_script("tcp://login1:8786", WorkerJob(python="/opt/kit/.venv/bin/python")))  # doctest: +SKIP
     #!/usr/bin/env bash
     #SBATCH -J dask-worker
     ...
@@ -194,17 +216,18 @@ def slurm_job_script(
     """
     from dask_jobqueue.slurm import SLURMJob
 
-    job = SLURMJob(
+    python = job.python or sys.executable
+    slurm = SLURMJob(
         scheduler=scheduler,
         name="mnist-kit-worker",
-        cores=cores,
+        cores=job.cores,
         processes=1,
-        memory=memory,
-        walltime=walltime,
-        queue=queue,
-        python=python or sys.executable,
-        job_extra_directives=list(extra),
+        memory=job.memory,
+        walltime=job.walltime,
+        queue=job.queue,
+        python=python,
+        job_extra_directives=list(job.extra),
         # Grading needs the sandbox: a worker that cannot (mnist-kit doctor) stops before it joins.
-        job_script_prologue=[f"{python or sys.executable} -m mnist_kit doctor || exit 1"],
+        job_script_prologue=[f"{python} -m mnist_kit doctor || exit 1"],
     )
-    return job.job_script()
+    return slurm.job_script()

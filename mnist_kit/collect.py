@@ -13,22 +13,15 @@ dies or hangs the supervisor knows which step to blame and can rerun the rest wi
 """
 
 import argparse
-import ast
-import collections
 import contextlib
-import importlib.abc
-import importlib.machinery
-import importlib.util
 import io
 import json
 import linecache
 import numbers
 import random
-import re
-import sys
 import types
 import zlib
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
@@ -37,114 +30,12 @@ import numpy as np
 from . import witness
 from .answers import MODEL_PARAMETERS, Failure, Student, UnusableAnswer, describe_exception, model_parameter
 from .challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
+from .import_patches import DEFERRED_MODULES, defer_imports, lighten_scientific_imports
+from .notebook_source import definition_statements, notebook_variables, unreadable_definitions
 from .questions import QUESTIONS
+from .workfolder import WorkFolder
 
-PROGRESS_FILE = "progress.jsonl"
-OUTPUT_DIR = "answers"
 MAX_CAPTURED_OUTPUT = 100_000
-_KEPT_STATEMENTS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
-
-
-def definition_statements(notebook: dict[str, Any]) -> tuple[list[tuple[str, str]], list[str]]:
-    """Split a notebook's code into the top-level statements the grader runs.
-
-    Parameters
-    ----------
-    notebook : dict
-        A notebook in nbformat 4 JSON form.
-
-    Returns
-    -------
-    statements : list of (str, str)
-        ``(cell, source)`` for each import, definition and literal assignment, in notebook order;
-        ``cell`` names the cell as a student finds it: its position among the code cells, and its first line.
-    problems : list of str
-        One line for each code cell that could not be parsed.
-    """
-    statements, problems = [], []
-    for label, source, tree, problem in _code_cells(notebook):
-        if tree is None:
-            problems.append(f"{label} {problem}")
-            continue
-        for node in tree.body:
-            if isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node):
-                # Padded so that tracebacks count lines as the cell does.
-                segment = "\n" * (node.lineno - 1) + (ast.get_source_segment(source, node, padded=True) or "")
-                statements.append((label, segment))
-    return statements, problems
-
-
-def _code_cells(notebook: dict[str, Any]) -> Iterator[tuple[str, str, ast.Module | None, str]]:
-    """Each code cell as ``(label, Python source, parsed tree or None, why it could not be parsed or "")``."""
-    for position, cell in enumerate((c for c in notebook.get("cells", []) if c.get("cell_type") == "code"), start=1):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        label = cell_label(position, source)
-        # IPython magics and shell escapes are not Python; they never define anything we grade.
-        source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-        try:
-            yield label, source, ast.parse(source), ""
-        except SyntaxError as error:
-            yield label, source, None, f"has a syntax error on its line {error.lineno}: {error.msg}"
-
-
-def cell_label(position: int, source: str) -> str:
-    """A code cell as a student finds it: ``code cell 12 (def fit(X, y):)``, its position among the code cells and its first line.
-
-    Code cells only, from the top: Jupyter numbers them alike after Restart and Run All (``[12]``),
-    and Markdown cells, which it never numbers, do not count.
-    """
-    first = next((line.strip() for line in source.splitlines() if line.strip()), "")
-    return f"code cell {position} ({first[:60]}{'…' * (len(first) > 60)})"
-
-
-def unreadable_definitions(notebook: dict[str, Any]) -> dict[str, str]:
-    """Each function a cell the grade cannot read (a syntax error) defines, by name, with that cell's problem.
-
-    The grade skips such a cell, so its functions do not exist when graded: the failure says why
-    (the cell, the line, the error), not merely that the name is missing.
-
-    Examples
-    --------
-    >>> unreadable_definitions({"cells": [{"cell_type": "code", "source": "def f(x):\\n    return x +\\n"}]})
-    {'f': 'code cell 1 (def f(x):) has a syntax error on its line 2: invalid syntax'}
-    """
-    found: dict[str, str] = {}
-    for label, source, tree, problem in _code_cells(notebook):
-        if tree is None:
-            for name in re.findall(r"^def\s+([A-Za-z_]\w*)\s*\(", source, re.M):
-                found.setdefault(name, f"{label} {problem}")
-    return found
-
-
-def notebook_variables(notebook: dict[str, Any]) -> set[str]:
-    """The names the notebook assigns with code the grader does not run (``X_train = ...``)."""
-    names = set()
-    for cell in notebook.get("cells", []):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
-        if cell.get("cell_type") != "code":
-            continue
-        try:
-            tree = ast.parse("\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines()))
-        except SyntaxError:
-            continue
-        for node in tree.body:
-            if not (isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node)):
-                for target in ast.walk(node):
-                    if isinstance(target, ast.Name) and isinstance(target.ctx, ast.Store):
-                        names.add(target.id)
-    return names
-
-
-def _is_literal_assignment(node: ast.AST) -> bool:
-    if not isinstance(node, (ast.Assign, ast.AnnAssign)) or node.value is None:
-        return False
-    try:
-        ast.literal_eval(node.value)
-    except ValueError:
-        return False
-    return True
 
 
 class _Progress:
@@ -218,7 +109,7 @@ def _model_parameters(model: Any) -> tuple[dict[str, np.ndarray | None], dict[st
     return parameters, description
 
 
-def save_answers(directory: Path, question: str, answers: dict[str, Any]) -> None:
+def save_answers(work: WorkFolder, question: str, answers: dict[str, Any]) -> None:
     """Write one question's answers: arrays to ``<q>.npz``; descriptions and failed calls to ``<q>.json``.
 
     A fitted model (an answer its ``ANSWERS`` declares a :class:`~mnist_kit.answers.FittedModel`)
@@ -239,123 +130,13 @@ def save_answers(directory: Path, question: str, answers: dict[str, Any]) -> Non
             array, descriptions[key] = plain(value)
             if array is not None:
                 arrays[key] = array
-    np.savez(directory / f"{question}.npz", **arrays)
+    np.savez(work.answer_arrays(question), **arrays)
     record = {"error": None, "answers": descriptions, "failures": failures}
-    (directory / f"{question}.json").write_text(json.dumps(record))
+    work.answer_record(question).write_text(json.dumps(record))
 
 
-def save_error(directory: Path, question: str, message: str) -> None:
-    (directory / f"{question}.json").write_text(json.dumps({"error": message, "answers": {}}))
-
-
-# Imported by every notebook for what grading never calls: otter for grader.check (seconds:
-# nbformat, jsonschema), pyplot for the demos' plots (0.35 CPU-s) and the matplotlib package
-# under it (0.12 CPU-s); and by scikit-learn, narwhals (a grading whose functions fit nothing
-# never needs it). Each loads at the first use of one of its names instead.
-DEFERRED_MODULES = ("otter", "matplotlib", "matplotlib.pyplot", "narwhals", "narwhals.stable", "narwhals.stable.v2")
-
-
-class _DeferredModule(types.ModuleType):
-    """Stands in for a module until one of its attributes is used; then imports it for real.
-
-    ``import otter`` binds this stand-in; ``otter.Notebook``, ``from otter import ...`` and
-    ``import otter.test_files`` all import the real package first, so code that uses the module
-    behaves as before, minus the import's cost when nothing does.
-    """
-
-    def __init__(self, spec: importlib.machinery.ModuleSpec) -> None:
-        super().__init__(spec.name)
-        self.__spec__ = spec
-
-    def __getattr__(self, name: str) -> Any:
-        real = self.__dict__.get("_real_module")
-        if real is None:
-            if sys.modules.get(self.__name__) is self:
-                del sys.modules[self.__name__]
-            real = self.__dict__["_real_module"] = importlib.import_module(self.__name__)
-        return getattr(real, name)
-
-
-def _defer_imports(names: Iterable[str]) -> None:
-    """Put a :class:`_DeferredModule` in ``sys.modules`` for each of ``names`` that is installed and not loaded yet.
-
-    Specs are found without importing anything: ``importlib.util.find_spec("a.b")`` would import
-    ``a`` (the very cost deferring saves). A deferred submodule is also an attribute of its deferred
-    parent, so ``import a.b as c`` binds the stand-in without loading ``a``.
-    """
-    for name in names:
-        parent_name, _, child = name.rpartition(".")
-        parent = sys.modules.get(parent_name) if parent_name else None
-        if name in sys.modules or (parent_name and parent is None):
-            continue
-        locations = parent.__spec__.submodule_search_locations if parent is not None and parent.__spec__ else None
-        spec = importlib.machinery.PathFinder.find_spec(name, locations)
-        if spec is not None:
-            sys.modules[name] = _DeferredModule(spec)
-            if isinstance(parent, _DeferredModule):
-                parent.__dict__[child] = sys.modules[name]
-
-
-class _UnparsedDocstring(collections.defaultdict):
-    """Stands in for SciPy's numpydoc parser while grading: every section empty, the text as written.
-
-    At import, SciPy parses and rewrites the docstrings of about 620 of its functions (to add notes
-    on array backends, ``axis`` and ``nan_policy``): about 0.3 of the 1.5 CPU-s that importing the
-    notebook's scikit-learn modules costs (measured), in every student's process and every grader's,
-    for text grading never reads. With this stand-in each keeps its docstring as written; no code,
-    signature or result changes (a fast test compares them).
-    """
-
-    def __init__(self, obj: object, *args: object, **kwargs: object) -> None:
-        super().__init__(list)
-        self._text = getattr(obj, "__doc__", None) or ""
-
-    def __str__(self) -> str:
-        return "\n" + self._text  # SciPy drops the first line, where the parser puts the signature
-
-
-def skip_scipy_docstring_rewrites() -> bool:
-    """Install :class:`_UnparsedDocstring` before anything imports SciPy; a SciPy without that parser is left alone."""
-    try:
-        from scipy._lib import _docscrape
-    except ImportError:
-        return False
-    if not hasattr(_docscrape, "FunctionDoc"):
-        return False
-    _docscrape.FunctionDoc = _UnparsedDocstring
-    return True
-
-
-class _PandasUnseenByScikitLearn(importlib.abc.MetaPathFinder):
-    """Answers scikit-learn's own ``import pandas`` with "not installed"; any other import of pandas is untouched.
-
-    ``sklearn.utils.fixes`` imports pandas when it is installed (the grading environment has it,
-    through otter-grader; the student's install does not), and scikit-learn then loads it on every
-    fit to ask whether its input is a data frame: 0.17 CPU-s (measured) of every grading process
-    that fits. It asks through ``sys.modules``, so with pandas never imported the answer is "no"
-    at no cost, as on the student's machine; code that imports pandas itself gets the real one,
-    and scikit-learn then reads its data frames as before (a test fits one).
-    """
-
-    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
-        if name != "pandas":  # asked first about every import of the process
-            return None
-        fixes = sys.modules.get("sklearn.utils.fixes")
-        if fixes is not None and getattr(fixes.__spec__, "_initializing", False):
-            raise ModuleNotFoundError("pandas is not offered to scikit-learn while grading", name=name)
-        return None
-
-
-def lighten_scientific_imports() -> None:
-    """SciPy's docstrings left as written and pandas unseen by scikit-learn, in this process, before either is imported.
-
-    About 0.5 CPU-s less for importing scikit-learn and fitting with it; no code, signature or
-    result changes (fast tests compare them). The student's process calls it before any student
-    code runs; the grader's entry points, before grading.
-    """
-    skip_scipy_docstring_rewrites()
-    if not any(isinstance(finder, _PandasUnseenByScikitLearn) for finder in sys.meta_path):
-        sys.meta_path.insert(0, _PandasUnseenByScikitLearn())
+def save_error(work: WorkFolder, question: str, message: str) -> None:
+    work.answer_record(question).write_text(json.dumps({"error": message, "answers": {}}))
 
 
 def seed_global_generators(name: str) -> None:
@@ -378,13 +159,12 @@ def run(
     collect (all by default); ``witness_fd``, the grader's file for the SGD witness
     (:mod:`mnist_kit.witness`), started before any student code when a question to collect needs it.
     """
-    _defer_imports(DEFERRED_MODULES)
+    defer_imports(DEFERRED_MODULES)
     lighten_scientific_imports()
-    workdir = Path(workdir)
-    progress = _Progress(workdir / PROGRESS_FILE)
-    answers_dir = workdir / OUTPUT_DIR
-    answers_dir.mkdir(exist_ok=True)
-    arrays, params = read_challenge(workdir)
+    work = WorkFolder(Path(workdir))
+    progress = _Progress(work.progress)
+    work.answers.mkdir(exist_ok=True)
+    arrays, params = read_challenge(work.root)
     notebook = json.loads(Path(notebook_path).read_text(encoding="utf-8"))
     statements, problems = definition_statements(notebook)
     questions = {name: question for name, question in QUESTIONS.items() if only is None or name in only}
@@ -410,7 +190,7 @@ def run(
             except BaseException as error:  # noqa: BLE001 - student code may raise anything, SystemExit included
                 definition_errors.append(f"defining {label}: {describe_exception(error)}")
         progress.finish(step)
-    (workdir / "definitions.json").write_text(json.dumps({"errors": definition_errors}))
+    work.definitions.write_text(json.dumps({"errors": definition_errors}))
     for question, collector in collectors.items():
         if question in skip:
             continue
@@ -419,9 +199,9 @@ def run(
             try:
                 seed_global_generators(question)
                 inputs = Inputs(*inputs_of(question, arrays, params), data)
-                save_answers(answers_dir, question, QUESTIONS[question].collect(student, inputs, collector))
+                save_answers(work, question, QUESTIONS[question].collect(student, inputs, collector))
             except BaseException as error:  # noqa: BLE001 - the same: whatever it raises is the question's error
-                save_error(answers_dir, question, describe_exception(error))
+                save_error(work, question, describe_exception(error))
         progress.finish(question)
 
 

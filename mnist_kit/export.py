@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import collect
+from . import notebook_source
 
 SAVE_FIRST = "save the notebook (Ctrl-S / Cmd-S), then run this cell again"
 MAX_CELL_CHARACTERS = 200_000  # far above any answer cell; a larger one is listed, not parsed
@@ -83,7 +83,7 @@ class Receipt:
 def receipt(notebook: dict[str, Any], name: str) -> Receipt:
     """The :class:`Receipt` of ``notebook`` (nbformat 4 JSON, as a dict) named ``name``.
 
-    It reads the code as the grade does (:func:`mnist_kit.collect.definition_statements`) and never
+    It reads the code as the grade does (:func:`mnist_kit.notebook_source.definition_statements`) and never
     runs it, so the grader may compute it on any upload.
 
     Examples
@@ -97,10 +97,12 @@ def receipt(notebook: dict[str, Any], name: str) -> Receipt:
     cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
     readable = [_bounded(cell) for cell in cells]
     code = [(i, cell) for i, cell in enumerate((c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"), 1)]
-    too_long = [collect.cell_label(i, _source(cell)) + " is too long to read" for i, cell in code if _too_long(cell)]
-    statements, problems = collect.definition_statements({"cells": readable})
-    problems += [f"{collect.cell_label(i, _source(cell))} {newer}" for i, cell in code if (newer := newer_syntax(_source(_bounded(cell))))]
-    variables = collect.notebook_variables({"cells": readable})
+    too_long = [notebook_source.cell_label(i, _source(cell)) + " is too long to read" for i, cell in code if _too_long(cell)]
+    statements, problems = notebook_source.definition_statements({"cells": readable})
+    problems += [
+        f"{notebook_source.cell_label(i, _source(cell))} {newer}" for i, cell in code if (newer := newer_syntax(_source(_bounded(cell))))
+    ]
+    variables = notebook_source.notebook_variables({"cells": readable})
     defined = {}
     for label, source in statements:
         for node in ast.parse(source).body:
@@ -225,7 +227,7 @@ def unsaved_functions(notebook: dict[str, Any], namespace: dict[str, Any]) -> li
 
     from .questions import QUESTIONS
 
-    statements, _ = collect.definition_statements(notebook)
+    statements, _ = notebook_source.definition_statements(notebook)
     saved = {}
     for _, source in statements:
         for node in ast.parse(source).body:

@@ -12,158 +12,29 @@ collected again without it, so a submission keeps the points it earned.
 import contextlib
 import dataclasses
 import json
-import os
 import secrets
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from functools import cached_property
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from . import checks, collect, data, sandbox as sandboxes, spec, untrusted, witness
+from . import checks, data, sandbox as sandboxes, spec, untrusted, witness, workfolder
 from .budget import Budget, submission_budget
 from .challenge import SHARED, CheckerData, Inputs, draw_key, inputs_of, make_challenge, write_challenge
 from .questions import QUESTIONS, Question
 from .results import QuestionResult, Result, Status, zero_result
-from .sandbox import Sandbox
+from .sandbox import Limits, Sandbox
 from .untrusted import read_student_file
+from .workfolder import WorkFolder
 
 MAX_RESTARTS = 8
-SUBMISSION_SUFFIXES = (".ipynb", ".zip")
-NOTEBOOK_FILE = "submission.ipynb"
 WITNESS_FILE = "witness.bin"  # beside the submission's folder: out of its reach
-
-
-class InvalidSubmission(ValueError):
-    """The uploaded file is not a notebook the grader can read; the message says why."""
-
-
-# Never a submission, wherever it is found: Jupyter's checkpoints, macOS's zip debris, hidden files
-# and editors' backups (what a student gets by dragging their whole folder into an upload).
-NEVER_GRADED_FOLDERS = (".ipynb_checkpoints", "__MACOSX")
-BACKUP_ENDINGS = ("~", ".bak", ".orig", ".swp", "-checkpoint.ipynb")
-
-
-def is_candidate(name: str) -> bool:
-    """Whether the file at the relative path ``name`` may be graded: a notebook or zip, and none of the never-graded kinds.
-
-    Examples
-    --------
-    >>> [is_candidate(n) for n in ("mnist.ipynb", ".ipynb_checkpoints/mnist-checkpoint.ipynb", "__MACOSX/._mnist.ipynb")]
-    [True, False, False]
-    >>> [is_candidate(n) for n in ("a/.hidden.ipynb", "mnist.ipynb~", "#mnist.ipynb#", "export.zip", "notes.txt")]
-    [False, False, False, True, False]
-    """
-    parts = PurePosixPath(name.replace("\\", "/")).parts
-    if not parts or any(part in NEVER_GRADED_FOLDERS or part.startswith(".") for part in parts):
-        return False
-    last = parts[-1]
-    return last.endswith(SUBMISSION_SUFFIXES) and not last.startswith("#") and not last.endswith(BACKUP_ENDINGS)
-
-
-@dataclass(frozen=True)
-class NotebookChoice:
-    """Which of an upload's files is graded, and the other candidates, which are not."""
-
-    chosen: str
-    others: tuple[str, ...] = ()
-
-    @property
-    def note(self) -> str:
-        """One line saying which file was graded and which were not ("" when there was one candidate)."""
-        if not self.others:
-            return ""
-        named = ", ".join(untrusted.one_line(n, 80) for n in self.others[:5]) + (", …" if len(self.others) > 5 else "")
-        return (
-            f"graded {untrusted.one_line(self.chosen, 80)}, one of {len(self.others) + 1} notebooks uploaded (the rule: the one "
-            f"least deep in folders, then with the most graded functions answered, then the largest); not graded: {named}; "
-            "upload only the notebook you worked in"
-        )
-
-
-MAX_RANKED = 8  # candidates whose answered functions are counted (each in a child process, bounded)
-
-
-def choose_notebook(sizes: Mapping[str, int], read: Callable[[str], bytes] | None = None) -> NotebookChoice:
-    """The file of an upload to grade, from its files' relative paths and sizes (and, to rank notebooks, a reader of their bytes).
-
-    Only candidates count (:func:`is_candidate`); notebooks before zips. Of several, the one
-    least deep in folders, then with the fewest graded functions unanswered (a stub or missing,
-    as the receipt finds them; only when ``read`` is given), then the largest, then the first by
-    name.
-
-    Raises
-    ------
-    InvalidSubmission
-        When no file is a candidate.
-
-    Examples
-    --------
-    >>> choose_notebook({"mnist.ipynb": 9_000, ".ipynb_checkpoints/mnist-checkpoint.ipynb": 5_000}).chosen
-    'mnist.ipynb'
-    >>> choose_notebook({"mnist.ipynb": 5_000, "mnist-Copy1.ipynb": 9_000}).others
-    ('mnist.ipynb',)
-    """
-    candidates = [name for name in sizes if is_candidate(name)]
-    notebooks = [name for name in candidates if name.endswith(".ipynb")] or candidates
-    if not notebooks:
-        raise InvalidSubmission("no .ipynb or .zip file was submitted; upload your notebook or the zip grader.export() made")
-
-    def depth(name: str) -> int:
-        return len(PurePosixPath(name).parts)
-
-    shallowest = sorted((n for n in notebooks if depth(n) == min(map(depth, notebooks))), key=lambda n: (-sizes[n], n))
-    ranked = shallowest[:MAX_RANKED] if read and len(shallowest) > 1 and shallowest[0].endswith(".ipynb") else []
-    unanswered = {name: _unanswered(read, name) for name in ranked} if read else {}
-    unranked = len(QUESTIONS) * 10 + 1 if unanswered else 0  # beyond MAX_RANKED: after those counted
-    order = sorted(notebooks, key=lambda n: (depth(n), unanswered.get(n, unranked), -sizes[n], n))
-    return NotebookChoice(order[0], tuple(order[1:]))
-
-
-def _unanswered(read: Callable[[str], bytes], name: str) -> int:
-    """How many graded functions the notebook ``name`` leaves unanswered (a stub, or not defined), from its receipt."""
-    from .export import receipt_in_child
-
-    unreadable = len(QUESTIONS) * 10  # after every readable notebook
-    try:
-        made = receipt_in_child(read(name), "candidate.ipynb")
-    except (untrusted.UntrustedBytes, OSError):
-        return unreadable
-    if made.startswith("No receipt"):
-        return unreadable
-    return sum(1 for line in made.splitlines() if "still raises NotImplementedError" in line or ": NOT FOUND" in line)
-
-
-@dataclass(frozen=True)
-class Upload:
-    """A readable upload: the notebook's JSON text, and the note its result carries ("" unless a zip held several notebooks)."""
-
-    text: str
-    note: str = ""
-
-    def noted(self, result: Result) -> Result:
-        """``result`` with this upload's note first among its notes."""
-        return result.replace(notes=(self.note, *result.notes)) if self.note else result
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much one submission may use. Steps are single definitions or questions."""
-
-    timeout: float = 600.0
-    step_timeout: float = 180.0
-    max_memory: int = 6 * 2**30
-    max_file_size: int = 2**30  # joblib spills big arrays to disk for its workers
-    max_processes: int = 256  # processes and threads of the student's user: a fork bomb stays inside
-    max_open_files: int = 1024
-    threads: int = os.cpu_count() or 1  # BLAS and OpenMP threads of the student's process (joblib runs in it)
-    max_disk: int = 2 * 2**30  # every file of the submission together (its folder is a tmpfs of this size)
-    max_upload: int = 50 * 10**6  # the uploaded notebook, or the notebook inside an uploaded zip
+DEFAULT_LIMITS = Limits()
 
 
 class Checker:
@@ -211,59 +82,6 @@ class Checker:
         return {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
 
 
-def read_notebook(path: Path | str, max_bytes: int = Limits.max_upload) -> str:
-    """Return the notebook JSON text inside ``path`` (a ``.ipynb`` or an otter export ``.zip``): :func:`read_upload`'s text."""
-    return read_upload(path, max_bytes).text
-
-
-def read_upload(path: Path | str, max_bytes: int = Limits.max_upload) -> Upload:
-    """Read the notebook inside ``path`` (a ``.ipynb`` or an otter export ``.zip``), and which of a zip's notebooks it is.
-
-    The upload, and the notebook inside a zip, may be at most ``max_bytes`` long; a zip is
-    streamed with that cap, never decompressed whole.
-
-    Raises
-    ------
-    InvalidSubmission
-        With a one-line reason when the file is not a readable notebook.
-    """
-    path = Path(path)
-    try:
-        raw = untrusted.read_upload(path, max_bytes)
-    except untrusted.UntrustedBytes as error:
-        raise InvalidSubmission(f"{error}; clear the notebook's outputs (Kernel > Restart & Clear Output) and submit again") from None
-    note = ""
-    if path.suffix == ".zip":
-        chosen: list[NotebookChoice] = []
-
-        def choose(sizes: Mapping[str, int]) -> str:
-            chosen.append(_notebook_in_zip(zipped, sizes, max_bytes))
-            return chosen[0].chosen
-
-        try:
-            zipped = raw
-            raw = untrusted.read_zip_member(zipped, choose, max_bytes)
-            note = chosen[0].note
-        except untrusted.UntrustedBytes as error:
-            raise InvalidSubmission(f"{error}; export the notebook again with grader.export()") from None
-    if not raw.strip():
-        raise InvalidSubmission("the file is empty")
-    problem = untrusted.notebook_problem(raw)
-    if problem:
-        renamed = "not UTF-8" in problem or "not valid JSON" in problem
-        raise InvalidSubmission(f"{problem}, so it is not a notebook (was another file renamed .ipynb?)" if renamed else problem)
-    return Upload(raw.decode("utf-8"), note)
-
-
-def _notebook_in_zip(raw: bytes, sizes: Mapping[str, int], max_bytes: int) -> NotebookChoice:
-    notebooks = {name: size for name, size in sizes.items() if name.endswith(".ipynb") and is_candidate(name)}
-    if not notebooks:
-        nested = [name for name in sizes if name.endswith(".zip")]
-        detail = f" (only nested zips: {', '.join(untrusted.one_line(n, 80) for n in nested[:3])})" if nested else ""
-        raise InvalidSubmission(f"the zip holds no notebook{detail}; submit the zip grader.export() makes")
-    return choose_notebook(notebooks, lambda name: untrusted.read_zip_member(raw, lambda _: name, max_bytes))
-
-
 MAX_PROGRESS_BYTES = 2**20  # the collector writes about 40 bytes a step
 MAX_PROGRESS_LINE = 200
 MAX_RECORD_BYTES = 2**20  # a question's JSON record: descriptions and failure messages
@@ -288,7 +106,7 @@ class ProgressLog:
     def current(self) -> str | None:
         """The last step started and not finished, or None."""
         room = MAX_PROGRESS_BYTES - self._offset
-        new = read_student_file(self._workdir, collect.PROGRESS_FILE, max_bytes=room + 1, offset=self._offset) if room >= 0 else None
+        new = read_student_file(self._workdir, workfolder.PROGRESS, max_bytes=room + 1, offset=self._offset) if room >= 0 else None
         if new:
             self.overflowed = len(new) > room
             self._offset += len(new)
@@ -320,7 +138,7 @@ def progress_steps(statement_count: int = 10_000) -> frozenset[str]:
 
 
 def _answered(workdir: Path, question: str) -> bool:
-    return read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json", max_bytes=MAX_RECORD_BYTES) is not None
+    return read_student_file(workdir, *WorkFolder.answer_parts(question, ".json"), max_bytes=MAX_RECORD_BYTES) is not None
 
 
 def run_student_process(
@@ -350,11 +168,20 @@ def run_student_process(
     steps = progress_steps()
     for _ in range(MAX_RESTARTS + 1):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
-            (workdir / collect.PROGRESS_FILE).unlink()  # each run reports its own steps
+            WorkFolder(workdir).progress.unlink()  # each run reports its own steps
         progress = ProgressLog(workdir, steps)
         # The student's output and the witness's record go beside its folder, where it can neither read nor replace them.
         with open(workdir.parent / "stderr.txt", "ab") as stderr, open(workdir.parent / WITNESS_FILE, "ab") as record:
-            python_args = ["-m", "mnist_kit.collect", NOTEBOOK_FILE, ".", "--skip", ",".join(failed_steps), "--only", ",".join(questions)]
+            python_args = [
+                "-m",
+                "mnist_kit.collect",
+                workfolder.NOTEBOOK,
+                ".",
+                "--skip",
+                ",".join(failed_steps),
+                "--only",
+                ",".join(questions),
+            ]
             python_args += ["--witness-fd", str(record.fileno())]
             process = sandbox.start(workdir, uid, python_args, limits, stderr, budget, pass_fds=(record.fileno(),))
         step, step_started, reason = None, time.monotonic(), None
@@ -417,7 +244,7 @@ def _step_name(step: str | None) -> str:
 def grade_notebook(
     notebook_text: str,
     checker: Checker | None = None,
-    limits: Limits = Limits(),
+    limits: Limits = DEFAULT_LIMITS,
     seed: int | None = None,
     sandbox: Sandbox | None = None,
     questions: Sequence[str] | None = None,
@@ -473,7 +300,7 @@ def grade_notebook(
         # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
         workdir = Path(scratch) / "work"
         workdir.mkdir()
-        (workdir / NOTEBOOK_FILE).write_text(notebook_text, encoding="utf-8")
+        WorkFolder(workdir).notebook.write_text(notebook_text, encoding="utf-8")
         # The student's own copy of the loader and data: deleting or editing it harms nobody else.
         shutil.copy(data.__file__, workdir / spec.DATA_MODULE)
         shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
@@ -506,7 +333,7 @@ def _judge(
     """
     events = list(failed_steps.values()) if events is None else events
     witnessed = witness.read_record(workdir.parent / WITNESS_FILE)
-    notes = _definition_errors(read_student_file(workdir, "definitions.json", max_bytes=MAX_RECORD_BYTES))
+    notes = _definition_errors(read_student_file(workdir, workfolder.DEFINITIONS, max_bytes=MAX_RECORD_BYTES))
     notes += [f"skipped {_step_name(step)}: {reason}" for step, (_, reason) in failed_steps.items() if step.startswith("define:")]
     questions = {
         question: _judge_question(workdir, unit, inputs, failed_steps, witnessed)
@@ -530,10 +357,10 @@ def _judge_question(
     question = unit.name
     if question in failed_steps:
         return QuestionResult(unit.points, error=failed_steps[question][1])
-    record = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.json", max_bytes=MAX_RECORD_BYTES)
+    record = read_student_file(workdir, *WorkFolder.answer_parts(question, ".json"), max_bytes=MAX_RECORD_BYTES)
     if record is None:
         return QuestionResult(unit.points, error="no answer was recorded for this question (or its record was larger than any answer's)")
-    arrays = read_student_file(workdir, collect.OUTPUT_DIR, f"{question}.npz", max_bytes=MAX_ARRAYS_BYTES)
+    arrays = read_student_file(workdir, *WorkFolder.answer_parts(question, ".npz"), max_bytes=MAX_ARRAYS_BYTES)
     answers, error = checks.load_answers(record, arrays, unit.answers)
     if answers is None:
         return QuestionResult(unit.points, error=error)

@@ -18,12 +18,13 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from . import budget, collect, export, files, grade, report, sandbox as sandboxes, spec, untrusted
+from . import budget, export, feedback, files, grade, import_patches, sandbox as sandboxes, spec, submissions, untrusted
 from .results import Result
 
 
-def find_submission(submission_dir: Path, max_bytes: int = grade.Limits.max_upload) -> tuple[Path, grade.NotebookChoice]:
-    """The notebook (or ``grader.export()`` zip) to grade in Gradescope's submission folder, and why it (:func:`grade.choose_notebook`).
+def find_submission(submission_dir: Path, max_bytes: int = sandboxes.Limits.max_upload) -> tuple[Path, submissions.NotebookChoice]:
+    """The notebook (or ``grader.export()`` zip) to grade in Gradescope's submission folder, and why it (see
+    :func:`mnist_kit.submissions.choose_notebook`).
 
     Jupyter's checkpoints, ``__MACOSX``, hidden files and editors' backups are never graded; of
     several notebooks, the choice and the others are named in the result.
@@ -35,7 +36,7 @@ def find_submission(submission_dir: Path, max_bytes: int = grade.Limits.max_uplo
     """
     folder = Path(submission_dir)
     files = {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*") if p.is_file() and not p.is_symlink()}
-    choice = grade.choose_notebook(files, lambda name: untrusted.read_upload(folder / name, max_bytes))
+    choice = submissions.choose_notebook(files, lambda name: untrusted.read_upload(folder / name, max_bytes))
     return folder / choice.chosen, choice
 
 
@@ -68,7 +69,7 @@ def gradescope_results(result: Result, visibility: dict[str, str] | None = None,
             {"name": RECEIPT_TEST, "score": 0, "max_score": 0, "output": receipt, "visibility": "visible", "output_format": "text"}
         )
     for question, entry in result.questions.items():
-        for part in report.question_parts(question, entry):
+        for part in feedback.question_parts(question, entry):
             # Messages carry student text: one line each, shown as plain text, never as markup.
             lines = [untrusted.one_line(part.error, 500)] if part.error else []
             lines += [f"- {untrusted.one_line(message, 500)}" for message in part.failures]
@@ -84,10 +85,10 @@ def gradescope_results(result: Result, visibility: dict[str, str] | None = None,
                 }
             )
     output = f"Status: {result.status}" + (f" ({untrusted.one_line(result.reason, 500)})" if result.reason else "")
-    if any(visibility[kind] != "visible" for kind in report.CHECK_KINDS):
-        parts = {q: report.question_parts(q, e) for q, e in result.questions.items()}
-        shown = {kind: visibility[kind] == "visible" for kind in report.CHECK_KINDS}
-        output += "\n" + report.withheld_summary(result, parts, shown, visibility).replace("**", "")
+    if any(visibility[kind] != "visible" for kind in feedback.CHECK_KINDS):
+        parts = {q: feedback.question_parts(q, e) for q, e in result.questions.items()}
+        shown = {kind: visibility[kind] == "visible" for kind in feedback.CHECK_KINDS}
+        output += "\n" + feedback.withheld_summary(result, parts, shown, visibility).replace("**", "")
     output += f"\nIsolation: {result.sandbox_kind or 'none'}"
     enforced = sandboxes.enforced_in_words(result.sandbox)
     if enforced:
@@ -101,9 +102,9 @@ def gradescope_results(result: Result, visibility: dict[str, str] | None = None,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", default="/autograder", help="the autograder folder (default /autograder)")
-    parser.add_argument("--step-timeout", type=float, default=grade.Limits.step_timeout, help="seconds per question")
+    parser.add_argument("--step-timeout", type=float, default=sandboxes.Limits.step_timeout, help="seconds per question")
     parser.add_argument(
-        "--threads", type=int, default=grade.Limits.threads, help="BLAS and OpenMP threads for the student (default: cores)"
+        "--threads", type=int, default=sandboxes.Limits.threads, help="BLAS and OpenMP threads for the student (default: cores)"
     )
     parser.add_argument(
         "--sandbox",
@@ -112,9 +113,9 @@ def main(argv: list[str] | None = None) -> int:
         help="force one isolation (default: bubblewrap where it works, else the unprivileged user)",
     )
     args = parser.parse_args(argv)
-    collect.lighten_scientific_imports()
+    import_patches.lighten_scientific_imports()
     root = Path(args.root)
-    limits = grade.Limits(step_timeout=args.step_timeout, threads=args.threads)
+    limits = sandboxes.Limits(step_timeout=args.step_timeout, threads=args.threads)
     sandbox = sandboxes.choose(allow_weaker=True, kind=args.sandbox)
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)
@@ -123,12 +124,12 @@ def main(argv: list[str] | None = None) -> int:
     with sandbox.account() as uid:  # held until results.json is written
         try:
             submitted, choice = find_submission(root / "submission", limits.max_upload)
-            upload = grade.read_upload(submitted, limits.max_upload)
+            upload = submissions.read_upload(submitted, limits.max_upload)
             notes = tuple(n for n in (choice.note, upload.note) if n)
             receipt = "\n".join([*notes, upload_receipt(upload.text, submitted.name)])
             result = grade.grade_notebook(upload.text, limits=limits, sandbox=sandbox.only(uid))
             result = result.replace(notes=(*notes, *result.notes))
-        except grade.InvalidSubmission as error:
+        except submissions.InvalidSubmission as error:
             result = grade.invalid_result(str(error))
         except Exception as error:  # noqa: BLE001 - the grader's own bug: the student still gets a result, the log the traceback
             traceback.print_exc()

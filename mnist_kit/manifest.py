@@ -18,9 +18,12 @@ SANDBOX_MODULES = (
     "collect.py",
     "confine.py",
     "data.py",
+    "import_patches.py",
     "notebook.py",
+    "notebook_source.py",
     "spec.py",
     "witness.py",
+    "workfolder.py",
 )
 RELEASE_MODULES = (*SANDBOX_MODULES, "checks.py", "export.py", "results.py", "untrusted.py")
 # Each question unit's modules

@@ -166,6 +166,7 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
     from .answers import Student, describe_exception
     from .challenge import Inputs, inputs_of
     from .questions import QUESTIONS
+    from .workfolder import WorkFolder
 
     if question not in QUESTIONS:
         raise ValueError(f"there is no question {question!r}; the questions are {', '.join(QUESTIONS)}")
@@ -190,11 +191,13 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
     ):
         answers = unit.collect(Student(namespace, leaning=leaning), inputs)
     with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
+        work = WorkFolder(Path(folder))
+        work.answers.mkdir()
         try:
-            collect.save_answers(Path(folder), question, answers)  # the grade's round trip, byte for byte
+            collect.save_answers(work, question, answers)  # the grade's round trip, byte for byte
         except Exception as unsaved:  # noqa: BLE001 - what the grade records for the same answer (collect.run), never a traceback
             return CheckReport(question, (), describe_exception(unsaved))
-        record, stored_arrays = ((Path(folder) / f"{question}{suffix}").read_bytes() for suffix in (".json", ".npz"))
+        record, stored_arrays = work.answer_record(question).read_bytes(), work.answer_arrays(question).read_bytes()
         recorded, error = checks.load_answers(record, stored_arrays, unit.answers)
     if recorded is None:
         return CheckReport(question, (), error or "the recorded answer could not be read")

@@ -4,7 +4,7 @@
 their results also depend on packages they bring along (scikit-learn's solvers are scipy's; its
 parallel loops are joblib's and threadpoolctl's). So the Gradescope bundle and the student
 release pin those too, at the versions of ``requirements.lock``, and a cluster worker that differs
-in any of them is refused (:func:`mnist_kit.batch.autograder_parts`).
+in any of them is refused (:func:`mnist_kit.fingerprint.autograder_parts`).
 """
 
 import functools

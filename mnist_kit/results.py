@@ -185,7 +185,7 @@ class GradeChange:
 
 @dataclass(frozen=True)
 class Regrade:
-    """What the latest regrade of a graded folder did (see :func:`mnist_kit.batch.regrade_changes`)."""
+    """What the latest regrade of a graded folder did (see :func:`mnist_kit.history.regrade_changes`)."""
 
     run: str  # the history folder holding the results it replaced
     regraded: int  # how many submissions it regraded so far

@@ -45,13 +45,26 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence, Set as Abstra
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from . import confine, data, manifest, spec
 from .budget import Budget, unmount
 
-if TYPE_CHECKING:
-    from .grade import Limits
+
+@dataclass(frozen=True)
+class Limits:
+    """How much one submission may use. Steps are single definitions or questions."""
+
+    timeout: float = 600.0
+    step_timeout: float = 180.0
+    max_memory: int = 6 * 2**30
+    max_file_size: int = 2**30  # joblib spills big arrays to disk for its workers
+    max_processes: int = 256  # processes and threads of the student's user: a fork bomb stays inside
+    max_open_files: int = 1024
+    threads: int = os.cpu_count() or 1  # BLAS and OpenMP threads of the student's process (joblib runs in it)
+    max_disk: int = 2 * 2**30  # every file of the submission together (its folder is a tmpfs of this size)
+    max_upload: int = 50 * 10**6  # the uploaded notebook, or the notebook inside an uploaded zip
+
 
 KINDS = ("bwrap", "user", "none")
 PACKAGE = Path(__file__).resolve().parent

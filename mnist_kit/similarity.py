@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .collect import definition_statements
 from .files import GradedFolder, write_atomically
+from .notebook_source import definition_statements
 from .questions import QUESTIONS
 from .results import Result
 
@@ -291,11 +291,10 @@ def _shared_functions(a: Submission, b: Submission, evidence: Collection[int]) -
 # The graded folder's side: read the graded submissions, write the CSV and the pages.
 
 
-def sources_of_graded(folder: Path, read_notebook: Callable[[Path], str]) -> tuple[dict[str, dict[str, str]], list[str]]:
+def sources_of_graded(graded: GradedFolder, read_notebook: Callable[[Path], str]) -> tuple[dict[str, dict[str, str]], list[str]]:
     """``({submission: {function: source}}, [one line per submission whose file could not be read])``."""
-    graded = GradedFolder(folder)
     if not graded.results.is_dir():
-        raise FileNotFoundError(f"{folder} has no results/ folder; run mnist-kit grade --out {folder} first")
+        raise FileNotFoundError(f"{graded.root} has no results/ folder; run mnist-kit grade --out {graded.root} first")
     sources, problems = {}, []
     for path in sorted(graded.results.glob("*.json")):
         try:
@@ -308,9 +307,8 @@ def sources_of_graded(folder: Path, read_notebook: Callable[[Path], str]) -> tup
     return sources, problems
 
 
-def write_review(folder: Path, review: Review, problems: Sequence[str] = ()) -> Path:
-    """Write ``similarity.csv``, ``similarity.html`` and one page per flagged pair into ``folder``; return the CSV's path."""
-    graded = GradedFolder(folder)
+def write_review(graded: GradedFolder, review: Review, problems: Sequence[str] = ()) -> Path:
+    """Write ``similarity.csv``, ``similarity.html`` and one page per flagged pair into ``graded``; return the CSV's path."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(["submission_a", "submission_b", "score", "shared_fingerprints", "above_share_of_pairs", "functions"])

@@ -265,12 +265,12 @@ def after_saving(question, record=None, arrays=None):
     """Once the collector has saved ``question``'s answers, replace its files with these bytes."""
     save = __main__.save_answers
 
-    def save_and_replace(folder, name, answers):
-        save(folder, name, answers)
+    def save_and_replace(work, name, answers):
+        save(work, name, answers)
         if name == question:
             for suffix, content in ((".json", record), (".npz", arrays)):
                 if content is not None:
-                    with open(os.path.join(folder, name + suffix), "wb") as file:
+                    with open(os.path.join(work.answers, name + suffix), "wb") as file:
                         file.write(content)
     __main__.save_answers = save_and_replace
 

@@ -9,7 +9,7 @@ import io
 import json
 import zipfile
 
-from mnist_kit.grade import Limits
+from mnist_kit.sandbox import Limits
 
 NOTEBOOK = json.dumps({"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5})
 

@@ -30,9 +30,11 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, budget, grade, sandbox
+from mnist_kit import budget, pipeline, sandbox
 from mnist_kit.files import GradedFolder
+from mnist_kit.options import GradingOptions
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.results_folder import load_results
 from sample_submissions import attacks, notebooks
 from sample_submissions.notebooks import Case
 from sample_submissions.uploads import hostile_uploads
@@ -41,7 +43,7 @@ from tests.test_verdicts import bundle_verdict, run_bundle
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-LIMITS = grade.Limits(timeout=300, step_timeout=120)
+LIMITS = sandbox.Limits(timeout=300, step_timeout=120)
 CORRECT = Case("correct_beside_the_attacks")
 MARKER = f"pwned-{secrets.token_hex(6)}"  # the name of every file the attacks drop, new each run
 SANDBOX_UIDS = set(range(sandbox.UID_BASE, sandbox.UID_BASE + sandbox.UID_POOL_SIZE))
@@ -166,11 +168,11 @@ def attacked_batch(tmp_path_factory, listener, secret):
         (submissions / name).write_bytes(content)
     before = {"kit": snapshot(ROOT / "mnist_kit"), "submissions": snapshot(submissions)}
     resident_before = budget.reset_own_peak_memory()
-    results = batch.grade_many([submissions], out, jobs=2, limits=LIMITS)
+    results = pipeline.grade_class([submissions], GradedFolder(out), GradingOptions(LIMITS, jobs=2))
     growth = budget.own_peak_memory() - resident_before
     time.sleep(1)  # a daemon that survived would have forged the gradebook by now
     rows = {row["submission"]: row for row in csv.DictReader(GradedFolder(out).gradebook.open())}
-    stored = {r.submission: r for r in batch.load_results(out)}
+    stored = {r.submission: r for r in load_results(GradedFolder(out))}
     return {
         "cases": cases,
         "results": {r.submission: r for r in results},

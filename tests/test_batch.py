@@ -11,15 +11,16 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, grade, report
+from mnist_kit import pipeline, report, results_folder, sandbox
 from mnist_kit.files import GradedFolder, shown_name
+from mnist_kit.options import GradingOptions
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 from sample_submissions.notebooks import STUDENT_NOTEBOOK
 from sample_submissions.uploads import INVALID, invalid_content
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = grade.Limits(timeout=120, step_timeout=15)
+FAST = sandbox.Limits(timeout=120, step_timeout=15)
 
 
 def untouched_with(*cells):
@@ -73,7 +74,7 @@ def uploads(tmp_path_factory):
 @pytest.mark.slow
 def test_anything_uploaded_gets_a_row_a_status_and_a_reason(uploads, tmp_path):
     out = tmp_path / "out"
-    results = batch.grade_many([uploads], out, jobs=2, limits=FAST)
+    results = pipeline.grade_class([uploads], GradedFolder(out), GradingOptions(FAST, jobs=2))
     rows = list(csv.DictReader(GradedFolder(out).gradebook.open()))
     assert len(rows) == len(uploaded_files()) == len(results)
     by_file = {Path(r.file).relative_to(uploads).as_posix(): r for r in results}
@@ -130,7 +131,9 @@ def test_merge_combines_folders_from_several_machines(tmp_path):
         GradedFolder(tmp_path / machine).results.mkdir(parents=True)
         for name in names:
             (GradedFolder(tmp_path / machine).results / f"{name}.json").write_text(json.dumps(_result(name, 8.0).to_json()))
-    batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all", all_feedback=True)
+    pipeline.merge_folders(
+        [GradedFolder(tmp_path / "one"), GradedFolder(tmp_path / "two")], GradedFolder(tmp_path / "all"), all_feedback=True
+    )
     rows = list(csv.DictReader(GradedFolder(tmp_path / "all").gradebook.open()))
     assert [r["submission"] for r in rows] == ["ann", "ben", "cat"]
     assert (tmp_path / "all" / "feedback" / "cat.md").read_text().count("X_train is still in its original order.") == 1
@@ -141,7 +144,7 @@ def test_merge_refuses_two_different_grades_for_one_submission(tmp_path):
         GradedFolder(tmp_path / machine).results.mkdir(parents=True)
         (GradedFolder(tmp_path / machine).results / "ann.json").write_text(json.dumps(_result("ann", 8.0).replace(key=key).to_json()))
     with pytest.raises(ValueError, match="ann.json was graded differently"):
-        batch.merge([tmp_path / "one", tmp_path / "two"], tmp_path / "all")
+        pipeline.merge_folders([GradedFolder(tmp_path / "one"), GradedFolder(tmp_path / "two")], GradedFolder(tmp_path / "all"))
 
 
 def test_report_counts_failures_and_lists_troubled_submissions():
@@ -166,6 +169,6 @@ def test_results_graded_on_other_questions_are_reported_and_tabled(tmp_path):
     results = [_result("ann", 8.0), without_last]
     assert report.pass_rates(results)[last] == 1 and "q_removed" not in report.common_failures(results)
     assert "dan" in report.report_html(results)
-    batch.write_gradebook(tmp_path, results)
+    results_folder.write_gradebook(GradedFolder(tmp_path), results)
     rows = {row["submission"]: row for row in csv.DictReader(GradedFolder(tmp_path).gradebook.open())}
     assert float(rows["dan"][last]) == 0 and float(rows["ann"][last]) == QUESTIONS[last].points

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_kit import checks, collect, grade, untrusted, witness
+from mnist_kit import checks, collect, grade, notebook_source, untrusted, witness
+from mnist_kit.workfolder import WorkFolder
 from mnist_kit.answers import AnswerKeyError, Student, UnitCodeError
 from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of
 from mnist_kit.questions import QUESTIONS
@@ -39,10 +40,12 @@ class ReferenceAnswers:
         self.inputs = checker.inputs(self._arrays, self._params)
         self._namespace = {"__name__": "__student__"}
         notebook = json.loads((ROOT / "autograder" / "mnist.ipynb").read_text())
-        for _, source in collect.definition_statements(notebook)[0]:
+        for _, source in notebook_source.definition_statements(notebook)[0]:
             if "mnist_data" not in source:
                 exec(source, self._namespace)
         self._folder, self._data, self._recorded = folder, None, {}
+        self._work = WorkFolder(folder)
+        self._work.answers.mkdir()
 
     def __getitem__(self, name):
         if name not in self._recorded:
@@ -55,13 +58,13 @@ class ReferenceAnswers:
                 inputs = Inputs(*inputs_of(name, self._arrays, self._params), self._data)
                 with witness.in_process() as witnessed:
                     answers = question.collect(Student(self._namespace), inputs)
-                collect.save_answers(self._folder, name, answers)
+                collect.save_answers(self._work, name, answers)
                 if question.witnessed:
                     self.inputs[name] = dataclasses.replace(self.inputs[name], witnessed=witnessed)
             finally:
                 os.chdir(ROOT)
             recorded, error = checks.load_answers(
-                (self._folder / f"{name}.json").read_bytes(), (self._folder / f"{name}.npz").read_bytes(), question.answers
+                self._work.answer_record(name).read_bytes(), self._work.answer_arrays(name).read_bytes(), question.answers
             )
             assert error is None, error
             self._recorded[name] = recorded

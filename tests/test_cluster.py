@@ -20,13 +20,16 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, cli, cluster, grade
+from mnist_kit import cli, cluster, pipeline, sandbox
 from mnist_kit.files import GradedFolder, file_sha256
+from mnist_kit.fingerprint import autograder_fingerprint
+from mnist_kit.options import GradingOptions
+from mnist_kit.results_folder import load_results
 from sample_submissions import attacks, cases, notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-LIMITS = grade.Limits(timeout=300, step_timeout=60, threads=1)
+LIMITS = sandbox.Limits(timeout=300, step_timeout=60, threads=1)
 STUBS = attacks.STUBS  # q4-q6 unanswered
 
 
@@ -123,9 +126,9 @@ def test_a_cluster_grades_a_mixed_batch_as_the_local_pool_does(dask_cluster, tmp
     submissions = tmp_path / "submissions"
     notebooks.write_cases(MIXED, submissions)
     (submissions / "not_a_notebook.ipynb").write_bytes(b"\x00\x01")
-    local = batch.grade_many([submissions], tmp_path / "local", jobs=2, limits=LIMITS)
+    local = pipeline.grade_class([submissions], GradedFolder(tmp_path / "local"), GradingOptions(LIMITS, jobs=2))
     assert cli.main(["grade", str(submissions), "--out", str(tmp_path / "cluster"), "--scheduler", dask_cluster.address]) == 0
-    on_cluster = batch.load_results(tmp_path / "cluster")
+    on_cluster = load_results(GradedFolder(tmp_path / "cluster"))
     assert _verdicts(on_cluster) == _verdicts(local)
     assert {r.status for r in local} == {"graded", "invalid"}
     for case in MIXED:
@@ -159,10 +162,12 @@ def _grade_and_kill(local, submissions, out, victim_case, kills):
     """Grade ``submissions`` on ``local`` in a thread, SIGKILL the worker running ``victim_case`` ``kills`` times; the results."""
     done = {}
     grading = threading.Thread(
-        target=lambda: done.update(results=batch.grade_many([submissions], out, limits=LIMITS, scheduler=local.address))
+        target=lambda: done.update(
+            results=pipeline.grade_class([submissions], GradedFolder(out), GradingOptions(LIMITS, scheduler=local.address))
+        )
     )
     grading.start()
-    key = f"grade-{batch.autograder_fingerprint()}:{file_sha256(submissions / f'{victim_case.name}.ipynb')}"
+    key = f"grade-{autograder_fingerprint()}:{file_sha256(submissions / f'{victim_case.name}.ipynb')}"
     for _ in range(kills):
         os.killpg(local.workers[_worker_running(local, key)].pid, signal.SIGKILL)
     grading.join(timeout=300)
@@ -264,9 +269,8 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, capsys, monkeypatch):
 
 
 def test_the_slurm_job_script_starts_a_checked_worker_of_this_kit():
-    script = cluster.slurm_job_script(
-        "tcp://login1:8786", cores=4, memory="16GB", walltime="01:30:00", queue="short", extra=["--account=cs101"]
-    )
+    job = cluster.WorkerJob(cores=4, memory="16GB", walltime="01:30:00", queue="short", extra=("--account=cs101",))
+    script = cluster.slurm_job_script("tcp://login1:8786", job)
     lines = script.splitlines()
     assert lines[0] == "#!/usr/bin/env bash"
     assert {"#SBATCH --cpus-per-task=4", "#SBATCH --mem=15G", "#SBATCH -t 01:30:00", "#SBATCH -p short", "#SBATCH --account=cs101"} <= set(

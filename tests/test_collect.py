@@ -3,9 +3,10 @@ import os
 import numpy as np
 import pytest
 
-from mnist_kit import answers, collect
+from mnist_kit import answers, collect, notebook_source
 from mnist_kit.answers import Student, describe_exception
-from mnist_kit.collect import definition_statements, plain
+from mnist_kit.collect import plain
+from mnist_kit.notebook_source import definition_statements
 
 
 def _notebook(*sources):
@@ -113,11 +114,11 @@ def test_a_students_error_raised_through_the_kit_stays_the_students():
 
 def test_a_function_reading_a_variable_of_the_notebook_is_named_at_grading():
     notebook = _notebook("X_test = load()\nX_train, y_train = split()\nLIMIT = 3", "def fit(X, y):\n    return X_test")
-    assert collect.notebook_variables(notebook) == {"X_test", "X_train", "y_train"}
+    assert notebook_source.notebook_variables(notebook) == {"X_test", "X_train", "y_train"}
     namespace = {}
     for index, (label, source) in enumerate(definition_statements(notebook)[0]):
         exec(collect._compile_student(source, label, index), namespace)
-    failure = Student(namespace, collect.notebook_variables(notebook)).call("fit", 1, 2, on="on 3 rows")
+    failure = Student(namespace, notebook_source.notebook_variables(notebook)).call("fit", 1, 2, on="on 3 rows")
     assert failure.message == (
         "on 3 rows, fit uses X_test, a variable of the notebook: use only its arguments "
         "(the grader calls fit on other data, where X_test does not exist)."
@@ -126,9 +127,9 @@ def test_a_function_reading_a_variable_of_the_notebook_is_named_at_grading():
 
 DEFERRED_OTTER = """
 import sys
-from mnist_kit import collect
-collect._defer_imports(collect.DEFERRED_MODULES)
-collect.lighten_scientific_imports()
+from mnist_kit import import_patches
+import_patches.defer_imports(import_patches.DEFERRED_MODULES)
+import_patches.lighten_scientific_imports()
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 print("pandas" in sys.modules, type(sys.modules["narwhals"]).__name__)  # scikit-learn imported, neither loaded
@@ -136,14 +137,14 @@ X, y = np.arange(40.0).reshape(20, 2), np.arange(20) % 2
 print(LogisticRegression().fit(X, y).coef_.shape, "pandas" in sys.modules)  # fitting never loads pandas
 import pandas as pd
 print(list(LogisticRegression().fit(pd.DataFrame(X, columns=["a", "b"]), y).feature_names_in_))
-collect._defer_imports(["otter"])
+import_patches.defer_imports(["otter"])
 import otter
 print("otter.api" in sys.modules)           # not loaded by the import statement
 from otter import Notebook
 print("otter.api" in sys.modules, Notebook.__name__)
 import otter.test_files
 print(otter.test_files.__name__)
-collect._defer_imports(["matplotlib", "matplotlib.pyplot"])
+import_patches.defer_imports(["matplotlib", "matplotlib.pyplot"])
 import matplotlib.pyplot as plt
 print(type(sys.modules["matplotlib"]).__name__, "matplotlib.rcsetup" in sys.modules)   # the package is not loaded either
 print(type(sys.modules["matplotlib.pyplot"]).__name__, plt.figure.__name__, type(sys.modules["matplotlib.pyplot"]).__name__)
@@ -176,9 +177,9 @@ def test_a_deferred_module_loads_at_its_first_use_and_then_behaves_as_itself():
 
 SCIPY_AND_SKLEARN_AT_WORK = """
 import inspect, json, sys
-from mnist_kit import collect
+from mnist_kit import import_patches
 if sys.argv[1] == "stand-in":
-    collect.lighten_scientific_imports()
+    import_patches.lighten_scientific_imports()
 import numpy as np, scipy.linalg, scipy.stats
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import cross_val_score
@@ -187,7 +188,7 @@ X = rng.normal(size=(300, 5))
 y = X[:, 0] + 0.3 * rng.normal(size=300) > 0
 decorated = (scipy.stats.ttest_ind, scipy.stats.gmean, scipy.stats.mode, scipy.linalg.bandwidth)
 said = {
-    "installed": scipy._lib._docscrape.FunctionDoc is collect._UnparsedDocstring,
+    "installed": scipy._lib._docscrape.FunctionDoc is import_patches._UnparsedDocstring,
     "coef": LogisticRegression().fit(X, y).coef_.tolist(),
     "folds": cross_val_score(SGDClassifier(random_state=0), X, y, cv=3).tolist(),
     "p": float(scipy.stats.ttest_ind(X[:, 0], X[:, 1]).pvalue),

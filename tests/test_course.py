@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 
 import pytest
 
-from mnist_kit import cli, files
+from mnist_kit import cli, feedback, files
 from mnist_kit.course import CourseError, apply, config, gradebook, gradescope_export, lms, matching, roster as rosters
 from mnist_kit.course.config import LatePolicy
 from mnist_kit.files import GradedFolder
@@ -386,19 +386,18 @@ def _json(path):
 
 @pytest.mark.parametrize("everything", [True, False])
 def test_a_students_feedback_says_lateness_penalty_and_overrides(tmp_path, everything):
-    from mnist_kit import report
 
     roster = _roster(tmp_path)
     course = config.read_course(write(tmp_path / "course.toml", COURSE))
     result = _result("a", {"q1": 2.0, "q2": 1.0})
     claims = [_claim("a", ("17",), course.due + dt.timedelta(hours=2))]
     book = gradebook.build({"a": result}, claims, roster, course, (gradebook.Override("17", "q4", 2.0, "emailed in time"),))
-    text = report.student_feedback_markdown(book.rows[0], result, book.policy, everything)
+    text = feedback.student_feedback_markdown(book.rows[0], result, book.policy, everything)
     assert "Submitted 2026-12-05 01:59 (UTC-06:00), 2 hours after your due time" in text
     assert "Adjusted by your instructor: q4 0 -> 2 (`emailed in time`)" in text
     assert ("Late penalty: 10 %" in text) and (("-0.5 points" in text) == everything)
     assert (f"**Final score: 4.5 / {TOTAL_POINTS:g}**" in text) == everything
-    missing = report.student_feedback_markdown(book.rows[1], None, book.policy, everything)
+    missing = feedback.student_feedback_markdown(book.rows[1], None, book.policy, everything)
     assert f"No submission of yours was received: 0 / {TOTAL_POINTS:g}" in missing
 
 

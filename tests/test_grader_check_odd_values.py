@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from mnist_kit.feedback import failure_messages
 from mnist_kit.notebook import public_check
 from mnist_kit.questions import QUESTIONS
 
@@ -77,7 +78,7 @@ def test_the_report_counts_students_not_checks():
 
     common = report.common_failures([result(["it raised"] * 3), result(["it raised", "wrong kind"])])
     assert common["q4"] == [("it raised", 2), ("wrong kind", 1)]
-    assert report.failure_messages(result(["it raised"] * 3).questions["q4"]) == ["it raised (this one failure fails 3 checks)"]
+    assert failure_messages(result(["it raised"] * 3).questions["q4"]) == ["it raised (this one failure fails 3 checks)"]
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,10 @@ import warnings
 import numpy as np
 import pytest
 
-from mnist_kit import collect, report
+from mnist_kit import collect, notebook_source
 from mnist_kit.answers import Student, UnusableAnswer
 from mnist_kit.checks import Goal
+from mnist_kit.feedback import feedback_markdown
 from mnist_kit.notebook import public_check
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
@@ -64,7 +65,7 @@ def test_a_syntax_error_in_a_functions_cell_is_said_as_the_cause():
     notebook = {
         "cells": [{"cell_type": "markdown", "source": "# q1"}, {"cell_type": "code", "source": "def shuffle_split(X, y)\n    return X\n"}]
     }
-    student = Student({}, unreadable=collect.unreadable_definitions(notebook))
+    student = Student({}, unreadable=notebook_source.unreadable_definitions(notebook))
     failed = student.call("shuffle_split", 1, 2, on="on a table of 3 rows")
     assert failed.message == (
         "The function shuffle_split does not exist when graded: code cell 1 (def shuffle_split(X, y)) has a syntax error on its line 1: "
@@ -105,7 +106,7 @@ def test_one_mistake_is_listed_once_in_the_feedback_with_every_check_it_costs():
     said = "On 5 rows, accuracy raised KeyError ('a')."
     checks = tuple(CheckResult("q5", check.name, False, said, check.hidden, check.weight) for check in QUESTIONS["q5"].checks)
     questions = {q: QuestionResult(unit.points, 0.0, None, checks if q == "q5" else ()) for q, unit in QUESTIONS.items()}
-    feedback = report.feedback_markdown(Result(Status.GRADED, questions, 0.0, 10.0, submission="s"), everything=True)
+    feedback = feedback_markdown(Result(Status.GRADED, questions, 0.0, 10.0, submission="s"), everything=True)
     assert feedback.count("KeyError") == 1 and f"(this one failure fails {len(checks)} checks)" in feedback
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mnist_kit.checks import predict
-from mnist_kit.collect import definition_statements
+from mnist_kit.notebook_source import definition_statements
 from mnist_kit.questions import THRESHOLDS
 from mnist_kit.questions.q5_accuracy import CROSS_VALIDATIONS
 from mnist_kit.questions.q5_accuracy.collect import GraderModel, Journal

@@ -9,6 +9,7 @@ import pytest
 
 from mnist_kit import batch, checks, cli
 from mnist_kit.files import GradedFolder
+from mnist_kit.history import keep_history, regrade_changes
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.questions.q2_cast_labels import checks as cast_checks, public as cast_public
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
@@ -50,7 +51,7 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
 
     assert cli.main(command) == 0
     printed = capsys.readouterr().out
-    changes = batch.regrade_changes(out)
+    changes = regrade_changes(GradedFolder(out))
     assert changes.regraded == 2
     (ann,) = changes.changed  # ben's q2 raised under both versions: same grade, not listed
     weights = [c.weight for c in cast_checks.CHECKS]
@@ -74,7 +75,7 @@ def test_a_regrade_after_a_fix_keeps_the_old_results_and_says_whose_grade_change
 
     assert cli.main([*command, "--force"]) == 0
     printed = capsys.readouterr().out
-    changes = batch.regrade_changes(out)
+    changes = regrade_changes(GradedFolder(out))
     assert len(_history_runs(out)) == 2 and changes.regraded == 2
     assert changes.changed == () and "changed 0 of the 2 grades" in printed
 
@@ -93,12 +94,12 @@ def test_an_interrupted_regrade_resumes_into_the_same_history_run(tmp_path):
     old = {name: _result(name, 0.0, 1) for name in ("ann", "ben")}
     for name, result in old.items():
         (results / f"{name}.json").write_text(json.dumps(result.to_json()))
-    batch._keep_history(tmp_path, list(old.values()))
+    keep_history(GradedFolder(tmp_path), list(old.values()))
     (results / "ann.json").write_text(json.dumps(_result("ann", 1.0, 2).to_json()))  # then the run was killed
-    batch._keep_history(tmp_path, [old["ben"]])  # the rerun regrades ben only
+    keep_history(GradedFolder(tmp_path), [old["ben"]])  # the rerun regrades ben only
     (results / "ben.json").write_text(json.dumps(_result("ben", 0.0, 2).to_json()))
     assert len(_history_runs(tmp_path)) == 1
-    changes = batch.regrade_changes(tmp_path)
+    changes = regrade_changes(GradedFolder(tmp_path))
     assert changes.regraded == 2
     assert [(c.submission, c.questions, c.why) for c in changes.changed] == [
         ("ann", {"q2": (0.0, 1.0)}, ("q2 cast_dtype: failed → passed",))

@@ -5,6 +5,7 @@ import shutil
 import pytest
 
 from mnist_kit import report
+from mnist_kit.files import GradedFolder
 from tests.conftest import unavailable
 from tests.test_batch import _result
 
@@ -29,7 +30,7 @@ def test_report_renders_with_charts_and_no_console_errors(tmp_path):
         unavailable("Chromium is not installed (apt-get install chromium; .ci/run does)")
     results = [_result(f"student{i}", float(i), seconds=float(i)) for i in range(8)]
     results.append(_result("late", 2.0, status="timeout"))
-    path = report.write_report(tmp_path, results)
+    path = report.write_report(GradedFolder(tmp_path), results)
     problems = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

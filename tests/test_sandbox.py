@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import cli, grade, manifest, report, sandbox
+from mnist_kit import cli, feedback, grade, manifest, report, sandbox
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.results import Result
 from tests.conftest import ALL_PROOFS, unavailable
@@ -47,14 +47,14 @@ def test_no_sandbox_warns_and_every_result_and_the_report_record_it(no_bwrap, tm
     confined = result["sandbox"]["kind"] == "user" and sandbox.confinement_problem() is None
     assert result["sandbox"]["kind"] in ("user", "none") and result["sandbox"]["network"] is not confined
     assert 'id="sandbox-warning"' in (out / "report.html").read_text()
-    assert "without the bubblewrap sandbox" in report.unsandboxed_warning(Result.from_json(result))
+    assert "without the bubblewrap sandbox" in feedback.unsandboxed_warning(Result.from_json(result))
 
 
 @needs_bwrap
 def test_bubblewrap_is_recorded_and_the_report_has_no_warning(tmp_path):
     result = grade.grade_notebook(EMPTY_NOTEBOOK, seed=1)
     assert result.sandbox == {**result.sandbox, "kind": "bwrap", "network": False, "pid_namespace": True, "sees_checker": False}
-    assert report.unsandboxed_warning(result) is None
+    assert feedback.unsandboxed_warning(result) is None
     assert 'id="sandbox-warning"' not in report.report_html([result.replace(submission="a")])
 
 
@@ -139,7 +139,7 @@ def _started_kinds():
 def test_the_student_runs_under_every_limit_as_its_leased_user(tmp_path, kind):
     from pathlib import Path
 
-    limits = grade.Limits(max_memory=3 * 2**30, max_file_size=2**29, max_processes=100, max_open_files=500)
+    limits = sandbox.Limits(max_memory=3 * 2**30, max_file_size=2**29, max_processes=100, max_open_files=500)
     box = sandbox.choose(kind=kind)
     report_script = (
         "import json, os, resource; open('seen.json', 'w').write(json.dumps([os.getuid(), os.getgroups(), "
@@ -171,7 +171,7 @@ def test_no_python_runs_between_fork_and_exec(monkeypatch, tmp_path):
 
     monkeypatch.setattr(sandbox.subprocess, "Popen", Recorder)
     for kind in ("bwrap", "user"):
-        sandbox.Sandbox(kind, [sandbox.PROBE_UID], kit=tmp_path).start(tmp_path, sandbox.PROBE_UID, ["-c", "pass"], grade.Limits(), None)
+        sandbox.Sandbox(kind, [sandbox.PROBE_UID], kit=tmp_path).start(tmp_path, sandbox.PROBE_UID, ["-c", "pass"], sandbox.Limits(), None)
         assert not {"preexec_fn", "user", "group", "extra_groups", "umask"} & set(seen), kind
         assert seen["args"][0] == "prlimit"
 

@@ -68,8 +68,8 @@ def test_fingerprints_are_the_same_in_every_process():
 
 
 ANOTHER_PROCESS = (
-    "import sys; from mnist_kit import similarity; from sample_submissions import similar; "
-    "similarity.write_review(sys.argv[1], similarity.compare(similar.disguised_class()[0], similar.well_known()))"
+    "import sys; from mnist_kit import similarity; from mnist_kit.files import GradedFolder; from sample_submissions import similar; "
+    "similarity.write_review(GradedFolder(sys.argv[1]), similarity.compare(similar.disguised_class()[0], similar.well_known()))"
 )
 
 
@@ -78,7 +78,7 @@ def test_the_review_is_byte_identical_in_another_process_and_in_plain_words(revi
     first, second = tmp_path / "first", tmp_path / "second"
     first.mkdir()
     second.mkdir()
-    similarity.write_review(first, result)
+    similarity.write_review(GradedFolder(first), result)
     env = {**os.environ, "PYTHONHASHSEED": "7"}
     subprocess.run([sys.executable, "-c", ANOTHER_PROCESS, str(second)], check=True, env=env, cwd=notebooks.ROOT, timeout=120)
     assert (first / "similarity.csv").read_bytes() == (second / "similarity.csv").read_bytes()

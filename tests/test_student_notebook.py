@@ -12,9 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, cli, export, grade, gradescope
-from mnist_kit.collect import definition_statements
+from mnist_kit import cli, export, gradescope, sandbox
+from mnist_kit.files import GradedFolder
+from mnist_kit.notebook_source import definition_statements
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.results_folder import load_results
 from sample_submissions.notebooks import Case, make_notebook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +67,7 @@ def test_the_notebook_has_no_leftover_or_empty_text_and_names_no_file_of_its_own
 
 def test_the_notebook_states_the_time_limits_the_grade_applies():
     text = " ".join(" ".join("".join(c["source"]) for c in STUDENT["cells"] if c["cell_type"] == "markdown").split())
-    limits = grade.Limits()
+    limits = sandbox.Limits()
     assert f"may take at most {limits.step_timeout:g} seconds" in text
     assert f"the whole notebook at most {limits.timeout:g} seconds" in text
 
@@ -151,7 +153,7 @@ def test_student_zip_works_offline_in_jupyter_and_exports_the_copy_worked_in(bui
     assert shown[:-2] == gradescope.upload_receipt(inside.decode(), COPY_NAME).splitlines()
     assert not any("NOT FOUND" in line or "NotImplementedError" in line or "✗" in line for line in shown)
     assert cli.main(["grade", str(exported), "--out", str(tmp_path / "graded")]) == 0
-    (result,) = batch.load_results(tmp_path / "graded")
+    (result,) = load_results(GradedFolder(tmp_path / "graded"))
     assert (result.status, result.total) == ("graded", TOTAL_POINTS)
 
 

@@ -17,8 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, cli
+from mnist_kit import cli
+from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.results_folder import load_results
 from sample_submissions.notebooks import Case, make_notebook
 from tests.conftest import unavailable
 
@@ -30,7 +32,7 @@ NEWER_ONLY = 'label = f"{dict(a="x")["a"]}"\n'  # Python 3.12+: an f-string reus
 _STUDENT = """
 import json, sys
 sys.path.insert(0, ".")
-from mnist_kit.collect import definition_statements
+from mnist_kit.notebook_source import definition_statements
 from mnist_kit.notebook import Grader
 notebook = json.load(open(sys.argv[1]))
 namespace = {"__name__": "__main__"}
@@ -79,5 +81,5 @@ def test_the_release_works_on_the_pythons_students_have(built_kit, tmp_path, min
     assert ("cannot read: use the other kind of quotes" in receipt) is newer, receipt
     (exported,) = release.glob("my work_*.zip")
     assert cli.main(["grade", str(exported), "--out", str(tmp_path / "graded")]) == 0
-    (result,) = batch.load_results(tmp_path / "graded")
+    (result,) = load_results(GradedFolder(tmp_path / "graded"))
     assert (result.status, result.total) == ("graded", TOTAL_POINTS)

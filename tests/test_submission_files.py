@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from mnist_kit.grade import InvalidSubmission, choose_notebook, read_notebook, read_upload
+from mnist_kit.submissions import InvalidSubmission, choose_notebook, read_notebook, read_upload
 from sample_submissions.uploads import INVALID, NOTEBOOK, invalid_content, zipped
 
 

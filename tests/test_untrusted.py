@@ -14,12 +14,16 @@ import zipfile
 import numpy as np
 import pytest
 
-from mnist_kit import batch, checks, collect, grade, gradescope, report, untrusted
+from mnist_kit import batch, checks, grade, gradescope, pipeline, untrusted, workfolder
 from mnist_kit.answers import AnswerSchema
 from mnist_kit.budget import submission_budget
+from mnist_kit.feedback import feedback_markdown
 from mnist_kit.files import MAX_NAME, GradedFolder
+from mnist_kit.options import GradingOptions
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.results import QuestionResult, Result, Status
+from mnist_kit.results_folder import write_gradebook
+from mnist_kit.submissions import find_submissions, submission_names
 from tests.conftest import ALL_PROOFS
 
 ANSWERS = json.dumps({"error": None, "answers": {}, "failures": {}}).encode()
@@ -144,7 +148,7 @@ def test_descriptions_that_are_not_objects_are_ignored_and_texts_are_one_line():
 
 
 def write_progress(workdir, *lines):
-    with open(workdir / collect.PROGRESS_FILE, "ab") as file:
+    with open(workdir / workfolder.PROGRESS, "ab") as file:
         file.write(b"".join(line + b"\n" for line in lines))
 
 
@@ -155,7 +159,7 @@ def test_progress_counts_only_steps_that_exist_and_reads_each_byte_once(tmp_path
     assert log.current() == "define:0"
     write_progress(tmp_path, b'{"finish": "define:0"}', b'{"start": "q2"}')
     assert log.current() == "q2" and not log.overflowed
-    with open(tmp_path / collect.PROGRESS_FILE, "ab") as file:
+    with open(tmp_path / workfolder.PROGRESS, "ab") as file:
         file.write(b'{"finish": "q2"}')  # a line still being written counts once it ends
     assert log.current() == "q2"
     write_progress(tmp_path, b"")
@@ -171,8 +175,8 @@ def test_a_flooded_progress_file_is_read_up_to_its_cap(tmp_path):
 
 
 def test_statuses_come_from_the_grader_never_from_what_the_student_wrote(tmp_path):
-    (tmp_path / collect.OUTPUT_DIR).mkdir()
-    (tmp_path / collect.OUTPUT_DIR / "q2.json").write_text(json.dumps({"error": FORGED}))
+    (tmp_path / workfolder.ANSWERS).mkdir()
+    (tmp_path / workfolder.ANSWERS / "q2.json").write_text(json.dumps({"error": FORGED}))
     (tmp_path / "definitions.json").write_text(json.dumps({"errors": [FORGED] * 1000}))
     result = grade._judge(tmp_path, {}, {}, ("q2",))
     assert result.status == "graded" and result.reason is None
@@ -186,7 +190,7 @@ def forged_result():
 
 
 def test_student_text_is_quoted_in_feedback_and_plain_text_on_gradescope():
-    feedback = report.feedback_markdown(forged_result(), everything=True)
+    feedback = feedback_markdown(forged_result(), everything=True)
     assert [line for line in feedback.splitlines() if line.startswith("**Total")] == ["**Total: 0.0 / 10** (status: graded)"]
     assert all(f"`{untrusted.one_line(FORGED)}`" in line for line in feedback.splitlines() if "forged" in line)
     results = gradescope.gradescope_results(forged_result())
@@ -215,17 +219,17 @@ def test_names_never_collide_and_never_start_a_formula(tmp_path):
     for never in (".hidden.ipynb", ".ipynb_checkpoints/same-checkpoint.ipynb", "__MACOSX/._same.ipynb", "same.ipynb~"):
         (tmp_path / never).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / never).write_text("{}")
-    paths, root = batch.find_submissions([tmp_path])
+    paths, root = find_submissions([tmp_path])
     assert len(paths) == len(files), "checkpoints, hidden files, __MACOSX and backups are never submissions"
-    names = batch.submission_names(paths, root)
+    names = submission_names(paths, root)
     assert len(set(names.values())) == len(files), names
     assert all(len(n) <= MAX_NAME and "/" not in n and not n.startswith(".") for n in names.values())
-    assert names == batch.submission_names(list(reversed(paths)), root), "a name depends on the file alone"
+    assert names == submission_names(list(reversed(paths)), root), "a name depends on the file alone"
     results = [
         Result(Status.GRADED, {q: QuestionResult(unit.points) for q, unit in QUESTIONS.items()}, 0, 10, "=HYPERLINK()", submission=n)
         for n in names.values()
     ]
-    batch.write_gradebook(tmp_path, results)
+    write_gradebook(GradedFolder(tmp_path), results)
     cells = [cell for line in GradedFolder(tmp_path).gradebook.read_text().splitlines()[1:] for cell in line.split(",")]
     assert not [cell for cell in cells if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
 
@@ -246,7 +250,7 @@ def test_one_upload_the_grader_fails_on_still_leaves_every_row_and_the_report(tm
     grade_notebook.calls = 0
     monkeypatch.setattr(batch, "grade_notebook", grade_notebook)
     with pytest.raises(batch.GraderError, match="failed on 1 file"):
-        batch.grade_many([tmp_path / "in"], tmp_path / "out", jobs=1, sandbox=object())
+        pipeline.grade_class([tmp_path / "in"], GradedFolder(tmp_path / "out"), GradingOptions(jobs=1, sandbox=object()))
     rows = GradedFolder(tmp_path / "out").gradebook.read_text().splitlines()[1:]
     assert len(rows) == 3 and sum("crashed" in row and "grader failed" in row for row in rows) == 1
     assert GradedFolder(tmp_path / "out").report.exists() and len(list((tmp_path / "out" / "feedback").iterdir())) == 3

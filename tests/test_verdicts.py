@@ -22,7 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import batch, grade, spec
+from mnist_kit import grade, pipeline, sandbox, spec
+from mnist_kit.files import GradedFolder
+from mnist_kit.options import GradingOptions
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import Result, Status
 from sample_submissions import cases, notebooks
@@ -38,7 +40,7 @@ STEP_TIMEOUT = 45.0
 AT_ONCE = 3
 
 
-LIMITS = grade.Limits(timeout=400, step_timeout=STEP_TIMEOUT, threads=1)
+LIMITS = sandbox.Limits(timeout=400, step_timeout=STEP_TIMEOUT, threads=1)
 HONEST = cases.RIGHT + cases.WRONG
 COPIED = next(c for c in cases.RIGHT if c.name == "right_unseeded_sgd")  # twice in the batch: same file, same grade
 # The questions that fit on all 60,000 training images, seconds each. A broken or tampering case
@@ -143,7 +145,7 @@ def kit_results(tmp_path_factory):
         # Every file graded, the copy too (identical_once=False): that the copy gets the same grade
         # under its own seed is what lets the batch grade identical files once by default.
         graded = tmp_path_factory.mktemp("graded")
-        whole = pool.submit(batch.grade_many, [folder], graded, jobs=2, limits=LIMITS, identical_once=False)
+        whole = pool.submit(pipeline.grade_class, [folder], GradedFolder(graded), GradingOptions(LIMITS, jobs=2, identical_once=False))
         entries = pool.submit(_grade_prepared, prepared, KIT_SEED, 2)
         results = {name: _grade_text(*job, seed=KIT_SEED) for name, job in alone_texts.items()}
         results.update({r.submission: r for r in whole.result()})
@@ -387,11 +389,11 @@ def _public_failures_in_the_notebook(case):
     """
     from threadpoolctl import threadpool_limits
 
-    from mnist_kit import collect
+    from mnist_kit import collect, notebook_source
     from mnist_kit.notebook import public_check
 
     namespace = {"__name__": "__main__"}
-    for index, (label, source) in enumerate(collect.definition_statements(notebooks.make_notebook(case))[0]):
+    for index, (label, source) in enumerate(notebook_source.definition_statements(notebooks.make_notebook(case))[0]):
         if "mnist_data" not in source:  # the release's loader; no graded function uses it
             exec(collect._compile_student(source, label, index), namespace)
     failures = {}

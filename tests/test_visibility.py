@@ -2,7 +2,7 @@
 
 import pytest
 
-from mnist_kit import build, cli, gradescope, report, spec
+from mnist_kit import build, cli, feedback, gradescope, spec
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 
@@ -46,7 +46,7 @@ def test_parts_add_up_to_the_question_exactly_whichever_checks_pass(question):
     count = len(QUESTIONS[question].checks)
     for passing in range(2**count):  # every subset of the question's checks
         entry = graded_result(lambda q, index, passing=passing: bool(passing >> index & 1)).questions[question]
-        parts = report.question_parts(question, entry)
+        parts = feedback.question_parts(question, entry)
         assert [p.kind for p in parts] == ["public", "hidden"]
         assert round(sum(p.score for p in parts), 2) == entry.score
         assert round(sum(p.possible for p in parts), 2) == entry.possible
@@ -84,14 +84,14 @@ def test_an_error_is_told_in_the_public_test():
 
 
 def test_feedback_withholds_what_gradescope_withholds():
-    text = report.feedback_markdown(graded_result(PATTERNS["none pass"]), visibility=WITHHOLD_HIDDEN)
+    text = feedback.feedback_markdown(graded_result(PATTERNS["none pass"]), visibility=WITHHOLD_HIDDEN)
     assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE not in text
     assert "hidden checks, released after the due date" in text and "this is not your total" in text
     withheld = round(
         sum(
             p.possible
             for q, e in graded_result(PATTERNS["none pass"]).questions.items()
-            for p in report.question_parts(q, e)
+            for p in feedback.question_parts(q, e)
             if p.kind == "hidden"
         ),
         2,
@@ -104,13 +104,13 @@ def test_feedback_withholds_what_gradescope_withholds():
 
 def test_feedback_shows_everything_when_asked():
     result = graded_result(PATTERNS["every other"])
-    text = report.feedback_markdown(result, everything=True)
+    text = feedback.feedback_markdown(result, everything=True)
     assert PUBLIC_MESSAGE in text and HIDDEN_MESSAGE in text and "released" not in text
     assert f"**Total: {result.total} / {TOTAL_POINTS}**" in text
 
 
 def test_feedback_follows_another_setting():
-    text = report.feedback_markdown(graded_result(PATTERNS["none pass"]), visibility={"public": "visible", "hidden": "after_published"})
+    text = feedback.feedback_markdown(graded_result(PATTERNS["none pass"]), visibility={"public": "visible", "hidden": "after_published"})
     assert "released when grades are published" in text and HIDDEN_MESSAGE not in text
 
 
@@ -145,7 +145,7 @@ def test_an_instructors_setting_is_followed_everywhere(setting, monkeypatch):
     result = graded_result(PATTERNS["every other"])
     tests = gradescope.gradescope_results(result)["tests"]
     assert all(t["visibility"] == setting[t["name"].split()[1]] for t in tests)
-    text = report.feedback_markdown(result)
+    text = feedback.feedback_markdown(result)
     for kind, message in (("public", PUBLIC_MESSAGE), ("hidden", HIDDEN_MESSAGE)):
         assert (message in text) == (setting[kind] == "visible"), f"the feedback shows {kind} messages against the setting"
     assert ("Total:" in text) == (set(setting.values()) == {"visible"})

@@ -11,9 +11,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .. import batch, report
+from .. import feedback
 from ..files import GradedFolder, shown_name
 from ..results import Result
+from ..submissions import find_submissions, submission_names
 from . import CourseError, gradebook as course_gradebook, gradescope_export, matching
 from .config import Course, parse_time, read_course, read_csv
 from .roster import Roster, read_roster
@@ -30,8 +31,8 @@ class CoursePlan:
     overrides: tuple = ()
 
 
-def load_plan(course_file: Path | None = None, roster_file: Path | None = None, out: Path | None = None) -> CoursePlan:
-    """Read the course (``course_file``, optional), the roster (``roster_file`` or the course's), and ``out``'s overrides.
+def load_plan(course_file: Path | None = None, roster_file: Path | None = None, folder: GradedFolder | None = None) -> CoursePlan:
+    """Read the course (``course_file``, optional), the roster (``roster_file`` or the course's), and ``folder``'s overrides.
 
     Raises
     ------
@@ -52,7 +53,7 @@ def load_plan(course_file: Path | None = None, roster_file: Path | None = None, 
     if course.times:
         for number, row in read_csv(course.times, ("file", "submitted_at")):
             times[row["file"]] = parse_time(row["submitted_at"], course.timezone, f"{course.times}, row {number}")
-    overrides_file = GradedFolder(out).overrides if out else None
+    overrides_file = folder.overrides if folder else None
     overrides = course_gradebook.read_overrides(overrides_file, roster) if overrides_file and overrides_file.is_file() else ()
     return CoursePlan(course, roster, mapping, times, overrides)
 
@@ -61,7 +62,7 @@ def load_plan(course_file: Path | None = None, roster_file: Path | None = None, 
 Exports = dict[Path, tuple[tuple[str, ...], dt.datetime | None]]
 
 
-def expand_exports(inputs: list[Path], out: Path, max_bytes: int) -> tuple[list[Path], Exports]:
+def expand_exports(inputs: list[Path], folder: GradedFolder, max_bytes: int) -> tuple[list[Path], Exports]:
     """Replace each Gradescope export zip among ``inputs`` by the folder it is unpacked into.
 
     Returns
@@ -74,8 +75,8 @@ def expand_exports(inputs: list[Path], out: Path, max_bytes: int) -> tuple[list[
     exports: Exports = {}
     for item in map(Path, inputs):
         if gradescope_export.is_export(item):
-            unpacked = gradescope_export.unpack(item, GradedFolder(out).gradescope_exports / item.stem, max_bytes)
-            exports.update({folder.resolve(): entry for folder, entry in unpacked.submissions.items()})
+            unpacked = gradescope_export.unpack(item, folder.gradescope_exports / item.stem, max_bytes)
+            exports.update({each.resolve(): entry for each, entry in unpacked.submissions.items()})
             expanded.append(unpacked.folder)
         else:
             expanded.append(item)
@@ -86,7 +87,7 @@ def apply_course(
     plan: CoursePlan,
     inputs: list[Path],
     results: list[Result],
-    out: Path,
+    folder: GradedFolder,
     exports: Exports | None = None,
     everything: bool = False,
 ) -> tuple[course_gradebook.CourseGradebook, list[str]]:
@@ -99,8 +100,8 @@ def apply_course(
         One line per thing an instructor should know: files that belong to no one, students with
         several submissions, submissions whose time is unknown.
     """
-    paths, root = batch.find_submissions(inputs)
-    names = batch.submission_names(paths, root)
+    paths, root = find_submissions(inputs)
+    names = submission_names(paths, root)
     sources = matching.Sources(plan.mapping, plan.times, exports or {})
     claims = []
     for path in paths:
@@ -108,8 +109,8 @@ def apply_course(
         claims.append(matching.claim(matching.Upload(names[path], path.resolve(), relative), plan.roster, sources))
     by_name = {r.submission: r for r in results}
     gradebook = course_gradebook.build(by_name, claims, plan.roster, plan.course, plan.overrides)
-    course_gradebook.write(out, gradebook)
-    report.write_student_feedback(out, gradebook, by_name, everything)
+    course_gradebook.write(folder, gradebook)
+    feedback.write_student_feedback(folder, gradebook, by_name, everything)
     notes = [f"{shown_name(row.submission)}: {row.problem}; graded under its file name" for row in gradebook.unmatched]
     notes += [
         f"{row.rostered.name}: {len(row.not_counted) + 1} submissions; counted {shown_name(row.submission)}, "

@@ -346,15 +346,14 @@ def course_csv(gradebook: CourseGradebook) -> str:
     return buffer.getvalue()
 
 
-def write(out: Path, gradebook: CourseGradebook) -> Path:
-    """Write ``course.csv`` and ``course.json``; return the CSV's path."""
-    graded = GradedFolder(out)
-    write_atomically(graded.course_gradebook, course_csv(gradebook))
-    write_atomically(graded.course_state, gradebook.to_json())
-    return graded.course_gradebook
+def write(folder: GradedFolder, gradebook: CourseGradebook) -> Path:
+    """Write ``course.csv`` and ``course.json`` in ``folder``; return the CSV's path."""
+    write_atomically(folder.course_gradebook, course_csv(gradebook))
+    write_atomically(folder.course_state, gradebook.to_json())
+    return folder.course_gradebook
 
 
-def load(out: Path) -> CourseGradebook | None:
+def load(folder: GradedFolder) -> CourseGradebook | None:
     """The course gradebook of a graded folder, or None if it was graded without a roster."""
-    path = GradedFolder(out).course_state
+    path = folder.course_state
     return CourseGradebook.from_json(path.read_text(encoding="utf-8")) if path.is_file() else None

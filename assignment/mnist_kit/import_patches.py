@@ -1,0 +1,1 @@
+../../mnist_kit/import_patches.py
