@@ -200,7 +200,7 @@ def sandbox_benchmark(args):
                 workdir = Path(scratch) / "work"
                 workdir.mkdir()
                 box.prepare(workdir, uid)
-                process = box.start(workdir, uid, ["-c", "pass"], limits, subprocess.DEVNULL)
+                process = box.start(sandbox.SubmissionRun(workdir, uid, limits), ["-c", "pass"], subprocess.DEVNULL)
                 process.wait()
                 box.stop(process, uid)
 
@@ -223,7 +223,8 @@ FLOOR_SCRIPT = """
 import json, sys, time
 from pathlib import Path
 from mnist_kit import collect, notebook_source
-from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
+from mnist_kit.challenge import inputs_of, read_challenge
+from mnist_kit.inputs import SHARED, Inputs, StudentData
 from mnist_kit.questions import QUESTIONS
 notebook = json.loads(Path(sys.argv[1]).read_text())
 namespace = {"__name__": "__student__"}

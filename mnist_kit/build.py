@@ -240,6 +240,32 @@ def student_zip_files(release_files: Mapping[str, bytes | SymlinkTo], release_di
     }
 
 
+def _otter_assign_outputs(root: Path) -> tuple[dict[str, bytes | SymlinkTo], dict[str, bytes]]:
+    """The student release's and the autograder folder's files as Otter Assign makes them from the source, checked.
+
+    Otter's test files are left out of both: they import otter, which students do not install
+    (``grader.check`` runs the kit's public checks itself), and ``run_autograder`` grades with the
+    kit's own checks, never otter's test files.
+    """
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-build-") as scratch_dir:
+        scratch = Path(scratch_dir)
+        (scratch / "source").mkdir()
+        master = _source_notebook(root, scratch / "source")
+        _run_otter_assign(master, scratch / "otter")
+        student_dir, autograder_dir = scratch / "otter" / "student", scratch / "otter" / "autograder"
+        for path in (student_dir / NOTEBOOK, autograder_dir / NOTEBOOK):
+            _normalise_notebook(path)
+        check_questions(json.loads(master.read_text()), json.loads((student_dir / NOTEBOOK).read_text()))
+        student: dict[str, bytes | SymlinkTo] = dict(_files_besides_tests(student_dir))
+        return student, _files_besides_tests(autograder_dir)
+
+
+def _files_besides_tests(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).parts[0] != "tests"
+    }
+
+
 def build(root: Path = ROOT, verify: bool = True, out: str = "dist") -> BuildReport:
     """Regenerate ``assignment/`` and ``autograder/``, check that the pieces agree, and write the two zips.
 
@@ -267,28 +293,7 @@ def build(root: Path = ROOT, verify: bool = True, out: str = "dist") -> BuildRep
     """
     root = Path(root)
     check_visibility(spec.VISIBILITY)
-    with tempfile.TemporaryDirectory(prefix="mnist-kit-build-") as scratch_dir:
-        scratch = Path(scratch_dir)
-        (scratch / "source").mkdir()
-        master = _source_notebook(root, scratch / "source")
-        _run_otter_assign(master, scratch / "otter")
-        student_dir, autograder_dir = scratch / "otter" / "student", scratch / "otter" / "autograder"
-        for path in (student_dir / NOTEBOOK, autograder_dir / NOTEBOOK):
-            _normalise_notebook(path)
-        check_questions(json.loads(master.read_text()), json.loads((student_dir / NOTEBOOK).read_text()))
-        # Otter's test files stay out of the release: they import otter, which students do not install
-        # (grader.check runs the kit's public checks itself).
-        student_files: dict[str, bytes | SymlinkTo] = {
-            str(p.relative_to(student_dir)): p.read_bytes()
-            for p in student_dir.rglob("*")
-            if p.is_file() and p.relative_to(student_dir).parts[0] != "tests"
-        }
-        # Nor in the bundle: run_autograder grades with the kit's own checks, never otter's test files.
-        autograder_files = {
-            str(p.relative_to(autograder_dir)): p.read_bytes()
-            for p in autograder_dir.rglob("*")
-            if p.is_file() and p.relative_to(autograder_dir).parts[0] != "tests"
-        }
+    student_files, autograder_files = _otter_assign_outputs(root)
     student_files.update(release_kit_files(root))
     student_files.update(
         {
@@ -338,7 +343,26 @@ def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
     student : dict
         The student release's notebook made from it.
     """
-    blocks, texts, text = {}, {}, []
+    blocks, texts = _question_blocks(master)
+    registered = questions.QUESTIONS
+    _check_registered(list(blocks), registered)
+    undefined = undefined_names(master)
+    if undefined:
+        cell, name = undefined[0]
+        raise BuildError(
+            f"{SOURCE}: the cell that starts {cell.strip().splitlines()[0][:60]!r} uses {name}, which no earlier cell "
+            "defines (did a removed question's block define it?); define it in a cell before that one"
+        )
+    defined = {f"the reference in {SOURCE}": _defined_functions(master), "the student release": _defined_functions(student)}
+    for name, question in registered.items():
+        _check_unit(question, blocks[name].get("points"), texts.get(name, ""), defined)
+
+
+def _question_blocks(master: dict[str, Any]) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+    """Each question's ``BEGIN QUESTION`` settings, and the Markdown text of its block, by name, in notebook order."""
+    blocks: dict[str, dict[str, Any]] = {}
+    texts: dict[str, str] = {}
+    text: list[str] = []
     open_block: str | None = None  # the question whose BEGIN QUESTION has not met its END QUESTION yet
     for cell in master["cells"]:
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -360,66 +384,57 @@ def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
             texts[open_block], text, open_block = "\n".join(text), [], None
     if open_block is not None:
         raise BuildError(f"{SOURCE}: question {open_block}'s block has no END QUESTION; add one after its last cell")
-    registered = questions.QUESTIONS
-    for name in blocks:
+    return blocks, texts
+
+
+def _check_registered(names: list[str], registered: Mapping[str, questions.Question]) -> None:
+    """The notebook's questions are the registry's, in its order."""
+    for name in names:
         if name not in registered:
             raise BuildError(
                 f"{SOURCE} has question {name} but {REGISTRY_FILE} does not register it; write its unit "
                 "mnist_kit/questions/<qN_what_it_does>/ and add it to REGISTRY (README: Change the assignment)"
             )
     for name, question in registered.items():
-        if name not in blocks:
+        if name not in names:
             raise BuildError(
                 f"{REGISTRY_FILE} registers {name} ({question.package}) but {SOURCE} has no BEGIN QUESTION block "
                 f"named {name}; add the question to the notebook or remove it from REGISTRY"
             )
-    if list(blocks) != list(registered):
+    if names != list(registered):
         raise BuildError(
-            f"{REGISTRY_FILE} lists the questions as {list(registered)} but {SOURCE} has them as {list(blocks)}; "
-            "order REGISTRY as the notebook"
+            f"{REGISTRY_FILE} lists the questions as {list(registered)} but {SOURCE} has them as {names}; order REGISTRY as the notebook"
         )
-    undefined = undefined_names(master)
-    if undefined:
-        cell, name = undefined[0]
+
+
+def _check_unit(question: questions.Question, points: object, text: str, defined: Mapping[str, set[str]]) -> None:
+    """One unit agrees with its block: points, a collector, its checks' lists, its functions defined, its goals stated."""
+    name, unit = question.name, f"mnist_kit/questions/{question.package}"
+    if points is not None and points != question.points:
+        raise BuildError(f"{SOURCE} gives {name} {points} points but {unit}/__init__.py says POINTS = {question.points}; make them agree")
+    question.collector()
+    public, every = question.public_checks, question.checks
+    if not public or any(check.hidden for check in public):
+        raise BuildError(f"{unit}/public.py must list the question's public checks, at least one, and only public(...) ones")
+    if list(every[: len(public)]) != list(public) or any(not check.hidden for check in every[len(public) :]) or len(every) == len(public):
         raise BuildError(
-            f"{SOURCE}: the cell that starts {cell.strip().splitlines()[0][:60]!r} uses {name}, which no earlier cell "
-            "defines (did a removed question's block define it?); define it in a cell before that one"
+            f"{unit}/checks.py must list CHECKS = [*PUBLIC_CHECKS, hidden(...), ...]: the public checks of "
+            "public.py (each written once, there), then at least one hidden check"
         )
-    reference_functions, student_functions = _defined_functions(master), _defined_functions(student)
-    for name, question in registered.items():
-        unit = f"mnist_kit/questions/{question.package}"
-        points = blocks[name].get("points")
-        if points is not None and points != question.points:
-            raise BuildError(
-                f"{SOURCE} gives {name} {points} points but {unit}/__init__.py says POINTS = {question.points}; make them agree"
-            )
-        question.collector()
-        public, every = question.public_checks, question.checks
-        if not public or any(check.hidden for check in public):
-            raise BuildError(f"{unit}/public.py must list the question's public checks, at least one, and only public(...) ones")
-        if (
-            list(every[: len(public)]) != list(public)
-            or any(not check.hidden for check in every[len(public) :])
-            or len(every) == len(public)
-        ):
-            raise BuildError(
-                f"{unit}/checks.py must list CHECKS = [*PUBLIC_CHECKS, hidden(...), ...]: the public checks of "
-                "public.py (each written once, there), then at least one hidden check"
-            )
-        for function in question.functions:
-            for defined, where in ((reference_functions, f"the reference in {SOURCE}"), (student_functions, "the student release")):
-                if function not in defined:
-                    raise BuildError(
-                        f"{unit}/__init__.py grades {function}() but {where} does not define it; "
-                        f"write it in {name}'s BEGIN SOLUTION block of {SOURCE} (or fix FUNCTIONS)"
-                    )
-        stated = {float(match) for match in _GOAL.findall(texts.get(name, ""))}
-        wanted = {round(threshold.value * 100, 6) for threshold in question.thresholds.values()}
-        if stated != wanted:
-            raise BuildError(
-                f"{SOURCE} states the goals of {name} as {_percents(stated)} but {unit}/__init__.py's THRESHOLDS are "
-                f"{_percents(wanted)}; write each as 'at least N %' in the text before {name}'s END QUESTION"
-            )
+    for function in question.functions:
+        for where, functions in defined.items():
+            if function not in functions:
+                raise BuildError(
+                    f"{unit}/__init__.py grades {function}() but {where} does not define it; "
+                    f"write it in {name}'s BEGIN SOLUTION block of {SOURCE} (or fix FUNCTIONS)"
+                )
+    stated = {float(match) for match in _GOAL.findall(text)}
+    wanted = {round(threshold.value * 100, 6) for threshold in question.thresholds.values()}
+    if stated != wanted:
+        raise BuildError(
+            f"{SOURCE} states the goals of {name} as {_percents(stated)} but {unit}/__init__.py's THRESHOLDS are "
+            f"{_percents(wanted)}; write each as 'at least N %' in the text before {name}'s END QUESTION"
+        )
 
 
 def _percents(values: Iterable[float]) -> str:

@@ -359,7 +359,7 @@ def run_checks(question: CheckedQuestion, answers: Answers, inputs: Any, checks:
         A :class:`mnist_kit.questions.Question`.
     answers : dict
         As :func:`load_answers` returns them.
-    inputs : mnist_kit.challenge.Inputs
+    inputs : mnist_kit.inputs.Inputs
         The question's grading-time inputs, with the checker's own data.
     checks : sequence of Check, optional
         Run only these (``grader.check`` runs ``question.public_checks``); all of ``question.checks`` by default.

@@ -111,13 +111,12 @@ def _grade(args: argparse.Namespace) -> int:
         print(f"{shown_name(result.submission or '')}: {result.total}/{result.possible} {result.status}{reason}")
     _print_changes(folder, run_before)
     if plan:
-        course, notes = course_apply.apply_course(plan, inputs, results, folder, exports, options.all_feedback)
+        course, notes = pipeline.grade_course(plan, inputs, results, folder, exports, options.all_feedback)
         for line in notes:
             print(f"mnist-kit grade: note: {line}", file=sys.stderr)
         late = sum(1 for row in course.rows if row.penalty)
         missing = sum(1 for row in course.rows if row.status == course_gradebook.MISSING)
         print(f"{len(course.rows)} students: {missing} without a submission, {late} with a late penalty, {len(plan.overrides)} override(s)")
-        pipeline.write_class_report(folder)
         print(f"wrote {folder.course_gradebook} (one row per student) and {folder.student_feedback}/ (feedback by login)")
     elif folder.course_state.exists():
         print(

@@ -29,8 +29,9 @@ import numpy as np
 
 from . import witness
 from .answers import MODEL_PARAMETERS, Failure, Student, UnusableAnswer, describe_exception, model_parameter
-from .challenge import SHARED, Inputs, StudentData, inputs_of, read_challenge
+from .challenge import inputs_of, read_challenge
 from .import_patches import DEFERRED_MODULES, defer_imports, lighten_scientific_imports
+from .inputs import SHARED, Inputs, StudentData
 from .notebook_source import definition_statements, notebook_variables, unreadable_definitions
 from .questions import QUESTIONS
 from .workfolder import WorkFolder

@@ -13,6 +13,7 @@ from . import sandbox, spec, untrusted
 from .answers import said_once
 from .course import gradebook as course_gradebook
 from .course.gradebook import CourseGradebook, StudentGrade
+from .course.late import late_in_words
 from .files import GradedFolder, shown_name, write_atomically
 from .questions import QUESTIONS
 from .results import QuestionResult, Result, Status
@@ -219,7 +220,7 @@ def student_feedback_markdown(row: StudentGrade, result: Result | None, policy: 
         lines += [f"No submission of yours was received: 0 / {row.possible}.", ""]
     late = row.lateness
     if late.late_seconds and late.submitted_at:
-        late_by = course_gradebook.late_in_words(late.late_seconds)
+        late_by = late_in_words(late.late_seconds)
         lines.append(f"Submitted {when_in_words(late.submitted_at)}, {late_by} after your due time ({when_in_words(late.due)}).")
     if late.note:
         lines.append(f"Note: {late.note}.")

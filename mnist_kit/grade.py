@@ -14,9 +14,10 @@ import dataclasses
 import json
 import secrets
 import shutil
+import subprocess
 import tempfile
 import time
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,12 @@ from typing import Any
 import numpy as np
 
 from . import checks, data, sandbox as sandboxes, spec, untrusted, witness, workfolder
-from .budget import Budget, submission_budget
-from .challenge import SHARED, CheckerData, Inputs, draw_key, inputs_of, make_challenge, write_challenge
+from .budget import submission_budget
+from .challenge import inputs_of, make_challenge, write_challenge
+from .inputs import SHARED, CheckerData, Inputs, draw_key
 from .questions import QUESTIONS, Question
 from .results import QuestionResult, Result, Status, zero_result
-from .sandbox import Limits, Sandbox
+from .sandbox import Limits, Sandbox, SubmissionRun
 from .untrusted import read_student_file
 from .workfolder import WorkFolder
 
@@ -57,7 +59,7 @@ class Checker:
         return make_challenge(seed, *self._data, questions, self._memo)
 
     def seeded_parts(self) -> tuple[str, ...]:
-        """The questions (and :data:`~mnist_kit.challenge.SHARED`, the data) whose grading-time inputs change with the seed."""
+        """The questions (and :data:`~mnist_kit.inputs.SHARED`, the data) whose grading-time inputs change with the seed."""
         # Drawn afresh, nothing kept: what the memo holds must be found equal, not assumed so.
         first, second = make_challenge(1, *self._data), make_challenge(2, *self._data)
 
@@ -142,18 +144,12 @@ def _answered(workdir: Path, question: str) -> bool:
 
 
 def run_student_process(
-    workdir: Path,
-    limits: Limits,
-    deadline: float,
-    sandbox: Sandbox,
-    uid: int,
-    questions: Sequence[str] | None = None,
-    budget: Budget | None = None,
+    run: SubmissionRun, sandbox: Sandbox, deadline: float, questions: Sequence[str] | None = None
 ) -> dict[str, tuple[Status, str]]:
     """Collect answers, restarting past every step that kills or hangs the student's process.
 
-    The collector runs ``workdir/submission.ipynb`` inside ``sandbox`` as user ``uid`` (and within
-    ``budget``, a :class:`mnist_kit.budget.Budget`) and collects ``questions``; when it ends,
+    The collector runs ``run.workdir``'s notebook inside ``sandbox`` as ``run.uid`` (within
+    ``run.budget``, a :class:`mnist_kit.budget.Budget`) and collects ``questions``; when it ends,
     however it ends, every process it started is killed before anything it wrote is read.
 
     Returns
@@ -164,73 +160,73 @@ def run_student_process(
         cgroup, or an exit), never what the student's process wrote.
     """
     failed_steps: dict[str, tuple[Status, str]] = {}
-    questions = tuple(QUESTIONS) if questions is None else questions
+    questions = tuple(QUESTIONS) if questions is None else tuple(questions)
     steps = progress_steps()
+
+    def unanswered(reason: tuple[Status, str]) -> dict[str, tuple[Status, str]]:
+        return {q: reason for q in questions if not _answered(run.workdir, q)}
+
     for _ in range(MAX_RESTARTS + 1):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
-            WorkFolder(workdir).progress.unlink()  # each run reports its own steps
-        progress = ProgressLog(workdir, steps)
-        # The student's output and the witness's record go beside its folder, where it can neither read nor replace them.
-        with open(workdir.parent / "stderr.txt", "ab") as stderr, open(workdir.parent / WITNESS_FILE, "ab") as record:
-            python_args = [
-                "-m",
-                "mnist_kit.collect",
-                workfolder.NOTEBOOK,
-                ".",
-                "--skip",
-                ",".join(failed_steps),
-                "--only",
-                ",".join(questions),
-            ]
-            python_args += ["--witness-fd", str(record.fileno())]
-            process = sandbox.start(workdir, uid, python_args, limits, stderr, budget, pass_fds=(record.fileno(),))
-        step, step_started, reason = None, time.monotonic(), None
+            WorkFolder(run.workdir).progress.unlink()  # each run reports its own steps
+        progress = ProgressLog(run.workdir, steps)
+        process = _start_collector(run, sandbox, questions, failed_steps)
         try:
-            while process.poll() is None:
-                time.sleep(0.05)
-                current = progress.current()
-                if current != step:
-                    step, step_started = current, time.monotonic()
-                now = time.monotonic()
-                if now > deadline:
-                    reason = (Status.TIMEOUT, f"the submission used up its {limits.timeout:.0f} s")
-                elif step and now - step_started > limits.step_timeout:
-                    reason = (Status.TIMEOUT, f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
-                elif progress.overflowed:
-                    reason = (
-                        Status.CRASHED,
-                        f"{_step_name(step)} wrote more than {MAX_PROGRESS_BYTES // 2**20} MiB into the grader's progress file",
-                    )
-                if reason:
-                    break
+            reason = _watch(process, progress, run.limits, deadline)
         finally:
-            sandbox.stop(process, uid)  # the student's code may have left children behind
-            if budget:
-                budget.kill_all()
+            sandbox.stop(process, run.uid)  # the student's code may have left children behind
+            if run.budget:
+                run.budget.kill_all()
         step = progress.current()
-        if reason is None and budget and budget.ran_out_of_memory():
-            reason = (Status.MEMORY, f"{_step_name(step)} used more than the submission's {limits.max_memory / 2**30:g} GiB of memory")
-        if budget and budget.folder_full(workdir.parent):
+        if reason is None and run.budget and run.budget.ran_out_of_memory():
+            reason = (Status.MEMORY, f"{_step_name(step)} used more than the submission's {run.limits.max_memory / 2**30:g} GiB of memory")
+        if run.budget and run.budget.folder_full(run.workdir.parent):
             # Nothing more can be recorded in a full folder: what is not answered yet is lost to it.
             during = f" (during {_step_name(step)})" if step else ""
-            reason = (
+            full = (
                 Status.CRASHED,
-                f"the submission filled its {budget.disk / 2**30:g} GiB of disk{during}, so nothing more could be recorded",
+                f"the submission filled its {run.budget.disk / 2**30:g} GiB of disk{during}, so nothing more could be recorded",
             )
-            failed_steps.update({s: reason for s in [step, *questions] if s and not (s in questions and _answered(workdir, s))})
-            return failed_steps
+            return failed_steps | ({step: full} if step and step not in questions else {}) | unanswered(full)
         if step is None and process.returncode == 0 and reason is None:
             return failed_steps
         if reason is None:
             reason = (Status.CRASHED, f"the Python process died during {_step_name(step)} (exit code {process.returncode})")
         if step is None:
-            failed_steps.update({q: reason for q in questions if not _answered(workdir, q)})
-            return failed_steps
+            return failed_steps | unanswered(reason)
         failed_steps[step] = reason
         if reason[0] == Status.TIMEOUT and time.monotonic() > deadline:
-            failed_steps.update({q: reason for q in questions if not _answered(workdir, q)})
-            return failed_steps
+            return failed_steps | unanswered(reason)
     return failed_steps
+
+
+def _start_collector(
+    run: SubmissionRun, sandbox: Sandbox, questions: Sequence[str], failed_steps: Mapping[str, object]
+) -> subprocess.Popen:
+    """Start the collector on ``questions``, past ``failed_steps``; its output and the witness's record go beside its folder."""
+    # Beside the folder: the student's code can neither read nor replace them.
+    with open(run.workdir.parent / "stderr.txt", "ab") as stderr, open(run.workdir.parent / WITNESS_FILE, "ab") as record:
+        python_args = ["-m", "mnist_kit.collect", workfolder.NOTEBOOK, ".", "--skip", ",".join(failed_steps), "--only", ",".join(questions)]
+        python_args += ["--witness-fd", str(record.fileno())]
+        return sandbox.start(run, python_args, stderr, pass_fds=(record.fileno(),))
+
+
+def _watch(process: subprocess.Popen, progress: ProgressLog, limits: Limits, deadline: float) -> tuple[Status, str] | None:
+    """Wait for ``process`` to end; the reason the grader stops it first (a time limit, a flooded progress file), if any."""
+    step, step_started = None, time.monotonic()
+    while process.poll() is None:
+        time.sleep(0.05)
+        current = progress.current()
+        if current != step:
+            step, step_started = current, time.monotonic()
+        now = time.monotonic()
+        if now > deadline:
+            return (Status.TIMEOUT, f"the submission used up its {limits.timeout:.0f} s")
+        if step and now - step_started > limits.step_timeout:
+            return (Status.TIMEOUT, f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
+        if progress.overflowed:
+            return (Status.CRASHED, f"{_step_name(step)} wrote more than {MAX_PROGRESS_BYTES // 2**20} MiB into the grader's progress file")
+    return None
 
 
 def _step_name(step: str | None) -> str:
@@ -282,10 +278,7 @@ def grade_notebook(
     """
     checker = checker or Checker()
     sandbox = sandbox or sandboxes.choose()
-    questions = tuple(QUESTIONS) if questions is None else tuple(questions)
-    unknown = [q for q in questions if q not in QUESTIONS]
-    if unknown:
-        raise ValueError(f"questions={unknown} are not registered; choose among {', '.join(QUESTIONS)}")
+    questions = _registered(questions)
     seed = secrets.randbits(32) if seed is None else seed
     arrays, params = checker.challenge(seed, questions)
     started = time.monotonic()
@@ -297,27 +290,42 @@ def grade_notebook(
             Path(scratch), limits.max_memory, limits.max_processes, sandbox.folder_bytes(limits.max_disk), enforce=sandbox.kind != "none"
         ) as budget,
     ):
-        # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
-        workdir = Path(scratch) / "work"
-        workdir.mkdir()
-        WorkFolder(workdir).notebook.write_text(notebook_text, encoding="utf-8")
-        # The student's own copy of the loader and data: deleting or editing it harms nobody else.
-        shutil.copy(data.__file__, workdir / spec.DATA_MODULE)
-        shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
-        write_challenge(workdir, arrays, params)
-        sandbox.prepare(workdir, uid)
-        failed_steps = run_student_process(workdir, limits, started + limits.timeout, sandbox, uid, questions, budget)
-        events = list(failed_steps.values())
-        if budget.killed_for_memory() and not any(status == Status.MEMORY for status, _ in events):
-            events.append(
-                (
-                    Status.MEMORY,
-                    f"a process of the submission was killed for using more than its {limits.max_memory / 2**30:g} GiB "
-                    "of memory (all its processes together)",
-                )
-            )
-        result = _judge(workdir, checker.inputs(arrays, params), failed_steps, questions, events)
+        run = SubmissionRun(_work_folder(Path(scratch), notebook_text, arrays, params), uid, limits, budget)
+        sandbox.prepare(run.workdir, uid)
+        failed_steps = run_student_process(run, sandbox, started + limits.timeout, questions)
+        result = _judge(run.workdir, checker.inputs(arrays, params), failed_steps, questions, _events(run, failed_steps))
     return result.replace(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe() | budget.describe())
+
+
+def _events(run: SubmissionRun, failed_steps: Mapping[str, tuple[Status, str]]) -> list[tuple[Status, str]]:
+    """What the grader saw of a run: each abandoned step's status and reason, and a kill for memory its cgroup recorded."""
+    events = list(failed_steps.values())
+    if run.budget and run.budget.killed_for_memory() and not any(status == Status.MEMORY for status, _ in events):
+        what = f"a process of the submission was killed for using more than its {run.limits.max_memory / 2**30:g} GiB"
+        events.append((Status.MEMORY, f"{what} of memory (all its processes together)"))
+    return events
+
+
+def _registered(questions: Sequence[str] | None) -> tuple[str, ...]:
+    """``questions`` (every registered one if None), refused in one line if one is not registered."""
+    chosen = tuple(QUESTIONS) if questions is None else tuple(questions)
+    unknown = [q for q in chosen if q not in QUESTIONS]
+    if unknown:
+        raise ValueError(f"questions={unknown} are not registered; choose among {', '.join(QUESTIONS)}")
+    return chosen
+
+
+def _work_folder(scratch: Path, notebook_text: str, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> Path:
+    """The student's work folder in ``scratch``: the notebook, its own copy of the loader and data, and the challenge."""
+    # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
+    workdir = scratch / "work"
+    workdir.mkdir()
+    WorkFolder(workdir).notebook.write_text(notebook_text, encoding="utf-8")
+    # The student's own copy of the loader and data: deleting or editing it harms nobody else.
+    shutil.copy(data.__file__, workdir / spec.DATA_MODULE)
+    shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
+    write_challenge(workdir, arrays, params)
+    return workdir
 
 
 def _judge(

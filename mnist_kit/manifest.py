@@ -19,6 +19,7 @@ SANDBOX_MODULES = (
     "confine.py",
     "data.py",
     "import_patches.py",
+    "inputs.py",
     "notebook.py",
     "notebook_source.py",
     "spec.py",

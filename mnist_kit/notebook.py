@@ -34,7 +34,9 @@ if TYPE_CHECKING:  # imported where used: the student's kernel imports this modu
 
     import numpy as np
 
-    from .challenge import Inputs, StudentData
+    from .checks import Answers, Goal
+    from .inputs import Inputs, StudentData
+    from .questions import Question
 
 NOTEBOOK_SEED = 20_261_126  # grader.check's challenge; the grade draws a fresh one for every grading
 
@@ -162,15 +164,17 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
     ValueError
         If ``question`` is not one of the assignment's questions.
     """
-    from . import checks, collect, witness
-    from .answers import Student, describe_exception
-    from .challenge import Inputs, inputs_of
-    from .questions import QUESTIONS
-    from .workfolder import WorkFolder
+    from joblib import parallel_config
 
-    if question not in QUESTIONS:
+    from . import checks, witness
+    from .answers import Student
+    from .challenge import inputs_of
+    from .inputs import Inputs
+    from .questions import QUESTIONS
+
+    unit = QUESTIONS.get(question)
+    if unit is None:
         raise ValueError(f"there is no question {question!r}; the questions are {', '.join(QUESTIONS)}")
-    unit = QUESTIONS[question]
     problem = _definition_problem(unit.functions, namespace)
     if problem:
         return CheckReport(question, (), problem)
@@ -178,8 +182,6 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
     leaning = {name: used[0] for name in unit.functions if (used := notebook_variables_used(namespace[name]))}
     arrays, params, student_data, checker_inputs = _challenge(seed)
     inputs = Inputs(*inputs_of(question, arrays, params), student_data if unit.uses_data else None)
-    from joblib import parallel_config
-
     # As in the grade: seeded generators, and joblib in this process (the grade's LOKY_MAX_CPU_COUNT=1).
     witnessing: contextlib.AbstractContextManager[dict] = witness.in_process() if unit.witnessed else contextlib.nullcontext({})
     with (
@@ -190,26 +192,41 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
         witnessing as witnessed,
     ):
         answers = unit.collect(Student(namespace, leaning=leaning), inputs)
-    with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
-        work = WorkFolder(Path(folder))
-        work.answers.mkdir()
-        try:
-            collect.save_answers(work, question, answers)  # the grade's round trip, byte for byte
-        except Exception as unsaved:  # noqa: BLE001 - what the grade records for the same answer (collect.run), never a traceback
-            return CheckReport(question, (), describe_exception(unsaved))
-        record, stored_arrays = work.answer_record(question).read_bytes(), work.answer_arrays(question).read_bytes()
-        recorded, error = checks.load_answers(record, stored_arrays, unit.answers)
+    recorded, error = _round_trip(question, answers)
     if recorded is None:
         return CheckReport(question, (), error or "the recorded answer could not be read")
     seen = dataclasses.replace(checker_inputs[question], witnessed=witnessed) if unit.witnessed else checker_inputs[question]
     results = tuple(checks.run_checks(unit, recorded, seen, unit.public_checks))
-    goals: tuple[checks.Goal, ...] = ()
-    if unit.goals and all(result.passed for result in results):
+    return CheckReport(question, results, goals=_goals(unit, recorded, seen) if all(r.passed for r in results) else ())
+
+
+def _goals(unit: Question, recorded: Answers, seen: Inputs) -> tuple[Goal, ...]:
+    """What ``unit``'s public goals measure of answers that pass its public checks (nothing when it has none)."""
+    from .checks import CheckFailed
+
+    try:
+        return tuple(unit.goals(recorded, seen)) if unit.goals else ()
+    except CheckFailed:
+        return ()  # nothing to measure: the public checks already said why
+
+
+def _round_trip(question: str, answers: dict[str, Any]) -> tuple[Any, str | None]:
+    """``answers`` saved as the collector saves them and loaded as the checker loads them (the grade's round trip, byte
+    for byte): the loaded answers, or None and why."""
+    from . import checks, collect
+    from .answers import describe_exception
+    from .questions import QUESTIONS
+    from .workfolder import WorkFolder
+
+    with tempfile.TemporaryDirectory(prefix="mnist-kit-check-") as folder:
+        work = WorkFolder(Path(folder))
+        work.answers.mkdir()
         try:
-            goals = tuple(unit.goals(recorded, seen))
-        except checks.CheckFailed:
-            goals = ()  # nothing to measure: the public checks already said why
-    return CheckReport(question, results, goals=goals)
+            collect.save_answers(work, question, answers)
+        except Exception as unsaved:  # noqa: BLE001 - what the grade records for the same answer (collect.run), never a traceback
+            return None, describe_exception(unsaved)
+        record, stored_arrays = work.answer_record(question).read_bytes(), work.answer_arrays(question).read_bytes()
+        return checks.load_answers(record, stored_arrays, QUESTIONS[question].answers)
 
 
 def assert_public_checks_pass(question: str, **functions: Callable[..., Any]) -> None:
@@ -228,8 +245,9 @@ def _challenge(seed: int) -> tuple[dict[str, np.ndarray], dict[str, Any], Studen
     """The challenge of ``seed``, the MNIST views students' functions get, and the checker's inputs (built once)."""
     import numpy as np
 
-    from .challenge import SHARED, CheckerData, Inputs, StudentData, inputs_of, make_challenge
+    from .challenge import inputs_of, make_challenge
     from .data import read_embedded
+    from .inputs import SHARED, CheckerData, Inputs, StudentData
     from .questions import QUESTIONS
 
     images, digits = read_embedded()

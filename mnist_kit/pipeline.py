@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from . import batch, feedback, report
+from .course import apply as course_apply
+from .course.gradebook import CourseGradebook
 from .files import GradedFolder
 from .history import regrade_changes
 from .options import GradingOptions
@@ -43,6 +45,25 @@ def grade_class(
         raise
     write_class_report(folder)
     return results
+
+
+def grade_course(
+    plan: course_apply.CoursePlan,
+    inputs: list[Path],
+    results: list[Result],
+    folder: GradedFolder,
+    exports: course_apply.Exports | None = None,
+    all_feedback: bool = False,
+) -> tuple[CourseGradebook, list[str]]:
+    """Match graded ``results`` to the course's students (:func:`mnist_kit.course.apply.apply_course`), then write each
+    student's feedback and the report with its course section.
+
+    Returns the course gradebook and one line per thing an instructor should know.
+    """
+    gradebook, notes = course_apply.apply_course(plan, inputs, results, folder, exports)
+    feedback.write_student_feedback(folder, gradebook, {r.submission: r for r in results}, all_feedback)
+    write_class_report(folder)
+    return gradebook, notes
 
 
 def write_class_report(folder: GradedFolder) -> Path:

@@ -15,6 +15,7 @@ from typing import Any
 from . import feedback
 from .course import gradebook as course_gradebook
 from .course.gradebook import CourseGradebook
+from .course.late import late_in_words
 from .feedback import unsandboxed_warning, when_in_words
 from .files import GradedFolder, shown_name, write_atomically
 from .questions import QUESTIONS
@@ -161,7 +162,7 @@ def _course_html(course: CourseGradebook | None) -> str:
             row.rostered.section,
             row.status,
             when_in_words(row.lateness.submitted_at),
-            course_gradebook.late_in_words(row.lateness.late_seconds),
+            late_in_words(row.lateness.late_seconds),
             row.raw,
             row.adjusted,
             row.penalty,

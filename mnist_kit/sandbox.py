@@ -66,6 +66,16 @@ class Limits:
     max_upload: int = 50 * 10**6  # the uploaded notebook, or the notebook inside an uploaded zip
 
 
+@dataclass(frozen=True)
+class SubmissionRun:
+    """One submission's processes: the work folder they run in, the user they run as, their limits and their budget."""
+
+    workdir: Path
+    uid: int
+    limits: Limits
+    budget: Budget | None = None
+
+
 KINDS = ("bwrap", "user", "none")
 PACKAGE = Path(__file__).resolve().parent
 INSIDE_WORKDIR = "/submission"
@@ -471,16 +481,9 @@ class Sandbox:
         return ["bwrap", *flags, "--", *python]
 
     def start(
-        self,
-        workdir: Path,
-        uid: int,
-        python_args: list[str],
-        limits: Limits,
-        stderr: IO[bytes],
-        budget: Budget | None = None,
-        pass_fds: tuple[int, ...] = (),
+        self, run: SubmissionRun, python_args: list[str], stderr: IO[bytes] | int, pass_fds: tuple[int, ...] = ()
     ) -> subprocess.Popen:
-        """Start the student's process; it is the leader of a new session, inside ``budget`` if given.
+        """Start the student's process for ``run``; it is the leader of a new session, inside ``run.budget`` if given.
 
         ``pass_fds`` stay open in it (the SGD witness's record, which the collector hands on before
         any student code runs).
@@ -490,9 +493,10 @@ class Sandbox:
         at that moment (a checker's BLAS call did, and a batch froze), and without such code
         ``subprocess`` starts the process with vfork, which runs no fork handlers at all.
         """
-        command = self.command(workdir, uid, python_args)
+        workdir, limits, budget = run.workdir, run.limits, run.budget
+        command = self.command(workdir, run.uid, python_args)
         if self.kind == "user":
-            command = [*_as_user(uid), *command]
+            command = [*_as_user(run.uid), *command]
         # Where the cgroup holds all of the submission's memory, the address space of one process
         # is only a backstop, so that running out of memory is the kernel's kill the grader sees.
         address_space = limits.max_memory * (2 if budget and budget.memory_enforced else 1)

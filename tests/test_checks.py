@@ -16,10 +16,11 @@ import numpy as np
 import pytest
 
 from mnist_kit import checks, collect, grade, notebook_source, untrusted, witness
-from mnist_kit.workfolder import WorkFolder
 from mnist_kit.answers import AnswerKeyError, Student, UnitCodeError
-from mnist_kit.challenge import SHARED, Inputs, StudentData, inputs_of
+from mnist_kit.challenge import inputs_of
+from mnist_kit.inputs import SHARED, Inputs, StudentData
 from mnist_kit.questions import QUESTIONS
+from mnist_kit.workfolder import WorkFolder
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = 11

@@ -262,7 +262,8 @@ def test_a_stub_gives_the_answers_its_call_with_the_real_inputs_gives(monkeypatc
     from pathlib import Path
 
     from mnist_kit import grade
-    from mnist_kit.challenge import Inputs, StudentData, inputs_of
+    from mnist_kit.challenge import inputs_of
+    from mnist_kit.inputs import Inputs, StudentData
     from mnist_kit.questions import QUESTIONS
 
     release = json.loads((Path(__file__).resolve().parent.parent / "assignment" / "mnist.ipynb").read_text())

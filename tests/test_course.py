@@ -21,8 +21,8 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from mnist_kit import cli, feedback, files
-from mnist_kit.course import CourseError, apply, config, gradebook, gradescope_export, lms, matching, roster as rosters
-from mnist_kit.course.config import LatePolicy
+from mnist_kit.course import CourseError, apply, config, gradebook, gradescope_export, late, lms, matching, roster as rosters
+from mnist_kit.course.late import LatePolicy
 from mnist_kit.files import GradedFolder
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import QuestionResult, Result, Status
@@ -33,13 +33,13 @@ ROOT = Path(__file__).resolve().parent.parent
 UTC = dt.timezone.utc
 
 
-@pytest.mark.parametrize("module", [config, gradebook, rosters, lms, matching, gradescope_export])
+@pytest.mark.parametrize("module", [config, late, gradebook, rosters, lms, matching, gradescope_export])
 def test_the_course_modules_examples_hold(module, tmp_path, monkeypatch):
     import tempfile
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the examples' files go where pytest removes them
     failed, tried = doctest.testmod(module, optionflags=doctest.ELLIPSIS)
-    assert failed == 0 and (tried or module in (matching, gradescope_export))
+    assert failed == 0 and (tried or module in (gradebook, matching, gradescope_export))
 
 
 def write(path, text):

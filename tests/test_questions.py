@@ -17,6 +17,7 @@ import pytest
 
 from mnist_kit import build, challenge, fingerprint, manifest, pins, questions
 from mnist_kit.answers import GRADER_FAILED
+from mnist_kit.inputs import SHARED
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS, QuestionError, Threshold
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 from tests.conftest import unregistered_question_name
@@ -377,13 +378,13 @@ def _same(left, right):
 
 
 def test_removing_or_adding_a_question_leaves_the_others_inputs_alone(small_mnist, monkeypatch):
-    before = _by_question(*challenge.make_challenge(5, *small_mnist), [*QUESTIONS, challenge.SHARED])
+    before = _by_question(*challenge.make_challenge(5, *small_mnist), [*QUESTIONS, SHARED])
     new = unregistered_question_name()
     first, middle = list(QUESTIONS)[0], list(QUESTIONS)[len(QUESTIONS) // 2]
     added = dataclasses.replace(QUESTIONS[first], name=new)  # a new question that draws as much as the first
     for changed in ({k: v for k, v in QUESTIONS.items() if k != middle}, {**QUESTIONS, new: added}):
         monkeypatch.setattr(challenge, "QUESTIONS", changed)
-        after = _by_question(*challenge.make_challenge(5, *small_mnist), [*changed, challenge.SHARED])
+        after = _by_question(*challenge.make_challenge(5, *small_mnist), [*changed, SHARED])
         for name in set(before) & set(after):
             assert _same(before[name], after[name]), f"{name}'s inputs changed"
     monkeypatch.undo()
@@ -393,7 +394,7 @@ def test_removing_or_adding_a_question_leaves_the_others_inputs_alone(small_mnis
 
 def test_a_checker_keeps_only_what_no_seed_changes(small_mnist):
     """Challenges drawn with a memo (as a Checker draws them, once per grading) equal those drawn afresh."""
-    memo, names = {}, [*QUESTIONS, challenge.SHARED]
+    memo, names = {}, [*QUESTIONS, SHARED]
     for seed in (5, 6, 5):
         kept, fresh = challenge.make_challenge(seed, *small_mnist, memo=memo), challenge.make_challenge(seed, *small_mnist)
         assert all(_same(a, b) for a, b in zip(_by_question(*kept, names).values(), _by_question(*fresh, names).values(), strict=True))

@@ -2,6 +2,7 @@
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -150,7 +151,7 @@ def test_the_student_runs_under_every_limit_as_its_leased_user(tmp_path, kind):
         workdir.mkdir()
         box.prepare(workdir, uid)
         with open(tmp_path / "stderr.txt", "wb") as stderr:
-            process = box.start(workdir, uid, ["-c", report_script], limits, stderr)
+            process = box.start(sandbox.SubmissionRun(workdir, uid, limits), ["-c", report_script], stderr)
             process.wait()
             box.stop(process, uid)
         seen_uid, groups, rlimits = json.loads((workdir / "seen.json").read_text())
@@ -171,7 +172,8 @@ def test_no_python_runs_between_fork_and_exec(monkeypatch, tmp_path):
 
     monkeypatch.setattr(sandbox.subprocess, "Popen", Recorder)
     for kind in ("bwrap", "user"):
-        sandbox.Sandbox(kind, [sandbox.PROBE_UID], kit=tmp_path).start(tmp_path, sandbox.PROBE_UID, ["-c", "pass"], sandbox.Limits(), None)
+        run = sandbox.SubmissionRun(tmp_path, sandbox.PROBE_UID, sandbox.Limits())
+        sandbox.Sandbox(kind, [sandbox.PROBE_UID], kit=tmp_path).start(run, ["-c", "pass"], subprocess.DEVNULL)
         assert not {"preexec_fn", "user", "group", "extra_groups", "umask"} & set(seen), kind
         assert seen["args"][0] == "prlimit"
 

@@ -3,7 +3,8 @@
 :func:`load_plan` reads and checks the course file, roster, times, mapping and overrides before
 anything is graded, so a mistake costs seconds, not a class's grading. :func:`expand_exports`
 unpacks Gradescope export zips among the inputs. :func:`apply_course` matches the graded files to
-students and writes the course gradebook, its feedback files and its lines of news.
+students and writes the course gradebook and its lines of news (the students' feedback files
+follow from it: :func:`mnist_kit.pipeline.grade_course`).
 """
 
 import datetime as dt
@@ -11,7 +12,6 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from .. import feedback
 from ..files import GradedFolder, shown_name
 from ..results import Result
 from ..submissions import find_submissions, submission_names
@@ -89,7 +89,6 @@ def apply_course(
     results: list[Result],
     folder: GradedFolder,
     exports: Exports | None = None,
-    everything: bool = False,
 ) -> tuple[course_gradebook.CourseGradebook, list[str]]:
     """Match ``results`` (of :func:`mnist_kit.batch.grade_many` on ``inputs``) to students; write the course gradebook.
 
@@ -110,7 +109,6 @@ def apply_course(
     by_name = {r.submission: r for r in results}
     gradebook = course_gradebook.build(by_name, claims, plan.roster, plan.course, plan.overrides)
     course_gradebook.write(folder, gradebook)
-    feedback.write_student_feedback(folder, gradebook, by_name, everything)
     notes = [f"{shown_name(row.submission)}: {row.problem}; graded under its file name" for row in gradebook.unmatched]
     notes += [
         f"{row.rostered.name}: {len(row.not_counted) + 1} submissions; counted {shown_name(row.submission)}, "

@@ -26,7 +26,6 @@ A time without an offset is in the course's ``timezone``. Example::
 
 import csv
 import datetime as dt
-import math
 import tomllib
 import zoneinfo
 from collections.abc import Iterator
@@ -35,53 +34,20 @@ from pathlib import Path
 from typing import Any
 
 from . import CourseError
+from .late import SETTINGS as LATE_SETTINGS, LatePolicy
 
 FIELDS = {
     "assignment.name": "the assignment's name; the Canvas export writes its column under it (default: the roster's column of that name)",
     "assignment.canvas_column": 'the exact Canvas column, e.g. "MNIST (81234)"; needed only if the roster has several of that name',
     "assignment.due": 'the due date and time (TOML datetime, or text such as "2026-12-04 23:59"); without it nothing is late',
     "assignment.timezone": 'the IANA time zone of every time given without an offset (default UTC), e.g. "Europe/Berlin"',
-    "late.grace_minutes": "minutes after the due time still counted on time (default 0)",
-    "late.penalty_percent": "percent taken off per started period late (default 0: lateness shown, nothing taken)",
-    "late.per": 'the period: "day" or "hour" (default "day")',
-    "late.max_penalty_percent": "the most ever taken off, in percent (default 100)",
-    "late.zero_after_days": "work later than this many days scores 0 (default: never)",
-    "late.of": 'what the percent is of: "score" (the student\'s raw score, default) or "possible" (the assignment\'s points)',
+    **LATE_SETTINGS,
     "files.roster": "the roster CSV (Canvas gradebook export or plain), relative to course.toml; --roster overrides it",
     "files.times": "a CSV of submission times, columns file, submitted_at (for downloads that carry no time)",
     "files.mapping": "a CSV of columns file, student: submissions whose names say nothing of their student",
     "files.extensions": "a CSV of columns student, due (a time) or student, days (extra days), beside the [extensions] table",
     "extensions.<student>": "a new due time, or a number of extra days, for one student (id, login, SIS id or email)",
 }
-PERIODS = {"day": dt.timedelta(days=1), "hour": dt.timedelta(hours=1)}
-
-
-@dataclass(frozen=True)
-class LatePolicy:
-    """How lateness costs points. ``penalty_percent`` per started ``per`` late, at most ``max_penalty_percent``."""
-
-    grace_minutes: float = 0.0
-    penalty_percent: float = 0.0
-    per: str = "day"
-    max_penalty_percent: float = 100.0
-    zero_after_days: float | None = None
-    of: str = "score"
-
-    def penalty_fraction(self, late_by: dt.timedelta) -> float:
-        """The share of the base (score or possible) taken for work ``late_by`` after its due time.
-
-        Examples
-        --------
-        >>> policy = LatePolicy(grace_minutes=15, penalty_percent=10, max_penalty_percent=25)
-        >>> [policy.penalty_fraction(dt.timedelta(hours=h)) for h in (0.2, 1, 30, 200)]
-        [0.0, 0.1, 0.2, 0.25]
-        """
-        if late_by <= dt.timedelta(minutes=self.grace_minutes):
-            return 0.0
-        if self.zero_after_days is not None and late_by > dt.timedelta(days=self.zero_after_days):
-            return 1.0
-        periods = math.ceil(late_by / PERIODS[self.per])
-        return min(periods * self.penalty_percent, self.max_penalty_percent) / 100
 
 
 @dataclass(frozen=True)
@@ -151,7 +117,7 @@ def read_course(path: Path) -> Course:
         canvas_column=_text(path, "assignment.canvas_column", assignment.get("canvas_column", "")),
         due=None if due is None else parse_time(due, zone, f"{path}: assignment.due"),
         timezone=zone,
-        late=_policy(path, late),
+        late=LatePolicy.from_table(late, path),
         extensions=extensions,
         **{name: _file(path, f"files.{name}", files.get(name)) for name in ("roster", "times", "mapping")},
     )
@@ -179,24 +145,6 @@ def _number(value: Any, where: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise CourseError(f"{where}: expected a number, got {value!r}") from None
-
-
-def _policy(path: Path, late: dict) -> LatePolicy:
-    numbers = {}
-    for name in ("grace_minutes", "penalty_percent", "max_penalty_percent", "zero_after_days"):
-        if name in late:
-            value = late[name]
-            if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise CourseError(f"{path}: late.{name} must be a number of at least 0, got {value!r}")
-            numbers[name] = float(value)
-    per, of = late.get("per", "day"), late.get("of", "score")
-    if per not in PERIODS:
-        raise CourseError(f'{path}: late.per must be "day" or "hour", got {per!r}')
-    if of not in ("score", "possible"):
-        raise CourseError(f'{path}: late.of must be "score" or "possible", got {of!r}')
-    if numbers.get("max_penalty_percent", 100) > 100 or numbers.get("penalty_percent", 0) > 100:
-        raise CourseError(f"{path}: a late penalty above 100 percent takes more than the score; use at most 100")
-    return LatePolicy(per=per, of=of, **numbers)
 
 
 def _file(path: Path, name: str, value: object) -> Path | None:

@@ -19,7 +19,7 @@ from ..files import GradedFolder, shown_name, spreadsheet_safe, write_atomically
 from ..questions import QUESTIONS
 from ..results import Result
 from . import CourseError
-from .config import PERIODS, Course, read_csv
+from .config import Course, read_csv
 from .matching import Claim
 from .roster import Roster, Student
 
@@ -179,16 +179,31 @@ def build(
     for student in roster.students:
         own = sorted(by_student.get(student.id, []), key=_submission_order)
         mine = tuple(o for o in overrides if o.student == student.id)
-        due = course.due_for(extensions.get(student.id))
+        due = _Due(course.due_for(extensions.get(student.id)), extensions.get(student.id) is not None)
         if not own:
-            rows.append(_row(student, None, (), None, mine, course, due, extensions.get(student.id) is not None))
+            rows.append(_row(student, _Counted(), mine, course, due))
             continue
-        counted = own[-1]
-        others = tuple(o.upload.submission for o in own[:-1])
-        result = results[counted.upload.submission]
-        rows.append(_row(student, counted, others, result, mine, course, due, extensions.get(student.id) is not None))
-    unmatched = tuple(_row(None, c, (), results[c.upload.submission], (), course, None, False) for c in claims if not c.students)
+        counted = _Counted(own[-1], tuple(o.upload.submission for o in own[:-1]), results[own[-1].upload.submission])
+        rows.append(_row(student, counted, mine, course, due))
+    unmatched = tuple(_row(None, _Counted(c, (), results[c.upload.submission]), (), course, _Due()) for c in claims if not c.students)
     return CourseGradebook(course.name, course.canvas_column, policy_in_words(course), str(roster.path.resolve()), tuple(rows), unmatched)
+
+
+@dataclass(frozen=True)
+class _Counted:
+    """A student's counted upload (None: none), the others not counted, and the counted one's result."""
+
+    claim: Claim | None = None
+    others: tuple[str, ...] = ()
+    result: Result | None = None
+
+
+@dataclass(frozen=True)
+class _Due:
+    """A student's due time (None: no due date), and whether an extension set it."""
+
+    at: dt.datetime | None = None
+    extended: bool = False
 
 
 def _submission_order(item: Claim) -> tuple:
@@ -196,16 +211,8 @@ def _submission_order(item: Claim) -> tuple:
     return at, item.order, item.upload.submission
 
 
-def _row(
-    student: Student | None,
-    counted: Claim | None,
-    others: tuple[str, ...],
-    result: Result | None,
-    overrides: tuple[Override, ...],
-    course: Course,
-    due: dt.datetime | None,
-    extended: bool,
-) -> StudentGrade:
+def _row(student: Student | None, counted: _Counted, overrides: tuple[Override, ...], course: Course, due: _Due) -> StudentGrade:
+    result = counted.result
     if result is None:
         grader = dict.fromkeys(QUESTIONS, 0.0)
         status, submission, possible, raw = (MISSING if student else UNMATCHED), "", QUESTIONS.total_points, 0.0
@@ -216,9 +223,8 @@ def _row(
         status = UNMATCHED
     questions = {**grader, **{o.question: o.score for o in overrides}}
     adjusted = round(sum(questions.values()), 2)
-    lateness = _lateness(counted, course, due, extended)
-    base = adjusted if course.late.of == "score" else possible
-    penalty = round(min(base * lateness.penalty_fraction, adjusted), 2)
+    lateness = _lateness(counted.claim, course, due)
+    penalty = course.late.penalty(lateness.penalty_fraction, adjusted, possible)
     return StudentGrade(
         student=student,
         status=status,
@@ -232,22 +238,22 @@ def _row(
         lateness=lateness,
         overrides=overrides,
         grader_scores=grader,
-        not_counted=others,
-        problem=counted.problem if counted else "",
+        not_counted=counted.others,
+        problem=counted.claim.problem if counted.claim else "",
     )
 
 
-def _lateness(counted: Claim | None, course: Course, due: dt.datetime | None, extended: bool) -> Lateness:
-    time = counted.time if counted else None
+def _lateness(counted: Claim | None, course: Course, due_time: _Due) -> Lateness:
+    due, time = due_time.at, counted.time if counted else None
     shown_due = due.isoformat() if due else ""
     if time is None or due is None:
         note = "" if counted is None or due is None else "no submission time known: counted on time (give a times file)"
         return Lateness(time.at.isoformat() if time and time.at else "", time.source if time else "", shown_due, 0.0, 0.0, note)
     if time.at is None:  # Canvas's late flag alone
-        if extended:
+        if due_time.extended:
             note = "Canvas marked it late against its own due date, but the student has an extension and no time is known: counted on time"
             return Lateness("", time.source, shown_due, 0.0, 0.0, note)
-        period = PERIODS[course.late.per]
+        period = course.late.period
         fraction = course.late.penalty_fraction(period)
         return Lateness(
             "",
@@ -263,46 +269,13 @@ def _lateness(counted: Claim | None, course: Course, due: dt.datetime | None, ex
 
 
 def policy_in_words(course: Course) -> str:
-    """The late policy as one sentence for the report and the feedback.
-
-    Examples
-    --------
-    >>> from mnist_kit.course.config import LatePolicy
-    >>> policy_in_words(Course(None, late=LatePolicy(grace_minutes=15, penalty_percent=10, max_penalty_percent=50)))
-    'No due date set.'
-    """
-    if course.due is None:
-        return "No due date set."
-    late = course.late
-    words = f"Due {course.due.isoformat(' ', 'minutes')}"
-    if late.grace_minutes:
-        words += f", with {late.grace_minutes:g} minutes' grace"
-    if late.penalty_percent:
-        words += f"; {late.penalty_percent:g} % of the {late.of} per started {late.per} late, at most {late.max_penalty_percent:g} %"
-    if late.zero_after_days is not None:
-        words += f"; 0 points after {late.zero_after_days:g} days"
-    return words + "."
+    """The course's late policy as one sentence for the report and the feedback (:meth:`LatePolicy.in_words`)."""
+    return course.late.in_words(course.due)
 
 
 def handle_file_name(student: Student) -> str:
     """A safe file name for a student's feedback, from their login (or id)."""
     return urllib.parse.quote(student.handle, safe="-_.@").lstrip(".") or urllib.parse.quote(student.id, safe="")
-
-
-def late_in_words(seconds: float) -> str:
-    """A lateness in words ("" when on time).
-
-    Examples
-    --------
-    >>> late_in_words(93_600), late_in_words(2_700)
-    ('1 day 2 hours', '45 minutes')
-    """
-    if not seconds:
-        return ""
-    days, rest = divmod(round(seconds / 60), 24 * 60)
-    hours, minutes = divmod(rest, 60)
-    parts = [(days, "day"), (hours, "hour")] if days or hours else [(minutes, "minute")]
-    return " ".join(f"{n} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n) or "0 minutes"
 
 
 def course_columns() -> list[str]:

@@ -17,7 +17,7 @@ from mnist_kit import spec
 from mnist_kit.answers import AnswerSchema
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import DrawData
+    from mnist_kit.inputs import DrawData
 
 NAME = "q1"
 POINTS = 2

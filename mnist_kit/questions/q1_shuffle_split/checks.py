@@ -15,8 +15,8 @@ from . import ANSWERS, TABLES
 from .public import CHECKS as PUBLIC_CHECKS, SPLIT, expected_rows, returned_calls
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 
 def split_uses_training_rows(answers: Answers, inputs: Inputs) -> None:

@@ -10,7 +10,7 @@ from . import ANSWERS, PARTS
 
 if TYPE_CHECKING:
     from mnist_kit.answers import Student
-    from mnist_kit.challenge import Inputs
+    from mnist_kit.inputs import Inputs
 
 
 def calls(inputs: Inputs) -> dict[str, tuple[str, dict[str, Any], str]]:

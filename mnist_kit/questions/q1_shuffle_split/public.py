@@ -15,8 +15,8 @@ from mnist_kit.checks import CheckFailed, Usable, answer, changed, left_alone, p
 from . import ANSWERS, CALLS, DEFAULT_N_TRAIN, PARTS, TABLES
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 
 def _table(call: str) -> str:

@@ -13,7 +13,7 @@ import numpy as np
 from mnist_kit.answers import AnswerSchema
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import DrawData
+    from mnist_kit.inputs import DrawData
 
 NAME = "q2"
 POINTS = 1

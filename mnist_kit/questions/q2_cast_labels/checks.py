@@ -13,8 +13,8 @@ from . import ANSWERS
 from .public import CAST, CHECKS as PUBLIC_CHECKS
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 
 def cast_leaves_input_alone(answers: Answers, inputs: Inputs) -> None:

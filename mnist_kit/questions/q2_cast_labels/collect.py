@@ -10,7 +10,7 @@ from . import ANSWERS
 
 if TYPE_CHECKING:
     from mnist_kit.answers import Student
-    from mnist_kit.challenge import Inputs
+    from mnist_kit.inputs import Inputs
 
 
 def collect(student: Student, inputs: Inputs) -> dict[str, Any]:

@@ -15,8 +15,8 @@ from mnist_kit.checks import Usable, answer, changed, dtype_name, public, requir
 from . import ANSWERS
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 
 def cast_dtype(answers: Answers, inputs: Inputs) -> None:

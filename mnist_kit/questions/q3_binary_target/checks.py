@@ -13,8 +13,8 @@ from . import ANSWERS, CALLS
 from .public import CHECKS as PUBLIC_CHECKS, TARGET
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 
 def binary_leaves_input_alone(answers: Answers, inputs: Inputs) -> None:

@@ -19,8 +19,8 @@ from mnist_kit.checks import CheckFailed, Usable, answer, changed, dtype_name, p
 from . import ANSWERS, CALLS
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 
 def binary_dtype(answers: Answers, inputs: Inputs) -> None:

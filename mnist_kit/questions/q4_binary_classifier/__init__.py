@@ -16,7 +16,7 @@ from mnist_kit.questions import Threshold
 if TYPE_CHECKING:
     import numpy as np
 
-    from mnist_kit.challenge import DrawData
+    from mnist_kit.inputs import DrawData
 
 NAME = "q4"
 POINTS = 2

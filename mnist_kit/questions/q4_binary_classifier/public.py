@@ -27,8 +27,8 @@ from mnist_kit.checks import (
 from mnist_kit.questions.q4_binary_classifier import ANSWERS, THRESHOLDS
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 # A fitted LogisticRegression's probabilities score a log loss of 0.077-0.087 on the test images
 # (tol from 0.05 to 0.5, C from 0.01 to 1, lbfgs or liblinear); a linear SVM's 0.19, a ridge

@@ -21,7 +21,7 @@ from mnist_kit.answers import AnswerSchema
 from mnist_kit.questions import Threshold
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import DrawData
+    from mnist_kit.inputs import DrawData
 
 NAME = "q5"
 POINTS = 2

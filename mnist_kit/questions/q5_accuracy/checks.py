@@ -18,8 +18,8 @@ from mnist_kit.questions.q5_accuracy import ANSWERS, CROSS_VALIDATIONS, KINDS, T
 from .public import ACCURACY, CHECKS as PUBLIC_CHECKS, CROSS_VALIDATION, accuracy_of, fold_accuracies, folds_of, returns_measured_accuracies
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 
 def accuracy_ten_classes(answers: Answers, inputs: Inputs) -> None:

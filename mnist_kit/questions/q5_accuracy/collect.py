@@ -27,7 +27,7 @@ from . import ANSWERS, CROSS_VALIDATIONS, MAX_RECORDS, fit_grader_model
 
 if TYPE_CHECKING:
     from mnist_kit.answers import Student
-    from mnist_kit.challenge import Inputs
+    from mnist_kit.inputs import Inputs
 
 
 class Journal:

@@ -20,8 +20,8 @@ from mnist_kit.questions import q5_accuracy
 from mnist_kit.questions.q5_accuracy import ANSWERS, CROSS_VALIDATIONS, RECORD_NUMBERS, fit_grader_model
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import CheckerData, Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import CheckerData, Inputs
 
 
 def accuracy_of(answers: Answers, inputs: Inputs, kind: str, classes: np.ndarray, truth: np.ndarray) -> None:

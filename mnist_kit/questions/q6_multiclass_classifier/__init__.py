@@ -17,7 +17,7 @@ from mnist_kit.questions import Threshold
 if TYPE_CHECKING:
     import numpy as np
 
-    from mnist_kit.challenge import DrawData
+    from mnist_kit.inputs import DrawData
 
 NAME = "q6"
 POINTS = 2

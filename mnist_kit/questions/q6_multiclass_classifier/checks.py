@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from mnist_kit import spec
-from mnist_kit.challenge import forget_the_trap
 from mnist_kit.checks import answer, changed, close, hidden, left_alone, model, model_shapes_ok, predict, require
+from mnist_kit.inputs import forget_the_trap
 from mnist_kit.questions.q6_multiclass_classifier import ANSWERS, FUNCTIONS, THRESHOLDS
 
 from .public import CHECKS as PUBLIC_CHECKS, LEARNT
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 
 def multiclass_model_quality(answers: Answers, inputs: Inputs) -> dict[str, float]:

@@ -26,8 +26,8 @@ from mnist_kit.questions.q6_multiclass_classifier import ANSWERS, THRESHOLDS
 from mnist_kit.witness import CONTINUED, weights_digest
 
 if TYPE_CHECKING:
-    from mnist_kit.challenge import Inputs
     from mnist_kit.checks import Answers
+    from mnist_kit.inputs import Inputs
 
 LOGISTIC_SOLVER_LOSS = "CyHalfBinomialLoss"  # scikit-learn's loss object for loss="log_loss"
 LOSS_NAMES = {
