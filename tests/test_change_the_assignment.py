@@ -59,11 +59,18 @@ def apply_block(root, path, where, marker, text):
     target.write_text("".join(lines[:index]) + text + "".join(lines[index:]))
 
 
-def test_the_recipe_names_every_file_it_touches():
-    paths = [path for path, *_ in recipe_blocks((ROOT / RECIPE).read_text())]
+NUMBERS = {"Five": 5, "Six": 6, "Seven": 7, "Eight": 8, "Nine": 9, "Ten": 10, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+
+
+def test_the_recipe_names_every_file_it_touches_and_counts_them_right():
+    page = (ROOT / RECIPE).read_text()
+    paths = [path for path, *_ in recipe_blocks(page)]
     new_unit = {p for p in paths if p.startswith("mnist_kit/questions/q7_")}
     assert len({Path(p).parent for p in new_unit}) == 1, "one new unit"
     assert set(paths) - new_unit == {"solution/mnist.py", "mnist_kit/questions/__init__.py", "sample_submissions/cases.py"}
+    stated = re.search(rf"{re.escape(SECTION)} (\w+) blocks in (\w+) files", page)
+    assert stated, "the recipe no longer says how many blocks in how many files: say it"
+    assert (NUMBERS[stated[1]], NUMBERS[stated[2]]) == (len(paths), len(set(paths))), "the recipe's count of its edits is wrong"
 
 
 def remove_question(root, name):
@@ -171,6 +178,11 @@ def test_the_documented_changes_build_pass_their_tests_and_grade(changed_kit, tm
         re.search(r"^POINTS = (\S+)$", next((root / "mnist_kit" / "questions").glob("q7_*/__init__.py")).read_text(), re.M)[1]
     )
     total = TOTAL_POINTS - QUESTIONS[REMOVED].points + q7_points
+    # CI's lint, on the changed copy: the recipe's blocks are typed and formatted as the kit's own code.
+    # The kit's environment, already installed for these pinned files (./dev compares their digest).
+    (root / ".venv").symlink_to(ROOT / ".venv")
+    linted = subprocess.run(["./dev", "lint"], cwd=root, capture_output=True, text=True, timeout=600)
+    assert linted.returncode == 0, linted.stdout[-3000:] + linted.stderr[-2000:]
     built = run_in(root, "-m", "mnist_kit.cli", "build")
     assert built.returncode == 0, built.stderr
     assert f"verified: reference {total:.1f}/{total:g}, untouched student notebook 0.0/{total:g}" in built.stdout
