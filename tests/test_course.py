@@ -5,7 +5,9 @@ The fast tests call the course's functions on made-up results; the slow one runs
 every number Canvas would import against expectations written by hand.
 """
 
+import ast
 import csv
+import dataclasses
 import datetime as dt
 import doctest
 import io
@@ -514,6 +516,44 @@ def test_lms_formats_are_one_registry_the_cli_offers(tmp_path, capsys):
     assert rows == [["ID number", "Email address", "Username", "Full name", "MNIST"], ["900017", "ann@x.edu", "alee", "Ann Lee", "0"]]
     with pytest.raises(CourseError, match="no LMS format 'blackboard'; choose one of canvas, moodle, csv"):
         lms.export(book, "blackboard", lms.ExportTarget())
+
+
+def test_a_new_lms_format_is_one_entry_in_the_registry(tmp_path, monkeypatch, capsys):
+    """Adding a format touches course/lms.py alone: the command line offers it and writes it."""
+    roster = rosters.read_roster(write(tmp_path / "r.csv", "id,name,login,sis_id,email\n17,Ann Lee,alee,900017,ann@x.edu\n"))
+    book = gradebook.build({}, [], roster, config.Course(None, name="MNIST"))
+    folder = GradedFolder(tmp_path / "graded")
+    folder.root.mkdir()
+    gradebook.write(folder, book)
+    blackboard = lms.LmsFormat(
+        "blackboard", "Blackboard's grade upload", lambda b, target: "".join(f"{r.rostered.login},{r.final}\n" for r in b.rows)
+    )
+    monkeypatch.setitem(lms.FORMATS, "blackboard", blackboard)
+    assert cli.main(["export", "blackboard", str(folder.root), "--out", str(tmp_path / "bb.csv")]) == 0
+    assert (tmp_path / "bb.csv").read_text() == "alee,0.0\n"
+    with pytest.raises(SystemExit):
+        cli.main(["export", "--help"])
+    assert "blackboard: Blackboard's grade upload" in " ".join(capsys.readouterr().out.split())
+
+
+LATE_FIELDS = {f.name for f in dataclasses.fields(late.LatePolicy)}
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "mnist_kit").rglob("*.py")), ids=lambda p: p.name)
+def test_only_the_late_policy_reads_its_rules(path):
+    """A late rule changes in course/late.py alone: no other module reads a policy's fields (it asks the policy)."""
+    if path.name == "late.py":
+        return
+    tree = ast.parse(path.read_text())
+    reads = [
+        node.attr
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in LATE_FIELDS
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == "late"
+    ]
+    assert not reads, f"{path.name} reads the late policy's {reads}; ask LatePolicy (course/late.py) instead"
 
 
 def test_a_gradescope_export_that_lists_files_is_read_as_otter_graders_fixture_has_it(tmp_path):

@@ -253,16 +253,8 @@ def _lateness(counted: Claim | None, course: Course, due_time: _Due) -> Lateness
         if due_time.extended:
             note = "Canvas marked it late against its own due date, but the student has an extension and no time is known: counted on time"
             return Lateness("", time.source, shown_due, 0.0, 0.0, note)
-        period = course.late.period
-        fraction = course.late.penalty_fraction(period)
-        return Lateness(
-            "",
-            time.source,
-            shown_due,
-            period.total_seconds(),
-            fraction,
-            f"marked late by Canvas, time unknown: counted one {course.late.per} late",
-        )
+        period, fraction, note = course.late.flagged_late()
+        return Lateness("", time.source, shown_due, period.total_seconds(), fraction, note)
     late_by = max(time.at - due, dt.timedelta(0))
     fraction = course.late.penalty_fraction(late_by)
     return Lateness(time.at.isoformat(), time.source, shown_due, late_by.total_seconds(), fraction)

@@ -76,6 +76,10 @@ class LatePolicy:
         """One period of lateness (a day or an hour): what a late flag without a time counts as."""
         return PERIODS[self.per]
 
+    def flagged_late(self) -> tuple[dt.timedelta, float, str]:
+        """What an LMS's late flag without a time counts as: one period late (the least it can be), its share, and why."""
+        return self.period, self.penalty_fraction(self.period), f"marked late by Canvas, time unknown: counted one {self.per} late"
+
     def penalty_fraction(self, late_by: dt.timedelta) -> float:
         """The share of the base (score or possible) taken for work ``late_by`` after its due time.
 
