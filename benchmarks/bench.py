@@ -223,7 +223,8 @@ FLOOR_SCRIPT = """
 import json, sys, time
 from pathlib import Path
 from mnist_kit import collect, notebook_source
-from mnist_kit.challenge import inputs_of, read_challenge
+from mnist_kit.challenge import read_challenge
+from mnist_kit.inputs import inputs_of
 from mnist_kit.inputs import SHARED, Inputs, StudentData
 from mnist_kit.questions import QUESTIONS
 notebook = json.loads(Path(sys.argv[1]).read_text())
@@ -234,7 +235,7 @@ arrays, params = read_challenge(sys.argv[2])
 data = StudentData(inputs_of(SHARED, arrays, params)[0])
 started = time.process_time()
 for name, question in QUESTIONS.items():
-    question.collect(collect.Student(namespace), Inputs(*inputs_of(name, arrays, params), data))
+    question.collect(collect.Student(namespace), question.challenge_inputs(arrays, params, data))
 print(time.process_time() - started)
 """
 

@@ -81,6 +81,7 @@ def make_challenge(
         if questions is not None and name not in questions:
             continue
         question_arrays, question_params = question.draw(stream(seed, name), stream(spec.ASSIGNMENT_SEED, name), data)
+        question.check_draw(question_arrays, question_params)
         arrays.update({f"{name}_{key}": value for key, value in question_arrays.items()})
         params.update({f"{name}_{key}": value for key, value in question_params.items()})
     return arrays, params
@@ -89,15 +90,6 @@ def make_challenge(
 def _shared_draw(data: DrawData) -> dict[str, np.ndarray]:
     """The shared data's draw: from the assignment's seed and the data alone, so the same for every challenge."""
     return draw_shared(stream(spec.ASSIGNMENT_SEED, SHARED), data.images, data.digits)
-
-
-def inputs_of(name: str, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """One question's (or the shared data's) part of a challenge, without the prefix."""
-    prefix = f"{name}_"
-    return (
-        {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)},
-        {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)},
-    )
 
 
 def write_challenge(directory: Path, arrays: Mapping[str, Any], params: dict[str, Any]) -> None:

@@ -29,9 +29,9 @@ import numpy as np
 
 from . import witness
 from .answers import MODEL_PARAMETERS, Failure, Student, UnusableAnswer, describe_exception, model_parameter
-from .challenge import inputs_of, read_challenge
+from .challenge import read_challenge
 from .import_patches import DEFERRED_MODULES, defer_imports, lighten_scientific_imports
-from .inputs import SHARED, Inputs, StudentData
+from .inputs import SHARED, StudentData, inputs_of
 from .notebook_source import definition_statements, notebook_variables, unreadable_definitions
 from .questions import QUESTIONS
 from .workfolder import WorkFolder
@@ -199,7 +199,7 @@ def run(
         with contextlib.redirect_stdout(captured), contextlib.redirect_stderr(captured):
             try:
                 seed_global_generators(question)
-                inputs = Inputs(*inputs_of(question, arrays, params), data)
+                inputs = QUESTIONS[question].challenge_inputs(arrays, params, data)
                 save_answers(work, question, QUESTIONS[question].collect(student, inputs, collector))
             except BaseException as error:  # noqa: BLE001 - the same: whatever it raises is the question's error
                 save_error(work, question, describe_exception(error))

@@ -26,8 +26,8 @@ import numpy as np
 
 from . import checks, data, sandbox as sandboxes, spec, untrusted, witness, workfolder
 from .budget import submission_budget
-from .challenge import inputs_of, make_challenge, write_challenge
-from .inputs import SHARED, CheckerData, Inputs, draw_key
+from .challenge import make_challenge, write_challenge
+from .inputs import SHARED, CheckerData, Inputs, draw_key, inputs_of
 from .questions import QUESTIONS, Question
 from .results import QuestionResult, Result, Status, zero_result
 from .sandbox import Limits, Sandbox, SubmissionRun
@@ -81,7 +81,7 @@ class Checker:
         if key not in self._checker_data:  # built once per shared draw (there is one): a permuted copy of the test images
             self._checker_data[key] = CheckerData.from_mnist(*self._data, shared)
         checker_data = self._checker_data[key]
-        return {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
+        return {name: unit.challenge_inputs(arrays, params, checker_data) for name, unit in QUESTIONS.items()}
 
 
 MAX_PROGRESS_BYTES = 2**20  # the collector writes about 40 bytes a step

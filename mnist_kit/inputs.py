@@ -10,7 +10,7 @@ with these; the question units declare theirs with them.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +91,80 @@ def draw_shared(rng: np.random.Generator, images: np.ndarray, digits: np.ndarray
     }
 
 
+class InputKeyError(LookupError):
+    """A question unit draws or reads an input its ``INPUTS`` does not declare: a defect of the kit, not of a submission."""
+
+
+class DeclaredInputs(Mapping[str, Any]):
+    """One question's arrays (or scalars), read only by the names its ``INPUTS`` declares.
+
+    Reading an undeclared name is an :class:`InputKeyError` that names the question and what it
+    declares (never a ``KeyError``, which the checks would blame on the student's answer).
+    """
+
+    def __init__(self, question: str, kind: str, values: Mapping[str, Any], declared: tuple[str, ...]) -> None:
+        self._question, self._kind, self._values, self._declared = question, kind, dict(values), declared
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._declared:
+            raise InputKeyError(f"{self._question}'s INPUTS declares no {self._kind} {name!r}; it declares {sorted(self._declared)}")
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+@dataclass(frozen=True)
+class InputSchema:
+    """The inputs one question's ``draw`` makes, each declared once, in the unit's ``__init__.py`` (``INPUTS``).
+
+    The challenge checks every draw against it (:meth:`undeclared`), and the collector and the
+    checks read the inputs through it (:meth:`inputs`): the three share one declaration, as the
+    collector and the checks share ``ANSWERS``.
+
+    Examples
+    --------
+    >>> INPUTS = InputSchema("q3", arrays=("y",), params=("digit",))
+    >>> INPUTS.undeclared({"y": 1, "z": 2}, {"digit": 2})
+    "draws array 'z', which INPUTS does not declare"
+    >>> INPUTS.inputs({"y": 1}, {"digit": 2}, None).params["digit"]
+    2
+    """
+
+    question: str
+    arrays: tuple[str, ...] = ()
+    params: tuple[str, ...] = ()
+
+    def undeclared(self, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> str | None:
+        """What a draw of ``arrays`` and ``params`` does against the declaration, in words; None when it matches."""
+        for kind, drawn, declared in (("array", arrays, self.arrays), ("param", params, self.params)):
+            extra = [name for name in drawn if name not in declared]
+            if extra:
+                return f"draws {kind} {extra[0]!r}, which INPUTS does not declare"
+            missing = [name for name in declared if name not in drawn]
+            if missing:
+                return f"declares {kind} {missing[0]!r} in INPUTS but does not draw it"
+        return None
+
+    def inputs(self, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any], data: Any) -> Inputs:
+        """The question's :class:`Inputs`, read through this declaration."""
+        return Inputs(
+            DeclaredInputs(self.question, "array", arrays, self.arrays), DeclaredInputs(self.question, "param", params, self.params), data
+        )
+
+
+def inputs_of(name: str, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any]) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """One question's (or the shared data's) part of a challenge, without the prefix."""
+    prefix = f"{name}_"
+    return (
+        {key[len(prefix) :]: value for key, value in arrays.items() if key.startswith(prefix)},
+        {key[len(prefix) :]: value for key, value in params.items() if key.startswith(prefix)},
+    )
+
+
 @dataclass(frozen=True)
 class Inputs:
     """One question's grading-time inputs, and the MNIST views it is graded on.
@@ -99,8 +173,8 @@ class Inputs:
     :class:`CheckerData`, and ``witnessed`` what the SGD witness saw (:func:`mnist_kit.witness.read_record`).
     """
 
-    arrays: dict[str, np.ndarray]
-    params: dict[str, Any]
+    arrays: Mapping[str, np.ndarray]
+    params: Mapping[str, Any]
     data: Any  # StudentData in the student's process, CheckerData in the checker's; None if it uses no MNIST
     witnessed: dict[bytes, str] = field(default_factory=dict)
 

@@ -168,8 +168,6 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
 
     from . import checks, witness
     from .answers import Student
-    from .challenge import inputs_of
-    from .inputs import Inputs
     from .questions import QUESTIONS
 
     unit = QUESTIONS.get(question)
@@ -181,7 +179,7 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
     # A function that reads the notebook's variables fails as it fails when graded, the others are checked as there.
     leaning = {name: used[0] for name in unit.functions if (used := notebook_variables_used(namespace[name]))}
     arrays, params, student_data, checker_inputs = _challenge(seed)
-    inputs = Inputs(*inputs_of(question, arrays, params), student_data if unit.uses_data else None)
+    inputs = unit.challenge_inputs(arrays, params, student_data if unit.uses_data else None)
     # As in the grade: seeded generators, and joblib in this process (the grade's LOKY_MAX_CPU_COUNT=1).
     witnessing: contextlib.AbstractContextManager[dict] = witness.in_process() if unit.witnessed else contextlib.nullcontext({})
     with (
@@ -245,9 +243,9 @@ def _challenge(seed: int) -> tuple[dict[str, np.ndarray], dict[str, Any], Studen
     """The challenge of ``seed``, the MNIST views students' functions get, and the checker's inputs (built once)."""
     import numpy as np
 
-    from .challenge import inputs_of, make_challenge
+    from .challenge import make_challenge
     from .data import read_embedded
-    from .inputs import SHARED, CheckerData, Inputs, StudentData
+    from .inputs import SHARED, CheckerData, StudentData, inputs_of
     from .questions import QUESTIONS
 
     images, digits = read_embedded()
@@ -255,7 +253,7 @@ def _challenge(seed: int) -> tuple[dict[str, np.ndarray], dict[str, Any], Studen
     arrays, params = make_challenge(seed, images, digits)
     shared = inputs_of(SHARED, arrays, params)[0]
     checker_data = CheckerData.from_mnist(images, digits, shared)
-    checker_inputs = {name: Inputs(*inputs_of(name, arrays, params), checker_data) for name in QUESTIONS}
+    checker_inputs = {name: unit.challenge_inputs(arrays, params, checker_data) for name, unit in QUESTIONS.items()}
     return arrays, params, StudentData(shared), checker_inputs
 
 

@@ -17,8 +17,7 @@ import pytest
 
 from mnist_kit import checks, collect, grade, notebook_source, untrusted, witness
 from mnist_kit.answers import AnswerKeyError, Student, UnitCodeError
-from mnist_kit.challenge import inputs_of
-from mnist_kit.inputs import SHARED, Inputs, StudentData
+from mnist_kit.inputs import SHARED, StudentData, inputs_of
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.workfolder import WorkFolder
 
@@ -56,7 +55,7 @@ class ReferenceAnswers:
             collect.seed_global_generators(name)
             os.chdir(self._folder)  # the question's own working folder, as in the sandbox
             try:
-                inputs = Inputs(*inputs_of(name, self._arrays, self._params), self._data)
+                inputs = question.challenge_inputs(self._arrays, self._params, self._data)
                 with witness.in_process() as witnessed:
                     answers = question.collect(Student(self._namespace), inputs)
                 collect.save_answers(self._work, name, answers)

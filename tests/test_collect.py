@@ -262,8 +262,7 @@ def test_a_stub_gives_the_answers_its_call_with_the_real_inputs_gives(monkeypatc
     from pathlib import Path
 
     from mnist_kit import grade
-    from mnist_kit.challenge import inputs_of
-    from mnist_kit.inputs import Inputs, StudentData
+    from mnist_kit.inputs import StudentData, inputs_of
     from mnist_kit.questions import QUESTIONS
 
     release = json.loads((Path(__file__).resolve().parent.parent / "assignment" / "mnist.ipynb").read_text())
@@ -276,7 +275,7 @@ def test_a_stub_gives_the_answers_its_call_with_the_real_inputs_gives(monkeypatc
     data = StudentData(inputs_of("shared", arrays, params)[0])
 
     def collected():
-        return {q: QUESTIONS[q].collect(Student(namespace), Inputs(*inputs_of(q, arrays, params), data)) for q in fitting}
+        return {q: QUESTIONS[q].collect(Student(namespace), QUESTIONS[q].challenge_inputs(arrays, params, data)) for q in fitting}
 
     skipped = collected()
     monkeypatch.setattr(Student, "stub_failure", lambda self, *placeholders, **kwargs: None)  # build the inputs, call the stub

@@ -17,7 +17,7 @@ import pytest
 
 from mnist_kit import build, challenge, fingerprint, manifest, pins, questions
 from mnist_kit.answers import GRADER_FAILED
-from mnist_kit.inputs import SHARED
+from mnist_kit.inputs import SHARED, InputKeyError, inputs_of
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS, QuestionError, Threshold
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 from tests.conftest import unregistered_question_name
@@ -90,6 +90,41 @@ def test_each_public_check_is_written_once_in_public_py_and_graded_as_such(name)
     assert public_in_grade == list(question.public_checks)
     assert {check.function.__module__ for check in public_in_grade} == {f"mnist_kit.questions.{question.package}.public"}
     assert {check.function.__module__ for check in question.checks if check.hidden} == {f"mnist_kit.questions.{question.package}.checks"}
+
+
+def _literal_reads(path, kind):
+    """The names a unit's module reads as ``<...>.arrays["name"]`` (or ``params``), spelled as string literals."""
+    return {
+        node.slice.value
+        for node in ast.walk(ast.parse(path.read_text()))
+        if isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Attribute)
+        and node.value.attr == kind
+        and isinstance(node.slice, ast.Constant)
+        and isinstance(node.slice.value, str)
+    }
+
+
+@pytest.mark.parametrize("name", QUESTIONS)
+def test_drawing_collecting_and_checking_share_one_declaration_of_the_inputs(name, small_mnist):
+    unit = QUESTIONS[name]
+    arrays, params = inputs_of(name, *challenge.make_challenge(3, *small_mnist, [name]))
+    assert unit.inputs.undeclared(arrays, params) is None
+    for path in unit.folder.glob("*.py"):
+        for kind, declared in (("arrays", unit.inputs.arrays), ("params", unit.inputs.params)):
+            assert _literal_reads(path, kind) <= set(declared), f"{path.name} reads {kind} its INPUTS does not declare"
+
+
+def test_a_draw_or_a_read_beyond_the_declared_inputs_is_named(monkeypatch, small_mnist):
+    unit = QUESTIONS["q3"]
+    with pytest.raises(QuestionError, match=r"q3_binary_target/__init__.py: draw\(\) draws array 'z', which INPUTS does not declare"):
+        unit.check_draw({"y": 1, "z": 2}, {"digit": 2})
+    with pytest.raises(QuestionError, match=r"draw\(\) declares param 'digit' in INPUTS but does not draw it"):
+        unit.check_draw({"y": 1}, {})
+    inputs = unit.challenge_inputs(*challenge.make_challenge(3, *small_mnist, ["q3"]), None)
+    with pytest.raises(InputKeyError, match=r"q3's INPUTS declares no array 'Y'; it declares \['y'\]"):
+        inputs.arrays["Y"]
+    assert not isinstance(InputKeyError("x"), KeyError), "a unit's slip is the kit's defect, never blamed on an answer"
 
 
 # The question these tests take out: the last, whatever the instructor's units are.
@@ -240,8 +275,8 @@ def test_a_unit_whose_public_and_hidden_checks_disagree_is_named(notebooks, monk
 
 # What a unit's __init__.py holds besides its NAME and POINTS, at the least
 UNIT_BODY = (
-    "from mnist_kit.answers import AnswerSchema\n"
-    "FUNCTIONS = ()\nANSWERS = AnswerSchema(NAME)\ndef draw(rng, fixed, data):\n    return {}, {}\n"
+    "from mnist_kit.answers import AnswerSchema\nfrom mnist_kit.inputs import InputSchema\n"
+    "FUNCTIONS = ()\nANSWERS = AnswerSchema(NAME)\nINPUTS = InputSchema(NAME)\ndef draw(rng, fixed, data):\n    return {}, {}\n"
 )
 
 
@@ -258,7 +293,7 @@ def unit_folder(tmp_path, monkeypatch):
     "files, message",
     [
         ({}, r"mnist_kit/questions/q7_missing/__init__.py is missing: REGISTRY in mnist_kit/questions/__init__.py names 'q7_missing'"),
-        ({"__init__.py": "NAME = 'q7'\nFUNCTIONS = ()\n"}, r"q7_missing/__init__.py does not define POINTS, ANSWERS, draw"),
+        ({"__init__.py": "NAME = 'q7'\nFUNCTIONS = ()\n"}, r"q7_missing/__init__.py does not define POINTS, ANSWERS, INPUTS, draw"),
         ({"__init__.py": f"NAME = 'q7'\nPOINTS = 0\n{UNIT_BODY}"}, r"POINTS is 0"),
         ({"__init__.py": f"NAME = 'q7'\nPOINTS = 1\n{UNIT_BODY}".replace("AnswerSchema(NAME)", "{}")}, r"ANSWERS must be an AnswerSchema"),
         ({"__init__.py": f"NAME = 'q1'\nPOINTS = 1\n{UNIT_BODY}"}, r"both named q1"),
@@ -365,7 +400,7 @@ def small_mnist():
 
 
 def _by_question(arrays, params, names):
-    return {name: challenge.inputs_of(name, arrays, params) for name in names}
+    return {name: inputs_of(name, arrays, params) for name in names}
 
 
 def _same(left, right):

@@ -37,6 +37,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from mnist_kit.answers import AnswerKeyError, AnswerSchema, Student
+from mnist_kit.inputs import Inputs, InputSchema, inputs_of
 
 if TYPE_CHECKING:  # the checker's side: never imported by the student's process through this module
     import numpy as np
@@ -84,6 +85,7 @@ class Question:
     points: float
     functions: tuple
     answers: AnswerSchema
+    inputs: InputSchema
     thresholds: dict = field(default_factory=dict)
     uses_data: bool = False
     witnessed: bool = False
@@ -97,6 +99,16 @@ class Question:
 
     def draw(self, rng: np.random.Generator, fixed: np.random.Generator, data: Any) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         return self._module("").draw(rng, fixed, data)
+
+    def check_draw(self, arrays: Mapping[str, Any], params: Mapping[str, Any]) -> None:
+        """Refuse, in one line naming the unit's file, a draw that does not make exactly the inputs ``INPUTS`` declares."""
+        problem = self.inputs.undeclared(arrays, params)
+        if problem:
+            raise QuestionError(f"{self._path('')}: draw() {problem}; declare every input in INPUTS, once")
+
+    def challenge_inputs(self, arrays: Mapping[str, np.ndarray], params: Mapping[str, Any], data: Any) -> Inputs:
+        """This question's :class:`~mnist_kit.inputs.Inputs` from a whole challenge, read through ``INPUTS``."""
+        return self.inputs.inputs(*inputs_of(self.name, arrays, params), data)
 
     def collect(self, student: Student, inputs: Any, collector: Callable[[Student, Any], dict[str, Any]] | None = None) -> dict[str, Any]:
         """Run the student side's ``collect`` (or ``collector``, that function loaded earlier): answers under ``ANSWERS``' keys.
@@ -189,13 +201,15 @@ def _load(package: str) -> Question:
     where = f"mnist_kit/questions/{package}/__init__.py"
     absent = f"{where} is missing: REGISTRY in mnist_kit/questions/__init__.py names {package!r}; write the unit or remove the name"
     module = _import_unit_module(f"{__name__}.{package}", where, absent)
-    missing = [name for name in ("NAME", "POINTS", "FUNCTIONS", "ANSWERS", "draw") if not hasattr(module, name)]
+    missing = [name for name in ("NAME", "POINTS", "FUNCTIONS", "ANSWERS", "INPUTS", "draw") if not hasattr(module, name)]
     if missing:
         raise QuestionError(f"{where} does not define {', '.join(missing)}; every question unit declares them")
     if not (isinstance(module.POINTS, (int, float)) and module.POINTS > 0):
         raise QuestionError(f"{where}: POINTS is {module.POINTS!r}; give the question a positive number of points")
     if not isinstance(module.ANSWERS, AnswerSchema):
         raise QuestionError(f"{where}: ANSWERS must be an AnswerSchema(NAME, ...) declaring every answer the collector records")
+    if not isinstance(module.INPUTS, InputSchema):
+        raise QuestionError(f"{where}: INPUTS must be an InputSchema(NAME, arrays=(...), params=(...)) declaring every input draw() makes")
     thresholds = getattr(module, "THRESHOLDS", {})
     if not all(isinstance(t, Threshold) for t in thresholds.values()):
         raise QuestionError(f"{where}: every THRESHOLDS value must be a Threshold(value, margin)")
@@ -205,6 +219,7 @@ def _load(package: str) -> Question:
         module.POINTS,
         tuple(module.FUNCTIONS),
         module.ANSWERS,
+        module.INPUTS,
         dict(thresholds),
         bool(getattr(module, "USES_DATA", False)),
         bool(getattr(module, "WITNESSED", False)),

@@ -15,6 +15,7 @@ import numpy as np
 
 from mnist_kit import spec
 from mnist_kit.answers import AnswerSchema
+from mnist_kit.inputs import InputSchema
 
 if TYPE_CHECKING:
     from mnist_kit.inputs import DrawData
@@ -44,6 +45,8 @@ ANSWERS = AnswerSchema(
     X_after_call="{table}_X_after_call",
     y_after_call="{table}_y_after_call",
 )
+# What draw() makes, read by the collector and the checks through this one declaration
+INPUTS = InputSchema(NAME, arrays=("large_X", "large_y", "small_X", "small_y"), params=("large_other_seed", "small_n_train", "small_seeds"))
 
 
 def _table(n_rows: int, n_columns: int, rng: np.random.Generator) -> np.ndarray:

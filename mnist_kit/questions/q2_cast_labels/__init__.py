@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mnist_kit.answers import AnswerSchema
+from mnist_kit.inputs import InputSchema
 
 if TYPE_CHECKING:
     from mnist_kit.inputs import DrawData
@@ -25,6 +26,8 @@ COMMON_MISTAKES = {
     "wrong_cast_rounds_badly": "computes the labels instead of casting them",
 }
 ANSWERS = AnswerSchema(NAME, cast="cast", y_after_call="y_after_call")
+# What draw() makes, read by the collector and the checks through this one declaration
+INPUTS = InputSchema(NAME, arrays=("y",))
 
 
 def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

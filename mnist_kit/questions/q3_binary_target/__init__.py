@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from mnist_kit import spec
 from mnist_kit.answers import AnswerSchema
+from mnist_kit.inputs import InputSchema
 
 if TYPE_CHECKING:
     import numpy as np
@@ -27,6 +28,8 @@ COMMON_MISTAKES = {
     "wrong_binary_digit": "compares with another digit",
 }
 ANSWERS = AnswerSchema(NAME, parts={"call": CALLS}, target="{call}", y_after_call="{call}_y_after_call")
+# What draw() makes, read by the collector and the checks through this one declaration
+INPUTS = InputSchema(NAME, arrays=("y",), params=("digit",))
 
 
 def draw(rng: np.random.Generator, fixed: np.random.Generator, data: DrawData) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mnist_kit.answers import AnswerSchema, FittedModel
+from mnist_kit.inputs import InputSchema
 from mnist_kit.questions import Threshold
 
 if TYPE_CHECKING:
@@ -32,6 +33,8 @@ COMMON_MISTAKES = {
     "wrong_fit_on_int_target": "fits on 0/1 integers, not the boolean target",
 }
 ANSWERS = AnswerSchema(NAME, model=FittedModel("model"), X_after_call="X_after_call", y_after_call="y_after_call")
+# What draw() makes, read by the collector and the checks through this one declaration
+INPUTS = InputSchema(NAME, arrays=("input_weights",))
 THRESHOLDS = {
     "binary_accuracy": Threshold(0.97, margin=0.005),  # always answering "not a 2" already scores 0.897
     "binary_recall": Threshold(0.80, margin=0.03),  # share of the test 2s the model finds

@@ -18,6 +18,7 @@ import numpy as np
 
 from mnist_kit import spec
 from mnist_kit.answers import AnswerSchema
+from mnist_kit.inputs import InputSchema
 from mnist_kit.questions import Threshold
 
 if TYPE_CHECKING:
@@ -54,6 +55,22 @@ ANSWERS = AnswerSchema(
     fit_rows="{call}_fit{number}_rows",
     prediction_fit="{call}_prediction{number}_fit",
     prediction_rows="{call}_prediction{number}_rows",
+)
+# What draw() makes, read by the collector and the checks through this one declaration
+INPUTS = InputSchema(
+    NAME,
+    arrays=(
+        "binary_coef",
+        "binary_intercept",
+        "binary_rows",
+        "digits_coef",
+        "digits_intercept",
+        "digits_rows",
+        "four_rows",
+        "input_weights",
+        "three_rows",
+    ),
+    params=("four_cv", "three_cv"),
 )
 
 

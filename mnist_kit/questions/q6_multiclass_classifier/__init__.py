@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from mnist_kit.answers import AnswerSchema, FittedModel
+from mnist_kit.inputs import InputSchema
 from mnist_kit.questions import Threshold
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ COMMON_MISTAKES = {
     "wrong_sgd_binary_target": "fits on the binary target, not the ten digits",
 }
 ANSWERS = AnswerSchema(NAME, model=FittedModel("model"), X_after_call="X_after_call", y_after_call="y_after_call")
+# What draw() makes, read by the collector and the checks through this one declaration
+INPUTS = InputSchema(NAME, arrays=("input_weights",))
 WITNESSED = True
 THRESHOLDS = {"multiclass_accuracy": Threshold(0.88, margin=0.02)}
 
