@@ -26,7 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_kit import data, grade, pipeline, sandbox, spec  # noqa: E402
+from mnist_kit import build, data, grade, pipeline, sandbox, spec  # noqa: E402
 from mnist_kit.files import GradedFolder  # noqa: E402
 from mnist_kit.options import GradingOptions  # noqa: E402
 from mnist_kit.questions import TOTAL_POINTS  # noqa: E402
@@ -107,8 +107,11 @@ def batch_cases(count):
 
 
 def otter_autograder_zip(workdir):
-    """An otter-generated autograder for the same assignment (public tests), for ``otter run`` to use."""
-    autograder = ROOT / "autograder"
+    """An otter-generated autograder for the same assignment (public tests), for ``otter run`` to use.
+
+    The kit's own bundle ships no otter test files, so Otter Assign writes them here from the source.
+    """
+    tests = build.otter_test_files(Path(workdir) / "otter-assign")
     for support in (ROOT / "assignment" / "mnist_data.py", data.EMBEDDED_PATH):
         shutil.copy(support, Path(workdir) / support.name)  # otter generate takes files from its working folder
     subprocess.run(
@@ -118,11 +121,11 @@ def otter_autograder_zip(workdir):
             "otter",
             "generate",
             "-t",
-            str(autograder / "tests"),
+            str(tests),
             "-o",
             "autograder.zip",
             "-r",
-            str(autograder / "requirements.txt"),
+            str(ROOT / "autograder" / "requirements.txt"),
             "mnist_data.py",
             data.EMBEDDED_PATH.name,
         ],

@@ -36,9 +36,10 @@ from typing import Any
 
 import yaml
 
-from . import answers, data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec
+from . import answers, data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec, written
 from .notebook_source import definition_statements
 from .results import Result
+from .rubric import RubricError
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
@@ -260,6 +261,17 @@ def _otter_assign_outputs(root: Path) -> tuple[dict[str, bytes | SymlinkTo], dic
         return student, _files_besides_tests(autograder_dir)
 
 
+def otter_test_files(scratch: Path, root: Path = ROOT) -> Path:
+    """Otter Assign's test files for the source notebook, written under ``scratch``; the folder they are in.
+
+    The kit ships none (``grader.check`` and the grade run the units' checks); a benchmark's
+    baseline, a loop of ``otter run``, needs them.
+    """
+    (scratch / "source").mkdir(parents=True)
+    _run_otter_assign(_source_notebook(root, scratch / "source"), scratch / "otter")
+    return scratch / "otter" / "autograder" / "tests"
+
+
 def _files_besides_tests(folder: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(folder)): p.read_bytes() for p in folder.rglob("*") if p.is_file() and p.relative_to(folder).parts[0] != "tests"
@@ -343,9 +355,11 @@ def check_questions(master: dict[str, Any], student: dict[str, Any]) -> None:
     student : dict
         The student release's notebook made from it.
     """
-    blocks, texts = _question_blocks(master)
+    every_block, texts = _question_blocks(master)
+    blocks = {name: config for name, config in every_block.items() if not config.get("manual")}
     registered = questions.QUESTIONS
     _check_registered(list(blocks), registered)
+    _check_written({name: config for name, config in every_block.items() if config.get("manual")}, student)
     undefined = undefined_names(master)
     if undefined:
         cell, name = undefined[0]
@@ -385,6 +399,33 @@ def _question_blocks(master: dict[str, Any]) -> tuple[dict[str, dict[str, Any]],
     if open_block is not None:
         raise BuildError(f"{SOURCE}: question {open_block}'s block has no END QUESTION; add one after its last cell")
     return blocks, texts
+
+
+def _check_written(blocks: dict[str, dict[str, Any]], student: dict[str, Any]) -> None:
+    """The notebook's written questions (``manual: true``) are the written registry's, in its order, each with its
+    points, a rubric that adds up to them, and an answer cell in the student release."""
+    registered = questions.WRITTEN
+    if list(blocks) != list(registered):
+        raise BuildError(
+            f"{SOURCE} has the written questions {list(blocks)} (manual: true) but WRITTEN_REGISTRY in {REGISTRY_FILE} "
+            f"lists {list(registered)}; register each written question's unit there, in notebook order"
+        )
+    answers = written.answer_cells(student)
+    for index, (name, question) in enumerate(registered.items()):
+        unit = f"mnist_kit/questions/{question.package}"
+        if blocks[name].get("points") != question.points:
+            raise BuildError(
+                f"{SOURCE} gives {name} {blocks[name].get('points')} points but {unit}/__init__.py says POINTS = {question.points}"
+            )
+        try:
+            question.rubric()
+        except RubricError as error:
+            raise BuildError(str(error)) from None
+        if index >= len(answers):
+            raise BuildError(
+                f"{SOURCE}: written question {name} has no answer cell in the student release; put a Markdown cell between "
+                "its BEGIN SOLUTION and END SOLUTION (Otter Assign makes the student's answer cell from it)"
+            )
 
 
 def _check_registered(names: list[str], registered: Mapping[str, questions.Question]) -> None:
@@ -580,6 +621,11 @@ def verify_build(root: Path = ROOT, seeds: Sequence[int] = MARGIN_SEEDS) -> tupl
     silent = [q for q, e in student.questions.items() if not e.error and not e.checks]
     if silent:
         problems.append(f"questions {silent} report no result for the student notebook")
+    # Written questions are never scored by the build: the reference's answer is there to mark, the release's untouched.
+    problems += [f"the reference has no answer to {q} (marked by hand)" for q, a in references[0].written.items() if not a.needs_marking]
+    problems += [
+        f"the student notebook's answer to {q} is not Otter's placeholder" for q, a in student.written.items() if a.state != "untouched"
+    ]
     if problems:
         raise BuildError("; ".join(problems))
     return references[0], student

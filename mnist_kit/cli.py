@@ -14,6 +14,7 @@ from . import (
     doctor,
     import_patches,
     pipeline,
+    questions,
     report,
     results_folder,
     sandbox as sandboxes,
@@ -24,6 +25,8 @@ from .answers import UnitCodeError
 from .course import CourseError, apply as course_apply, gradebook as course_gradebook, lms
 from .files import GradedFolder, shown_name, write_atomically
 from .history import regrade_changes
+from .marking import mark_books
+from .marking_page import MarkingServer, MarkingSession
 from .options import GradingOptions
 from .questions import QuestionError
 from .submissions import InvalidSubmission, find_submissions, read_notebook
@@ -39,8 +42,9 @@ def _build(args: argparse.Namespace) -> int:
     print(f"wrote {_shown(report.zip_path)} (upload to Gradescope), sha256 {report.zip_sha256}")
     print(f"wrote {_shown(report.student_zip_path)} (hand out to students), sha256 {report.student_zip_sha256}")
     if report.reference and report.student:
+        written = "".join(f" ({q}, written: to mark)" for q in report.reference.written)
         print(
-            f"verified: reference {report.reference.total}/{report.reference.possible}, "
+            f"verified: reference {report.reference.total}/{report.reference.possible}{written}, "
             f"untouched student notebook {report.student.total}/{report.student.possible}"
         )
     return 0
@@ -103,6 +107,7 @@ def _grade(args: argparse.Namespace) -> int:
     plan = course_apply.load_plan(args.course, args.roster, folder) if (args.course or args.roster) else None
     inputs, exports = course_apply.expand_exports(args.submissions, folder, int(args.max_upload * 10**6))
     find_submissions(inputs)
+    mark_books(folder)  # a marks file edited by hand is named now, not after the class is graded
     run_before = getattr(regrade_changes(folder), "run", None)
     options = _options(args)
     results = pipeline.grade_class(inputs, folder, options, progress=ProgressLine())
@@ -186,6 +191,25 @@ def _merge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _mark(args: argparse.Namespace) -> int:
+    written = list(questions.WRITTEN)
+    if args.question is None and len(written) != 1:
+        raise ValueError(f"name the written question to mark with --question (one of {', '.join(written) or 'none'})")
+    session = MarkingSession(GradedFolder(args.graded), args.question or written[0])
+    server = MarkingServer(session, args.port)
+    groups, answers = len(session.groups), sum(len(g.members) for g in session.groups)
+    print(f"marking {session.question}: {answers} answer(s) in {groups} group(s), {session.blank} without an answer")
+    print(f"open {server.url}", flush=True)
+    print("every mark is saved as it is made; press Ctrl-C to stop, then rerun mnist-kit grade to count the marks", flush=True)
+    try:
+        server.serve()
+    except KeyboardInterrupt:
+        print("stopped; every mark is saved")
+    finally:
+        server.stop()
+    return 0
+
+
 def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
     def parse(text: str) -> float:
         try:
@@ -220,6 +244,7 @@ def parser() -> argparse.ArgumentParser:
         _add_doctor_command,
         _add_slurm_script_command,
         _add_merge_command,
+        _add_mark_command,
     ):
         add(commands)
     return main
@@ -322,6 +347,16 @@ def _add_merge_command(commands: Any) -> None:
     merge_cmd.add_argument("--out", required=True, help="the combined folder")
     _add_all_feedback(merge_cmd)
     merge_cmd.set_defaults(run=_merge)
+
+
+def _add_mark_command(commands: Any) -> None:
+    mark_cmd = commands.add_parser(
+        "mark", help="mark a written question across the class on a local web page, by rubric (every mark saved as made)"
+    )
+    mark_cmd.add_argument("graded", help="a folder written by mnist-kit grade --out")
+    mark_cmd.add_argument("--question", help="the written question (default: the assignment's only one)")
+    mark_cmd.add_argument("--port", type=int, default=0, help="the port on 127.0.0.1 (default: any free one)")
+    mark_cmd.set_defaults(run=_mark)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from . import notebook_source
+from .written import answer_line, written_answers
 
 SAVE_FIRST = "save the notebook (Ctrl-S / Cmd-S), then run this cell again"
 MAX_CELL_CHARACTERS = 200_000  # far above any answer cell; a larger one is listed, not parsed
@@ -66,11 +67,13 @@ class Receipt:
     questions: tuple[tuple[str, tuple[FoundFunction, ...]], ...]
     problems: tuple[str, ...]  # cells that are not Python (syntax errors) or too long to read
     sha256: str | None = None  # of the zip, once written
+    written: tuple[str, ...] = ()  # a line for each written question: is the answer there (never judged)
 
     def lines(self) -> list[str]:
         lines = [f"Receipt for {self.notebook}: what the grade will find in it (code cells counted from the top)"]
         for question, functions in self.questions:
             lines += [f"  {question}  {function.describe()}" for function in functions]
+        lines += [f"  {line}" for line in self.written]
         lines += [f"  ✗ {problem} (the grade skips that cell)" for problem in self.problems]
         if self.sha256:
             lines.append(f"  zip SHA-256 {self.sha256}")
@@ -92,7 +95,7 @@ def receipt(notebook: dict[str, Any], name: str) -> Receipt:
     >>> made.lines()[0], all(found.cell is None for _, functions in made.questions for found in functions)
     ('Receipt for empty.ipynb: what the grade will find in it (code cells counted from the top)', True)
     """
-    from .questions import QUESTIONS
+    from .questions import QUESTIONS, WRITTEN
 
     cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
     readable = [_bounded(cell) for cell in cells]
@@ -121,7 +124,9 @@ def receipt(notebook: dict[str, Any], name: str) -> Receipt:
             def_line = source.splitlines()[node.lineno - 1].strip()
             found.append(FoundFunction(function, f"{label.split(' (', 1)[0]}, at {def_line}", _is_stub(node), reads))
         questions.append((question, tuple(found)))
-    return Receipt(name, tuple(questions), tuple(problems + too_long))
+    answers = written_answers(notebook if isinstance(notebook, dict) else {}, list(WRITTEN))
+    lines = tuple(answer_line(question, answer) for question, answer in answers.items())
+    return Receipt(name, tuple(questions), tuple(problems + too_long), written=lines)
 
 
 def newer_syntax(source: str) -> str:

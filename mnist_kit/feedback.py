@@ -15,8 +15,9 @@ from .course import gradebook as course_gradebook
 from .course.gradebook import CourseGradebook, StudentGrade
 from .course.late import late_in_words
 from .files import GradedFolder, shown_name, write_atomically
+from .marking import MarkBook, mark_books, with_marks
 from .questions import QUESTIONS
-from .results import QuestionResult, Result, Status
+from .results import MARKED, NO_ANSWER, QuestionResult, Result, Status
 
 CHECK_KINDS = ("public", "hidden")
 # When a withheld kind of check is released, in the words of a sentence to the student.
@@ -129,7 +130,7 @@ def feedback_markdown(result: Result, everything: bool = False, visibility: dict
     """
     visibility = visibility or spec.VISIBILITY
     shown = {kind: everything or visibility[kind] == "visible" for kind in CHECK_KINDS}
-    parts = {q: question_parts(q, e) for q, e in result.questions.items()}
+    parts = {q: question_parts(q, e) for q, e in result.questions.items() if e.marking is None}
     lines = [f"# Feedback for {quoted(shown_name(result.submission or ''))}", ""]
     if all(shown.values()):
         lines += [f"**Total: {result.total} / {result.possible}** (status: {result.status})", ""]
@@ -160,7 +161,20 @@ def feedback_markdown(result: Result, everything: bool = False, visibility: dict
         messages = ([entry.error] if entry.error else said_once(failing)) if shown_kinds else []
         if messages:
             lines += ["", f"## {question}: what to fix", ""] + [f"- {quoted(m)}" for m in messages]
+    lines += written_feedback(result)
     return "\n".join(lines) + "\n"
+
+
+def written_feedback(result: Result) -> list[str]:
+    """The written questions' lines of the feedback: the score once marked, with the rubric's comments and the marker's."""
+    lines = []
+    for question, entry in result.questions.items():
+        if entry.marking is None:
+            continue
+        score = f"{entry.score:g} / {entry.possible:g}" if entry.marking in (MARKED, NO_ANSWER) else f"{entry.marking} by your instructor"
+        lines += ["", f"## {question} (written, marked by hand): {score}", ""]
+        lines += [f"- {quoted(remark)}" for remark in entry.remarks]
+    return lines
 
 
 def withheld_summary(result: Result, parts: dict[str, list[QuestionPart]], shown: dict[str, bool], visibility: dict[str, str]) -> str:
@@ -199,12 +213,13 @@ def quoted(text: object, limit: int = 500) -> str:
     return f"{fence}{padding}{text}{padding}{fence}"
 
 
-def write_feedback(folder: GradedFolder, result: Result, everything: bool = False) -> None:
+def write_feedback(folder: GradedFolder, result: Result, everything: bool = False, books: Mapping[str, MarkBook] | None = None) -> None:
     """Write the submission's ``feedback/<submission>.md`` in ``folder`` (see :func:`feedback_markdown`); ``result`` is a batch's, named."""
     if result.submission is None:
         raise ValueError("a result without a submission name has no feedback file; grade it with grade_many")
+    marked = with_marks(result, mark_books(folder) if books is None else books)
     folder.feedback.mkdir(parents=True, exist_ok=True)
-    write_atomically(folder.feedback_for(result.submission), feedback_markdown(result, everything))
+    write_atomically(folder.feedback_for(result.submission), feedback_markdown(marked, everything))
 
 
 def student_feedback_markdown(row: StudentGrade, result: Result | None, policy: str, everything: bool = False) -> str:

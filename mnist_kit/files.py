@@ -65,6 +65,14 @@ class GradedFolder:
         return self.feedback / f"{readable_file_stem(submission)}.md"
 
     @property
+    def marks(self) -> Path:
+        """The written questions' marks, one file a question (``mnist-kit mark``)."""
+        return self.root / "marks"
+
+    def marks_for(self, question: str) -> Path:
+        return self.marks / f"{question}.json"
+
+    @property
     def report(self) -> Path:
         return self.root / "report.html"
 

@@ -28,11 +28,12 @@ from . import checks, data, sandbox as sandboxes, spec, untrusted, witness, work
 from .budget import submission_budget
 from .challenge import make_challenge, write_challenge
 from .inputs import SHARED, CheckerData, Inputs, draw_key, inputs_of
-from .questions import QUESTIONS, Question
-from .results import QuestionResult, Result, Status, zero_result
+from .questions import QUESTIONS, WRITTEN, Question
+from .results import QuestionResult, Result, Status, WrittenAnswer, zero_result
 from .sandbox import Limits, Sandbox, SubmissionRun
 from .untrusted import read_student_file
 from .workfolder import WorkFolder
+from .written import written_answers
 
 MAX_RESTARTS = 8
 WITNESS_FILE = "witness.bin"  # beside the submission's folder: out of its reach
@@ -294,7 +295,8 @@ def grade_notebook(
         sandbox.prepare(run.workdir, uid)
         failed_steps = run_student_process(run, sandbox, started + limits.timeout, questions)
         result = _judge(run.workdir, checker.inputs(arrays, params), failed_steps, questions, _events(run, failed_steps))
-    return result.replace(seed=seed, seconds=round(time.monotonic() - started, 2), sandbox=sandbox.describe() | budget.describe())
+    seconds = round(time.monotonic() - started, 2)
+    return result.replace(seed=seed, seconds=seconds, sandbox=sandbox.describe() | budget.describe(), written=_written(notebook_text))
 
 
 def _events(run: SubmissionRun, failed_steps: Mapping[str, tuple[Status, str]]) -> list[tuple[Status, str]]:
@@ -304,6 +306,15 @@ def _events(run: SubmissionRun, failed_steps: Mapping[str, tuple[Status, str]]) 
         what = f"a process of the submission was killed for using more than its {run.limits.max_memory / 2**30:g} GiB"
         events.append((Status.MEMORY, f"{what} of memory (all its processes together)"))
     return events
+
+
+def _written(notebook_text: str) -> dict[str, WrittenAnswer]:
+    """The written questions' answers, read from the notebook as text (never run, never judged; marked by hand)."""
+    try:
+        notebook = json.loads(notebook_text)
+    except (ValueError, RecursionError):
+        return {}
+    return written_answers(notebook, list(WRITTEN)) if isinstance(notebook, dict) else {}
 
 
 def _registered(questions: Sequence[str] | None) -> tuple[str, ...]:

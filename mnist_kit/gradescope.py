@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from . import budget, export, feedback, files, grade, import_patches, sandbox as sandboxes, spec, submissions, untrusted
+from .questions import WRITTEN
 from .results import Result
 
 
@@ -89,6 +90,10 @@ def gradescope_results(result: Result, visibility: dict[str, str] | None = None,
         parts = {q: feedback.question_parts(q, e) for q, e in result.questions.items()}
         shown = {kind: visibility[kind] == "visible" for kind in feedback.CHECK_KINDS}
         output += "\n" + feedback.withheld_summary(result, parts, shown, visibility).replace("**", "")
+    if WRITTEN:
+        # The kit never claims points it did not mark: written answers are Gradescope's manually graded questions.
+        written = ", ".join(f"{q} ({WRITTEN[q].points:g} points)" for q in WRITTEN)
+        output += f"\nThis autograder grades the code questions only; {written} is marked by hand in Gradescope."
     output += f"\nIsolation: {result.sandbox_kind or 'none'}"
     enforced = sandboxes.enforced_in_words(result.sandbox)
     if enforced:

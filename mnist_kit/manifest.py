@@ -26,8 +26,8 @@ SANDBOX_MODULES = (
     "witness.py",
     "workfolder.py",
 )
-RELEASE_MODULES = (*SANDBOX_MODULES, "checks.py", "export.py", "results.py", "untrusted.py")
-# Each question unit's modules
+RELEASE_MODULES = (*SANDBOX_MODULES, "checks.py", "export.py", "results.py", "untrusted.py", "written.py")
+# Each question unit's modules (a written question's unit has its __init__.py only: its rubric is never shown)
 SANDBOX_UNIT_MODULES = ("__init__.py", "collect.py")
 RELEASE_UNIT_MODULES = (*SANDBOX_UNIT_MODULES, "public.py")
 
@@ -45,4 +45,5 @@ def release_files() -> list[Path]:
 def _files(modules: tuple[str, ...], unit_modules: tuple[str, ...]) -> list[Path]:
     folder = Path(questions.FOLDER.name)
     units = [folder / package / name for package in questions.REGISTRY for name in unit_modules]
-    return [Path(name) for name in modules] + [folder / "__init__.py"] + units
+    written = [folder / package / "__init__.py" for package in questions.WRITTEN_REGISTRY]
+    return [Path(name) for name in modules] + [folder / "__init__.py"] + units + written

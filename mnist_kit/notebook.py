@@ -72,9 +72,13 @@ class Grader:
         # written name, since a student may work in a copy (it finds the running notebook instead).
         self._written_name = notebook
 
-    def check(self, question: str, global_env: dict[str, Any] | None = None) -> CheckReport:
+    def check(self, question: str, global_env: dict[str, Any] | None = None) -> "CheckReport | WrittenReport":
         """Run ``question``'s public checks on the functions the notebook defines; return a report that shows itself."""
         namespace = global_env if global_env is not None else _caller_globals()
+        from .questions import WRITTEN
+
+        if question in WRITTEN:
+            return written_check(question, namespace)
         return public_check(question, namespace)
 
     def export(
@@ -141,6 +145,33 @@ class CheckReport:
 
     def _repr_markdown_(self) -> str:
         return "```text\n" + repr(self) + "\n```"
+
+
+@dataclass(frozen=True)
+class WrittenReport:
+    """What ``grader.check`` says of a written question: whether the saved notebook holds an answer (never judged)."""
+
+    line: str
+
+    def __repr__(self) -> str:
+        return self.line + "\nIt is read and marked by hand after the due date, with a rubric."
+
+    def _repr_markdown_(self) -> str:
+        return "```text\n" + repr(self) + "\n```"
+
+
+def written_check(question: str, namespace: dict[str, Any]) -> WrittenReport:
+    """Whether the saved notebook this kernel runs answers the written ``question`` (what the grade will read)."""
+    import json
+
+    from .export import ExportError, find_notebook
+    from .written import answer_line, written_answers
+
+    try:
+        saved = json.loads(find_notebook(namespace).read_text(encoding="utf-8"))
+    except (ExportError, OSError, ValueError) as error:
+        return WrittenReport(f"{question} (written, marked by hand): cannot read the saved notebook ({error})")
+    return WrittenReport(answer_line(question, written_answers(saved, [question])[question]))
 
 
 def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_SEED) -> CheckReport:

@@ -12,6 +12,7 @@ from .course import apply as course_apply
 from .course.gradebook import CourseGradebook
 from .files import GradedFolder
 from .history import regrade_changes
+from .marking import mark_books, with_marks
 from .options import GradingOptions
 from .results import Result
 from .results_folder import load_results, merge
@@ -60,8 +61,13 @@ def grade_course(
 
     Returns the course gradebook and one line per thing an instructor should know.
     """
-    gradebook, notes = course_apply.apply_course(plan, inputs, results, folder, exports)
-    feedback.write_student_feedback(folder, gradebook, {r.submission: r for r in results}, all_feedback)
+    books = mark_books(folder)
+    marked = [with_marks(result, books) for result in results]  # written points count once marked
+    gradebook, notes = course_apply.apply_course(plan, inputs, marked, folder, exports)
+    feedback.write_student_feedback(folder, gradebook, {r.submission: r for r in marked}, all_feedback)
+    waiting = sum(1 for row in gradebook.rows if row.to_mark)
+    if waiting:
+        notes.append(f"{waiting} student(s) have written answers still to mark or review (counted as 0 until marked): mnist-kit mark")
     write_class_report(folder)
     return gradebook, notes
 

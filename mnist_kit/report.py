@@ -18,8 +18,9 @@ from .course.gradebook import CourseGradebook
 from .course.late import late_in_words
 from .feedback import unsandboxed_warning, when_in_words
 from .files import GradedFolder, shown_name, write_atomically
-from .questions import QUESTIONS
-from .results import Regrade, Result, Status
+from .marking import mark_books, with_marks
+from .questions import QUESTIONS, WRITTEN
+from .results import MARKED, NO_ANSWER, TO_MARK, TO_REVIEW, Regrade, Result, Status
 
 
 def _figure_png(draw: Callable[[Any], object]) -> str:
@@ -39,7 +40,7 @@ def _figure_png(draw: Callable[[Any], object]) -> str:
 
 def _score_histogram(results: list[Result]) -> str:
     def draw(axes: Any) -> None:
-        bins = [x - 0.5 for x in range(int(QUESTIONS.total_points) + 2)]
+        bins = [x - 0.5 for x in range(int(QUESTIONS.total_points + WRITTEN.total_points) + 2)]
         axes.hist([r.total for r in results], bins=bins, color="#3b6ea5", edgecolor="white")
         axes.set_xlabel("total score")
         axes.set_ylabel("submissions")
@@ -220,7 +221,7 @@ def report_html(
         if unsandboxed
         else ""
     )
-    mean, possible = (sum(r.total for r in results) / len(results) if results else 0), QUESTIONS.total_points
+    mean, possible = (sum(r.total for r in results) / len(results) if results else 0), QUESTIONS.total_points + WRITTEN.total_points
     slowest_table = _table(["submission", "seconds", "status"], [(shown_name(r.submission or ""), r.seconds, r.status) for r in slowest])
     troubled_rows = [(shown_name(r.submission or ""), r.status, r.reason or "") for r in troubled]
     troubled_table = _table(["submission", "status", "reason"], troubled_rows) if troubled else "<p>None.</p>"
@@ -238,9 +239,26 @@ th{{background:#f3f3f3}}img{{max-width:100%}}</style></head><body>
 <h2>Most common failures</h2>{failures}
 <h2>Slowest submissions</h2>{slowest_table}
 <h2>Not graded cleanly</h2>{troubled_table}
+<h2>Written answers, marked by hand</h2>{_written_html(results)}
 <h2>Similar code, for review</h2>{_similarity_html(similar)}
 </body></html>
 """
+
+
+def _written_html(results: list[Result]) -> str:
+    """Each written question: how many answers are marked, to mark, to review or blank, and the marked scores' spread."""
+    parts = []
+    for question in WRITTEN:
+        entries = [r.questions[question] for r in results if question in r.questions and r.questions[question].marking]
+        states = collections.Counter(entry.marking for entry in entries)
+        scores = collections.Counter(entry.score for entry in entries if entry.marking == MARKED)
+        counts = _table(["marked", "to mark", "to review", "no answer"], [[states[s] for s in (MARKED, TO_MARK, TO_REVIEW, NO_ANSWER)]])
+        spread = _table(["score", "answers"], sorted(scores.items())) if scores else "<p>Nothing marked yet.</p>"
+        parts.append(f'<h3 id="written-{html.escape(question)}">{html.escape(question)}</h3>{counts}{spread}')
+    if not parts:
+        return "<p>The assignment has no written question.</p>"
+    command = "<p>Mark them by question with <code>mnist-kit mark</code> on this folder; then rerun the grade command.</p>"
+    return "".join(parts) + command
 
 
 def _similarity_html(flagged: int | None) -> str:
@@ -257,12 +275,15 @@ def write_report(folder: GradedFolder, results: list[Result], changes: Regrade |
     similar = None
     if folder.similarity.is_file():
         similar = max(0, len(folder.similarity.read_text(encoding="utf-8").splitlines()) - 1)
-    write_atomically(folder.report, report_html(results, changes, similar, course_gradebook.load(folder)))
+    books = mark_books(folder)
+    marked = [with_marks(result, books) for result in results]
+    write_atomically(folder.report, report_html(marked, changes, similar, course_gradebook.load(folder)))
     return folder.report
 
 
 def publish(folder: GradedFolder, results: list[Result], changes: Regrade | None, everything: bool = False) -> Path:
     """Write every result's feedback and the class report (after a merge, or to follow another ``everything``)."""
+    books = mark_books(folder)
     for result in results:
-        feedback.write_feedback(folder, result, everything)
+        feedback.write_feedback(folder, result, everything, books)
     return write_report(folder, results, changes)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import enum
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,6 +70,9 @@ class QuestionResult:
     score: float = 0.0
     error: str | None = None  # why no check ran (the step crashed, hung, or recorded no answer)
     checks: tuple[CheckResult, ...] = ()
+    # A written question's: where its marking stands (MARKING_STATES), and what the marker said
+    marking: str | None = None
+    remarks: tuple[str, ...] = ()
 
     @property
     def full_marks(self) -> bool:
@@ -79,7 +83,8 @@ class QuestionResult:
         return tuple(check for check in self.checks if not check.passed)
 
     def to_json(self) -> dict[str, Any]:
-        return {"possible": self.possible, "score": self.score, "error": self.error, "checks": [c.to_json() for c in self.checks]}
+        marked = {"marking": self.marking, "remarks": list(self.remarks)} if self.marking else {}
+        return {"possible": self.possible, "score": self.score, "error": self.error, "checks": [c.to_json() for c in self.checks], **marked}
 
     @classmethod
     def from_json(cls, question: str, data: Mapping[str, Any]) -> QuestionResult:
@@ -89,7 +94,63 @@ class QuestionResult:
             _number(data["score"]),
             None if error is None else str(error),
             tuple(CheckResult.from_json(question, check) for check in data.get("checks", ())),
+            None if data.get("marking") is None else str(data["marking"]),
+            tuple(map(str, data.get("remarks") or ())),
         )
+
+
+# Where a written question's marking stands, in a gradebook's words: a score counts only when "marked".
+MARKED, TO_MARK, TO_REVIEW, NO_ANSWER = "marked", "to mark", "to review", "no answer"
+MARKING_STATES = (MARKED, TO_MARK, TO_REVIEW, NO_ANSWER)
+# What Otter Assign puts in a written question's answer cell, for the student to replace.
+PLACEHOLDER = "_Type your answer here, replacing this text._"
+
+
+@dataclass(frozen=True)
+class WrittenAnswer:
+    """One written answer as the student left it.
+
+    Examples
+    --------
+    >>> WrittenAnswer("  4s read as  9s ").same_as(WrittenAnswer("4S READ AS 9S"))
+    True
+    >>> WrittenAnswer(PLACEHOLDER).state, WrittenAnswer(" ").state, WrittenAnswer("4s as 9s").state
+    ('untouched', 'empty', 'answered')
+    """
+
+    text: str
+    truncated: bool = False
+
+    @property
+    def state(self) -> str:
+        """``answered``, ``empty`` (nothing written) or ``untouched`` (the placeholder left as it was)."""
+        if not self.text.strip():
+            return "empty"
+        return "untouched" if self.text.strip() == PLACEHOLDER else "answered"
+
+    @property
+    def needs_marking(self) -> bool:
+        return self.state == "answered"
+
+    @property
+    def normalised(self) -> str:
+        """The text with its whitespace collapsed and its case folded: answers equal so are marked together."""
+        return " ".join(self.text.split()).casefold()
+
+    @property
+    def digest(self) -> str:
+        """A digest of :attr:`normalised`: what a mark was made on (a resubmission with other text needs review)."""
+        return hashlib.sha256(self.normalised.encode()).hexdigest()[:16]
+
+    def same_as(self, other: WrittenAnswer) -> bool:
+        return self.normalised == other.normalised
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, **({"truncated": True} if self.truncated else {})}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> WrittenAnswer:
+        return cls(str(data.get("text", "")), bool(data.get("truncated", False)))
 
 
 @dataclass(frozen=True)
@@ -112,6 +173,7 @@ class Result:
     submission: str | None = None  # the submission's name in the graded folder
     file: str | None = None  # the file graded
     key: str | None = None  # "<autograder fingerprint>:<file's SHA-256>": the same key, the same grade
+    written: Mapping[str, WrittenAnswer] = field(default_factory=dict)  # each written question's answer, as text
 
     @property
     def sandbox_kind(self) -> str:
@@ -137,6 +199,7 @@ class Result:
             "seconds": self.seconds,
             "sandbox": dict(self.sandbox),
             **{name: value for name in ("submission", "file", "key") if (value := getattr(self, name)) is not None},
+            **({"written": {name: answer.to_json() for name, answer in self.written.items()}} if self.written else {}),
         }
 
     @classmethod
@@ -155,6 +218,7 @@ class Result:
             data.get("submission"),
             data.get("file"),
             data.get("key"),
+            {str(name): WrittenAnswer.from_json(answer) for name, answer in (data.get("written") or {}).items()},
         )
 
 

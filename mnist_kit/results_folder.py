@@ -11,13 +11,14 @@ import shutil
 from pathlib import Path
 
 from .files import GradedFolder, shown_name, spreadsheet_safe, write_atomically
-from .questions import QUESTIONS
-from .results import Result
+from .marking import mark_books, with_marks
+from .questions import gradebook_columns
+from .results import MARKED, NO_ANSWER, Result
 
 
 def csv_columns() -> list[str]:
-    """The columns of ``grades.csv``: a column per question."""
-    return ["submission", "status", *QUESTIONS, "total", "possible", "seconds", "sandbox", "reason"]
+    """The columns of ``grades.csv``: a column per question, the written ones after the autograded ones."""
+    return ["submission", "status", *gradebook_columns(), "total", "possible", "seconds", "sandbox", "reason"]
 
 
 def load_results(folder: GradedFolder) -> list[Result]:
@@ -35,7 +36,13 @@ def read_result(path: Path) -> Result | None:
 
 
 def write_gradebook(folder: GradedFolder, results: list[Result]) -> None:
-    """Write ``folder``'s ``grades.csv``: one row a submission, scores per question."""
+    """Write ``folder``'s ``grades.csv``: one row a submission, scores per question.
+
+    A written question's cell is its marked score, or where its marking stands (``to mark``,
+    ``to review``); the total counts marked points only (:func:`mnist_kit.marking.with_marks`).
+    """
+    books = mark_books(folder)
+    results = [with_marks(result, books) for result in results]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=csv_columns(), lineterminator="\n")
     writer.writeheader()
@@ -49,9 +56,16 @@ def write_gradebook(folder: GradedFolder, results: list[Result]) -> None:
             "sandbox": result.sandbox_kind,
             "reason": " ".join((result.reason or "").split()),
         }
-        row.update({q: result.score_of(q) for q in QUESTIONS})
+        row.update({q: _cell(result, q) for q in gradebook_columns()})
         writer.writerow({column: spreadsheet_safe(value) for column, value in row.items()})
     write_atomically(folder.gradebook, buffer.getvalue())
+
+
+def _cell(result: Result, question: str) -> object:
+    entry = result.questions.get(question)
+    if entry is not None and entry.marking not in (None, MARKED, NO_ANSWER):
+        return entry.marking
+    return result.score_of(question)
 
 
 def store_result(folder: GradedFolder, result: Result) -> None:

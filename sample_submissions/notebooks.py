@@ -14,7 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mnist_kit.questions import QUESTIONS
+from mnist_kit.questions import QUESTIONS, WRITTEN
 
 ROOT = Path(__file__).resolve().parents[1]
 STUDENT_NOTEBOOK = ROOT / "assignment" / "mnist.ipynb"
@@ -38,6 +38,7 @@ class Case:
     fails: tuple = ()
     status: str = "graded"
     earns_nothing: tuple = ()
+    written: dict = field(default_factory=dict)  # a written question's answer text, by question (default: left untouched)
 
 
 def graded_questions(case):
@@ -92,8 +93,12 @@ def _make_notebook(case):
     stubs = _functions_by_name(student)
     notebook = copy.deepcopy(student)
     first_answer = None
+    written_cells = [c for c in notebook["cells"] if c["cell_type"] == "markdown" and ANSWER_TAG in c.get("metadata", {}).get("tags", [])]
+    for name, cell in zip(WRITTEN, written_cells, strict=False):
+        if name in case.written:
+            cell["source"] = case.written[name]
     for index, cell in enumerate(notebook["cells"]):
-        if ANSWER_TAG not in cell.get("metadata", {}).get("tags", []):
+        if cell["cell_type"] != "code" or ANSWER_TAG not in cell.get("metadata", {}).get("tags", []):
             continue
         first_answer = index if first_answer is None else first_answer
         names = [n.name for n in ast.parse(_source(cell)).body if isinstance(n, ast.FunctionDef)]

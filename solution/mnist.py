@@ -584,6 +584,39 @@ plt.tight_layout()
 plt.show()
 
 # %% [markdown]
+# ## 9. Reading the mistakes (q7, written)
+#
+# Code can be checked by a machine; reading your model's mistakes is a question for you. Your
+# answer is read and marked by hand, with a rubric.
+
+# %% [raw]
+# # BEGIN QUESTION
+# name: q7
+# manual: true
+# points: 3
+
+# %% [markdown]
+# **Which two digits does your model confuse most often, and why might it, looking at the
+# images?** Answer in two or three sentences in the cell below: name the pair (read the largest
+# cells off the diagonal of the confusion matrix: a row is the true digit, a column what the model
+# said), then say what in the images could lead a model that weighs single pixels astray.
+
+# %% [raw]
+# # BEGIN SOLUTION
+
+# %% [markdown]
+# The largest cells off the diagonal are 4s read as 9s and 5s read as 3s (then 7s as 9s): the row
+# of the true 4s has its biggest mistake in the column of the 9s. A 4 whose top is closed looks
+# like a 9, and a 5 with a round belly like a 3: they share most of their strokes, so their pixels
+# overlap, and a model that adds up one weight per pixel cannot tell them apart by shape.
+
+# %% [raw]
+# # END SOLUTION
+
+# %% [raw]
+# # END QUESTION
+
+# %% [markdown]
 # ## Submit your work
 #
 # Save the notebook (Ctrl+S, or Cmd+S on a Mac), then run the cell below. It zips *this* notebook,

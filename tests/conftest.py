@@ -24,9 +24,10 @@ def unavailable(problem):
 
 def unregistered_question_name():
     """A question name no unit of the registry has (an instructor's own names need not be q1..qN)."""
-    from mnist_kit.questions import QUESTIONS
+    from mnist_kit.questions import QUESTIONS, WRITTEN
 
-    return next(name for name in (f"q{n}" for n in itertools.count(len(QUESTIONS) + 1)) if name not in QUESTIONS)
+    taken = {*QUESTIONS, *WRITTEN}
+    return next(name for name in (f"q{n}" for n in itertools.count(len(taken) + 1)) if name not in taken)
 
 
 def pytest_runtest_logreport(report):

@@ -65,7 +65,7 @@ NUMBERS = {"Five": 5, "Six": 6, "Seven": 7, "Eight": 8, "Nine": 9, "Ten": 10, "f
 def test_the_recipe_names_every_file_it_touches_and_counts_them_right():
     page = (ROOT / RECIPE).read_text()
     paths = [path for path, *_ in recipe_blocks(page)]
-    new_unit = {p for p in paths if p.startswith("mnist_kit/questions/q7_")}
+    new_unit = {p for p in paths if p.startswith("mnist_kit/questions/q8_")}
     assert len({Path(p).parent for p in new_unit}) == 1, "one new unit"
     assert set(paths) - new_unit == {"solution/mnist.py", "mnist_kit/questions/__init__.py", "sample_submissions/cases.py"}
     stated = re.search(rf"{re.escape(SECTION)} (\w+) blocks in (\w+) files", page)
@@ -174,10 +174,10 @@ def run_in(root, *command):
 def test_the_documented_changes_build_pass_their_tests_and_grade(changed_kit, tmp_path):
     root, removed_cases = changed_kit
     assert {"wrong_binary_digit", "broken_stub_left"} <= removed_cases, "the cases that wrote q3's function or failed it went"
-    q7_points = float(
-        re.search(r"^POINTS = (\S+)$", next((root / "mnist_kit" / "questions").glob("q7_*/__init__.py")).read_text(), re.M)[1]
+    q8_points = float(
+        re.search(r"^POINTS = (\S+)$", next((root / "mnist_kit" / "questions").glob("q8_*/__init__.py")).read_text(), re.M)[1]
     )
-    total = TOTAL_POINTS - QUESTIONS[REMOVED].points + q7_points
+    total = TOTAL_POINTS - QUESTIONS[REMOVED].points + q8_points
     # CI's lint, on the changed copy: the recipe's blocks are typed and formatted as the kit's own code.
     # The kit's environment, already installed for these pinned files (./dev compares their digest).
     (root / ".venv").symlink_to(ROOT / ".venv")
@@ -185,10 +185,10 @@ def test_the_documented_changes_build_pass_their_tests_and_grade(changed_kit, tm
     assert linted.returncode == 0, linted.stdout[-3000:] + linted.stderr[-2000:]
     built = run_in(root, "-m", "mnist_kit.cli", "build")
     assert built.returncode == 0, built.stderr
-    assert f"verified: reference {total:.1f}/{total:g}, untouched student notebook 0.0/{total:g}" in built.stdout
+    assert f"verified: reference {total:.1f}/{total:g} (q7, written: to mark), untouched student notebook 0.0/{total:g}" in built.stdout
     student = (root / "assignment" / "mnist.ipynb").read_text()
-    assert 'grader.check(\\"q7\\")' in student and "hits / np.sum(y_pred)" not in student
-    assert 'grader.check(\\"q7\\")' in (root / "autograder" / "mnist.ipynb").read_text() and not (root / "autograder" / "tests").exists()
+    assert 'grader.check(\\"q8\\")' in student and "hits / np.sum(y_pred)" not in student
+    assert 'grader.check(\\"q8\\")' in (root / "autograder" / "mnist.ipynb").read_text() and not (root / "autograder" / "tests").exists()
     assert "at least 87 %" in student
     assert "make_binary_target" not in student and 'grader.check(\\"q3\\")' not in student
     assert "make_binary_target" not in (root / "autograder" / "mnist.ipynb").read_text()
@@ -213,23 +213,23 @@ def test_the_documented_changes_build_pass_their_tests_and_grade(changed_kit, tm
         "tests/test_mutants.py",
         "tests/test_course.py",
         "-k",
-        "q7 or not test_checks",
+        "q8 or not test_checks",
     )
     assert tested.returncode == 0, tested.stdout[-3000:]
-    assert "test_checks.py::test_check_passes_the_reference[q7-" in tested.stdout
-    assert "test_every_question_has_a_wrong_case_of_its_own[q7]" in tested.stdout and not re.search(r"\[q3[-\]]", tested.stdout)
+    assert "test_checks.py::test_check_passes_the_reference[q8-" in tested.stdout
+    assert "test_every_question_has_a_wrong_case_of_its_own[q8]" in tested.stdout and not re.search(r"\[q3[-\]]", tested.stdout)
 
     writer = (
         "import sys; from pathlib import Path; from sample_submissions import cases, notebooks; "
-        "notebooks.write_cases([c for c in cases.WRONG if c.fails == ('q7',) and not c.earns_nothing], Path(sys.argv[1]))"
+        "notebooks.write_cases([c for c in cases.WRONG if c.fails == ('q8',) and not c.earns_nothing], Path(sys.argv[1]))"
     )
     assert run_in(root, "-c", writer, str(tmp_path / "class")).returncode == 0
     graded = run_in(root, "-m", "mnist_kit.cli", "grade", str(tmp_path / "class"), "--out", str(tmp_path / "graded"))
     assert graded.returncode == 0, graded.stderr
     [result] = [json.loads(p.read_text()) for p in (tmp_path / "graded" / "results").glob("*.json")]
     lost = {q: e["score"] < e["possible"] for q, e in result["questions"].items()}
-    assert lost == {**{q: False for q in QUESTIONS if q != REMOVED}, "q7": True}, result
-    assert "q7" in (tmp_path / "graded" / "grades.csv").read_text().splitlines()[0]
-    # The visibility set in the copy reaches the student's feedback: q7's hidden check is withheld until published.
+    assert lost == {**{q: False for q in QUESTIONS if q != REMOVED}, "q8": True}, result
+    assert "q8" in (tmp_path / "graded" / "grades.csv").read_text().splitlines()[0]
+    # The visibility set in the copy reaches the student's feedback: q8's hidden check is withheld until published.
     [feedback] = (tmp_path / "graded" / "feedback").glob("*.md")
     assert "when grades are published" in feedback.read_text()

@@ -26,7 +26,7 @@ from mnist_kit import cli, feedback, files
 from mnist_kit.course import CourseError, apply, config, gradebook, gradescope_export, late, lms, matching, roster as rosters
 from mnist_kit.course.late import LatePolicy
 from mnist_kit.files import GradedFolder
-from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.questions import ASSIGNMENT_POINTS, QUESTIONS, TOTAL_POINTS
 from mnist_kit.results import QuestionResult, Result, Status
 from tests.conftest import unregistered_question_name
 from tests.course import canvas_shapes, realistic
@@ -243,7 +243,7 @@ def test_canvas_csv_has_canvas_header_points_row_and_the_roster_order(tmp_path):
     rows = list(csv.reader(io.StringIO(lms.canvas_csv(book, roster))))
     assert rows == [
         ["Student", "ID", "SIS User ID", "SIS Login ID", "Section", "MNIST (81234)"],
-        ["    Points Possible", "", "", "", "", f"{TOTAL_POINTS:g}"],
+        ["    Points Possible", "", "", "", "", f"{ASSIGNMENT_POINTS:g}"],
         ["Lee, Ann", "17", "900017", "alee", "A", "0"],
     ]
 
@@ -400,7 +400,7 @@ def test_a_students_feedback_says_lateness_penalty_and_overrides(tmp_path, every
     assert ("Late penalty: 10 %" in text) and (("-0.5 points" in text) == everything)
     assert (f"**Final score: 4.5 / {TOTAL_POINTS:g}**" in text) == everything
     missing = feedback.student_feedback_markdown(book.rows[1], None, book.policy, everything)
-    assert f"No submission of yours was received: 0 / {TOTAL_POINTS:g}" in missing
+    assert f"No submission of yours was received: 0 / {ASSIGNMENT_POINTS:g}" in missing
 
 
 def test_docs_course_documents_every_field_of_the_course_file():
@@ -465,7 +465,9 @@ def test_the_kits_canvas_export_reads_back_as_the_same_roster(tmp_path, shape):
     written = lms.canvas_csv(book, roster)
     header, points = list(csv.reader(io.StringIO(written)))[:2]
     assert (
-        header == [*roster.identity_columns, "MNIST (81234)"] and points[0] == "    Points Possible" and points[-1] == f"{TOTAL_POINTS:g}"
+        header == [*roster.identity_columns, "MNIST (81234)"]
+        and points[0] == "    Points Possible"
+        and points[-1] == f"{ASSIGNMENT_POINTS:g}"
     )
     again = rosters.read_roster(write(tmp_path / "canvas.csv", written))
     assert again.students == roster.students and again.identity_columns == roster.identity_columns

@@ -46,6 +46,7 @@ def test_report_renders_with_charts_and_no_console_errors(tmp_path):
         browser.close()
     assert problems == []
     assert len(widths) == 2 and all(w >= 400 for w in widths), widths
-    sections = ["Scores", "Questions", "Most common failures", "Slowest submissions", "Not graded cleanly", "Similar code, for review"]
+    sections = ["Scores", "Questions", "Most common failures", "Slowest submissions", "Not graded cleanly"]
+    sections += ["Written answers, marked by hand", "Similar code, for review"]
     assert headings == sections
     assert "late" in troubled and "timeout" in troubled

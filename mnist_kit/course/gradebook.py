@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import GradedFolder, shown_name, spreadsheet_safe, write_atomically
-from ..questions import QUESTIONS
-from ..results import Result
+from ..questions import gradebook_columns, points_of
+from ..results import TO_MARK, TO_REVIEW, Result
 from . import CourseError
 from .config import Course, read_csv
 from .matching import Claim
@@ -67,6 +67,7 @@ class StudentGrade:
     grader_scores: dict[str, float] = dataclasses.field(default_factory=dict)  # before overrides
     not_counted: tuple[str, ...] = ()  # the student's other submissions
     problem: str = ""  # why a file belongs to no one
+    to_mark: tuple[str, ...] = ()  # written questions whose answer is still to mark (or to review): counted as 0
 
     @property
     def rostered(self) -> Student:
@@ -100,6 +101,7 @@ class CourseGradebook:
             entry["lateness"] = Lateness(**entry["lateness"])
             entry["overrides"] = tuple(Override(**o) for o in entry["overrides"])
             entry["not_counted"] = tuple(entry["not_counted"])
+            entry["to_mark"] = tuple(entry.get("to_mark", ()))
             return StudentGrade(**entry)
 
         return cls(
@@ -128,14 +130,14 @@ def read_overrides(path: Path, roster: Roster) -> tuple[Override, ...]:
         if len(found) != 1:
             raise CourseError(f"{where}: {row['student']!r} is not one student on the roster; use their id or login")
         question = row["question"]
-        if question not in QUESTIONS:
-            raise CourseError(f"{where}: there is no question {question!r}; the questions are {', '.join(QUESTIONS)}")
+        if question not in gradebook_columns():
+            raise CourseError(f"{where}: there is no question {question!r}; the questions are {', '.join(gradebook_columns())}")
         try:
             score = float(row["score"])
         except ValueError:
             score = -1.0
-        if not 0 <= score <= QUESTIONS[question].points:
-            raise CourseError(f"{where}: score {row['score']!r} is not between 0 and {question}'s {QUESTIONS[question].points} points")
+        if not 0 <= score <= points_of(question):
+            raise CourseError(f"{where}: score {row['score']!r} is not between 0 and {question}'s {points_of(question)} points")
         if not row["reason"]:
             raise CourseError(f"{where}: give a reason; the student's feedback shows it")
         if (found[0].id, question) in seen:
@@ -214,10 +216,10 @@ def _submission_order(item: Claim) -> tuple:
 def _row(student: Student | None, counted: _Counted, overrides: tuple[Override, ...], course: Course, due: _Due) -> StudentGrade:
     result = counted.result
     if result is None:
-        grader = dict.fromkeys(QUESTIONS, 0.0)
-        status, submission, possible, raw = (MISSING if student else UNMATCHED), "", QUESTIONS.total_points, 0.0
+        grader = dict.fromkeys(gradebook_columns(), 0.0)
+        status, submission, possible, raw = (MISSING if student else UNMATCHED), "", sum(map(points_of, gradebook_columns())), 0.0
     else:
-        grader = {q: result.score_of(q) for q in QUESTIONS}
+        grader = {q: result.score_of(q) for q in gradebook_columns()}
         status, submission, possible, raw = result.status, result.submission or "", result.possible, result.total
     if student is None:
         status = UNMATCHED
@@ -240,6 +242,7 @@ def _row(student: Student | None, counted: _Counted, overrides: tuple[Override, 
         grader_scores=grader,
         not_counted=counted.others,
         problem=counted.claim.problem if counted.claim else "",
+        to_mark=tuple(f"{q} ({e.marking})" for q, e in (result.questions.items() if result else ()) if e.marking in (TO_MARK, TO_REVIEW)),
     )
 
 
@@ -274,7 +277,8 @@ def course_columns() -> list[str]:
     """The columns of ``course.csv``: a column per question, in notebook order."""
     return [
         *("student_id", "name", "login", "sis_id", "section", "status", "submission", "submitted_at", "time_source", "due"),
-        *("late_hours", "raw", "adjusted", "penalty", "final", "possible", *QUESTIONS, "overrides", "not_counted", "note"),
+        *("late_hours", "raw", "adjusted", "penalty", "final", "possible", *gradebook_columns(), "to_mark", "overrides"),
+        *("not_counted", "note"),
     ]
 
 
@@ -303,6 +307,7 @@ def course_csv(gradebook: CourseGradebook) -> str:
             "final": row.final,
             "possible": row.possible,
             **row.questions,
+            "to_mark": "; ".join(row.to_mark),
             "overrides": "; ".join(f"{o.question} {o.score:g} ({o.reason})" for o in row.overrides),
             "not_counted": "; ".join(map(shown_name, row.not_counted)),
             "note": row.problem or row.lateness.note,

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import spreadsheet_safe
-from ..questions import QUESTIONS
+from ..questions import gradebook_columns, points_of
 from . import CourseError
 from .gradebook import CourseGradebook
 from .roster import ASSIGNMENT_COLUMN, CANVAS_COLUMNS, Roster, Student, read_roster
@@ -67,7 +67,7 @@ class LmsFormat:
 
 def plain_columns() -> list[str]:
     """The columns of the plain gradebook: a column per question, in notebook order."""
-    return ["id", "name", "login", "sis_id", "section", "status", "raw", "late_hours", "penalty", "final", "possible", *QUESTIONS]
+    return ["id", "name", "login", "sis_id", "section", "status", "raw", "late_hours", "penalty", "final", "possible", *gradebook_columns()]
 
 
 def _assignment_name(column: str) -> str:
@@ -116,7 +116,8 @@ def canvas_csv(gradebook: CourseGradebook, roster: Roster, column: str = "") -> 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*identity, column])
-    possible = gradebook.rows[0].possible if gradebook.rows else ""
+    # The assignment's points, written questions included: what every student's final is out of.
+    possible = sum(points_of(question) for question in gradebook_columns())
     writer.writerow([POINTS_POSSIBLE, *[""] * (len(identity) - 1), points(possible)])
     for student in roster.students:
         if student.id not in finals:

@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from mnist_kit.answers import AnswerKeyError, AnswerSchema, Student
 from mnist_kit.inputs import Inputs, InputSchema, inputs_of
@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # the checker's side: never imported by the student's process
     import numpy as np
 
     from mnist_kit.checks import Check, Goal
+    from mnist_kit.rubric import Rubric
 
 REGISTRY = (
     "q1_shuffle_split",
@@ -52,7 +53,20 @@ REGISTRY = (
     "q5_accuracy",
     "q6_multiclass_classifier",
 )
+# Questions answered in words and marked by hand with a rubric (never run, never autograded).
+WRITTEN_REGISTRY = ("q7_confusions",)
 FOLDER = Path(__file__).resolve().parent
+
+
+class _Unit(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def points(self) -> float: ...
+
+
+Unit = TypeVar("Unit", bound=_Unit)
 
 
 class QuestionError(ValueError):
@@ -169,6 +183,33 @@ class Question:
         return f"mnist_kit/questions/{self.package}/{module or '__init__'}.py"
 
 
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A question answered in words and marked by hand, by question, with the rubric beside its unit.
+
+    Its unit is a folder with ``__init__.py`` (``NAME``, ``POINTS``, ``MANUAL = True``) and
+    ``rubric.toml`` (:mod:`mnist_kit.rubric`); neither is in the student release.
+    """
+
+    name: str
+    package: str
+    points: float
+
+    @property
+    def folder(self) -> Path:
+        return FOLDER / self.package
+
+    @property
+    def rubric_path(self) -> Path:
+        return self.folder / "rubric.toml"
+
+    def rubric(self) -> Rubric:
+        """The rubric as written beside the unit; a :class:`~mnist_kit.rubric.RubricError` in one line if unusable."""
+        from mnist_kit.rubric import read_rubric  # the checker's side only: the student's process never reads a rubric
+
+        return read_rubric(self.rubric_path, self.name, self.points)
+
+
 def _import_unit_module(dotted: str, path: str, missing: str) -> ModuleType:
     """Import a unit's module; whatever stops it is one :class:`QuestionError` naming the file and line, never a traceback."""
     try:
@@ -227,8 +268,20 @@ def _load(package: str) -> Question:
     )
 
 
-def _questions(registry: Iterable[str]) -> dict[str, Question]:
-    loaded = [_load(package) for package in registry]
+def _load_written(package: str) -> WrittenQuestion:
+    where = f"mnist_kit/questions/{package}/__init__.py"
+    absent = f"{where} is missing: WRITTEN_REGISTRY in mnist_kit/questions/__init__.py names {package!r}; write the unit or remove the name"
+    module = _import_unit_module(f"{__name__}.{package}", where, absent)
+    missing = [name for name in ("NAME", "POINTS", "MANUAL") if not hasattr(module, name)]
+    if missing or module.MANUAL is not True:
+        raise QuestionError(f"{where} does not define {', '.join(missing) or 'MANUAL = True'}; a written question's unit declares them")
+    if not (isinstance(module.POINTS, (int, float)) and module.POINTS > 0):
+        raise QuestionError(f"{where}: POINTS is {module.POINTS!r}; give the question a positive number of points")
+    return WrittenQuestion(module.NAME, package, module.POINTS)
+
+
+def _questions(registry: Iterable[str], load: Callable[[str], Unit]) -> dict[str, Unit]:
+    loaded = [load(package) for package in registry]
     names = [question.name for question in loaded]
     repeated = sorted({name for name in names if names.count(name) > 1})
     if repeated:
@@ -236,27 +289,27 @@ def _questions(registry: Iterable[str]) -> dict[str, Question]:
     return {question.name: question for question in loaded}
 
 
-class Registry(Mapping[str, Question]):
+class Registry(Mapping[str, Unit], Generic[Unit]):
     """The registered questions by name, in notebook order, loaded at the first use.
 
     Importing the kit loads no unit: a broken one raises its :class:`QuestionError` where it is
     first needed, inside a command, which reports it in one line like any other error.
     """
 
-    def __init__(self, packages: tuple[str, ...]) -> None:
-        self._packages = packages
-        self._loaded: dict[str, Question] | None = None
+    def __init__(self, packages: tuple[str, ...], load: Callable[[str], Unit]) -> None:
+        self._packages, self._load = packages, load
+        self._loaded: dict[str, Unit] | None = None
         # Gradings run in threads: one loads the units, the others wait (Python 3.11 cannot compile
         # in two threads at once, CPython gh-106905, and a first import compiles).
         self._lock = threading.Lock()
 
-    def _questions(self) -> dict[str, Question]:
+    def _questions(self) -> dict[str, Unit]:
         with self._lock:
             if self._loaded is None:
-                self._loaded = _questions(self._packages)
+                self._loaded = _questions(self._packages, self._load)
             return self._loaded
 
-    def __getitem__(self, name: str) -> Question:
+    def __getitem__(self, name: str) -> Unit:
         return self._questions()[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -270,19 +323,28 @@ class Registry(Mapping[str, Question]):
         """What a submission with every question right scores."""
         return sum(question.points for question in self.values())
 
-    @property
-    def thresholds(self) -> dict[str, Threshold]:
-        """Every question's thresholds, by name (each name is unique across questions)."""
-        return {name: threshold for question in self.values() for name, threshold in question.thresholds.items()}
+
+QUESTIONS: Registry[Question] = Registry(REGISTRY, _load)
+# The written questions, by name, in notebook order (each a WrittenQuestion).
+WRITTEN: Registry[WrittenQuestion] = Registry(WRITTEN_REGISTRY, _load_written)
 
 
-QUESTIONS = Registry(REGISTRY)
+def points_of(name: str) -> float:
+    """The points of question ``name``, autograded or written; ``KeyError`` for no such question."""
+    return QUESTIONS[name].points if name in QUESTIONS else WRITTEN[name].points
+
+
+def gradebook_columns() -> list[str]:
+    """Every question a gradebook has a column for: the autograded ones, then the written ones."""
+    return [*QUESTIONS, *WRITTEN]
 
 
 def __getattr__(name: str) -> object:
-    # TOTAL_POINTS and THRESHOLDS read the registry: computed when asked for, as it is loaded.
-    if name == "TOTAL_POINTS":
+    # TOTAL_POINTS, ASSIGNMENT_POINTS and THRESHOLDS read the registries: computed when asked for, as they are loaded.
+    if name == "TOTAL_POINTS":  # the autograded questions' points
         return QUESTIONS.total_points
-    if name == "THRESHOLDS":
-        return QUESTIONS.thresholds
+    if name == "ASSIGNMENT_POINTS":  # every question's, the written ones' too
+        return QUESTIONS.total_points + WRITTEN.total_points
+    if name == "THRESHOLDS":  # every question's thresholds, by name (each name is unique across questions)
+        return {name: threshold for question in QUESTIONS.values() for name, threshold in question.thresholds.items()}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

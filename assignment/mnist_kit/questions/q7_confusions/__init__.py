@@ -1,0 +1,1 @@
+../../../../mnist_kit/questions/q7_confusions/__init__.py

@@ -1,0 +1,85 @@
+"""Written answers: the text of each written question's answer cell, read from a notebook, never run.
+
+Otter Assign gives a manually graded question (``manual: true``) a Markdown answer cell tagged
+``otter_answer_cell``, holding a placeholder the student replaces, and wraps the question in
+``<!-- BEGIN QUESTION -->`` ... ``<!-- END QUESTION -->`` (each marker merged into the Markdown
+cell beside it). The k-th written question's
+answer is the text of the tagged cells inside the k-th such region (or, where a student deleted
+the markers, the k-th tagged cell). The text is the student's: it is cut to
+:data:`MAX_ANSWER_CHARS`, stored and shown as text, never as HTML, and never judged by a machine.
+"""
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from .results import PLACEHOLDER, WrittenAnswer
+
+ANSWER_TAG = "otter_answer_cell"
+# The reference's answer, in the autograder's notebook (a student's notebook never has it).
+SOLUTION_TAG = "otter_assign_solution_cell"
+BEGIN, END = "<!-- BEGIN QUESTION -->", "<!-- END QUESTION -->"
+MAX_ANSWER_CHARS = 20_000
+
+
+def _source(cell: Mapping[str, Any]) -> str:
+    source = cell.get("source", "")
+    return "".join(map(str, source)) if isinstance(source, list) else str(source)
+
+
+def _tagged(cell: Mapping[str, Any]) -> bool:
+    metadata = cell.get("metadata")
+    tags = metadata.get("tags") if isinstance(metadata, dict) else None
+    return cell.get("cell_type") == "markdown" and isinstance(tags, list) and bool({ANSWER_TAG, SOLUTION_TAG} & set(map(str, tags)))
+
+
+def _joined(texts: list[str]) -> str:
+    """The cells of one answer as one text; a placeholder left beside the answer is not part of it."""
+    written = [text for text in texts if text.strip() != PLACEHOLDER]
+    return "\n\n".join(written or texts)
+
+
+def answer_cells(notebook: Mapping[str, Any]) -> list[str]:
+    """The text of each written question's answer, in notebook order (one entry per question region, or per tagged cell)."""
+    cells = [cell for cell in notebook.get("cells", []) if isinstance(cell, dict)]
+    regions: list[list[str]] = []
+    inside = False
+    for cell in cells:
+        text = _source(cell) if cell.get("cell_type") == "markdown" else ""
+        # Otter Assign merges each marker into the Markdown cell beside it (the prompt, the next text).
+        if END in text:
+            inside = False
+        if BEGIN in text:
+            regions.append([])
+            inside = True
+        elif inside and _tagged(cell):
+            regions[-1].append(_source(cell))
+    if regions and all(regions):
+        return [_joined(region) for region in regions]
+    return [_source(cell) for cell in cells if _tagged(cell)]
+
+
+def answer_line(question: str, answer: WrittenAnswer) -> str:
+    """What a student is told of a written answer before the due date: whether it is there, never whether it is right.
+
+    Examples
+    --------
+    >>> answer_line("q7", WrittenAnswer("4s look like 9s"))
+    'q7 (written, marked by hand): your answer is there (4 words).'
+    >>> answer_line("q7", WrittenAnswer(PLACEHOLDER))
+    "q7 (written, marked by hand): ✗ still Otter's placeholder: write your answer in its cell, then save."
+    """
+    if answer.state == "answered":
+        words = len(answer.text.split())
+        return f"{question} (written, marked by hand): your answer is there ({words} word{'s' * (words != 1)})."
+    what = "still Otter's placeholder" if answer.state == "untouched" else "empty"
+    return f"{question} (written, marked by hand): ✗ {what}: write your answer in its cell, then save."
+
+
+def written_answers(notebook: Mapping[str, Any], names: Sequence[str]) -> dict[str, WrittenAnswer]:
+    """Each of the written questions ``names``' answer in ``notebook`` (empty where the notebook has none), bounded."""
+    texts = answer_cells(notebook)
+    answers = {}
+    for index, name in enumerate(names):
+        text = texts[index] if index < len(texts) else ""
+        answers[name] = WrittenAnswer(text[:MAX_ANSWER_CHARS], len(text) > MAX_ANSWER_CHARS)
+    return answers
