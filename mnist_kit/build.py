@@ -405,6 +405,12 @@ def _check_written(blocks: dict[str, dict[str, Any]], student: dict[str, Any]) -
     """The notebook's written questions (``manual: true``) are the written registry's, in its order, each with its
     points, a rubric that adds up to them, and an answer cell in the student release."""
     registered = questions.WRITTEN
+    stray = [path for path in sorted(questions.FOLDER.glob("*/rubric.toml")) if path.parent.name not in questions.WRITTEN_REGISTRY]
+    if stray:
+        raise BuildError(
+            f"mnist_kit/questions/{stray[0].parent.name}/rubric.toml is a rubric without a question: WRITTEN_REGISTRY in {REGISTRY_FILE} "
+            "does not list its unit; register it (and its manual: true block), or remove the rubric"
+        )
     if list(blocks) != list(registered):
         raise BuildError(
             f"{SOURCE} has the written questions {list(blocks)} (manual: true) but WRITTEN_REGISTRY in {REGISTRY_FILE} "

@@ -238,6 +238,17 @@ def test_the_build_names_a_written_question_the_pieces_disagree_on(notebooks):  
         build.check_questions(wrong_points, student)
 
 
+def test_a_rubric_without_a_question_is_named(notebooks, tmp_path, monkeypatch):  # noqa: F811 - the fixture
+    from mnist_kit import questions
+
+    stray = tmp_path / "q9_stray"
+    stray.mkdir()
+    (stray / "rubric.toml").write_text(GOOD_ITEM)
+    monkeypatch.setattr(questions, "FOLDER", tmp_path)
+    with pytest.raises(build.BuildError, match=r"q9_stray/rubric.toml is a rubric without a question: WRITTEN_REGISTRY"):
+        build.check_questions(*notebooks)
+
+
 def test_the_rubric_stays_out_of_the_student_release():
     release = {path.relative_to(ROOT / "assignment").as_posix() for path in (ROOT / "assignment").rglob("*") if path.is_file()}
     unit = f"mnist_kit/questions/{WRITTEN[QUESTION].package}"

@@ -86,6 +86,11 @@ def _canvas(tmp_path):
     return {row["SIS Login ID"]: row[column] for row in rows if row["SIS Login ID"]}
 
 
+def _plain(tmp_path):
+    assert cli.main(["export", "csv", str(tmp_path / "graded"), "--out", str(tmp_path / "plain.csv")]) == 0
+    return {row["login"]: row for row in csv.DictReader((tmp_path / "plain.csv").open(encoding="utf-8"))}
+
+
 def _expected(marked):
     """Each student's final: the autograded points of their kind, and the written points marked on their current text."""
     return {p.login: round(RAW[p.kind] + marked.get(p.number, 0.0), 2) for p in PEOPLE}
@@ -168,6 +173,9 @@ def test_a_class_marked_through_the_page_counts_its_marks_everywhere(tmp_path):
     assert {login: float(row["final"]) for login, row in course.items()} == _expected(written)
     assert course["s07"]["to_mark"] == "" and course["s08"]["to_mark"] == f"{QUESTION} (to mark)" and course["s04"]["to_mark"] == ""
     assert {login: float(v) for login, v in _canvas(tmp_path).items()} == _expected(written)
+    plain = _plain(tmp_path)
+    assert {login: float(row["final"]) for login, row in plain.items()} == _expected(written)
+    assert {login: float(row[QUESTION]) for login, row in plain.items()} == {p.login: written.get(p.number, 0.0) for p in PEOPLE}
     feedback = next((graded / "students").glob("s07*.md")).read_text()
     assert "Good reading of the matrix." in feedback and f"{QUESTION} (written, marked by hand): 1.5 / 3" in feedback
     assert "written-" + QUESTION in (graded / "report.html").read_text()
