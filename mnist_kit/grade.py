@@ -33,7 +33,7 @@ from .results import QuestionResult, Result, Status, WrittenAnswer, zero_result
 from .sandbox import Limits, Sandbox, SubmissionRun
 from .untrusted import read_student_file
 from .workfolder import WorkFolder
-from .written import written_answers
+from .written import written_in_child
 
 MAX_RESTARTS = 8
 WITNESS_FILE = "witness.bin"  # beside the submission's folder: out of its reach
@@ -309,12 +309,8 @@ def _events(run: SubmissionRun, failed_steps: Mapping[str, tuple[Status, str]]) 
 
 
 def _written(notebook_text: str) -> dict[str, WrittenAnswer]:
-    """The written questions' answers, read from the notebook as text (never run, never judged; marked by hand)."""
-    try:
-        notebook = json.loads(notebook_text)
-    except (ValueError, RecursionError):
-        return {}
-    return written_answers(notebook, list(WRITTEN)) if isinstance(notebook, dict) else {}
+    """The written questions' answers, read from the notebook as text in a bounded child (never run, never judged)."""
+    return written_in_child(notebook_text.encode("utf-8"), list(WRITTEN))
 
 
 def _registered(questions: Sequence[str] | None) -> tuple[str, ...]:

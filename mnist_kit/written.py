@@ -9,6 +9,9 @@ the markers, the k-th tagged cell). The text is the student's: it is cut to
 :data:`MAX_ANSWER_CHARS`, stored and shown as text, never as HTML, and never judged by a machine.
 """
 
+import json
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -75,6 +78,43 @@ def answer_line(question: str, answer: WrittenAnswer) -> str:
     return f"{question} (written, marked by hand): ✗ {what}: write your answer in its cell, then save."
 
 
+def written_in_child(raw: bytes, names: Sequence[str], timeout: float = 120) -> dict[str, WrittenAnswer]:
+    """The written questions ``names``' answers in the notebook ``raw`` (bytes a student controls), read in a child process.
+
+    The notebook's JSON is parsed there, under ``mnist_kit.untrusted.PARSER_MEMORY`` (50 MB
+    of JSON can become over a GiB of Python objects, which must never land on the grader); the
+    grader reads back at most the answers' bounded text. A notebook the child cannot read has no
+    answers (an empty one each): the grade's own reading of the upload has said why already.
+    """
+    from .untrusted import PARSER_MEMORY, UntrustedBytes, parse_json  # the grader's side only: the child needs no numpy
+
+    if not names:
+        return {}
+    command = ["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-m", "mnist_kit.written", *names]
+    try:
+        done = subprocess.run(command, input=raw, capture_output=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        done = None
+    # JSON escapes a character in at most 12 bytes (a surrogate pair, each as \\uXXXX).
+    if done is None or done.returncode != 0 or len(done.stdout) > len(names) * (12 * MAX_ANSWER_CHARS + 200):
+        return {name: WrittenAnswer("") for name in names}
+    try:
+        read = parse_json(done.stdout, "the written answers")
+        return {name: WrittenAnswer.from_json(read[name]) for name in names}
+    except (UntrustedBytes, KeyError, TypeError, AttributeError):
+        return {name: WrittenAnswer("") for name in names}
+
+
+def main() -> None:
+    """Print the answers of the notebook on standard input, for the written questions named in the arguments, as JSON."""
+    try:
+        notebook = json.loads(sys.stdin.buffer.read().decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        sys.exit(3)
+    answers = written_answers(notebook if isinstance(notebook, dict) else {}, sys.argv[1:])
+    sys.stdout.write(json.dumps({name: answer.to_json() for name, answer in answers.items()}))
+
+
 def written_answers(notebook: Mapping[str, Any], names: Sequence[str]) -> dict[str, WrittenAnswer]:
     """Each of the written questions ``names``' answer in ``notebook`` (empty where the notebook has none), bounded."""
     texts = answer_cells(notebook)
@@ -83,3 +123,7 @@ def written_answers(notebook: Mapping[str, Any], names: Sequence[str]) -> dict[s
         text = texts[index] if index < len(texts) else ""
         answers[name] = WrittenAnswer(text[:MAX_ANSWER_CHARS], len(text) > MAX_ANSWER_CHARS)
     return answers
+
+
+if __name__ == "__main__":
+    main()

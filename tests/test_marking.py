@@ -274,3 +274,11 @@ def test_the_receipt_and_grader_check_say_whether_the_written_answer_is_there_ne
     report = Grader().check(QUESTION, {"__vsc_ipynb_file__": str(saved)})
     assert repr(report).startswith(f"{QUESTION} (written, marked by hand): your answer is there (6 words).")
     assert "marked by hand after the due date" in repr(report)
+
+
+def test_answers_are_read_in_a_bounded_child_never_in_the_grader():
+    long = {"cells": [{"cell_type": "markdown", "metadata": TAG, "source": "é" * (written.MAX_ANSWER_CHARS * 3)}]}
+    (answer,) = written.written_in_child(json.dumps(long).encode(), ["q7"]).values()
+    assert answer.truncated and answer.text == "é" * written.MAX_ANSWER_CHARS
+    for hostile in (b"\xff\xfe not json", b"[" * 100_000 + b"]" * 100_000, b"[" + b"{}," * 3_000_000 + b"{}]"):
+        assert written.written_in_child(hostile, ["q7"]) == {"q7": WrittenAnswer("")}
