@@ -19,6 +19,7 @@ Imported in the student's kernel only when ``grader.export()`` runs; nothing her
 from __future__ import annotations
 
 import ast
+import dataclasses
 import hashlib
 import json
 import os
@@ -277,7 +278,7 @@ def export(namespace: dict[str, Any], nb_path: str | Path | None = None, export_
         archive.write(path, path.name)
     digest = hashlib.sha256(zip_path.read_bytes()).hexdigest()
     made = receipt(notebook, path.name)
-    return zip_path, Receipt(made.notebook, made.questions, made.problems, digest)
+    return zip_path, dataclasses.replace(made, sha256=digest)
 
 
 def _new_zip_path(notebook: Path) -> Path:

@@ -282,3 +282,12 @@ def test_answers_are_read_in_a_bounded_child_never_in_the_grader():
     assert answer.truncated and answer.text == "é" * written.MAX_ANSWER_CHARS
     for hostile in (b"\xff\xfe not json", b"[" * 100_000 + b"]" * 100_000, b"[" + b"{}," * 3_000_000 + b"{}]"):
         assert written.written_in_child(hostile, ["q7"]) == {"q7": WrittenAnswer("")}
+
+
+def test_the_export_receipt_keeps_the_written_answers_line(tmp_path):
+    from mnist_kit import export
+
+    saved = tmp_path / "mine.ipynb"
+    saved.write_text((ROOT / "assignment" / "mnist.ipynb").read_text())
+    _, made = export.export({"__vsc_ipynb_file__": str(saved)})
+    assert made.sha256 and any(line.startswith(f"  {QUESTION} (written, marked by hand)") for line in made.lines())
