@@ -15,7 +15,7 @@ import pytest
 from mnist_kit import cli, export, gradescope, sandbox
 from mnist_kit.files import GradedFolder
 from mnist_kit.notebook_source import definition_statements
-from mnist_kit.questions import QUESTIONS, TOTAL_POINTS
+from mnist_kit.questions import QUESTIONS, TOTAL_POINTS, WRITTEN
 from mnist_kit.results_folder import load_results
 from sample_submissions.notebooks import Case, make_notebook
 
@@ -122,7 +122,8 @@ def test_student_zip_works_offline_in_jupyter_and_exports_the_copy_worked_in(bui
     assert not (release / "mnist_784.npz").is_symlink()
     original = (release / "mnist.ipynb").read_bytes()
     filled = tmp_path / "filled.ipynb"
-    filled.write_text(json.dumps(make_notebook(Case("reference"))))
+    # Every question answered, the written one too: the receipt then has nothing to flag.
+    filled.write_text(json.dumps(make_notebook(Case("reference", written={q: "It reads 4s as 9s." for q in WRITTEN}))))
     # The same interpreter and packages (nothing installed), and no network: only a loopback.
     run = subprocess.run(
         ["bwrap", "--dev-bind", "/", "/", "--unshare-net", "--die-with-parent", "--chdir", str(ROOT),
