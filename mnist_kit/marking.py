@@ -76,11 +76,11 @@ class MarkBook:
             return cls(path, question.rubric())
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            rubric = rubric_from_items(question.name, question.points, data["rubric"], str(path), authored=False)
+            rubric = rubric_from_items(question.name, question.points, data["rubric"], "its rubric", authored=False)
             marks = {str(name): _mark(entry) for name, entry in data["marks"].items()}
         except (ValueError, KeyError, TypeError, AttributeError) as error:
             if isinstance(error, RubricError):
-                raise MarkError(str(error)) from None
+                raise MarkError(f"{path}: {error}") from None
             raise MarkError(f"{path} cannot be read ({type(error).__name__}: {error}); restore it (nothing was changed)") from None
         for name, mark in marks.items():
             unknown = [key for key in mark.items if key not in {item.key for item in rubric.items}]
