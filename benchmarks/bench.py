@@ -6,6 +6,7 @@
     .venv/bin/python benchmarks/bench.py floor   # CPU of one grading against the reference functions alone
     .venv/bin/python benchmarks/bench.py cluster # --jobs 2 against a 2-worker Dask cluster; 10,000 projected
     .venv/bin/python benchmarks/bench.py check   # grader.check per question against the student's own calls of its functions
+    .venv/bin/python benchmarks/bench.py classmix  # a class as it comes: CPU per submission, the kit's share, gradings per hour
 
 Every figure is the median of several runs on this machine, printed with its ratio to a baseline
 measured in the same run. CPU figures are machine-wide: run on an otherwise idle machine. Nothing
@@ -365,6 +366,47 @@ def check_benchmark(args):
             )
 
 
+# The tutorial's own q6 (default max_iter, tol): what a student porting it writes.
+TUTORIAL_Q6 = notebooks.Case(
+    "right_tutorial_defaults",
+    functions={
+        "fit_multiclass_classifier": (
+            "def fit_multiclass_classifier(X, y):\n    return SGDClassifier(loss='log_loss', random_state=42).fit(X, y)\n"
+        )
+    },
+)
+
+
+def class_mix():
+    """A class as it comes: every right case of the suite, the tutorial's defaults, and every sixth wrong one."""
+    return [*cases.RIGHT, TUTORIAL_Q6, *[c for c in cases.WRONG if c.status != "timeout"][::6]]
+
+
+def classmix_benchmark(args):
+    """What a class costs the machine per submission, split into the submissions' own processes and the kit's share."""
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        mix = class_mix()
+        notebooks.write_cases(mix, scratch / "class")
+        options = GradingOptions(sandbox.Limits(step_timeout=300), jobs=args.jobs, identical_once=False)
+        cpu_before, started = cpu_seconds(), time.perf_counter()
+        results = pipeline.grade_class([scratch / "class"], GradedFolder(scratch / "graded"), options)
+        wall, machine = time.perf_counter() - started, cpu_seconds() - cpu_before
+    students = [r.student_cpu for r in results if r.student_cpu is not None]
+    if len(students) != len(results):
+        print("the submissions' own CPU is not counted on this machine (no cgroups): run as root where cgroups work")
+        return
+    student = sum(students)
+    kit = machine - student
+    print(f"{len(results)} submissions ({len(cases.RIGHT) + 1} right, {len(results) - len(cases.RIGHT) - 1} wrong), --jobs {args.jobs}")
+    print(f"machine CPU per submission {machine / len(results):6.2f} CPU-s (whole machine, /proc/stat)")
+    print(f"  the submissions' own      {student / len(results):6.2f} CPU-s (their cgroups: student code, collector, witness)")
+    print(
+        f"  the kit's share           {kit / len(results):6.2f} CPU-s = {100 * kit / student:.1f} % of the submissions' own (goal <= 15 %)"
+    )
+    print(f"gradings per hour on this machine: {len(results) / wall * 3600:.0f} ({wall:.0f} s wall)")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -390,6 +432,9 @@ def main():
     check_parser = commands.add_parser("check")
     check_parser.add_argument("--repeats", type=int, default=3)
     check_parser.set_defaults(run=check_benchmark)
+    mix_parser = commands.add_parser("classmix")
+    mix_parser.add_argument("--jobs", type=int, default=os.cpu_count())
+    mix_parser.set_defaults(run=classmix_benchmark)
     args = parser.parse_args()
     args.run(args)
 

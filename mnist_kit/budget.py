@@ -37,6 +37,21 @@ class Budget:
     def __init__(self, cgroups: list[Path], folder_capped: bool, memory: int, disk: int, problem: str | None) -> None:
         self.cgroups, self.folder_capped, self.memory, self.disk, self.problem = cgroups, folder_capped, memory, disk, problem
         self._oom_kills_at_start = self._oom_kills_seen = self._oom_kills()
+        self.cpu_group: Path | None = None  # where the kernel counts the CPU of all the submission's processes
+
+    def cpu_seconds(self) -> float | None:
+        """The CPU time all the submission's processes have used so far, as its cgroup counts it; None where none counts it.
+
+        Every process the student's code starts is charged, reaped or not, and the SGD witness too
+        (it runs in the submission's cgroups): the student's share of a grading's cost.
+        """
+        if self.cpu_group is None:
+            return None
+        usage = _read(self.cpu_group / "cpuacct.usage").strip()
+        if usage:  # cgroup v1: nanoseconds
+            return int(usage) / 1e9
+        stat = dict(line.split(" ", 1) for line in _read(self.cpu_group / "cpu.stat").splitlines() if " " in line)
+        return int(stat["usage_usec"]) / 1e6 if "usage_usec" in stat else None
 
     @property
     def memory_enforced(self) -> bool:
@@ -45,9 +60,10 @@ class Budget:
 
     def prefix(self) -> list[str]:
         """What to run a command under so that it, and all it starts, is charged to this budget."""
-        if not self.cgroups:
+        groups = [*self.cgroups, *([self.cpu_group] if self.cpu_group and self.cpu_group not in self.cgroups else [])]
+        if not groups:
             return []
-        return ["/bin/sh", "-c", _ENTER, "mnist-kit-budget", *(str(group / "cgroup.procs") for group in self.cgroups), "--"]
+        return ["/bin/sh", "-c", _ENTER, "mnist-kit-budget", *(str(group / "cgroup.procs") for group in groups), "--"]
 
     def ran_out_of_memory(self) -> bool:
         """Whether the kernel killed a process of this submission for its memory since the last call."""
@@ -153,6 +169,21 @@ def _make_cgroups(name: str, memory: int, processes: int, root: Path | None = No
     return made, None
 
 
+def _make_cpu_cgroup(name: str, cgroups: list[Path], root: Path | None = None) -> Path | None:
+    """The cgroup that counts the submission's CPU: the unified one it already has (v2), or a cpuacct one (v1); None if neither."""
+    unified = next((group for group in cgroups if (group / "cpu.stat").exists()), None)
+    if unified is not None:
+        return unified
+    parent = _own_cgroup("cpuacct", root)
+    if parent is None or not (parent / "cpuacct.usage").exists():
+        return None
+    try:
+        (parent / name).mkdir()
+    except OSError:
+        return None
+    return parent / name
+
+
 def _remove_cgroups(groups: list[Path]) -> None:
     for group in groups:
         for _ in range(50):  # a killed process leaves its cgroup a moment after it dies
@@ -214,13 +245,15 @@ def submission_budget(folder: Path, memory: int, processes: int, disk: int, enfo
     elif enforce:
         problems.append("a total budget needs root (cgroups and a mount)")
     budget = Budget(cgroups, folder_capped, memory, disk, "; ".join(filter(None, problems)) or None)
+    if cgroups:  # counted where the budget is kept: the same processes, the same moment they join
+        budget.cpu_group = _make_cpu_cgroup(f"mnist-kit-{folder.name}", cgroups)
     try:
         yield budget
     finally:
         budget.kill_all()
         if folder_capped:
             unmount(folder)
-        _remove_cgroups(cgroups)
+        _remove_cgroups([*cgroups, *([budget.cpu_group] if budget.cpu_group and budget.cpu_group not in cgroups else [])])
 
 
 def own_peak_memory() -> int:

@@ -295,6 +295,7 @@ def grade_notebook(
         sandbox.prepare(run.workdir, uid)
         failed_steps = run_student_process(run, sandbox, started + limits.timeout, questions)
         result = _judge(run.workdir, checker.inputs(arrays, params), failed_steps, questions, _events(run, failed_steps))
+        result = result.replace(student_cpu=None if (used := budget.cpu_seconds()) is None else round(used, 2))
     seconds = round(time.monotonic() - started, 2)
     return result.replace(seed=seed, seconds=seconds, sandbox=sandbox.describe() | budget.describe(), written=_written(notebook_text))
 

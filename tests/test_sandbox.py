@@ -192,3 +192,34 @@ def test_without_landlock_the_fallback_still_closes_the_network(monkeypatch):
     assert described["writable"] == "its own folder, the host's /tmp and /dev/shm"
     command = sandbox.Sandbox("user", [sandbox.PROBE_UID], kit=Path("/nonexistent")).command(Path("/w"), sandbox.PROBE_UID, ["-c", "pass"])
     assert "--network-only" in command and command[command.index("--") + 1 :] == ["-c", "pass"]
+
+
+SPINNING_CAST = """
+def cast_labels(y):
+    import time
+    started = time.process_time()
+    while time.process_time() - started < 1.5:  # CPU, not sleep: what the submission's cgroup must count
+        pass
+    return y.astype(np.int8)
+"""
+
+
+@pytest.mark.slow
+def test_the_cpu_of_every_process_of_a_submission_is_counted(tmp_path):
+    """A submission's CPU is its cgroup's count: a spin in a child process counts as much as one in the student's own."""
+    from sample_submissions.notebooks import Case, make_notebook
+
+    in_a_child = SPINNING_CAST.replace(
+        "def cast_labels(y):\n",
+        "def cast_labels(y):\n    import subprocess, sys\n"
+        "    subprocess.run([sys.executable, '-c', 'import time\\nt = time.process_time()\\nwhile time.process_time() - t < 1.5: pass'])\n",
+    )
+    used = {}
+    for name, source in (("alone", None), ("spinning", SPINNING_CAST), ("child", in_a_child)):
+        case = Case(name, functions={"cast_labels": source} if source else {})
+        result = grade.grade_notebook(json.dumps(make_notebook(case)), seed=1, questions=["q2"])
+        if result.student_cpu is None:
+            unavailable("no cgroup counts the submission's CPU here (root and a writable cgroup tree are needed)")
+        assert result.questions["q2"].full_marks, result.questions["q2"]
+        used[name] = result.student_cpu
+    assert used["spinning"] - used["alone"] >= 1.4 and used["child"] - used["alone"] >= 2.8, used
