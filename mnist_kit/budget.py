@@ -184,16 +184,29 @@ def _make_cpu_cgroup(name: str, cgroups: list[Path], root: Path | None = None) -
     return parent / name
 
 
+REMOVAL_SECONDS = 10.0  # a killed process leaves its cgroup a moment after it dies; one freeing gigabytes, later
+
+
 def _remove_cgroups(groups: list[Path]) -> None:
+    """Remove the submission's cgroups, killing again whatever is still in one, for up to :data:`REMOVAL_SECONDS`.
+
+    An empty cgroup left behind is harmless but never goes away: a suite's run used to leave a few.
+    """
     for group in groups:
-        for _ in range(50):  # a killed process leaves its cgroup a moment after it dies
+        deadline = time.monotonic() + REMOVAL_SECONDS
+        while True:
             try:
                 group.rmdir()
                 break
             except FileNotFoundError:
                 break
             except OSError:
-                time.sleep(0.02)
+                if time.monotonic() > deadline:
+                    break
+                for pid in _read(group / "cgroup.procs").split():
+                    with contextlib.suppress(ProcessLookupError, ValueError):
+                        os.kill(int(pid), signal.SIGKILL)
+                time.sleep(0.05)
 
 
 def _mount_tmpfs(folder: Path, size: int) -> str | None:
