@@ -184,7 +184,28 @@ def _make_cpu_cgroup(name: str, cgroups: list[Path], root: Path | None = None) -
     return parent / name
 
 
+STALE_SECONDS = 4 * 3600  # no grading lasts this long; an empty group this old was left by a grader that was killed
 REMOVAL_SECONDS = 10.0  # a killed process leaves its cgroup a moment after it dies; one freeing gigabytes, later
+
+
+def sweep_stale_cgroups(controllers: tuple[str, ...] = ("memory", "pids", "cpuacct"), older_than: float = STALE_SECONDS) -> int:
+    """Remove the kit's empty cgroups made more than ``older_than`` seconds ago; how many were removed.
+
+    A grader killed mid-grading (SIGKILL, a lost machine) never removes its submission's groups;
+    each later grading sweeps what such graders left. A group in use is never empty, and one made a
+    moment ago is never old enough, so a neighbour's grading is never touched.
+    """
+    removed = 0
+    for controller in controllers:
+        parent = _own_cgroup(controller)
+        if parent is None or not parent.is_dir():
+            continue
+        for group in parent.glob("mnist-kit-*"):
+            with contextlib.suppress(OSError):
+                if not _read(group / "cgroup.procs").split() and time.time() - group.stat().st_mtime > older_than:
+                    group.rmdir()
+                    removed += 1
+    return removed
 
 
 def _remove_cgroups(groups: list[Path]) -> None:
@@ -250,6 +271,7 @@ def submission_budget(folder: Path, memory: int, processes: int, disk: int, enfo
     cgroups: list[Path] = []
     folder_capped = False
     if enforce and os.geteuid() == 0:
+        sweep_stale_cgroups()
         cgroups, problem = _make_cgroups(f"mnist-kit-{folder.name}", memory, processes)
         problems.append(problem)
         problem = _mount_tmpfs(folder, disk)

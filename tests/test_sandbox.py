@@ -1,8 +1,10 @@
 """The sandbox's parts, fast: choosing the isolation, refusing without it, leasing users."""
 
+import contextlib
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -223,3 +225,30 @@ def test_the_cpu_of_every_process_of_a_submission_is_counted(tmp_path):
         assert result.questions["q2"].full_marks, result.questions["q2"]
         used[name] = result.student_cpu
     assert used["spinning"] - used["alone"] >= 1.4 and used["child"] - used["alone"] >= 2.8, used
+
+
+def test_empty_cgroups_a_killed_grader_left_are_swept_and_a_busy_or_fresh_one_is_not():
+    from mnist_kit import budget
+
+    parent = budget._own_cgroup("pids")
+    if os.geteuid() != 0 or parent is None or not os.access(parent, os.W_OK):
+        unavailable("the pids cgroup cannot be written here (root and a writable cgroup tree are needed)")
+    stale, busy = parent / f"mnist-kit-sweep-stale-{os.getpid()}", parent / f"mnist-kit-sweep-busy-{os.getpid()}"
+    stale.mkdir()
+    busy.mkdir()
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        (busy / "cgroup.procs").write_text(str(sleeper.pid))
+        budget.sweep_stale_cgroups(("pids",))
+        assert stale.exists(), "a group made a moment ago is left alone"
+        budget.sweep_stale_cgroups(("pids",), older_than=0)
+        assert not stale.exists() and busy.exists()
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        for _ in range(100):
+            with contextlib.suppress(OSError):
+                busy.rmdir()
+            if not busy.exists():
+                break
+            time.sleep(0.02)
