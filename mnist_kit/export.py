@@ -101,10 +101,14 @@ def receipt(notebook: dict[str, Any], name: str) -> Receipt:
     cells = notebook.get("cells", []) if isinstance(notebook, dict) else []
     readable = [_bounded(cell) for cell in cells]
     code = [(i, cell) for i, cell in enumerate((c for c in cells if isinstance(c, dict) and c.get("cell_type") == "code"), 1)]
-    too_long = [notebook_source.cell_label(i, _source(cell)) + " is too long to read" for i, cell in code if _too_long(cell)]
+    too_long = [
+        notebook_source.cell_label(i, notebook_source.cell_source(cell)) + " is too long to read" for i, cell in code if _too_long(cell)
+    ]
     statements, problems = notebook_source.definition_statements({"cells": readable})
     problems += [
-        f"{notebook_source.cell_label(i, _source(cell))} {newer}" for i, cell in code if (newer := newer_syntax(_source(_bounded(cell))))
+        f"{notebook_source.cell_label(i, notebook_source.cell_source(cell))} {newer}"
+        for i, cell in code
+        if (newer := newer_syntax(notebook_source.cell_source(_bounded(cell))))
     ]
     variables = notebook_source.notebook_variables({"cells": readable})
     defined = {}
@@ -328,13 +332,8 @@ def _session_name() -> str | None:
     return os.environ.get("JPY_SESSION_NAME") or None
 
 
-def _source(cell: dict[str, Any]) -> str:
-    source = cell.get("source", "") if isinstance(cell, dict) else ""
-    return "".join(source) if isinstance(source, list) else str(source)
-
-
 def _too_long(cell: dict[str, Any]) -> bool:
-    return isinstance(cell, dict) and cell.get("cell_type") == "code" and len(_source(cell)) > MAX_CELL_CHARACTERS
+    return isinstance(cell, dict) and cell.get("cell_type") == "code" and len(notebook_source.cell_source(cell)) > MAX_CELL_CHARACTERS
 
 
 def _bounded(cell: dict[str, Any]) -> dict[str, Any]:

@@ -41,11 +41,22 @@ def definition_statements(notebook: dict[str, Any]) -> tuple[list[tuple[str, str
     return statements, problems
 
 
+def cell_source(cell: object) -> str:
+    """A cell's text, whether the notebook stores it as one string or as a list of lines ("" for a cell that is not a dict).
+
+    Examples
+    --------
+    >>> cell_source({"source": ["def f():\\n", "    pass"]}), cell_source({"source": "x = 1"}), cell_source([])
+    ('def f():\\n    pass', 'x = 1', '')
+    """
+    source = cell.get("source", "") if isinstance(cell, dict) else ""
+    return "".join(source) if isinstance(source, list) else str(source)
+
+
 def _code_cells(notebook: dict[str, Any]) -> Iterator[tuple[str, str, ast.Module | None, str]]:
     """Each code cell as ``(label, Python source, parsed tree or None, why it could not be parsed or "")``."""
     for position, cell in enumerate((c for c in notebook.get("cells", []) if c.get("cell_type") == "code"), start=1):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        source = cell_source(cell)
         label = cell_label(position, source)
         # IPython magics and shell escapes are not Python; they never define anything we grade.
         source = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
@@ -88,8 +99,7 @@ def notebook_variables(notebook: dict[str, Any]) -> set[str]:
     """The names the notebook assigns with code the grader does not run (``X_train = ...``)."""
     names = set()
     for cell in notebook.get("cells", []):
-        source = cell.get("source", "")
-        source = "".join(source) if isinstance(source, list) else str(source)
+        source = cell_source(cell)
         if cell.get("cell_type") != "code":
             continue
         try:

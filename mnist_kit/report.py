@@ -19,7 +19,7 @@ from .course.late import late_in_words
 from .feedback import unsandboxed_warning, when_in_words
 from .files import GradedFolder, shown_name, write_atomically
 from .marking import mark_books, with_marks
-from .questions import QUESTIONS, WRITTEN
+from .questions import QUESTIONS, WRITTEN, assignment_points
 from .results import MARKED, NO_ANSWER, TO_MARK, TO_REVIEW, Regrade, Result, Status
 
 
@@ -40,7 +40,7 @@ def _figure_png(draw: Callable[[Any], object]) -> str:
 
 def _score_histogram(results: list[Result]) -> str:
     def draw(axes: Any) -> None:
-        bins = [x - 0.5 for x in range(int(QUESTIONS.total_points + WRITTEN.total_points) + 2)]
+        bins = [x - 0.5 for x in range(int(assignment_points()) + 2)]
         axes.hist([r.total for r in results], bins=bins, color="#3b6ea5", edgecolor="white")
         axes.set_xlabel("total score")
         axes.set_ylabel("submissions")
@@ -221,7 +221,7 @@ def report_html(
         if unsandboxed
         else ""
     )
-    mean, possible = (sum(r.total for r in results) / len(results) if results else 0), QUESTIONS.total_points + WRITTEN.total_points
+    mean, possible = (sum(r.total for r in results) / len(results) if results else 0), assignment_points()
     slowest_table = _table(["submission", "seconds", "status"], [(shown_name(r.submission or ""), r.seconds, r.status) for r in slowest])
     troubled_rows = [(shown_name(r.submission or ""), r.status, r.reason or "") for r in troubled]
     troubled_table = _table(["submission", "status", "reason"], troubled_rows) if troubled else "<p>None.</p>"

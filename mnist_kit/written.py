@@ -15,6 +15,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from .notebook_source import cell_source
 from .results import PLACEHOLDER, WrittenAnswer
 
 ANSWER_TAG = "otter_answer_cell"
@@ -22,11 +23,6 @@ ANSWER_TAG = "otter_answer_cell"
 SOLUTION_TAG = "otter_assign_solution_cell"
 BEGIN, END = "<!-- BEGIN QUESTION -->", "<!-- END QUESTION -->"
 MAX_ANSWER_CHARS = 20_000
-
-
-def _source(cell: Mapping[str, Any]) -> str:
-    source = cell.get("source", "")
-    return "".join(map(str, source)) if isinstance(source, list) else str(source)
 
 
 def _tagged(cell: Mapping[str, Any]) -> bool:
@@ -47,7 +43,7 @@ def answer_cells(notebook: Mapping[str, Any]) -> list[str]:
     regions: list[list[str]] = []
     inside = False
     for cell in cells:
-        text = _source(cell) if cell.get("cell_type") == "markdown" else ""
+        text = cell_source(cell) if cell.get("cell_type") == "markdown" else ""
         # Otter Assign merges each marker into the Markdown cell beside it (the prompt, the next text).
         if END in text:
             inside = False
@@ -55,10 +51,10 @@ def answer_cells(notebook: Mapping[str, Any]) -> list[str]:
             regions.append([])
             inside = True
         elif inside and _tagged(cell):
-            regions[-1].append(_source(cell))
+            regions[-1].append(cell_source(cell))
     if regions and all(regions):
         return [_joined(region) for region in regions]
-    return [_source(cell) for cell in cells if _tagged(cell)]
+    return [cell_source(cell) for cell in cells if _tagged(cell)]
 
 
 def answer_line(question: str, answer: WrittenAnswer) -> str:

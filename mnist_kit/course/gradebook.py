@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import GradedFolder, shown_name, spreadsheet_safe, write_atomically
-from ..questions import gradebook_columns, points_of
+from ..questions import assignment_points, gradebook_columns, points_of
 from ..results import TO_MARK, TO_REVIEW, Result
 from . import CourseError
 from .config import Course, read_csv
@@ -217,7 +217,7 @@ def _row(student: Student | None, counted: _Counted, overrides: tuple[Override, 
     result = counted.result
     if result is None:
         grader = dict.fromkeys(gradebook_columns(), 0.0)
-        status, submission, possible, raw = (MISSING if student else UNMATCHED), "", sum(map(points_of, gradebook_columns())), 0.0
+        status, submission, possible, raw = (MISSING if student else UNMATCHED), "", assignment_points(), 0.0
     else:
         grader = {q: result.score_of(q) for q in gradebook_columns()}
         status, submission, possible, raw = result.status, result.submission or "", result.possible, result.total

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..files import spreadsheet_safe
-from ..questions import gradebook_columns, points_of
+from ..questions import assignment_points, gradebook_columns
 from . import CourseError
 from .gradebook import CourseGradebook
 from .roster import ASSIGNMENT_COLUMN, CANVAS_COLUMNS, Roster, Student, read_roster
@@ -117,7 +117,7 @@ def canvas_csv(gradebook: CourseGradebook, roster: Roster, column: str = "") -> 
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([*identity, column])
     # The assignment's points, written questions included: what every student's final is out of.
-    possible = sum(points_of(question) for question in gradebook_columns())
+    possible = assignment_points()
     writer.writerow([POINTS_POSSIBLE, *[""] * (len(identity) - 1), points(possible)])
     for student in roster.students:
         if student.id not in finals:

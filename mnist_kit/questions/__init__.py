@@ -334,6 +334,11 @@ def points_of(name: str) -> float:
     return QUESTIONS[name].points if name in QUESTIONS else WRITTEN[name].points
 
 
+def assignment_points() -> float:
+    """What the whole assignment is out of: the autograded questions' points and the written ones'."""
+    return QUESTIONS.total_points + WRITTEN.total_points
+
+
 def gradebook_columns() -> list[str]:
     """Every question a gradebook has a column for: the autograded ones, then the written ones."""
     return [*QUESTIONS, *WRITTEN]
@@ -344,7 +349,7 @@ def __getattr__(name: str) -> object:
     if name == "TOTAL_POINTS":  # the autograded questions' points
         return QUESTIONS.total_points
     if name == "ASSIGNMENT_POINTS":  # every question's, the written ones' too
-        return QUESTIONS.total_points + WRITTEN.total_points
+        return assignment_points()
     if name == "THRESHOLDS":  # every question's thresholds, by name (each name is unique across questions)
         return {name: threshold for question in QUESTIONS.values() for name, threshold in question.thresholds.items()}
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
