@@ -4,7 +4,7 @@ A rubric lives beside its question (``mnist_kit/questions/<unit>/rubric.toml``),
 student release. Each item is a ``[[item]]`` table::
 
     [[item]]
-    key = "1"                   # what the marker presses to apply it
+    key = "1"                   # what the marker presses to apply it (not n, p or c: the page's own)
     points = 1                  # earned (positive) or taken off (negative)
     label = "Names a pair the matrix shows"
     comment = "You named two digits the matrix really mixes up."
@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-KEYS = "123456789abcdefghijklmopqrstuvwxyz"  # keys a marker may give an item (n, p and arrows move between answers)
+KEYS = "123456789abdefghijklmoqrstuvwxyz"  # keys a marker may give an item: the page keeps n, p (move) and c (comment)
 
 
 class RubricError(ValueError):
@@ -98,7 +98,7 @@ def rubric_from_items(question: str, points: float, items: object, where: str, a
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise RubricError(f"{where}: {named} ({key or 'no key'}) has no points; give it points = N (negative to take off)")
         if len(key) != 1 or key not in KEYS:
-            raise RubricError(f"{where}: {named} has key {key!r}; give it one of {KEYS} (n and p move between answers)")
+            raise RubricError(f"{where}: {named} has key {key!r}; give it one of {KEYS} (the page keeps n and p to move, c to comment)")
         if any(item.key == key for item in made):
             raise RubricError(f"{where}: {named} has key {key!r}, which another item has; give each item its own key")
         if not str(entry.get("label", "")).strip():

@@ -42,6 +42,7 @@ GOOD_ITEM = '[[item]]\nkey = "1"\npoints = 2\nlabel = "pair"\ncomment = "named a
         (GOOD_ITEM + GOOD_ITEM, r"rubric.toml: item 2 has key '1', which another item has; give each item its own key"),
         ('[[item]]\nkey = "1"\npoints = 1\nlabel = "pair"\n', r"the positive items add up to 1 points, but q9 is worth 2; make them agree"),
         ('[[item]]\nkey = "n"\npoints = 2\nlabel = "pair"\n', r"item 1 has key 'n'; give it one of"),
+        ('[[item]]\nkey = "c"\npoints = 2\nlabel = "pair"\n', r"item 1 has key 'c'; give it one of .* c to comment"),
         ('[[item]]\nkey = "1"\npoints = 2\n', r"item 1 \(1\) has no label"),
         ("", r"no \[\[item\]\] tables"),
     ],
