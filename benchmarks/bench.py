@@ -141,7 +141,7 @@ def batch_benchmark(args):
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         paths = notebooks.write_cases(batch_cases(args.submissions), scratch / "class")
-        limits = sandbox.Limits(step_timeout=120)
+        limits = sandbox.Limits()
         serial, serial_runs = median_seconds(
             lambda: pipeline.grade_class(
                 [scratch / "class"],
@@ -285,7 +285,7 @@ def cluster_benchmark(args):
     with tempfile.TemporaryDirectory() as scratch, LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as dask:
         scratch = Path(scratch)
         notebooks.write_cases(batch_cases(args.submissions), scratch / "class")
-        limits = sandbox.Limits(step_timeout=120)
+        limits = sandbox.Limits()
         walls = {"local": [], "cluster": []}
         cpu = []
         for _ in range(args.repeats):
@@ -388,7 +388,7 @@ def classmix_benchmark(args):
         scratch = Path(scratch)
         mix = class_mix()
         notebooks.write_cases(mix, scratch / "class")
-        options = GradingOptions(sandbox.Limits(step_timeout=300), jobs=args.jobs, identical_once=False)
+        options = GradingOptions(sandbox.Limits(), jobs=args.jobs, identical_once=False)
         cpu_before, started = cpu_seconds(), time.perf_counter()
         results = pipeline.grade_class([scratch / "class"], GradedFolder(scratch / "graded"), options)
         wall, machine = time.perf_counter() - started, cpu_seconds() - cpu_before

@@ -28,7 +28,7 @@ def measure(cases, uploads, folder):
         (folder / "in" / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / "in" / name).write_bytes(content)
     before, cpu = budget.reset_own_peak_memory(), resource.getrusage(resource.RUSAGE_SELF)
-    options = GradingOptions(sandbox.Limits(timeout=300, step_timeout=120), jobs=2, identical_once=False)
+    options = GradingOptions(sandbox.Limits(timeout=300), jobs=2, identical_once=False)
     pipeline.grade_class([folder / "in"], GradedFolder(folder / "out"), options)
     after = resource.getrusage(resource.RUSAGE_SELF)
     return (budget.own_peak_memory() - before) / 2**30, after.ru_utime + after.ru_stime - cpu.ru_utime - cpu.ru_stime

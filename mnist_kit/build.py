@@ -36,7 +36,7 @@ from typing import Any
 
 import yaml
 
-from . import answers, data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec, written
+from . import answers, calibration, data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec, written
 from .notebook_source import definition_statements
 from .results import Result
 from .rubric import RubricError
@@ -206,6 +206,7 @@ def _package_files(root: Path) -> dict[str, bytes]:
     package = root / PACKAGE.name
     files = {f"{PACKAGE.name}/{p.relative_to(package)}": p.read_bytes() for p in sorted(package.rglob("*.py"))}
     files[f"{PACKAGE.name}/{data.EMBEDDED_PATH.name}"] = data.EMBEDDED_PATH.read_bytes()
+    files[f"{PACKAGE.name}/{calibration.RECORD.name}"] = (package / calibration.RECORD.name).read_bytes()
     return files
 
 
@@ -634,7 +635,39 @@ def verify_build(root: Path = ROOT, seeds: Sequence[int] = MARGIN_SEEDS) -> tupl
     ]
     if problems:
         raise BuildError("; ".join(problems))
+    moved = record_reference_costs(references[0], checker.calibration, root / PACKAGE.name / calibration.RECORD.name)
+    if moved:
+        print(f"note: recorded the reference's CPU cost of {', '.join(moved)} in {PACKAGE.name}/{calibration.RECORD.name}: commit it")
     return references[0], student
+
+
+def record_reference_costs(reference: Result, measured_here: calibration.Calibration, record: Path) -> list[str]:
+    """Record each question's reference CPU time, in calibration workloads, where the recorded one has moved.
+
+    A cost moved when the limit it gives (with the default :class:`~mnist_kit.limits.Limits`) is
+    more than :data:`COST_TOLERANCE` times off the one the measured cost gives, or none is recorded;
+    otherwise the record stays as it is, so the build's output does not change with a measurement's noise.
+
+    Returns
+    -------
+    list of str
+        The questions whose cost was recorded.
+    """
+    limits, machine = sandboxes.Limits(), measured_here.machine_seconds
+    recorded = calibration.reference_units(record)
+    measured = {name: entry.cpu / machine for name, entry in reference.questions.items() if entry.cpu is not None}
+    moved = []
+    for name, units in measured.items():
+        old = recorded.get(name)
+        new_limit, old_limit = limits.step_cpu(units, machine), limits.step_cpu(old, machine)
+        if old is None or max(new_limit, old_limit) > COST_TOLERANCE * min(new_limit, old_limit):
+            moved.append(name)
+    if moved or set(recorded) - set(measured):
+        calibration.write_reference_units({name: measured[name] if name in moved else recorded[name] for name in measured}, record)
+    return moved
+
+
+COST_TOLERANCE = 1.5
 
 
 def reference_problems(references: Sequence[Result], seeds: Sequence[int]) -> list[str]:

@@ -75,6 +75,8 @@ class ProgressLine:
 def _options(args: argparse.Namespace) -> GradingOptions:
     """``mnist-kit grade``'s options, its sandbox chosen (and a warning printed when it is not bubblewrap)."""
     limits = sandboxes.Limits(
+        cpu_multiple=args.cpu_multiple,
+        idle_timeout=args.idle_timeout,
         timeout=args.timeout,
         max_memory=int(args.max_memory * 2**30),
         max_disk=int(args.max_disk * 2**30),
@@ -263,7 +265,25 @@ def _add_grade_command(commands: Any) -> None:
     grade_cmd.add_argument("submissions", nargs="+", help=".ipynb or .zip files, or folders holding them")
     grade_cmd.add_argument("--out", required=True, help="output folder for grades.csv and results/")
     grade_cmd.add_argument("--jobs", type=_positive(int), default=os.cpu_count(), help="submissions graded at once (default: cores)")
-    grade_cmd.add_argument("--timeout", type=_positive(float), default=600.0, help="seconds per submission (default 600)")
+    defaults = sandboxes.Limits()
+    grade_cmd.add_argument(
+        "--cpu-multiple",
+        type=_positive(float),
+        default=defaults.cpu_multiple,
+        help=f"a question may use this many times the reference's CPU time, on the grading machine (default {defaults.cpu_multiple:g})",
+    )
+    grade_cmd.add_argument(
+        "--idle-timeout",
+        type=_positive(float),
+        default=defaults.idle_timeout,
+        help=f"seconds a question may wait without computing (default {defaults.idle_timeout:g})",
+    )
+    grade_cmd.add_argument(
+        "--timeout",
+        type=_positive(float),
+        default=defaults.timeout,
+        help=f"wall-clock seconds per submission, a safety net: limits are in CPU time (default {defaults.timeout:g})",
+    )
     grade_cmd.add_argument(
         "--max-memory", type=_positive(float), default=6.0, help="GiB of memory for all of a submission's processes together (default 6)"
     )

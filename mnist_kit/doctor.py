@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import budget, data, sandbox, spec
+from . import budget, calibration, data, sandbox, spec
 
 SYSCTL = Path("/proc/sys")
 PROC_STATUS = Path("/proc/self/status")
@@ -159,13 +159,26 @@ def embedded_data() -> Finding:
     return Finding("data", True, f"MNIST SHA-256 {data.EMBEDDED_SHA256[:12]}... as shipped")
 
 
+def speed() -> Finding:
+    """This machine's calibration (measured once and cached), and the CPU limit it gives each question."""
+    try:
+        measured = calibration.machine_calibration()
+    except calibration.CalibrationError as error:
+        return Finding("calibration", False, str(error))
+    if not measured.reference_units:
+        return Finding("calibration", False, f"no reference costs in {calibration.RECORD}: run ./dev build (or reinstall the kit)")
+    limits = sandbox.Limits()
+    each = ", ".join(f"{q} {measured.cpu_limit(q, limits):.0f}" for q in measured.reference_units)
+    return Finding("calibration", True, f"the workload takes {measured.machine_seconds:.3f} CPU-s here; CPU limits: {each} CPU-s")
+
+
 def diagnose() -> list[Finding]:
     """Every check, in the order a fix should be tried."""
     findings = [bubblewrap()]
     if findings[0].ok:
         findings.append(namespaces(findings[0].detail))
     namespaces_work = len(findings) > 1 and findings[1].ok
-    findings += [util_linux(), memory_and_pids(), confinement(namespaces_work), pinned_packages(), embedded_data()]
+    findings += [util_linux(), memory_and_pids(), confinement(namespaces_work), pinned_packages(), embedded_data(), speed()]
     return findings
 
 

@@ -12,6 +12,7 @@ collected again without it, so a submission keeps the points it earned.
 import contextlib
 import dataclasses
 import json
+import os
 import secrets
 import shutil
 import subprocess
@@ -25,12 +26,14 @@ from typing import Any
 import numpy as np
 
 from . import checks, data, sandbox as sandboxes, spec, untrusted, witness, workfolder
-from .budget import submission_budget
+from .budget import processes_cpu, submission_budget
+from .calibration import STARTUP, Calibration, machine_calibration
 from .challenge import make_challenge, write_challenge
 from .inputs import SHARED, CheckerData, Inputs, draw_key, inputs_of
+from .limits import IDLE_SHARE, Limits
 from .questions import QUESTIONS, WRITTEN, Question
 from .results import QuestionResult, Result, Status, WrittenAnswer, zero_result
-from .sandbox import Limits, Sandbox, SubmissionRun
+from .sandbox import Sandbox, SubmissionRun
 from .untrusted import read_student_file
 from .workfolder import WorkFolder
 from .written import written_in_child
@@ -43,9 +46,17 @@ DEFAULT_LIMITS = Limits()
 class Checker:
     """Holds the checker's own copy of the data and draws challenges from it; never runs student code."""
 
-    def __init__(self) -> None:
+    def __init__(self, calibration: Calibration | None = None) -> None:
         self._memo: dict = {}  # the draws that depend on the data alone, kept for every challenge (see make_challenge)
         self._checker_data: dict[bytes, CheckerData] = {}
+        self._calibration = calibration
+
+    @property
+    def calibration(self) -> Calibration:
+        """This machine's speed and the reference's costs, which turn limits into CPU-seconds (measured once, cached)."""
+        if self._calibration is None:
+            self._calibration = machine_calibration()
+        return self._calibration
 
     @cached_property
     def _data(self) -> tuple[np.ndarray, np.ndarray]:
@@ -144,14 +155,117 @@ def _answered(workdir: Path, question: str) -> bool:
     return read_student_file(workdir, *WorkFolder.answer_parts(question, ".json"), max_bytes=MAX_RECORD_BYTES) is not None
 
 
+CPU_READ_SECONDS = 0.25  # how often the grader reads the CPU counters
+
+
+@dataclasses.dataclass
+class RunTiming:
+    """A submission's CPU limits and what its steps have used of them, over every run of its process."""
+
+    limits: Limits
+    calibration: Calibration
+    deadline: float  # time.monotonic() at which the whole submission is stopped, computing or not
+    used: dict[str, float] = dataclasses.field(default_factory=dict)  # CPU-s each step used, over every run
+
+    def exhausted(self) -> bool:
+        """Whether the whole submission is out of time: its wall-clock safety net, or its total CPU."""
+        return time.monotonic() > self.deadline or sum(self.used.values()) > self.limits.max_cpu
+
+    def limit(self, step: str | None) -> float:
+        return self.calibration.cpu_limit(step or STARTUP, self.limits)
+
+    def charge(self, step: str | None, seconds: float) -> None:
+        key = step or STARTUP
+        self.used[key] = self.used.get(key, 0.0) + seconds
+
+    def over_limit(self, step: str | None, step_cpu: float) -> tuple[Status, str] | None:
+        """Why to stop the process now: ``step`` (this run's ``step_cpu`` of it) or the submission over its CPU limit."""
+        limit = self.limit(step)
+        if step_cpu > limit:
+            reference = self.calibration.reference_seconds(step) if step else None
+            times = f" ({step_cpu / reference:.0f} times the reference's)" if reference else ""
+            return (Status.TIMEOUT, f"{_step_name(step)} used {step_cpu:.0f} CPU-s{times}; the limit is {limit:.0f} CPU-s")
+        if sum(self.used.values()) > self.limits.max_cpu:
+            return (Status.TIMEOUT, f"the submission used up its {self.limits.max_cpu:.0f} CPU-s (during {_step_name(step)})")
+        return None
+
+
+class StepWatch:
+    """Follows one run of the student's process: the step it is on, the CPU each step uses, and when to stop it.
+
+    CPU time comes from the submission's cgroup where it has one, else from its processes
+    (:func:`mnist_kit.budget.processes_cpu`); the clock stops only a step that makes no progress.
+    """
+
+    def __init__(self, run: SubmissionRun, process: subprocess.Popen, progress: ProgressLog, timing: RunTiming) -> None:
+        self._run, self._process, self._progress, self._timing = run, process, progress, timing
+        self._last_cpu = self._cpu() or 0.0
+
+    def _cpu(self) -> float | None:
+        counted = self._run.budget.cpu_seconds() if self._run.budget else None
+        if counted is not None:
+            return counted
+        return processes_cpu(self._process.pid, None if self._run.uid == os.getuid() else self._run.uid)
+
+    def until_done(self) -> tuple[Status, str] | None:
+        """Wait for the process to end; the reason the grader stops it first (a limit, a flooded progress file), if any."""
+        limits, timing = self._run.limits, self._timing
+        step, step_cpu = None, 0.0
+        idle_since, idle_cpu = time.monotonic(), 0.0
+        next_read = 0.0
+        while self._process.poll() is None:
+            time.sleep(0.05)
+            current, now = self._progress.current(), time.monotonic()
+            if current != step:  # what was used until now was the finished step's
+                timing.charge(step, self._used_since_last())
+                step, step_cpu, idle_since, idle_cpu = current, 0.0, now, 0.0
+            if self._progress.overflowed:
+                flooded = f"wrote more than {MAX_PROGRESS_BYTES // 2**20} MiB into the grader's progress file"
+                return (Status.CRASHED, f"{_step_name(step)} {flooded}")
+            if now > timing.deadline:
+                return (Status.TIMEOUT, f"the submission ran for {limits.timeout:.0f} s of wall-clock time, the grader's safety net")
+            if now < next_read:
+                continue
+            next_read = now + CPU_READ_SECONDS
+            used = self._used_since_last()
+            step_cpu += used
+            timing.charge(step, used)
+            if used and idle_cpu + used >= IDLE_SHARE * limits.idle_timeout:
+                idle_since, idle_cpu = now, 0.0
+            else:
+                idle_cpu += used
+            stop = timing.over_limit(step, step_cpu) or self._idle_reason(step, now - idle_since)
+            if stop:
+                return stop
+        timing.charge(step, self._used_since_last())  # what it did since the last reading counts too
+        return None
+
+    def _used_since_last(self) -> float:
+        now = self._cpu()
+        if now is None:
+            return 0.0
+        used, self._last_cpu = max(0.0, now - self._last_cpu), max(now, self._last_cpu)
+        return used
+
+    def _idle_reason(self, step: str | None, idle: float) -> tuple[Status, str] | None:
+        if idle <= self._run.limits.idle_timeout:
+            return None
+        return (
+            Status.TIMEOUT,
+            f"{_step_name(step)} made no progress for {self._run.limits.idle_timeout:.0f} s "
+            f"(under {IDLE_SHARE:.0%} of a core: waiting, sleeping or blocked)",
+        )
+
+
 def run_student_process(
-    run: SubmissionRun, sandbox: Sandbox, deadline: float, questions: Sequence[str] | None = None
+    run: SubmissionRun, sandbox: Sandbox, timing: RunTiming, questions: Sequence[str] | None = None
 ) -> dict[str, tuple[Status, str]]:
     """Collect answers, restarting past every step that kills or hangs the student's process.
 
     The collector runs ``run.workdir``'s notebook inside ``sandbox`` as ``run.uid`` (within
-    ``run.budget``, a :class:`mnist_kit.budget.Budget`) and collects ``questions``; when it ends,
-    however it ends, every process it started is killed before anything it wrote is read.
+    ``run.budget``, a :class:`mnist_kit.budget.Budget`) and collects ``questions``, each step
+    within its CPU limit in ``timing`` (which keeps what each step used); when it ends, however it
+    ends, every process it started is killed before anything it wrote is read.
 
     Returns
     -------
@@ -173,7 +287,7 @@ def run_student_process(
         progress = ProgressLog(run.workdir, steps)
         process = _start_collector(run, sandbox, questions, failed_steps)
         try:
-            reason = _watch(process, progress, run.limits, deadline)
+            reason = StepWatch(run, process, progress, timing).until_done()
         finally:
             sandbox.stop(process, run.uid)  # the student's code may have left children behind
             if run.budget:
@@ -196,7 +310,7 @@ def run_student_process(
         if step is None:
             return failed_steps | unanswered(reason)
         failed_steps[step] = reason
-        if reason[0] == Status.TIMEOUT and time.monotonic() > deadline:
+        if reason[0] == Status.TIMEOUT and timing.exhausted():
             return failed_steps | unanswered(reason)
     return failed_steps
 
@@ -210,24 +324,6 @@ def _start_collector(
         python_args = ["-m", "mnist_kit.collect", workfolder.NOTEBOOK, ".", "--skip", ",".join(failed_steps), "--only", ",".join(questions)]
         python_args += ["--witness-fd", str(record.fileno())]
         return sandbox.start(run, python_args, stderr, pass_fds=(record.fileno(),))
-
-
-def _watch(process: subprocess.Popen, progress: ProgressLog, limits: Limits, deadline: float) -> tuple[Status, str] | None:
-    """Wait for ``process`` to end; the reason the grader stops it first (a time limit, a flooded progress file), if any."""
-    step, step_started = None, time.monotonic()
-    while process.poll() is None:
-        time.sleep(0.05)
-        current = progress.current()
-        if current != step:
-            step, step_started = current, time.monotonic()
-        now = time.monotonic()
-        if now > deadline:
-            return (Status.TIMEOUT, f"the submission used up its {limits.timeout:.0f} s")
-        if step and now - step_started > limits.step_timeout:
-            return (Status.TIMEOUT, f"{_step_name(step)} ran longer than {limits.step_timeout:.0f} s")
-        if progress.overflowed:
-            return (Status.CRASHED, f"{_step_name(step)} wrote more than {MAX_PROGRESS_BYTES // 2**20} MiB into the grader's progress file")
-    return None
 
 
 def _step_name(step: str | None) -> str:
@@ -253,7 +349,7 @@ def grade_notebook(
     notebook_text : str
         The notebook's JSON, as :func:`read_notebook` returns it.
     checker : Checker, optional
-        Reuse one checker (and its copy of MNIST) across submissions.
+        Reuse one checker (its copy of MNIST, and the machine's calibration) across submissions.
     limits : Limits
         Time and memory limits for the student's process.
     seed : int, optional
@@ -293,11 +389,22 @@ def grade_notebook(
     ):
         run = SubmissionRun(_work_folder(Path(scratch), notebook_text, arrays, params), uid, limits, budget)
         sandbox.prepare(run.workdir, uid)
-        failed_steps = run_student_process(run, sandbox, started + limits.timeout, questions)
+        timing = RunTiming(limits, checker.calibration, started + limits.timeout)
+        failed_steps = run_student_process(run, sandbox, timing, questions)
         result = _judge(run.workdir, checker.inputs(arrays, params), failed_steps, questions, _events(run, failed_steps))
-        result = result.replace(student_cpu=None if (used := budget.cpu_seconds()) is None else round(used, 2))
+        result = _with_cpu(result, timing, budget.cpu_seconds())
     seconds = round(time.monotonic() - started, 2)
     return result.replace(seed=seed, seconds=seconds, sandbox=sandbox.describe() | budget.describe(), written=_written(notebook_text))
+
+
+def _with_cpu(result: Result, timing: RunTiming, counted: float | None) -> Result:
+    """``result`` with the CPU seconds each question used and its limit, and the submission's total."""
+    questions = {
+        name: dataclasses.replace(entry, cpu=round(timing.used.get(name, 0.0), 2), cpu_limit=round(timing.limit(name), 1))
+        for name, entry in result.questions.items()
+    }
+    total = counted if counted is not None else sum(timing.used.values())
+    return result.replace(questions=questions, student_cpu=round(total, 2))
 
 
 def _events(run: SubmissionRun, failed_steps: Mapping[str, tuple[Status, str]]) -> list[tuple[Status, str]]:

@@ -107,7 +107,12 @@ def gradescope_results(result: Result, visibility: dict[str, str] | None = None,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("root", nargs="?", default="/autograder", help="the autograder folder (default /autograder)")
-    parser.add_argument("--step-timeout", type=float, default=sandboxes.Limits.step_timeout, help="seconds per question")
+    parser.add_argument(
+        "--cpu-multiple", type=float, default=sandboxes.Limits.cpu_multiple, help="a question's CPU limit, in times the reference's"
+    )
+    parser.add_argument(
+        "--idle-timeout", type=float, default=sandboxes.Limits.idle_timeout, help="seconds a question may wait without computing"
+    )
     parser.add_argument(
         "--threads", type=int, default=sandboxes.Limits.threads, help="BLAS and OpenMP threads for the student (default: cores)"
     )
@@ -120,7 +125,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     import_patches.lighten_scientific_imports()
     root = Path(args.root)
-    limits = sandboxes.Limits(step_timeout=args.step_timeout, threads=args.threads)
+    limits = sandboxes.Limits(cpu_multiple=args.cpu_multiple, idle_timeout=args.idle_timeout, threads=args.threads)
     sandbox = sandboxes.choose(allow_weaker=True, kind=args.sandbox)
     results_dir = root / "results"
     results_dir.mkdir(parents=True, exist_ok=True)

@@ -26,7 +26,17 @@ SANDBOX_MODULES = (
     "witness.py",
     "workfolder.py",
 )
-RELEASE_MODULES = (*SANDBOX_MODULES, "checks.py", "export.py", "results.py", "untrusted.py", "written.py")
+RELEASE_MODULES = (
+    *SANDBOX_MODULES,
+    "calibration.py",
+    "checks.py",
+    "export.py",
+    "limits.py",
+    "reference_cost.json",  # grader.check states each question's limit as the grade computes it
+    "results.py",
+    "untrusted.py",
+    "written.py",
+)
 # Each question unit's modules (a written question's unit has its __init__.py only: its rubric is never shown)
 SANDBOX_UNIT_MODULES = ("__init__.py", "collect.py")
 RELEASE_UNIT_MODULES = (*SANDBOX_UNIT_MODULES, "public.py")

@@ -34,8 +34,10 @@ if TYPE_CHECKING:  # imported where used: the student's kernel imports this modu
 
     import numpy as np
 
+    from .calibration import Calibration
     from .checks import Answers, Goal
     from .inputs import Inputs, StudentData
+    from .limits import Limits
     from .questions import Question
 
 NOTEBOOK_SEED = 20_261_126  # grader.check's challenge; the grade draws a fresh one for every grading
@@ -117,6 +119,7 @@ class CheckReport:
     results: tuple  # of mnist_kit.checks.CheckResult
     problem: str = ""  # why no check could run (a function missing, or leaning on the notebook's variables)
     goals: tuple = ()  # of mnist_kit.checks.Goal: what hidden checks demand, measured here once the public checks pass
+    time: str = ""  # the CPU time the calls used here against the grade's limit for them on this machine (time_line)
 
     @property
     def passed(self) -> bool:
@@ -140,6 +143,8 @@ class CheckReport:
         if self.goals:
             lines.append("The grade also checks these goals (hidden checks), measured here on this notebook's inputs:")
             lines += [f"  {goal.line()}" for goal in self.goals]
+        if self.time:
+            lines.append(self.time)
         lines.append("The grade runs these checks again on other inputs, and hidden checks too: write code that works for any input.")
         return "\n".join(lines)
 
@@ -220,13 +225,56 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
         contextlib.redirect_stderr(io.StringIO()),
         witnessing as witnessed,
     ):
+        started = _cpu_seconds()
         answers = unit.collect(Student(namespace, leaning=leaning), inputs)
+        cpu_used = _cpu_seconds() - started
+    timed = time_line(question, cpu_used)
     recorded, error = _round_trip(question, answers)
     if recorded is None:
-        return CheckReport(question, (), error or "the recorded answer could not be read")
+        return CheckReport(question, (), error or "the recorded answer could not be read", time=timed)
     seen = dataclasses.replace(checker_inputs[question], witnessed=witnessed) if unit.witnessed else checker_inputs[question]
     results = tuple(checks.run_checks(unit, recorded, seen, unit.public_checks))
-    return CheckReport(question, results, goals=_goals(unit, recorded, seen) if all(r.passed for r in results) else ())
+    goals = _goals(unit, recorded, seen) if all(r.passed for r in results) else ()
+    return CheckReport(question, results, goals=goals, time=timed)
+
+
+NEAR_LIMIT = 0.5  # grader.check warns from this share of a question's limit: a slower run could cross it
+
+
+def _cpu_seconds() -> float:
+    """CPU seconds of this kernel (all its threads) and of the child processes it has waited for."""
+    import resource
+
+    mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
+
+
+def time_line(question: str, used: float, limits: Limits | None = None, calibration: Calibration | None = None) -> str:
+    """What ``grader.check`` says of ``used`` CPU seconds against ``question``'s limit at grading, on this machine.
+
+    Examples
+    --------
+    >>> from mnist_kit.calibration import Calibration
+    >>> print(time_line("q6", 1.2, calibration=Calibration(0.2, {"q6": 10.0})))
+    Time: the calls used 1.2 CPU-s here; the grade stops them at 200 CPU-s on this machine (100 times the reference's 2.0).
+    >>> print(time_line("q6", 150.0, calibration=Calibration(0.2, {"q6": 10.0})))
+    ✗ Time: the calls used 150 CPU-s here, near the grade's limit of 200 CPU-s on this machine: make them do less work.
+    """
+    from .calibration import CalibrationError, machine_calibration
+    from .limits import Limits
+
+    limits = limits or Limits()
+    try:
+        calibration = calibration or machine_calibration()
+    except CalibrationError as error:
+        return f"Time: the calls used {used:.1f} CPU-s here; the grade's limit could not be worked out ({error})."
+    limit, reference = calibration.cpu_limit(question, limits), calibration.reference_seconds(question)
+    if used > NEAR_LIMIT * limit:
+        over = f"over the grade's limit of {limit:.0f} CPU-s: the grade stops them and {question} earns nothing"
+        near = f"near the grade's limit of {limit:.0f} CPU-s on this machine: make them do less work"
+        return f"✗ Time: the calls used {used:.0f} CPU-s here, {over if used > limit else near}."
+    times = f" ({limits.cpu_multiple:g} times the reference's {reference:.1f})" if reference and limit > limits.min_step_cpu else ""
+    return f"Time: the calls used {used:.1f} CPU-s here; the grade stops them at {limit:.0f} CPU-s on this machine{times}."
 
 
 def _goals(unit: Question, recorded: Answers, seen: Inputs) -> tuple[Goal, ...]:

@@ -73,6 +73,9 @@ class QuestionResult:
     # A written question's: where its marking stands (MARKING_STATES), and what the marker said
     marking: str | None = None
     remarks: tuple[str, ...] = ()
+    # CPU seconds the question's step used (all the submission's processes), and the limit it had
+    cpu: float | None = None
+    cpu_limit: float | None = None
 
     @property
     def full_marks(self) -> bool:
@@ -84,7 +87,9 @@ class QuestionResult:
 
     def to_json(self) -> dict[str, Any]:
         marked = {"marking": self.marking, "remarks": list(self.remarks)} if self.marking else {}
-        return {"possible": self.possible, "score": self.score, "error": self.error, "checks": [c.to_json() for c in self.checks], **marked}
+        timed = {"cpu": self.cpu, "cpu_limit": self.cpu_limit} if self.cpu is not None else {}
+        checks = [c.to_json() for c in self.checks]
+        return {"possible": self.possible, "score": self.score, "error": self.error, "checks": checks, **marked, **timed}
 
     @classmethod
     def from_json(cls, question: str, data: Mapping[str, Any]) -> QuestionResult:
@@ -96,6 +101,8 @@ class QuestionResult:
             tuple(CheckResult.from_json(question, check) for check in data.get("checks", ())),
             None if data.get("marking") is None else str(data["marking"]),
             tuple(map(str, data.get("remarks") or ())),
+            None if data.get("cpu") is None else _number(data["cpu"]),
+            None if data.get("cpu_limit") is None else _number(data["cpu_limit"]),
         )
 
 

@@ -25,7 +25,7 @@ isolation, strongest first; every result records the one in force (:meth:`Sandbo
     the grade. Used only when the instructor asks for it (``--no-sandbox``).
 
 Every level sets the same limits, which the student's code cannot lift: address space, file
-size, number of processes and threads, open files (and the wall time, enforced by the grader).
+size, number of processes and threads, open files (and the CPU time, enforced by the grader).
 """
 
 from __future__ import annotations
@@ -49,21 +49,7 @@ from typing import IO, Any
 
 from . import confine, data, manifest, spec
 from .budget import Budget, unmount
-
-
-@dataclass(frozen=True)
-class Limits:
-    """How much one submission may use. Steps are single definitions or questions."""
-
-    timeout: float = 600.0
-    step_timeout: float = 180.0
-    max_memory: int = 6 * 2**30
-    max_file_size: int = 2**30  # joblib spills big arrays to disk for its workers
-    max_processes: int = 256  # processes and threads of the student's user: a fork bomb stays inside
-    max_open_files: int = 1024
-    threads: int = os.cpu_count() or 1  # BLAS and OpenMP threads of the student's process (joblib runs in it)
-    max_disk: int = 2 * 2**30  # every file of the submission together (its folder is a tmpfs of this size)
-    max_upload: int = 50 * 10**6  # the uploaded notebook, or the notebook inside an uploaded zip
+from .limits import Limits as Limits  # the limits a sandboxed run is held to, named where they are enforced
 
 
 @dataclass(frozen=True)

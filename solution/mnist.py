@@ -39,9 +39,11 @@
 # functions may use only their arguments: when you are graded, the notebook's own variables
 # (`X_train`, `y_test`, …) do not exist.
 #
-# **Time.** At grading, the calls to your functions for one question may take at most 180
-# seconds, and the whole notebook at most 600 seconds (10 minutes). The model fits here take a few
-# seconds each; a function that trains much longer than its example loses that question's points.
+# **Time.** Time is counted in CPU-seconds, the work your code does, so a busy grading machine
+# never costs you points. At grading, each question's calls may use 100 times the CPU time the
+# reference needs for it (at least 30 and at most 600 CPU-seconds), the whole notebook 1800; a
+# call that waits without computing for 120 seconds is stopped. The model fits here take a few
+# seconds each, and `grader.check` shows what your call used against its limit on your machine.
 #
 # **Submitting.** The last cell, `grader.export()`, zips the notebook you are working in and
 # prints a receipt of what the grade will find in it. Save the notebook first.

@@ -43,7 +43,7 @@ from tests.test_verdicts import bundle_verdict, run_bundle
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parent.parent
-LIMITS = sandbox.Limits(timeout=300, step_timeout=120)
+LIMITS = sandbox.Limits(timeout=300)
 CORRECT = Case("correct_beside_the_attacks")
 MARKER = f"pwned-{secrets.token_hex(6)}"  # the name of every file the attacks drop, new each run
 SANDBOX_UIDS = set(range(sandbox.UID_BASE, sandbox.UID_BASE + sandbox.UID_POOL_SIZE))

@@ -20,7 +20,7 @@ from sample_submissions.notebooks import STUDENT_NOTEBOOK
 from sample_submissions.uploads import INVALID, invalid_content
 
 ROOT = Path(__file__).resolve().parent.parent
-FAST = sandbox.Limits(timeout=120, step_timeout=15)
+FAST = sandbox.Limits(timeout=120, min_step_cpu=15, idle_timeout=15)
 
 
 def untouched_with(*cells):

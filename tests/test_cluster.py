@@ -29,7 +29,7 @@ from sample_submissions import attacks, cases, notebooks
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-LIMITS = sandbox.Limits(timeout=300, step_timeout=60, threads=1)
+LIMITS = sandbox.Limits(timeout=300, idle_timeout=60, threads=1)
 STUBS = attacks.STUBS  # q4-q6 unanswered
 
 

@@ -50,7 +50,7 @@ def verdicts():
     import json
 
     checker, box = grade.Checker(), sandbox.choose()
-    limits = sandbox.Limits(step_timeout=120, threads=1)
+    limits = sandbox.Limits(threads=1)
 
     def judge(job):
         notebook, group = job

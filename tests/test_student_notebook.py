@@ -68,8 +68,10 @@ def test_the_notebook_has_no_leftover_or_empty_text_and_names_no_file_of_its_own
 def test_the_notebook_states_the_time_limits_the_grade_applies():
     text = " ".join(" ".join("".join(c["source"]) for c in STUDENT["cells"] if c["cell_type"] == "markdown").split())
     limits = sandbox.Limits()
-    assert f"may take at most {limits.step_timeout:g} seconds" in text
-    assert f"the whole notebook at most {limits.timeout:g} seconds" in text
+    assert f"may use {limits.cpu_multiple:g} times the CPU time the reference needs" in text
+    assert f"(at least {limits.min_step_cpu:g} and at most {limits.max_step_cpu:g} CPU-seconds)" in text
+    assert f"the whole notebook {limits.max_cpu:g};" in text
+    assert f"waits without computing for {limits.idle_timeout:g} seconds is stopped" in text
 
 
 def test_examples_whose_digits_vary_say_about():
