@@ -351,7 +351,7 @@ def grade_notebook(
     checker : Checker, optional
         Reuse one checker (its copy of MNIST, and the machine's calibration) across submissions.
     limits : Limits
-        Time and memory limits for the student's process.
+        CPU time, memory and other limits of the student's processes.
     seed : int, optional
         Seed of the grading-time challenge; a fresh random one by default.
     sandbox : mnist_kit.sandbox.Sandbox, optional
@@ -364,8 +364,7 @@ def grade_notebook(
     Returns
     -------
     mnist_kit.results.Result
-        The status, each question's score and checks, the totals, the seed, and ``sandbox``: the
-        isolation the student's code ran in.
+        The status, each question's score, checks and CPU time, the totals, the seed, and ``sandbox``.
 
     Examples
     --------

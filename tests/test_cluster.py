@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import cli, cluster, pipeline, sandbox
+from mnist_kit import calibration, cli, cluster, pipeline, sandbox
 from mnist_kit.files import GradedFolder, file_sha256
 from mnist_kit.fingerprint import autograder_fingerprint
 from mnist_kit.options import GradingOptions
 from mnist_kit.results_folder import load_results
-from sample_submissions import attacks, cases, notebooks
+from sample_submissions import attacks, cases, notebooks, timing
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -135,6 +135,17 @@ def test_a_cluster_grades_a_mixed_batch_as_the_local_pool_does(dask_cluster, tmp
         entry = next(r for r in on_cluster if r.submission == case.name)
         assert {q: e.score == e.possible for q, e in entry.questions.items()} == {q: q not in case.fails for q in entry.questions}
     assert "worker(s) connected" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_the_workers_draw_the_cpu_limit_where_the_local_pool_does(dask_cluster, tmp_path):
+    """The cases of sample_submissions/timing.py: the same verdicts as graded locally (tests/test_cpu_limits.py)."""
+    notebooks.write_cases(timing.CASES, tmp_path / "submissions")
+    measured = calibration.machine_calibration()  # the workers measure their own: the same machine here
+    limits = timing.limits_for(measured)
+    options = GradingOptions(limits, scheduler=dask_cluster.address, identical_once=False)
+    results = pipeline.grade_class([tmp_path / "submissions"], GradedFolder(tmp_path / "graded"), options)
+    timing.check_verdicts(results, limits, measured)
 
 
 @pytest.mark.slow

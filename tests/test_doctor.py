@@ -18,7 +18,29 @@ def test_doctor_passes_on_this_machine(capsys):
         "ok   confinement",
         "ok   packages",
         "ok   data",
+        "ok   calibration",
     ]
+
+
+def test_the_calibration_line_names_each_questions_cpu_limit(monkeypatch):
+    from mnist_kit import calibration
+
+    monkeypatch.setattr(calibration, "machine_calibration", lambda: calibration.Calibration(0.2, {"q1": 0.5, "q6": 10.0}))
+    finding = doctor.speed()
+    assert finding.ok and finding.detail == "the workload takes 0.200 CPU-s here; CPU limits: q1 30, q6 200 CPU-s"
+
+
+def test_a_calibration_that_cannot_be_measured_or_has_no_reference_costs_fails_in_one_line(monkeypatch):
+    from mnist_kit import calibration
+
+    def fails():
+        raise calibration.CalibrationError("could not measure this machine's speed (boom); check that numpy imports")
+
+    monkeypatch.setattr(calibration, "machine_calibration", fails)
+    assert doctor.speed() == doctor.Finding("calibration", False, "could not measure this machine's speed (boom); check that numpy imports")
+    monkeypatch.setattr(calibration, "machine_calibration", lambda: calibration.Calibration(0.2, {}))
+    finding = doctor.speed()
+    assert not finding.ok and "no reference costs" in finding.detail and "\n" not in finding.detail
 
 
 def test_without_bubblewrap_it_says_how_to_install_it():

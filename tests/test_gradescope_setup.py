@@ -68,7 +68,8 @@ def test_setup_uses_the_distributions_python_and_logs_what_the_image_enforces(se
     config = (root / "source" / ".venv" / "pyvenv.cfg").read_text()
     assert f"version = {distribution.stdout.strip()}" in config and "home = /usr/bin" in config, config
     log = (root / "setup.log").read_text()
-    assert all(f" {check}: " in log for check in ("bubblewrap", "namespaces", "confinement", "packages", "data")), log[-2000:]
+    checks = ("bubblewrap", "namespaces", "confinement", "packages", "data", "calibration")
+    assert all(f" {check}: " in log for check in checks), log[-2000:]
 
 
 def test_setup_installs_the_pinned_packages_and_the_student_account(set_up_bundle):
