@@ -53,6 +53,20 @@ class Budget:
         stat = dict(line.split(" ", 1) for line in _read(self.cpu_group / "cpu.stat").splitlines() if " " in line)
         return int(stat["usage_usec"]) / 1e6 if "usage_usec" in stat else None
 
+    def peak_memory(self) -> int | None:
+        """The most bytes the submission's memory cgroup ever held, or None where it has none.
+
+        Everything the kernel charges there counts: its processes' memory (the SGD witness's
+        too), the files it wrote in its RAM-backed folder, private ``/tmp`` and ``/dev/shm``, and
+        its memfds (the witness's arrays travel in one).
+        """
+        for group in self.cgroups:
+            for name in ("memory.max_usage_in_bytes", "memory.peak"):  # cgroup v1, v2
+                value = _read(group / name).strip()
+                if value.isdigit():
+                    return int(value)
+        return None
+
     @property
     def memory_enforced(self) -> bool:
         """Whether the kernel holds all the submission's processes to ``memory`` together."""

@@ -391,7 +391,7 @@ def grade_notebook(
         timing = RunTiming(limits, checker.calibration, started + limits.timeout)
         failed_steps = run_student_process(run, sandbox, timing, questions)
         result = _judge(run.workdir, checker.inputs(arrays, params), failed_steps, questions, _events(run, failed_steps))
-        result = _with_cpu(result, timing, budget.cpu_seconds())
+        result = _with_cpu(result, timing, budget.cpu_seconds()).replace(student_memory=budget.peak_memory())
     seconds = round(time.monotonic() - started, 2)
     return result.replace(seed=seed, seconds=seconds, sandbox=sandbox.describe() | budget.describe(), written=_written(notebook_text))
 

@@ -181,7 +181,8 @@ class Result:
     file: str | None = None  # the file graded
     key: str | None = None  # "<autograder fingerprint>:<file's SHA-256>": the same key, the same grade
     written: Mapping[str, WrittenAnswer] = field(default_factory=dict)  # each written question's answer, as text
-    student_cpu: float | None = None  # CPU-s of all the submission's processes (its cgroup's count); None where none counts
+    student_cpu: float | None = None  # CPU-s of all the submission's processes (its cgroup's count, else their own)
+    student_memory: int | None = None  # peak bytes its cgroup held: processes, tmpfs files, memfds; None where none counts
 
     @property
     def sandbox_kind(self) -> str:
@@ -209,6 +210,7 @@ class Result:
             **{name: value for name in ("submission", "file", "key") if (value := getattr(self, name)) is not None},
             **({"written": {name: answer.to_json() for name, answer in self.written.items()}} if self.written else {}),
             **({"student_cpu": self.student_cpu} if self.student_cpu is not None else {}),
+            **({"student_memory": self.student_memory} if self.student_memory is not None else {}),
         }
 
     @classmethod
@@ -229,6 +231,7 @@ class Result:
             data.get("key"),
             {str(name): WrittenAnswer.from_json(answer) for name, answer in (data.get("written") or {}).items()},
             None if data.get("student_cpu") is None else _number(data["student_cpu"]),
+            None if data.get("student_memory") is None else int(_number(data["student_memory"])),
         )
 
 

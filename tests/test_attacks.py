@@ -217,7 +217,10 @@ def test_kit_batch_gives_every_submission_its_honest_verdict_and_a_row(attacked_
 def test_kit_batch_reads_hostile_bytes_with_bounds_and_in_its_own_words(attacked_batch):
     stored, out = attacked_batch["stored"], attacked_batch["out"]
     assert "wrote more than 1 MiB into the grader's progress file" in stored["bytes_progress_flood"].reason
-    assert "more than its 6 GiB of memory (all its processes together)" in stored["bytes_budget_memory_of_all_processes"].reason
+    hoarder = stored["bytes_budget_memory_of_all_processes"]
+    assert "more than its 6 GiB of memory (all its processes together)" in hoarder.reason
+    # As its cgroup saw it: its processes, its /dev/shm file, everything, never past the budget.
+    assert 3 * 2**30 < hoarder.student_memory <= LIMITS.max_memory, hoarder.student_memory
     assert "the submission filled its 2 GiB of disk" in stored["bytes_budget_disk_of_the_folder"].reason
     expected_errors = {
         "bytes_answers_deep_json": ("q2", "nested too deep"),

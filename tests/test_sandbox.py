@@ -252,3 +252,60 @@ def test_empty_cgroups_a_killed_grader_left_are_swept_and_a_busy_or_fresh_one_is
             if not busy.exists():
                 break
             time.sleep(0.02)
+
+
+HOLDS_MEMORY = """
+def cast_labels(y):
+    import os, time
+    for _ in range({shm} // 2**24):  # the sandbox's private /dev/shm: a RAM-backed file
+        with open("/dev/shm/hoard", "ab") as file:
+            file.write(b"\\1" * 2**24)
+    if {memfd}:  # a memfd, as the SGD witness's arrays travel in
+        memfd = os.memfd_create("hoard")
+        for _ in range({memfd} // 2**24):
+            os.write(memfd, b"\\1" * 2**24)
+    children = []
+    for _ in range({children}):
+        pid = os.fork()
+        if pid == 0:
+            hoard = b"\\1" * {each}
+            time.sleep(2)
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.waitpid(pid, 0)
+    return y.astype(np.int8)
+"""
+GIB = 2**30
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("held", "ran_out"),
+    [
+        ({"shm": 0, "memfd": 0, "children": 1, "each": 5 * GIB // 4}, False),
+        ({"shm": 7 * GIB // 8, "memfd": 0, "children": 1, "each": 5 * GIB // 4}, True),
+        ({"shm": 0, "memfd": 7 * GIB // 8, "children": 1, "each": 5 * GIB // 4}, True),
+        ({"shm": 3 * GIB // 4, "memfd": 0, "children": 4, "each": GIB}, True),  # the held-out attack of issue 40
+    ],
+    ids=["a 1.25 GiB child fits", "after 0.875 GiB in /dev/shm it does not", "nor after 0.875 GiB in a memfd", "four 1 GiB children"],
+)
+def test_every_byte_a_submission_holds_counts_against_its_memory_budget(held, ran_out):
+    """With a 2 GiB budget, a child holding 1.25 GiB fits; the same child after 0.875 GiB of shared memory or a memfd does not.
+
+    The submission's cgroup is charged for the pages of its RAM-backed files and memfds as for its
+    processes' own, and its peak, as the cgroup saw it, never passes the budget.
+    """
+    from sample_submissions.notebooks import Case, make_notebook
+
+    case = Case("holds", functions={"cast_labels": HOLDS_MEMORY.format(**held)})
+    limits = sandbox.Limits(max_memory=2 * GIB)
+    result = grade.grade_notebook(json.dumps(make_notebook(case)), limits=limits, seed=1, questions=["q2"])
+    if result.student_memory is None:
+        unavailable("no memory cgroup holds the submission here (root and a writable cgroup tree are needed)")
+    seen = (result.status, result.reason, result.questions["q2"].error, result.student_memory / GIB)
+    assert (result.status == "memory") == ran_out, seen
+    assert result.student_memory <= limits.max_memory
+    if not ran_out:
+        assert result.questions["q2"].full_marks, seen
+        assert result.student_memory > held["each"], "the child's memory was not charged to the submission"
