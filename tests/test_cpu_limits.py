@@ -8,6 +8,7 @@ limit, over its limit at twice it) are graded under each condition; the Dask pat
 import contextlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -231,3 +232,51 @@ def test_a_step_over_its_limit_is_named_with_its_cpu_and_the_reference_multiple(
     timing_.charge("q5", 1801.0)
     assert timing_.over_limit("q6", 1.0)[1] == "the submission used up its 1800 CPU-s (during q6 (fit_multiclass_classifier))"
     assert timing_.exhausted()
+
+
+SPINNING_TARGET = """
+def make_binary_target(y, digit=2):
+    started = time.process_time()
+    while time.process_time() - started < 0.3:
+        pass
+    return y == digit
+"""
+
+
+def test_grader_check_states_what_the_calls_used_against_the_grades_limit(monkeypatch):
+    from mnist_kit import notebook
+
+    monkeypatch.setattr(calibration, "machine_calibration", lambda: Calibration(0.2, {"q3": 0.1}))
+    namespace = {"time": time}
+    exec(SPINNING_TARGET, namespace)  # noqa: S102 - our own function, as a notebook's cell defines it
+    report = notebook.public_check("q3", namespace)
+    assert report.passed, report
+    assert re.fullmatch(r"Time: the calls used 0\.[3-9] CPU-s here; the grade stops them at 30 CPU-s on this machine\.", report.time)
+    assert report.time in repr(report)
+
+
+@pytest.mark.parametrize(
+    ("used", "line"),
+    [
+        (2.0, "Time: the calls used 2.0 CPU-s here; the grade stops them at 100 CPU-s on this machine (50 times the reference's 2.0)."),
+        (60.0, "✗ Time: the calls used 60 CPU-s here, near the grade's limit of 100 CPU-s on this machine: make them do less work."),
+        (140.0, "✗ Time: the calls used 140 CPU-s here, over the grade's limit of 100 CPU-s: the grade stops them and q6 earns nothing."),
+    ],
+    ids=["well within", "past half", "over"],
+)
+def test_grader_check_warns_near_the_limit_and_says_over_it(used, line):
+    from mnist_kit import notebook
+
+    assert notebook.time_line("q6", used, Limits(cpu_multiple=50), Calibration(0.2, {"q6": 10.0})) == line
+
+
+def test_grader_check_without_a_calibration_still_shows_the_time_and_why_no_limit(monkeypatch):
+    from mnist_kit import notebook
+
+    def fails():
+        raise calibration.CalibrationError("could not measure this machine's speed (boom)")
+
+    monkeypatch.setattr(calibration, "machine_calibration", fails)
+    line = notebook.time_line("q6", 1.25)
+    why = "could not measure this machine's speed (boom)"
+    assert line == f"Time: the calls used 1.2 CPU-s here; the grade's limit could not be worked out ({why})."

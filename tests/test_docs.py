@@ -41,3 +41,13 @@ def test_every_commit_subject_since_the_rule_is_one_line_of_at_most_72_character
         unavailable(f"no git history here ({log.stderr.strip()[:80]}); CI's clone has it")
     long = [line for line in log.stdout.splitlines() if len(line.split(" ", 1)[1]) > 72]
     assert not long, f"commit subjects over 72 characters (details go in the body): {long}"
+
+
+def test_the_readme_states_the_time_limits_the_grade_applies():
+    from mnist_kit.limits import Limits
+
+    text = " ".join((ROOT / "README.md").read_text().split())
+    limits = Limits()
+    assert f"`--cpu-multiple` (default {limits.cpu_multiple:g}) times the reference's CPU time" in text
+    assert f"at least {limits.min_step_cpu:g} and at most {limits.max_step_cpu:g} CPU-s, {limits.max_cpu:g} for a notebook" in text
+    assert f"`--idle-timeout S` (default {limits.idle_timeout:g})" in text and f"`--timeout S` (default {limits.timeout:g})" in text
