@@ -10,6 +10,7 @@ from typing import Any, TextIO
 
 from . import (
     build as build_module,
+    calibration,
     cluster,
     doctor,
     import_patches,
@@ -83,6 +84,8 @@ def _options(args: argparse.Namespace) -> GradingOptions:
         max_upload=int(args.max_upload * 10**6),
     )
     sandbox = sandboxes.choose(allow_weaker=args.no_sandbox)
+    if not args.scheduler:  # this machine's speed, before anything is graded (a cluster's workers measure their own)
+        calibration.machine_calibration()
     if sandbox.kind != "bwrap":
         print(
             f"mnist-kit grade: warning: grading WITHOUT the bubblewrap sandbox (isolation: {sandbox.kind}); "
@@ -386,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.run(args)
     except (
         build_module.BuildError,
+        calibration.CalibrationError,
         InvalidSubmission,
         sandboxes.SandboxUnavailable,
         cluster.ClusterError,

@@ -181,6 +181,7 @@ def test_an_unwritable_cache_costs_a_measurement_not_an_error(tmp_path, monkeypa
     assert calibration.machine_seconds(blocked / "below-a-file") == 0.25
 
 
+@pytest.mark.slow
 def test_the_workload_is_measured_in_a_fresh_python_and_its_failure_is_one_line(monkeypatch):
     assert 0.01 < calibration.measure_machine() < 30
     monkeypatch.setattr(calibration.sys, "executable", "/nonexistent/python")
@@ -280,3 +281,40 @@ def test_grader_check_without_a_calibration_still_shows_the_time_and_why_no_limi
     line = notebook.time_line("q6", 1.25)
     why = "could not measure this machine's speed (boom)"
     assert line == f"Time: the calls used 1.2 CPU-s here; the grade's limit could not be worked out ({why})."
+
+
+def test_grade_on_a_machine_that_cannot_measure_itself_stops_in_one_line_before_grading(monkeypatch, tmp_path, capsys):
+    from mnist_kit import cli
+
+    def fails():
+        raise calibration.CalibrationError("could not measure this machine's speed (boom); check that numpy imports")
+
+    monkeypatch.setattr(calibration, "machine_calibration", fails)
+    notebooks.write_cases(timing.CASES[:1], tmp_path / "submissions")
+    assert cli.main(["grade", str(tmp_path / "submissions"), "--out", str(tmp_path / "graded")]) == 1
+    err = capsys.readouterr().err
+    assert err == "mnist-kit grade: error: could not measure this machine's speed (boom); check that numpy imports\n"
+    assert not (tmp_path / "graded" / "results").exists() or not list((tmp_path / "graded" / "results").iterdir())
+
+
+SPINS_IN_A_CHILD = """
+def cast_labels(y):
+    import subprocess, sys
+    subprocess.run([sys.executable, "-c", "while True: pass"])  # the work is its child's: the tree is counted
+    return y.astype(np.int8)
+"""
+
+
+@pytest.mark.slow
+def test_without_a_cgroup_the_process_tree_is_counted_and_stopped_at_its_limit():
+    """``--no-sandbox`` sets up no cgroup: the CPU of the student's process and its children is read from /proc."""
+    from mnist_kit import sandbox
+
+    case = notebooks.Case("spins", functions={"cast_labels": SPINS_IN_A_CHILD})
+    limits = Limits(min_step_cpu=3.0, idle_timeout=60)
+    text = json.dumps(notebooks.make_notebook(case))
+    result = grade.grade_notebook(text, limits=limits, seed=1, questions=["q2"], sandbox=sandbox.choose(kind="none"))
+    assert "memory_total" in result.sandbox and result.sandbox["memory_total"].startswith("none"), result.sandbox
+    assert result.status == "timeout", (result.status, result.reason)
+    assert re.fullmatch(r"q2 \(cast_labels\) used \d CPU-s; the limit is 3 CPU-s", result.questions["q2"].error), result.questions["q2"]
+    assert 3.0 <= result.questions["q2"].cpu < 5.0
