@@ -408,6 +408,10 @@ class Sandbox:
         # Each submission graded at once gets its share of the cores for BLAS and OpenMP threads.
         for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
             env[name] = str(threads)
+        # OpenBLAS's idle threads spin ~2^28 cycles before they sleep: with two threads the reference's
+        # q4 cost 1.6x the CPU-s of one thread, so the CPU limit's verdict depended on --jobs.
+        # 2^4 cycles: the same CPU-s with one thread or two (tests/test_cpu_limits.py), and less wall time.
+        env["OPENBLAS_THREAD_TIMEOUT"] = "4"
         # joblib (students' n_jobs=-1) always runs in the student's own process: no worker processes
         # to oversubscribe the machine, and the same behaviour on every machine and entry point (in
         # workers, a student's monkeypatches would hold on one machine and not on another).

@@ -64,6 +64,18 @@ def test_the_same_files_get_the_same_verdicts_idle_loaded_and_one_or_two_at_a_ti
         assert timing.verdicts(results) == timing.verdicts(runs["idle, --jobs 1"]), condition
 
 
+@pytest.mark.slow
+def test_the_reference_uses_the_same_cpu_with_one_blas_thread_or_two():
+    """--jobs sets each grading's BLAS threads (cores / jobs); the CPU-s a step uses must not follow it."""
+    text = (ROOT / "autograder" / "mnist.ipynb").read_text()
+    checker = grade.Checker()
+    used = {}
+    for threads in (1, 2):
+        results = [grade.grade_notebook(text, checker, Limits(threads=threads), seed=1, questions=["q4", "q5"]) for _ in range(2)]
+        used[threads] = min(sum(entry.cpu for entry in result.questions.values()) for result in results)
+    assert max(used.values()) < 1.3 * min(used.values()), used
+
+
 def _cpu_quota_group(name, quota):
     """A cgroup v1 ``cpu`` group holding its processes to ``quota`` of one core, or None where none can be made."""
     if os.geteuid() != 0 or not (CPU_ROOT / "cpu.cfs_quota_us").exists():
