@@ -242,9 +242,13 @@ NEAR_LIMIT = 0.5  # grader.check warns from this share of a question's limit: a 
 
 
 def _cpu_seconds() -> float:
-    """CPU seconds of this kernel (all its threads) and of the child processes it has waited for."""
-    import resource
+    """CPU seconds of this kernel (all its threads) and of the child processes it has waited for (on Windows, its own only)."""
+    try:
+        import resource
+    except ImportError:  # Windows has no rusage
+        import time
 
+        return time.process_time()
     mine, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     return mine.ru_utime + mine.ru_stime + children.ru_utime + children.ru_stime
 

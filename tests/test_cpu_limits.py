@@ -330,3 +330,15 @@ def test_without_a_cgroup_the_process_tree_is_counted_and_stopped_at_its_limit()
     assert result.status == "timeout", (result.status, result.reason)
     assert re.fullmatch(r"q2 \(cast_labels\) used \d CPU-s; the limit is 3 CPU-s", result.questions["q2"].error), result.questions["q2"]
     assert 3.0 <= result.questions["q2"].cpu < 5.0
+
+
+def test_grader_check_counts_the_kernels_cpu_where_there_is_no_rusage(monkeypatch):
+    """Windows has no ``resource`` module: grader.check counts the kernel's own CPU there, never fails."""
+    from mnist_kit import notebook
+
+    monkeypatch.setitem(sys.modules, "resource", None)  # an import of it now raises ImportError
+    before = notebook._cpu_seconds()
+    started = time.process_time()
+    while time.process_time() - started < 0.2:
+        pass
+    assert notebook._cpu_seconds() - before >= 0.2
