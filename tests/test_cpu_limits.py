@@ -9,6 +9,7 @@ import contextlib
 import json
 import os
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -72,8 +73,10 @@ def test_the_reference_uses_the_same_cpu_with_one_blas_thread_or_two():
     used = {}
     for threads in (1, 2):
         results = [grade.grade_notebook(text, checker, Limits(threads=threads), seed=1, questions=["q4", "q5"]) for _ in range(2)]
-        used[threads] = min(sum(entry.cpu for entry in result.questions.values()) for result in results)
-    assert max(used.values()) < 1.3 * min(used.values()), used
+        used[threads] = statistics.mean(sum(entry.cpu for entry in result.questions.values()) for result in results)
+    # Idle, two threads cost 1.0-1.1x one thread's CPU-s (1.6-1.8x with OpenBLAS's spinning); under the suite's own
+    # load up to 1.35x was seen.
+    assert max(used.values()) < 1.5 * min(used.values()), used
 
 
 def _cpu_quota_group(name, quota):
