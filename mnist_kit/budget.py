@@ -72,9 +72,13 @@ class Budget:
         """Whether the kernel holds all the submission's processes to ``memory`` together."""
         return bool(self.cgroups)  # made together or not at all
 
+    def all_groups(self) -> list[Path]:
+        """Every cgroup of the submission: memory and pids, and the one counting its CPU where that is another."""
+        return [*self.cgroups, *([self.cpu_group] if self.cpu_group and self.cpu_group not in self.cgroups else [])]
+
     def prefix(self) -> list[str]:
         """What to run a command under so that it, and all it starts, is charged to this budget."""
-        groups = [*self.cgroups, *([self.cpu_group] if self.cpu_group and self.cpu_group not in self.cgroups else [])]
+        groups = self.all_groups()
         if not groups:
             return []
         return ["/bin/sh", "-c", _ENTER, "mnist-kit-budget", *(str(group / "cgroup.procs") for group in groups), "--"]
@@ -331,7 +335,7 @@ def submission_budget(folder: Path, memory: int, processes: int, disk: int, enfo
         budget.kill_all()
         if folder_capped:
             unmount(folder)
-        _remove_cgroups([*cgroups, *([budget.cpu_group] if budget.cpu_group and budget.cpu_group not in cgroups else [])])
+        _remove_cgroups(budget.all_groups())
 
 
 def own_peak_memory() -> int:

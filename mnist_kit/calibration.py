@@ -68,14 +68,15 @@ def measure_machine() -> float:
     """:func:`workload_seconds` in a fresh Python with one BLAS and OpenMP thread, as the grade's student side runs."""
     single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     command = [sys.executable, "-m", "mnist_kit.calibration"]
+    kit_parent = Path(__file__).resolve().parent.parent
     try:
         done = subprocess.run(
             command,
             capture_output=True,
             text=True,
             timeout=300,
-            cwd=Path(__file__).resolve().parent.parent,
-            env={**os.environ, **single, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+            cwd=kit_parent,
+            env={**os.environ, **single, "PYTHONPATH": str(kit_parent)},
         )
         return float(done.stdout.strip().splitlines()[-1])
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as error:
@@ -107,16 +108,6 @@ class Calibration:
         """The reference's CPU seconds for ``question`` on this machine, or None where none is recorded."""
         units = self.reference_units.get(question)
         return None if units is None else units * self.machine_seconds
-
-    def lines(self, limits: Limits) -> list[str]:
-        """What ``mnist-kit doctor`` prints: the workload's time and each question's limit here."""
-        lines = [f"the calibration workload takes {self.machine_seconds:.3f} CPU-s here"]
-        for question, units in self.reference_units.items():
-            lines.append(
-                f"{question}: the reference uses {units * self.machine_seconds:.2f} CPU-s here, the limit is "
-                f"{self.cpu_limit(question, limits):.0f} CPU-s"
-            )
-        return lines
 
 
 def reference_units(record: Path = RECORD) -> dict[str, float]:
@@ -167,9 +158,12 @@ def machine_seconds(folder: Path | None = None) -> float:
     key = machine_key()
     try:
         cached = json.loads(path.read_text())
+    except (OSError, ValueError):
+        cached = {}
+    if not isinstance(cached, dict):
+        cached = {}
+    with contextlib.suppress(KeyError, TypeError, ValueError):
         return float(cached[key])
-    except (OSError, ValueError, KeyError, TypeError):
-        cached = cached if "cached" in locals() and isinstance(cached, dict) else {}
     seconds = measure_machine()
     with contextlib.suppress(OSError):  # a cache that cannot be written costs a measurement next time, nothing more
         path.parent.mkdir(parents=True, exist_ok=True)

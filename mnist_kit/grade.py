@@ -230,10 +230,9 @@ class StepWatch:
             used = self._used_since_last()
             step_cpu += used
             timing.charge(step, used)
-            if used and idle_cpu + used >= IDLE_SHARE * limits.idle_timeout:
+            idle_cpu += used
+            if idle_cpu >= IDLE_SHARE * limits.idle_timeout:  # progress: the idle clock starts again
                 idle_since, idle_cpu = now, 0.0
-            else:
-                idle_cpu += used
             stop = timing.over_limit(step, step_cpu) or self._idle_reason(step, now - idle_since)
             if stop:
                 return stop

@@ -58,12 +58,3 @@ class Limits:
         if reference_units is None:
             return self.min_step_cpu
         return min(self.max_step_cpu, max(self.min_step_cpu, self.cpu_multiple * reference_units * machine_seconds))
-
-    def in_words(self) -> str:
-        """The time limits in one sentence, as the README, the notebook and ``grader.check`` state them."""
-        return (
-            f"each question's calls may use {self.cpu_multiple:g} times the CPU time the reference needs for it on the "
-            f"grading machine (at least {self.min_step_cpu:g} and at most {self.max_step_cpu:g} CPU-seconds), "
-            f"the whole notebook {self.max_cpu:g} CPU-seconds; a step that waits without computing for "
-            f"{self.idle_timeout:g} seconds is stopped"
-        )
