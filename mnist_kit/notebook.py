@@ -277,7 +277,8 @@ def time_line(question: str, used: float, limits: Limits | None = None, calibrat
         over = f"over the grade's limit of {limit:.0f} CPU-s: the grade stops them and {question} earns nothing"
         near = f"near the grade's limit of {limit:.0f} CPU-s on this machine: make them do less work"
         return f"✗ Time: the calls used {used:.0f} CPU-s here, {over if used > limit else near}."
-    times = f" ({limits.cpu_multiple:g} times the reference's {reference:.1f})" if reference and limit > limits.min_step_cpu else ""
+    calibrated = reference and limits.min_step_cpu < limit < limits.max_step_cpu  # neither floor nor cap set it
+    times = f" ({limits.cpu_multiple:g} times the reference's {reference:.1f})" if calibrated else ""
     return f"Time: the calls used {used:.1f} CPU-s here; the grade stops them at {limit:.0f} CPU-s on this machine{times}."
 
 

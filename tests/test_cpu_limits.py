@@ -272,18 +272,28 @@ def test_grader_check_states_what_the_calls_used_against_the_grades_limit(monkey
 
 
 @pytest.mark.parametrize(
-    ("used", "line"),
+    ("used", "cap", "line"),
     [
-        (2.0, "Time: the calls used 2.0 CPU-s here; the grade stops them at 100 CPU-s on this machine (50 times the reference's 2.0)."),
-        (60.0, "✗ Time: the calls used 60 CPU-s here, near the grade's limit of 100 CPU-s on this machine: make them do less work."),
-        (140.0, "✗ Time: the calls used 140 CPU-s here, over the grade's limit of 100 CPU-s: the grade stops them and q6 earns nothing."),
+        (
+            2.0,
+            600,
+            "Time: the calls used 2.0 CPU-s here; the grade stops them at 100 CPU-s on this machine (50 times the reference's 2.0).",
+        ),
+        (60.0, 600, "✗ Time: the calls used 60 CPU-s here, near the grade's limit of 100 CPU-s on this machine: make them do less work."),
+        (
+            140.0,
+            600,
+            "✗ Time: the calls used 140 CPU-s here, over the grade's limit of 100 CPU-s: the grade stops them and q6 earns nothing.",
+        ),
+        (2.0, 80, "Time: the calls used 2.0 CPU-s here; the grade stops them at 80 CPU-s on this machine."),
     ],
-    ids=["well within", "past half", "over"],
+    ids=["well within", "past half", "over", "at the cap: no multiple claimed"],
 )
-def test_grader_check_warns_near_the_limit_and_says_over_it(used, line):
+def test_grader_check_warns_near_the_limit_and_says_over_it(used, cap, line):
     from mnist_kit import notebook
 
-    assert notebook.time_line("q6", used, Limits(cpu_multiple=50), Calibration(0.2, {"q6": 10.0})) == line
+    limits = Limits(cpu_multiple=50, max_step_cpu=cap)
+    assert notebook.time_line("q6", used, limits, Calibration(0.2, {"q6": 10.0})) == line
 
 
 def test_grader_check_without_a_calibration_still_shows_the_time_and_why_no_limit(monkeypatch):
