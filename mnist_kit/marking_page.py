@@ -227,10 +227,7 @@ function render() {
     const points = document.createElement("input"); points.type = "number"; points.step = "0.5"; points.value = item.points;
     points.setAttribute("aria-label", "points of item " + item.key);
     points.addEventListener("click", e => e.stopPropagation());
-    points.addEventListener("change", async () => {
-      state = await call("/api/points", {key: item.key, points: Number(points.value)});
-      render();
-    });
+    points.addEventListener("change", () => changePoints(item.key, Number(points.value)));
     row.append(key, label, points);
     row.addEventListener("click", () => toggle(item.key));
     rubric.append(row);
@@ -245,21 +242,42 @@ function render() {
   const comment = document.getElementById("comment");
   if (document.activeElement !== comment) { comment.value = g.comment; }
 }
-let queue = Promise.resolve(), inflight = 0;
+let queue = Promise.resolve(), sent = 0;
+const unanswered = new Map();  // answer index -> its last save not yet answered: {number, items, comment}
+function showSaved(error) {
+  document.getElementById("saved").textContent = error ? "NOT SAVED: " + error.message : unanswered.size ? "saving…" : "saved";
+}
+function keepUnanswered() {
+  // The server's view is older than a save still on its way: the marker's last keys and words stay shown and sent.
+  for (const [index, save] of unanswered) { Object.assign(state.groups[index], {items: save.items, comment: save.comment}); }
+}
+function answered(index, number) {
+  if (unanswered.get(index).number === number) { unanswered.delete(index); }
+}
 function save(items) {
   // Shown at once, sent in order: a key pressed before the last answer came back builds on it.
-  const g = group();
+  const g = group(), number = ++sent;
   g.items = items;
   const body = {index: g.index, items: items, comment: document.getElementById("comment").value};
-  inflight += 1;
-  document.getElementById("saved").textContent = "saving…";
+  g.comment = body.comment;
+  unanswered.set(g.index, {number: number, items: items, comment: body.comment});
+  showSaved();
   render();
   queue = queue.then(() => call("/api/mark", body)).then(updated => {
+    answered(updated.index, number);
     state.groups[updated.index] = updated;
-    inflight -= 1;
-    document.getElementById("saved").textContent = inflight ? "saving…" : "saved";
+    keepUnanswered();
+    showSaved();
     render();
-  }, error => { inflight -= 1; document.getElementById("saved").textContent = "NOT SAVED: " + error.message; });
+  }, error => { answered(body.index, number); showSaved(error); });
+  return queue;
+}
+function changePoints(key, points) {
+  queue = queue.then(() => call("/api/points", {key: key, points: points})).then(data => {
+    state = data;
+    keepUnanswered();
+    render();
+  }, showSaved);
   return queue;
 }
 function toggle(key) {
