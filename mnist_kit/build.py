@@ -10,7 +10,8 @@ build converts it to ``.ipynb``, runs Otter Assign on it, and lays out:
 * ``dist/mnist-student.zip``: what students are given: the release with the data file itself in
   it (in git the release only links to the package's copy, and a copied link can dangle).
 
-It then verifies that the reference earns every point and the untouched student notebook none.
+It then verifies that the reference earns every point and the untouched student notebook none. It
+reads the reference's recorded CPU cost and never rewrites it (:mod:`mnist_kit.reference_cost`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from . import answers, calibration, data, files, grade, manifest, pins, questions, sandbox as sandboxes, spec, written
+from . import answers, calibration, data, files, grade, manifest, pins, questions, reference_cost, sandbox as sandboxes, spec, written
 from .notebook_source import definition_statements
 from .results import Result
 from .rubric import RubricError
@@ -326,6 +327,10 @@ def build(root: Path = ROOT, verify: bool = True, out: str = "dist") -> BuildRep
     )
     _replace_dir(root / "assignment", student_files)
     _replace_dir(root / "autograder", autograder_files)
+    # The build reads the recorded costs, never rewrites them (mnist_kit.reference_cost): it says when they are stale.
+    stale = reference_cost.stale_line(json.loads(autograder_files[NOTEBOOK]), root / PACKAGE.name / calibration.RECORD.name)
+    if stale:
+        print(stale, file=sys.stderr)
     verified = verify_build(root) if verify else (None, None)
     # Written only now: a build that fails its verification leaves no zip to hand out.
     bundle = {**autograder_files, **_package_files(root)}
@@ -635,39 +640,10 @@ def verify_build(root: Path = ROOT, seeds: Sequence[int] = MARGIN_SEEDS) -> tupl
     ]
     if problems:
         raise BuildError("; ".join(problems))
-    moved = record_reference_costs(references[0], checker.calibration, root / PACKAGE.name / calibration.RECORD.name)
-    if moved:
-        print(f"note: recorded the reference's CPU cost of {', '.join(moved)} in {PACKAGE.name}/{calibration.RECORD.name}: commit it")
+    drift = reference_cost.drift_line(references[0], checker.calibration)
+    if drift:
+        print(drift, file=sys.stderr)
     return references[0], student
-
-
-def record_reference_costs(reference: Result, measured_here: calibration.Calibration, record: Path) -> list[str]:
-    """Record each question's reference CPU time, in calibration workloads, where the recorded one has moved.
-
-    A cost moved when the limit it gives (with the default :class:`~mnist_kit.limits.Limits`) is
-    more than :data:`COST_TOLERANCE` times off the one the measured cost gives, or none is recorded;
-    otherwise the record stays as it is, so the build's output does not change with a measurement's noise.
-
-    Returns
-    -------
-    list of str
-        The questions whose cost was recorded.
-    """
-    limits, machine = sandboxes.Limits(), measured_here.machine_seconds
-    recorded = calibration.reference_units(record)
-    measured = {name: entry.cpu / machine for name, entry in reference.questions.items() if entry.cpu is not None}
-    moved = []
-    for name, units in measured.items():
-        old = recorded.get(name)
-        new_limit, old_limit = limits.step_cpu(units, machine), limits.step_cpu(old, machine)
-        if old is None or max(new_limit, old_limit) > COST_TOLERANCE * min(new_limit, old_limit):
-            moved.append(name)
-    if moved or set(recorded) - set(measured):
-        calibration.write_reference_units({name: measured[name] if name in moved else recorded[name] for name in measured}, record)
-    return moved
-
-
-COST_TOLERANCE = 1.5
 
 
 def reference_problems(references: Sequence[Result], seeds: Sequence[int]) -> list[str]:

@@ -1,8 +1,9 @@
 """How fast this machine is, so that a CPU-time limit means the same amount of work everywhere.
 
-A public **calibration workload** (:func:`workload_seconds`: scikit-learn's SGD and a matrix
-product on fixed random data, one thread) takes a few tenths of a CPU-second. The build records
-each question's reference CPU time in workloads (``reference_cost.json`` beside this module), and
+A public **calibration workload** (:func:`run_workload`: scikit-learn's SGD and a matrix
+product on fixed random data, one thread) takes a few tenths of a CPU-second. Each question's
+reference CPU time is recorded in workloads (``reference_cost.json`` beside this module, written
+only by the deliberate re-measure, :mod:`mnist_kit.reference_cost`; the build only reads it), and
 every machine that grades or checks measures the workload once and caches it
 (:func:`machine_calibration`). A question's limit is then ``Limits.cpu_multiple`` times the
 reference's cost *in this machine's CPU-seconds*: a laptop twice as fast as a cluster node gives
@@ -41,12 +42,26 @@ class CalibrationError(RuntimeError):
     """The workload could not be measured here; the message says why and what to do."""
 
 
-def workload_seconds(repeats: int = REPEATS) -> float:
-    """The CPU seconds this process spends on the calibration workload: its fastest of ``repeats`` runs.
+@dataclass(frozen=True)
+class Workload:
+    """One measurement of the calibration workload: its fastest run's CPU and wall seconds."""
+
+    cpu: float
+    wall: float
+
+    @property
+    def share(self) -> float:
+        """The share of one CPU the run was given (near 1 on an idle machine: the workload never waits for anything else)."""
+        return self.cpu / self.wall if self.wall > 0 else 1.0
+
+
+def run_workload(repeats: int = REPEATS) -> Workload:
+    """Run the calibration workload ``repeats`` times in this process; its fastest run by CPU seconds.
 
     Examples
     --------
-    >>> 0 < workload_seconds(repeats=1) < 30
+    >>> workload = run_workload(repeats=1)
+    >>> 0 < workload.cpu < 30 and workload.wall > 0
     True
     """
     import numpy as np
@@ -55,17 +70,18 @@ def workload_seconds(repeats: int = REPEATS) -> float:
     rng = np.random.default_rng(20_261_205)
     images = rng.random((2_000, 784))
     digits = rng.integers(0, 10, size=2_000)
-    fastest = float("inf")
+    fastest = Workload(float("inf"), float("inf"))
     for _ in range(repeats):
-        started = time.process_time()
+        started, started_wall = time.process_time(), time.perf_counter()
         SGDClassifier(loss="log_loss", max_iter=4, tol=None, random_state=0).fit(images, digits)
         float((images[:1_000] @ images.T).sum())
-        fastest = min(fastest, time.process_time() - started)
+        run = Workload(time.process_time() - started, time.perf_counter() - started_wall)
+        fastest = min(fastest, run, key=lambda workload: workload.cpu)
     return fastest
 
 
-def measure_machine() -> float:
-    """:func:`workload_seconds` in a fresh Python with one BLAS and OpenMP thread, as the grade's student side runs."""
+def measure_workload() -> Workload:
+    """:func:`run_workload` in a fresh Python with one BLAS and OpenMP thread, as the grade's student side runs."""
     single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
     command = [sys.executable, "-m", "mnist_kit.calibration"]
     kit_parent = Path(__file__).resolve().parent.parent
@@ -78,11 +94,17 @@ def measure_machine() -> float:
             cwd=kit_parent,
             env={**os.environ, **single, "PYTHONPATH": str(kit_parent)},
         )
-        return float(done.stdout.strip().splitlines()[-1])
+        cpu, wall = done.stdout.strip().splitlines()[-1].split()
+        return Workload(float(cpu), float(wall))
     except (OSError, subprocess.TimeoutExpired, ValueError, IndexError) as error:
         raise CalibrationError(
             f"could not measure this machine's speed ({error}); check that numpy and scikit-learn import in {sys.executable}"
         ) from None
+
+
+def measure_machine() -> float:
+    """The CPU seconds the calibration workload takes here (:func:`measure_workload`)."""
+    return measure_workload().cpu
 
 
 @dataclass(frozen=True)
@@ -119,14 +141,28 @@ def reference_units(record: Path = RECORD) -> dict[str, float]:
         return {}
 
 
-def write_reference_units(units: Mapping[str, float], record: Path = RECORD) -> None:
-    """Record each question's reference CPU time in calibration workloads (the build does, when they moved)."""
+def write_reference_units(units: Mapping[str, float], code: Mapping[str, str], record: Path = RECORD) -> None:
+    """Record each question's reference CPU time in calibration workloads, and a digest of the code measured.
+
+    Only :func:`mnist_kit.reference_cost.remeasure` calls it: the build reads the record, never writes it.
+    """
     content = {
-        "about": "each question's reference CPU time in calibration workloads (mnist_kit.calibration); the build updates it",
+        "about": "each question's reference CPU time in calibration workloads (mnist_kit.calibration), and a digest of "
+        "the code measured; written only by `mnist-kit measure-cost` (docs/changing-the-assignment.md)",
         "workload_version": WORKLOAD_VERSION,
         "questions": {name: round(value, 2) for name, value in units.items()},
+        "measured_code": dict(code),
     }
     record.write_text(json.dumps(content, indent=1) + "\n")
+
+
+def measured_code(record: Path = RECORD) -> dict[str, str]:
+    """The digest of the code each question's cost was measured on (:func:`mnist_kit.reference_cost.code_digest`)."""
+    try:
+        content = json.loads(record.read_text())
+        return {str(name): str(digest) for name, digest in content["measured_code"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 def cache_folder() -> Path:
@@ -180,4 +216,5 @@ def machine_calibration() -> Calibration:
 
 
 if __name__ == "__main__":
-    print(f"{workload_seconds():.6f}")
+    measured = run_workload()
+    print(f"{measured.cpu:.6f} {measured.wall:.6f}")

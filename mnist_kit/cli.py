@@ -1,6 +1,7 @@
 """``mnist-kit``: build the assignment and grade submissions. A thin layer over plain functions."""
 
 import argparse
+import json
 import os
 import sys
 import time
@@ -16,6 +17,7 @@ from . import (
     import_patches,
     pipeline,
     questions,
+    reference_cost,
     report,
     results_folder,
     sandbox as sandboxes,
@@ -242,6 +244,7 @@ def parser() -> argparse.ArgumentParser:
     commands = main.add_subparsers(dest="command", required=True)
     for add in (
         _add_build_command,
+        _add_measure_cost_command,
         _add_grade_command,
         _add_report_command,
         _add_similarity_command,
@@ -261,6 +264,38 @@ def _add_build_command(commands: Any) -> None:
     )
     build.add_argument("--no-verify", action="store_true", help="skip grading the reference and the student notebook")
     build.set_defaults(run=_build)
+
+
+def _add_measure_cost_command(commands: Any) -> None:
+    measure = commands.add_parser(
+        "measure-cost",
+        help=f"re-measure the reference's CPU cost (each question's CPU limit) into {build_module.PACKAGE.name}/"
+        f"{calibration.RECORD.name}, on an idle machine; refused on a busy one",
+    )
+    measure.add_argument(
+        "--runs", type=_positive(int), default=reference_cost.RUNS, help=f"runs of the reference (default {reference_cost.RUNS})"
+    )
+    measure.add_argument("--questions", nargs="+", metavar="Q", help="measure only these questions (default: every autograded one)")
+    measure.add_argument("--dry-run", action="store_true", help="measure and show the old and new limits, write nothing")
+    measure.set_defaults(run=_measure_cost)
+
+
+def _measure_cost(args: argparse.Namespace) -> int:
+    unknown = [name for name in args.questions or () if name not in questions.QUESTIONS]
+    if unknown:
+        raise ValueError(f"--questions {' '.join(unknown)}: not an autograded question; choose from {', '.join(questions.QUESTIONS)}")
+    notebook = build_module.ROOT / "autograder" / spec.NOTEBOOK
+    reference = notebook.read_text()
+    measured = reference_cost.remeasure(reference, runs=args.runs, questions=args.questions)
+    print("\n".join(reference_cost.limits_table(measured)))
+    if args.dry_run:
+        print("dry run: nothing written")
+        return 0
+    reference_cost.write_record(measured, json.loads(reference))
+    print(
+        f"wrote {build_module.PACKAGE.name}/{calibration.RECORD.name}: now run ./dev build and commit both (the bundle carries the record)"
+    )
+    return 0
 
 
 def _add_grade_command(commands: Any) -> None:
@@ -390,6 +425,7 @@ def main(argv: list[str] | None = None) -> int:
     except (
         build_module.BuildError,
         calibration.CalibrationError,
+        reference_cost.CostError,
         InvalidSubmission,
         sandboxes.SandboxUnavailable,
         cluster.ClusterError,

@@ -22,6 +22,27 @@ def unavailable(problem):
     pytest.fail(f"{problem} (CI runs every proof)") if ALL_PROOFS else pytest.skip(problem)
 
 
+CPU_ROOT = Path("/sys/fs/cgroup/cpu")
+
+
+def cpu_group(name, quota=None, shares=None):
+    """A cgroup v1 ``cpu`` group holding its processes to ``quota`` of one core, or weighing them ``shares`` (1024: a task's).
+
+    A process joins it by writing its pid to the group's ``cgroup.procs``; the caller kills what is
+    left and removes the group. The test stops (:func:`unavailable`) where no group can be made.
+    """
+    if os.geteuid() != 0 or not (CPU_ROOT / "cpu.cfs_quota_us").exists():
+        unavailable("a CPU group needs root and a cgroup v1 cpu controller")
+    group = CPU_ROOT / name
+    group.mkdir(exist_ok=True)
+    if quota is not None:
+        (group / "cpu.cfs_period_us").write_text("100000")
+        (group / "cpu.cfs_quota_us").write_text(str(int(quota * 100_000)))
+    if shares is not None:
+        (group / "cpu.shares").write_text(str(shares))
+    return group
+
+
 def unregistered_question_name():
     """A question name no unit of the registry has (an instructor's own names need not be q1..qN)."""
     from mnist_kit.questions import QUESTIONS, WRITTEN

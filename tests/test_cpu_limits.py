@@ -17,16 +17,16 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import budget, build, calibration, grade, pipeline
+from mnist_kit import budget, calibration, grade, pipeline
 from mnist_kit.calibration import Calibration
 from mnist_kit.files import GradedFolder
 from mnist_kit.limits import Limits
 from mnist_kit.options import GradingOptions
-from mnist_kit.results import QuestionResult, Result, Status
+from mnist_kit.results import Result, Status
 from sample_submissions import notebooks, timing
+from tests.conftest import cpu_group
 
 ROOT = Path(__file__).resolve().parent.parent
-CPU_ROOT = Path("/sys/fs/cgroup/cpu")
 
 
 @pytest.fixture(scope="module")
@@ -79,17 +79,6 @@ def test_the_reference_uses_the_same_cpu_with_one_blas_thread_or_two():
     assert max(used.values()) < 1.5 * min(used.values()), used
 
 
-def _cpu_quota_group(name, quota):
-    """A cgroup v1 ``cpu`` group holding its processes to ``quota`` of one core, or None where none can be made."""
-    if os.geteuid() != 0 or not (CPU_ROOT / "cpu.cfs_quota_us").exists():
-        return None
-    group = CPU_ROOT / name
-    group.mkdir(exist_ok=True)
-    (group / "cpu.cfs_period_us").write_text("100000")
-    (group / "cpu.cfs_quota_us").write_text(str(int(quota * 100_000)))
-    return group
-
-
 GRADE_IN_GROUP = """
 import json, sys
 from pathlib import Path
@@ -107,12 +96,8 @@ print(json.dumps({"machine_seconds": measured.machine_seconds, "results": [r.to_
 
 @pytest.mark.slow
 def test_a_machine_slowed_to_half_a_core_draws_the_same_line(timed_cases, tmp_path):
-    from conftest import unavailable
-
     folder, measured, limits = timed_cases
-    group = _cpu_quota_group(f"mnist-kit-test-quota-{os.getpid()}", 0.5)
-    if group is None:
-        unavailable("a CPU quota needs root and a cgroup v1 cpu controller")
+    group = cpu_group(f"mnist-kit-test-quota-{os.getpid()}", quota=0.5)
     enter = f'echo $$ > {group / "cgroup.procs"} && exec "$@"'
     env = {**os.environ, "MNIST_KIT_CACHE": str(tmp_path / "cache"), "PYTHONPATH": str(ROOT)}
     same = {name: getattr(limits, name) for name in ("cpu_multiple", "min_step_cpu", "idle_timeout", "timeout")}
@@ -218,24 +203,6 @@ def test_the_processes_cpu_counts_a_whole_tree_living_and_reaped(tmp_path):
         parent.kill()
         parent.wait()
     assert budget.processes_cpu(parent.pid) is None
-
-
-def _reference(cpu):
-    questions = {q: QuestionResult(1.0, 1.0, cpu=seconds) for q, seconds in cpu.items()}
-    return Result(Status.GRADED, questions, float(len(cpu)), float(len(cpu)))
-
-
-def test_the_build_records_reference_costs_only_where_they_moved(tmp_path):
-    record = tmp_path / "reference_cost.json"
-    here = Calibration(0.2, {})
-    assert build.record_reference_costs(_reference({"q1": 0.1, "q6": 2.0}), here, record) == ["q1", "q6"]
-    assert calibration.reference_units(record) == {"q1": 0.5, "q6": 10.0}
-    unchanged = record.read_text()
-    # Noise (q6 +20 %), and a cost under the floor moving (q1: both limits are the floor): nothing is rewritten.
-    assert build.record_reference_costs(_reference({"q1": 0.05, "q6": 2.4}), here, record) == []
-    assert record.read_text() == unchanged
-    assert build.record_reference_costs(_reference({"q1": 0.05, "q6": 6.0}), here, record) == ["q6"]
-    assert calibration.reference_units(record) == {"q1": 0.5, "q6": 30.0}
 
 
 def test_a_step_over_its_limit_is_named_with_its_cpu_and_the_reference_multiple():
