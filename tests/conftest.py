@@ -68,7 +68,7 @@ def pytest_sessionfinish(session, exitstatus):
 # of each is a quick one, so that no long file waits behind test_verdicts.py on the busier worker.
 SLOWEST_FIRST = (
     *("test_verdicts.py", "test_attacks.py", "test_docs.py", "test_data.py", "test_mutants.py"),
-    *("test_change_the_assignment.py", "test_student_notebook.py", "test_gradescope_setup.py", "test_course.py"),
+    *("test_change_the_assignment.py", "test_reference_cost.py", "test_student_notebook.py", "test_gradescope_setup.py", "test_course.py"),
     *("test_cluster.py", "test_batch.py", "test_regrade.py", "test_reference_margins.py", "test_checks.py"),
     *("test_sandbox.py", "test_questions.py", "test_untrusted.py", "test_build.py", "test_collect.py"),
 )
