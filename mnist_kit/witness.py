@@ -9,8 +9,11 @@ but its SGD solver (``_plain_sgd``) is replaced by a call that ships the solve's
 witness, which runs scikit-learn's own solver on them and sends the weights back. For each weight
 vector it returns, the witness appends to the grader's file the vector's digest and the loss it
 was learnt with, or :data:`CONTINUED` when the solve started from weights no witnessed solve of
-that loss produced (``coef_init`` with another model's weights): a model counts as learnt with a
-loss only along an unbroken chain of that loss's solves from zero weights.
+that loss produced (``coef_init`` or a warm start from another model's weights): a model counts as
+learnt with a loss only along an unbroken chain of that loss's solves from zero weights. Both the
+plain and the averaged vector a solve returns are judged by *both* its starts, since either may be
+what the model hands back: an averaged solve whose plain vector began from hinge weights does not
+make its average (which begins at zero) logistic learning.
 
 What the witness attests is the solver and the loss, not the data: it cannot tell training images
 from crafted rows. The grade's own measurements (accuracy on the checker's images) judge the data.
@@ -82,11 +85,24 @@ class Record:
         self.learnt: OrderedDict[bytes, str] = OrderedDict()
         self._write = write
 
-    def add(self, start: np.ndarray, end: np.ndarray, loss: str) -> None:
-        started = weights_digest(start)
-        from_zero = not np.any(start)
-        learnt = loss if from_zero or self.learnt.get(started) == loss else CONTINUED
-        ended = weights_digest(end)
+    def add(self, starts: tuple, ends: tuple, loss: str) -> None:
+        """Record the vectors a solve returned (``ends``) as learnt with ``loss``, or as :data:`CONTINUED`.
+
+        ``starts`` and ``ends`` are the solve's plain and averaged vectors (``None`` where it keeps
+        no average). scikit-learn hands back either end, so both are judged by every start: a solve
+        learns with its loss only if each vector it began from is zero or was itself learnt with
+        that loss. An averaged solve begun from another loss's weights, whose average starts at
+        zero, returns an average that is those weights laundered: it is recorded as continued.
+        """
+        learnt = loss if all(self._learnt_from(start, loss) for start in starts if start is not None) else CONTINUED
+        for end in ends:
+            if end is not None:
+                self._note(weights_digest(end), learnt)
+
+    def _learnt_from(self, start: np.ndarray, loss: str) -> bool:
+        return not np.any(start) or self.learnt.get(weights_digest(start)) == loss
+
+    def _note(self, ended: bytes, learnt: str) -> None:
         if learnt == CONTINUED and self.learnt.get(ended, CONTINUED) != CONTINUED:
             return  # weights a loss learnt from zero stay so, whatever solve reproduces them later
         self.learnt[ended] = learnt
@@ -131,9 +147,7 @@ def solve(
     # scikit-learn's own solver, never the replaced one: this runs where the replacement is in force too.
     plain_sgd = _plain_sgd32 if coef.dtype == np.float32 else _plain_sgd64
     result = plain_sgd(*(values[name] for name in _ARGUMENTS))
-    for start, end in zip(starts, (result[0], result[2]), strict=True):
-        if start is not None and end is not None:
-            record.add(start, end, loss_name)
+    record.add(starts, (result[0], None if average_coef is None else result[2]), loss_name)
     return result
 
 

@@ -621,6 +621,42 @@ WRONG = [
         """
         },
     ),
+    # The same through an averaged logistic solve: scikit-learn starts the averaged vector at zero
+    # whatever coef_init is, and it returns that vector (the hinge weights to 7e-15).
+    Case(
+        "launder_hinge_weights_averaged",
+        fails=("q6",),
+        functions={
+            "fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            hinge = SGDClassifier(loss="hinge", average=True, max_iter=5, tol=None, random_state=42).fit(X, y)
+            laundered = SGDClassifier(
+                loss="log_loss", average=True, learning_rate="constant", eta0=1e-300, max_iter=1, tol=None
+            )
+            return laundered.fit(X, y, coef_init=hinge.coef_, intercept_init=hinge.intercept_)
+        """
+        },
+    ),
+    # The same through warm_start: hinge weights put in the attributes an averaged warm start reads.
+    Case(
+        "launder_hinge_weights_warm_start",
+        fails=("q6",),
+        functions={
+            "fit_multiclass_classifier": """
+        def fit_multiclass_classifier(X, y):
+            import numpy as np
+            hinge = SGDClassifier(loss="hinge", average=True, max_iter=5, tol=None, random_state=42).fit(X, y)
+            laundered = SGDClassifier(
+                loss="log_loss", average=True, warm_start=True, learning_rate="constant", eta0=1e-300, max_iter=1, tol=None
+            ).fit(X[:100], y[:100])
+            laundered.coef_, laundered.intercept_ = hinge.coef_.copy(), hinge.intercept_.copy()
+            laundered._standard_coef, laundered._standard_intercept = hinge.coef_.copy(), hinge.intercept_.copy()
+            laundered._average_coef = np.zeros_like(hinge.coef_)
+            laundered._average_intercept = np.zeros_like(hinge.intercept_)
+            return laundered.fit(X, y)
+        """
+        },
+    ),
 ]
 
 # Work that does nothing useful: true of it are only side properties (inputs left alone, pairs

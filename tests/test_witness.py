@@ -59,13 +59,57 @@ def test_witnessed_training_learns_what_scikit_learn_learns_and_is_recorded(trai
     assert _losses(witnessed, record) == {"CyHalfBinomialLoss"}
 
 
-def test_a_chain_counts_only_from_zero_weights_of_one_loss():
+def _hinge(X, y, average=False):
+    return SGDClassifier(loss="hinge", average=average, max_iter=3, tol=None, random_state=0).fit(X, y)
+
+
+def _still(average):
+    """A logistic solve that does not move its weights: all a laundering needs of it."""
+    return SGDClassifier(loss="log_loss", average=average, learning_rate="constant", eta0=1e-300, max_iter=1, tol=None)
+
+
+def _launder_through_coef_init(X, y, average):
+    hinge = _hinge(X, y)
+    return _still(average).fit(X, y, coef_init=hinge.coef_.copy(), intercept_init=hinge.intercept_.copy())
+
+
+def _launder_through_warm_start(X, y, average):
+    hinge, laundered = _hinge(X, y), _still(average).set_params(warm_start=True)
+    laundered.fit(X[:30], y[:30])  # gives it the attributes a warm start reads, then hinge weights in them
+    laundered.coef_, laundered.intercept_ = hinge.coef_.copy(), hinge.intercept_.copy()
+    if average:
+        laundered._standard_coef, laundered._standard_intercept = hinge.coef_.copy(), hinge.intercept_.copy()
+        laundered._average_coef, laundered._average_intercept = np.zeros_like(hinge.coef_), np.zeros_like(hinge.intercept_)
+    return laundered.fit(X, y)
+
+
+LAUNDERINGS = {
+    "coef_init": _launder_through_coef_init,
+    "warm_start": _launder_through_warm_start,
+}
+
+
+@pytest.mark.parametrize("average", [False, True], ids=["plain", "averaged"])
+@pytest.mark.parametrize("laundering", LAUNDERINGS)
+def test_hinge_weights_laundered_through_a_logistic_solve_are_never_learnt_with_it(laundering, average):
     with witness.in_process() as record:
-        hinge = SGDClassifier(loss="hinge", max_iter=3, tol=None, random_state=0).fit(X, Y)
-        continued = SGDClassifier(loss="log_loss", max_iter=2, tol=None, random_state=0)
-        continued.fit(X, Y, coef_init=hinge.coef_.copy(), intercept_init=hinge.intercept_.copy())
-    assert _losses(hinge, record) == {"Hinge"}
-    assert _losses(continued, record) == {witness.CONTINUED}
+        hinge = _hinge(X, Y)
+        laundered = LAUNDERINGS[laundering](X, Y, average)
+    np.testing.assert_allclose(laundered.coef_, hinge.coef_, rtol=1e-9, atol=1e-12)  # the hinge weights, as returned
+    # Recorded as the hinge's own weights (a plain solve that moved nothing) or as continued: never as logistic learning.
+    assert _losses(laundered, record) in ({"Hinge"}, {witness.CONTINUED})
+
+
+def test_averaged_training_continued_from_its_own_weights_keeps_its_loss():
+    with witness.in_process() as record:
+        model = SGDClassifier(loss="log_loss", average=True, random_state=0)
+        for start in range(0, len(Y), 200):
+            model.partial_fit(X[start : start + 200], Y[start : start + 200], classes=[0, 1, 2])
+        started = SGDClassifier(loss="log_loss", max_iter=2, tol=None, random_state=0).fit(X, Y)
+        continued = SGDClassifier(loss="log_loss", average=True, max_iter=2, tol=None, random_state=0)
+        continued.fit(X, Y, coef_init=started.coef_.copy(), intercept_init=started.intercept_.copy())
+    assert _losses(model, record) == {"CyHalfBinomialLoss"}
+    assert _losses(continued, record) == {"CyHalfBinomialLoss"}
 
 
 def test_the_grader_reads_the_newest_records_and_keeps_a_loss_over_a_later_continuation(tmp_path):
