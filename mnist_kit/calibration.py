@@ -83,7 +83,7 @@ def run_workload(repeats: int = REPEATS) -> Workload:
 def measure_workload() -> Workload:
     """:func:`run_workload` in a fresh Python with one BLAS and OpenMP thread, as the grade's student side runs."""
     single = {name: "1" for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
-    command = [sys.executable, "-m", "mnist_kit.calibration"]
+    command = [sys.executable, "-P", "-m", "mnist_kit.calibration"]
     kit_parent = Path(__file__).resolve().parent.parent
     try:
         done = subprocess.run(

@@ -18,6 +18,7 @@ columns permuted, the training rows in a drawn order, and a few *trap* rows (see
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import zlib
 from collections.abc import Collection, Mapping
@@ -29,7 +30,7 @@ import numpy as np
 from . import spec
 from .inputs import SHARED, DrawData, draw_shared
 from .questions import QUESTIONS
-from .workfolder import WorkFolder
+from .workfolder import CHALLENGE_ARRAYS, CHALLENGE_PARAMS, WorkFolder
 
 
 def stream(seed: int, name: str) -> np.random.Generator:
@@ -92,12 +93,17 @@ def _shared_draw(data: DrawData) -> dict[str, np.ndarray]:
     return draw_shared(stream(spec.ASSIGNMENT_SEED, SHARED), data.images, data.digits)
 
 
+def challenge_files(arrays: Mapping[str, Any], params: dict[str, Any]) -> dict[str, bytes]:
+    """A challenge as plain data: ``{file name in the work folder: its bytes}``, as :func:`read_challenge` reads it."""
+    stored = io.BytesIO()
+    np.savez(stored, **arrays)
+    return {CHALLENGE_ARRAYS: stored.getvalue(), CHALLENGE_PARAMS: json.dumps(params).encode()}
+
+
 def write_challenge(directory: Path, arrays: Mapping[str, Any], params: dict[str, Any]) -> None:
     """Write a challenge as plain data into ``directory``."""
-    directory = Path(directory)
-    work = WorkFolder(directory)
-    np.savez(work.challenge_arrays, **arrays)
-    work.challenge_params.write_text(json.dumps(params))
+    for name, content in challenge_files(arrays, params).items():
+        (Path(directory) / name).write_bytes(content)
 
 
 def read_challenge(directory: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:

@@ -19,6 +19,7 @@ import json
 import linecache
 import numbers
 import random
+import sys
 import types
 import zlib
 from collections.abc import Collection
@@ -27,13 +28,14 @@ from typing import Any
 
 import numpy as np
 
-from . import witness
+from . import data as loader, witness
 from .answers import MODEL_PARAMETERS, Failure, Student, UnusableAnswer, describe_exception, model_parameter
 from .challenge import read_challenge
 from .import_patches import DEFERRED_MODULES, defer_imports, lighten_scientific_imports
 from .inputs import SHARED, StudentData, inputs_of
 from .notebook_source import definition_statements, notebook_variables, unreadable_definitions
 from .questions import QUESTIONS
+from .spec import DATA_MODULE
 from .workfolder import WorkFolder
 
 MAX_CAPTURED_OUTPUT = 100_000
@@ -175,6 +177,10 @@ def run(
     data = StudentData(shared) if any(question.uses_data for question in questions.values()) else None
     if witness_fd is not None and any(question.witnessed for question in questions.values()):
         witness.start(witness_fd)
+    # The notebook imports its loader by the name it has beside the notebook. The work folder is
+    # never on sys.path (sandbox.student_python), so that nothing the student's code writes there is
+    # imported by a later run: the kit's own copy, read-only, answers that import.
+    sys.modules.setdefault(DATA_MODULE.removesuffix(".py"), loader)
     namespace = {"__name__": "__student__"}
     student = Student(namespace, notebook_variables(notebook), unreadable_definitions(notebook))
     captured = _CappedText(MAX_CAPTURED_OUTPUT)

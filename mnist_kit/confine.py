@@ -19,7 +19,7 @@ Filters and rulesets are inherited by every child and cannot be lifted. The grad
 whether the kernel applies both (:func:`available`); where it does, a student process that
 cannot apply them stops before running anything (never a weaker sandbox in silence).
 
-Run as ``python -S -m mnist_kit.confine --workdir W --read P ... -- -m module args``: it confines
+Run as ``python -S -P -m mnist_kit.confine --workdir W --read P ... -- -m module args``: it confines
 itself, then runs ``module`` as ``__main__`` in the same process.
 """
 

@@ -201,7 +201,7 @@ def receipt_in_child(raw: bytes, name: str, timeout: float = 60) -> str:
     import subprocess
     import sys
 
-    command = ["prlimit", f"--as={RECEIPT_MEMORY}", "--", sys.executable, "-m", "mnist_kit.export", name]
+    command = ["prlimit", f"--as={RECEIPT_MEMORY}", "--", sys.executable, "-P", "-m", "mnist_kit.export", name]
     try:
         done = subprocess.run(command, input=raw, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -28,7 +28,7 @@ import numpy as np
 from . import checks, data, sandbox as sandboxes, spec, untrusted, witness, workfolder
 from .budget import processes_cpu, submission_budget
 from .calibration import STARTUP, Calibration, machine_calibration
-from .challenge import make_challenge, write_challenge
+from .challenge import challenge_files, make_challenge
 from .inputs import SHARED, CheckerData, Inputs, draw_key, inputs_of
 from .limits import IDLE_SHARE, Limits
 from .questions import QUESTIONS, WRITTEN, Question
@@ -283,6 +283,11 @@ def run_student_process(
     for _ in range(MAX_RESTARTS + 1):
         with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
             WorkFolder(run.workdir).progress.unlink()  # each run reports its own steps
+        try:
+            hand_over(run)
+        except OSError as error:  # its folder is full, or a name is held by something the grader cannot remove
+            lost = (Status.CRASHED, f"the grader could not hand its files over to the submission's folder ({error.strerror})")
+            return failed_steps | unanswered(lost)
         progress = ProgressLog(run.workdir, steps)
         process = _start_collector(run, sandbox, questions, failed_steps)
         try:
@@ -385,7 +390,8 @@ def grade_notebook(
             Path(scratch), limits.max_memory, limits.max_processes, sandbox.folder_bytes(limits.max_disk), enforce=sandbox.kind != "none"
         ) as budget,
     ):
-        run = SubmissionRun(_work_folder(Path(scratch), notebook_text, arrays, params), uid, limits, budget)
+        handed = {workfolder.NOTEBOOK: notebook_text.encode("utf-8"), **challenge_files(arrays, params)}
+        run = SubmissionRun(_work_folder(Path(scratch)), uid, limits, budget, handed)
         sandbox.prepare(run.workdir, uid)
         timing = RunTiming(limits, checker.calibration, started + limits.timeout)
         failed_steps = run_student_process(run, sandbox, timing, questions)
@@ -428,17 +434,31 @@ def _registered(questions: Sequence[str] | None) -> tuple[str, ...]:
     return chosen
 
 
-def _work_folder(scratch: Path, notebook_text: str, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> Path:
-    """The student's work folder in ``scratch``: the notebook, its own copy of the loader and data, and the challenge."""
+def _work_folder(scratch: Path) -> Path:
+    """The student's work folder in ``scratch``, with its own copy of the loader and data (the rest is handed over at each run)."""
     # A private parent too: a notebook that writes or deletes in "..", touches only its own folder.
     workdir = scratch / "work"
     workdir.mkdir()
-    WorkFolder(workdir).notebook.write_text(notebook_text, encoding="utf-8")
     # The student's own copy of the loader and data: deleting or editing it harms nobody else.
     shutil.copy(data.__file__, workdir / spec.DATA_MODULE)
     shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
-    write_challenge(workdir, arrays, params)
     return workdir
+
+
+def hand_over(run: SubmissionRun) -> None:
+    """Write ``run.handed`` into its work folder, over whatever stands at those names (a file, a link, a folder).
+
+    Called with none of the student's processes alive, so nothing swaps a path between the
+    removal and the new file, which is created, never opened through a link.
+    """
+    for name, content in run.handed.items():
+        target = run.workdir / name
+        if target.is_dir() and not target.is_symlink():
+            shutil.rmtree(target)
+        else:
+            target.unlink(missing_ok=True)
+        with open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as file:
+            file.write(content)
 
 
 def _judge(

@@ -6,6 +6,7 @@ keeps; the build, the receipt of ``grader.export`` and the similarity review rea
 
 import ast
 import re
+import types
 from collections.abc import Iterator
 from typing import Any
 
@@ -36,9 +37,19 @@ def definition_statements(notebook: dict[str, Any]) -> tuple[list[tuple[str, str
         for node in tree.body:
             if isinstance(node, _KEPT_STATEMENTS) or _is_literal_assignment(node):
                 # Padded so that tracebacks count lines as the cell does.
-                segment = "\n" * (node.lineno - 1) + (ast.get_source_segment(source, node, padded=True) or "")
+                span = _with_decorators(node)
+                segment = "\n" * (span.lineno - 1) + (ast.get_source_segment(source, span, padded=True) or "")
                 statements.append((label, segment))
     return statements, problems
+
+
+def _with_decorators(node: ast.stmt) -> Any:
+    """Where ``node`` is written, its decorators included (a definition's own position starts at ``def``)."""
+    decorators = getattr(node, "decorator_list", [])
+    if not decorators:
+        return node
+    # A top-level statement starts its line: the first decorator's "@" is at column 0.
+    return types.SimpleNamespace(lineno=decorators[0].lineno, col_offset=0, end_lineno=node.end_lineno, end_col_offset=node.end_col_offset)
 
 
 def cell_source(cell: object) -> str:

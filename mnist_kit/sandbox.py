@@ -43,7 +43,7 @@ import time
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence, Set as AbstractSet
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
@@ -60,6 +60,9 @@ class SubmissionRun:
     uid: int
     limits: Limits
     budget: Budget | None = None
+    # The files the grader hands the student's process (name in ``workdir``: bytes), written
+    # afresh before every run: what a previous run of the student's code left there is never read.
+    handed: Mapping[str, bytes] = field(default_factory=dict)
 
 
 KINDS = ("bwrap", "user", "none")
@@ -187,7 +190,7 @@ def user_problem() -> str | None:
     uid = PROBE_UID
     try:
         probe = subprocess.run(
-            [*_as_user(uid), sys.executable, "-S", "-c", "import numpy"],
+            [*_as_user(uid), *student_python(), "-c", "import numpy"],
             cwd="/",
             capture_output=True,
             timeout=60,
@@ -198,6 +201,18 @@ def user_problem() -> str | None:
     if probe.returncode != 0:
         return f"an unprivileged user cannot run {sys.executable}; install Python and its packages where every user can read them"
     return None
+
+
+def student_python() -> list[str]:
+    """The interpreter as the kit starts it for the student's code: no ``site``, nothing from where it starts.
+
+    ``-S``: no ``.pth`` files, ``sitecustomize`` or user site. ``-P``: the current folder (the
+    student's own, where a previous run of its code may have planted ``mnist_kit/`` or ``numpy.py``)
+    is never put first on ``sys.path``, as ``-m`` and ``-c`` would otherwise do; the kit and the
+    packages come from ``PYTHONPATH`` alone, read-only places. So the collector, the confinement
+    and the SGD witness, and each restart of them, import only the kit's and Python's own code.
+    """
+    return [sys.executable, "-S", "-P"]
 
 
 def _readable_for_python(kit: Path) -> list[str]:
@@ -269,7 +284,7 @@ def _probe_confinement(files: bool) -> str:
             path.chmod(0o755 if path.is_dir() else 0o644)
         if os.geteuid() == 0:
             os.chown(folder, PROBE_UID, PROBE_UID)
-        command = [*_as_user(PROBE_UID), sys.executable, "-S", *_confined(folder, kit, files), "--", "-c", probe]
+        command = [*_as_user(PROBE_UID), *student_python(), *_confined(folder, kit, files), "--", "-c", probe]
         try:
             done = subprocess.run(command, cwd=folder, capture_output=True, text=True, timeout=60, env={"PYTHONPATH": str(kit)})
         except (OSError, subprocess.TimeoutExpired) as error:
@@ -403,6 +418,7 @@ class Sandbox:
             # With "python -S", .pth files are not read: an editable install cannot show the checker.
             "PYTHONPATH": os.pathsep.join([INSIDE_KIT if inside else str(self.kit), *site.getsitepackages()]),
             "PYTHONHASHSEED": "0",
+            "PYTHONSAFEPATH": "1",  # as -P (student_python), for any Python the student's code starts too
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         # Each submission graded at once gets its share of the cores for BLAS and OpenMP threads.
@@ -420,9 +436,9 @@ class Sandbox:
 
     def command(self, workdir: Path, uid: int, python_args: list[str]) -> list[str]:
         """The command line that runs ``python python_args`` for the student, in ``workdir``."""
-        python = [sys.executable, "-S", *python_args]
+        python = [*student_python(), *python_args]
         if self.confined.network:
-            return [sys.executable, "-S", *_confined(workdir, self.kit, self.confined.files), "--", *python_args]
+            return [*student_python(), *_confined(workdir, self.kit, self.confined.files), "--", *python_args]
         if self.kind != "bwrap":
             return python
         flags = _base_bwrap_flags()

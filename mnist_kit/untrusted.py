@@ -128,7 +128,7 @@ def notebook_problem(raw: bytes, what: str = "the file") -> str | None:
     """
     try:
         done = subprocess.run(
-            ["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-S", "-c", _NOTEBOOK_VALIDATOR],
+            ["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-S", "-P", "-c", _NOTEBOOK_VALIDATOR],
             input=raw,
             capture_output=True,
             timeout=120,

@@ -86,7 +86,7 @@ def written_in_child(raw: bytes, names: Sequence[str], timeout: float = 120) -> 
 
     if not names:
         return {}
-    command = ["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-m", "mnist_kit.written", *names]
+    command = ["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-P", "-m", "mnist_kit.written", *names]
     try:
         done = subprocess.run(command, input=raw, capture_output=True, timeout=timeout)
     except subprocess.TimeoutExpired:

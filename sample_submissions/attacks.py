@@ -10,6 +10,8 @@ Each attack appends to ``BREACHES`` what it managed that a sandboxed process mus
 ``cast_labels`` raises with that list, so a breach the student's process can see costs q2 and
 names itself in the test's failure. What only the outside can see (files written elsewhere,
 forged gradebooks, processes left running, connections accepted) the tests check from outside.
+The planted attack's modules, if ever imported by a restarted collector, delete the answers
+already recorded: the honest points are lost exactly when the attack works.
 """
 
 import json
@@ -191,9 +193,59 @@ def attack_exhaustion(targets):
             pass
         if written >= 8 * 2**30:
             BREACHES.append(f"wrote 8 GiB into {{place}}")
+
+
+# What each planted module does if it is ever imported: drop a marker wherever it can (the host's
+# /tmp is reachable only before confinement), delete the answers the submission already has, and
+# end the process, so that every run that imported one loses the honest points. Only builtin
+# modules, which no file can shadow.
+PLANTED_MODULE = """import posix
+for path in {{markers!r}}:
+    try:
+        posix.close(posix.open(path, posix.O_WRONLY | posix.O_CREAT, 0o644))
+    except OSError:
+        pass
+try:
+    for name in posix.listdir("answers"):
+        posix.unlink("answers/" + name)
+except OSError:
+    pass
+posix._exit(0)
+"""
+
+
+def attack_planted(targets):
+    """Plant a module under every name this process imported, and the start-up hooks', everywhere
+    this user may write, then end the process: the grader starts it again past this step."""
+    names = {{name.split(".")[0] for name in sys.modules}} - set(sys.builtin_module_names) - {{"__main__", "__student__"}}
+    names |= {{"sitecustomize", "usercustomize", "mnist_kit", "mnist_data", "runpy", "argparse", "numpy", "sklearn"}}
+    marker = targets["marker"]
+    aimed = ("/tmp", "/dev/shm", targets["out"], targets["home"], ".")
+    code = PLANTED_MODULE.format(markers=[os.path.join(place, marker) for place in aimed])
+    user_site = os.path.expanduser(f"~/.local/lib/python{{sys.version_info[0]}}.{{sys.version_info[1]}}/site-packages")
+    module_places = {{os.environ.get("TMPDIR", "/tmp"), "/tmp", "/dev/shm", user_site, "answers", os.path.expanduser("~")}}
+    for name in sorted(names):
+        try:  # a package in the current folder: first on sys.path for "python -m" and "-c" unless the kit says otherwise
+            os.makedirs(name, exist_ok=True)
+            with open(os.path.join(name, "__init__.py"), "w") as file:
+                file.write(code)
+        except OSError:
+            pass
+        for place in module_places:
+            try:
+                os.makedirs(place, exist_ok=True)
+                with open(os.path.join(place, name + ".py"), "w") as file:
+                    file.write(code)
+            except OSError:
+                pass
+    sys.stdout.flush()
+    os._exit(1)
 '''
 
-ATTACKS = ("daemon", "writes", "network", "leftovers", "kills", "reads", "exhaustion")
+ATTACKS = ("daemon", "writes", "network", "leftovers", "kills", "reads", "exhaustion", "planted")
+# Attacks that end the student's process, so that the grader starts it again past their step: in a
+# function, they run in one the honest verdict loses anyway; their submission's status is "crashed".
+ENDS_ITS_PROCESS = {"planted": "fit_binary_classifier"}
 
 # Each way of running code at definition time, one attack at a time.
 DEFINITION_TIME = {
@@ -232,20 +284,30 @@ def attack_cases(targets):
     cases = []
     for index, kind in enumerate(ATTACKS):
         trigger = DEFINITION_TIME[_placement(index)].format(kind=kind)
+        status = "crashed" if kind in ENDS_ITS_PROCESS else "graded"
         cases.append(
             Case(
                 f"attack_{kind}_at_definition",
                 fails=HONEST_FAILS,
+                status=status,
                 cells=(targets_cell, ATTACK_LIBRARY, trigger),
                 functions={**STUBS, "cast_labels": CAST_LABELS.format(call="")},
             )
         )
+        function = ENDS_ITS_PROCESS.get(kind, "cast_labels")
+        attacked = {
+            "cast_labels": CAST_LABELS.format(call=f"attack_{kind}(TARGETS)\n    ")
+            if function == "cast_labels"
+            else CAST_LABELS.format(call=""),
+            function: f"def {function}(*args):\n    attack_{kind}(TARGETS)\n",
+        }
         cases.append(
             Case(
                 f"attack_{kind}_in_function",
                 fails=HONEST_FAILS,
+                status=status,
                 cells=(targets_cell, ATTACK_LIBRARY),
-                functions={**STUBS, "cast_labels": CAST_LABELS.format(call=f"attack_{kind}(TARGETS)\n    ")},
+                functions={**STUBS, **attacked},
             )
         )
     return cases

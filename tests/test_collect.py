@@ -30,6 +30,20 @@ def test_keeps_definitions_and_drops_everything_else():
     assert problems == []
 
 
+def test_keeps_a_definition_with_its_decorators_where_the_cell_has_them():
+    cell = (
+        "import functools\n\n\n@functools.cache\n# a comment between\n@staticmethod\ndef f(x):\n    return x\n"
+        "\n\n@dataclass\nclass C:\n    x: int = 1\n"
+    )
+    statements, problems = definition_statements(_notebook(cell))
+    assert [source for _, source in statements] == [
+        "import functools",
+        "\n\n\n@functools.cache\n# a comment between\n@staticmethod\ndef f(x):\n    return x",
+        "\n" * 10 + "@dataclass\nclass C:\n    x: int = 1",
+    ]
+    assert problems == []
+
+
 def test_reports_a_cell_with_a_syntax_error_and_keeps_the_others():
     statements, problems = definition_statements(_notebook("def f(:\n    pass", "def g():\n    return 1"))
     assert [label for label, _ in statements] == ["code cell 2 (def g():)"]  # Markdown cells are not counted
