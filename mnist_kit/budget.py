@@ -9,7 +9,10 @@ the grader, where the machine lets it (root, a writable cgroup tree):
   write are charged there together, and an out-of-memory kill there is how the grader *observes*
   that a submission ran out of memory;
 - mounts a tmpfs sized from the budget on the submission's private folder, so the files it
-  writes (its working folder, its stderr) have one total, charged to its memory too.
+  writes (its working folder, its stderr) have one total, charged to its memory too;
+- puts them into a CPU cgroup of their own with the default weight: the scheduler shares the
+  cores between the gradings running at once, however many processes or sessions each starts
+  (the kernel's autogroups, one per session, apply only outside such a group).
 
 Where it cannot (a container without cgroup or mount rights, or not root), :meth:`Budget.describe`
 says what holds instead, and every result records it.
@@ -38,6 +41,7 @@ class Budget:
         self.cgroups, self.folder_capped, self.memory, self.disk, self.problem = cgroups, folder_capped, memory, disk, problem
         self._oom_kills_at_start = self._oom_kills_seen = self._oom_kills()
         self.cpu_group: Path | None = None  # where the kernel counts the CPU of all the submission's processes
+        self.share_group: Path | None = None  # where the scheduler gives them, together, one grading's share of the cores
 
     def cpu_seconds(self) -> float | None:
         """The CPU time all the submission's processes have used so far, as its cgroup counts it; None where none counts it.
@@ -72,9 +76,20 @@ class Budget:
         """Whether the kernel holds all the submission's processes to ``memory`` together."""
         return bool(self.cgroups)  # made together or not at all
 
+    @property
+    def cpu_shared(self) -> bool:
+        """Whether the scheduler holds all the submission's processes to one grading's share of the cores."""
+        return self.share_group is not None
+
     def all_groups(self) -> list[Path]:
-        """Every cgroup of the submission: memory and pids, and the one counting its CPU where that is another."""
-        return [*self.cgroups, *([self.cpu_group] if self.cpu_group and self.cpu_group not in self.cgroups else [])]
+        """Every cgroup of the submission: memory and pids, and those counting and sharing its CPU where they are others."""
+        return list(dict.fromkeys([*self.cgroups, *filter(None, [self.cpu_group, self.share_group])]))
+
+    def pids(self) -> set[int] | None:
+        """Every process of the submission, as its cgroup lists them; None where it has none."""
+        if not self.cgroups:
+            return None
+        return {int(pid) for pid in _read(self.cgroups[0] / "cgroup.procs").split()}
 
     def prefix(self) -> list[str]:
         """What to run a command under so that it, and all it starts, is charged to this budget."""
@@ -128,6 +143,9 @@ class Budget:
             if self.cgroups
             else "none (each process is limited, not their sum)",
             "disk_total": f"{self.disk / gib:g} GiB for its folder" if self.folder_capped else "none (each file is limited, not their sum)",
+            "cpu_share": "one grading's share of the cores, for all its processes"
+            if self.cpu_shared
+            else "none (the scheduler weighs its sessions, not the grading)",
             **({"budget_problem": self.problem} if self.problem else {}),
         }
 
@@ -139,10 +157,20 @@ def processes_cpu(root: int, uid: int | None = None) -> float | None:
     children (Linux ``/proc/<pid>/stat``). A process whose parent left the tree and which ended
     before it was seen is not counted; the grader's no-progress backstop still bounds it.
     """
-    ticks = os.sysconf("SC_CLK_TCK")
+    used = {pid: sum(int(value) for value in fields[11:15]) for pid, fields in _submission_stats(root, uid).items()}
+    return sum(used.values()) / os.sysconf("SC_CLK_TCK") if used else None
+
+
+def submission_processes(root: int, uid: int | None = None) -> set[int]:
+    """Process ``root``, its living descendants and (unless None) every process of ``uid``."""
+    return set(_submission_stats(root, uid))
+
+
+def _submission_stats(root: int, uid: int | None) -> dict[int, list[str]]:
+    """``/proc/<pid>/stat``'s fields after the command's name, for each process :func:`submission_processes` names."""
     parents: dict[int, int] = {}
     owners: dict[int, int] = {}
-    used: dict[int, int] = {}
+    stats: dict[int, list[str]] = {}
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -150,15 +178,40 @@ def processes_cpu(root: int, uid: int | None = None) -> float | None:
             text = Path(entry.path, "stat").read_text()
             fields = text[text.rfind(")") + 2 :].split()  # after the command's name, which may hold spaces
             pid = int(entry.name)
-            parents[pid], owners[pid] = int(fields[1]), entry.stat().st_uid
-            used[pid] = sum(int(value) for value in fields[11:15])  # utime, stime, and the reaped children's
-    counted = {pid for pid in used if pid == root or (uid is not None and owners[pid] == uid)}
+            parents[pid], owners[pid], stats[pid] = int(fields[1]), entry.stat().st_uid, fields
+    counted = {pid for pid in stats if pid == root or (uid is not None and owners[pid] == uid)}
     grew = True
     while grew:  # descendants: a child of a counted process is counted
         more = {pid for pid, parent in parents.items() if parent in counted and pid not in counted}
         counted |= more
         grew = bool(more)
-    return sum(used[pid] for pid in counted) / ticks if counted else None
+    return {pid: stats[pid] for pid in counted}
+
+
+class RunQueueWait:
+    """How long a submission's threads were ready to run but waited for a core: the scheduler's run delay.
+
+    Read from ``/proc/<pid>/task/<tid>/schedstat`` (its second field, nanoseconds spent on a run
+    queue), thread by thread, so that a step starved by its neighbours is told from a step that
+    sleeps: both use almost no CPU, only the first waits for it. A thread that ended between two
+    readings loses what it waited since the first.
+    """
+
+    def __init__(self) -> None:
+        self._waited: dict[tuple[int, int], int] = {}
+
+    def since_last(self, pids: set[int]) -> float:
+        """Seconds the threads of ``pids`` waited for a core since the last call (all of it, for a thread new since)."""
+        waited, total = {}, 0
+        for pid in pids:
+            with contextlib.suppress(OSError):
+                for task in os.scandir(f"/proc/{pid}/task"):
+                    with contextlib.suppress(OSError, ValueError, IndexError):
+                        key = (pid, int(task.name))
+                        waited[key] = int(Path(task.path, "schedstat").read_text().split()[1])
+                        total += max(0, waited[key] - self._waited.get(key, 0))
+        self._waited = waited
+        return total / 1e9
 
 
 def _read(path: Path) -> str:
@@ -231,11 +284,32 @@ def _make_cpu_cgroup(name: str, cgroups: list[Path], root: Path | None = None) -
     return parent / name
 
 
+def _make_share_cgroup(name: str, cgroups: list[Path], root: Path | None = None) -> Path | None:
+    """The cgroup whose weight is the submission's share of the cores (the default weight, as every grading's); None if none can be made.
+
+    cgroup v2: the unified group it already has, once its parent lends it the ``cpu`` controller.
+    cgroup v1: a group of the ``cpu`` controller (the accounting one, where the two are mounted together).
+    """
+    unified = next((group for group in cgroups if (group / "cpu.stat").exists()), None)
+    if unified is not None:
+        with contextlib.suppress(OSError):
+            (unified.parent / "cgroup.subtree_control").write_text("+cpu")
+        return unified if (unified / "cpu.weight").exists() else None
+    parent = _own_cgroup("cpu", root)
+    if parent is None or not (parent / "cpu.shares").exists():
+        return None
+    try:
+        (parent / name).mkdir(exist_ok=True)  # made already where cpu and cpuacct share a mount
+    except OSError:
+        return None
+    return parent / name
+
+
 STALE_SECONDS = 4 * 3600  # no grading lasts this long; an empty group this old was left by a grader that was killed
 REMOVAL_SECONDS = 10.0  # a killed process leaves its cgroup a moment after it dies; one freeing gigabytes, later
 
 
-def sweep_stale_cgroups(controllers: tuple[str, ...] = ("memory", "pids", "cpuacct"), older_than: float = STALE_SECONDS) -> int:
+def sweep_stale_cgroups(controllers: tuple[str, ...] = ("memory", "pids", "cpuacct", "cpu"), older_than: float = STALE_SECONDS) -> int:
     """Remove the kit's empty cgroups made more than ``older_than`` seconds ago; how many were removed.
 
     A grader killed mid-grading (SIGKILL, a lost machine) never removes its submission's groups;
@@ -327,8 +401,9 @@ def submission_budget(folder: Path, memory: int, processes: int, disk: int, enfo
     elif enforce:
         problems.append("a total budget needs root (cgroups and a mount)")
     budget = Budget(cgroups, folder_capped, memory, disk, "; ".join(filter(None, problems)) or None)
-    if cgroups:  # counted where the budget is kept: the same processes, the same moment they join
+    if cgroups:  # counted and shared where the budget is kept: the same processes, the same moment they join
         budget.cpu_group = _make_cpu_cgroup(f"mnist-kit-{folder.name}", cgroups)
+        budget.share_group = _make_share_cgroup(f"mnist-kit-{folder.name}", cgroups)
     try:
         yield budget
     finally:

@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 
 from . import checks, data, sandbox as sandboxes, spec, untrusted, witness, workfolder
-from .budget import processes_cpu, submission_budget
+from .budget import RunQueueWait, processes_cpu, submission_budget, submission_processes
 from .calibration import STARTUP, Calibration, machine_calibration
 from .challenge import challenge_files, make_challenge
 from .inputs import SHARED, CheckerData, Inputs, draw_key, inputs_of
@@ -194,12 +194,22 @@ class StepWatch:
     """Follows one run of the student's process: the step it is on, the CPU each step uses, and when to stop it.
 
     CPU time comes from the submission's cgroup where it has one, else from its processes
-    (:func:`mnist_kit.budget.processes_cpu`); the clock stops only a step that makes no progress.
+    (:func:`mnist_kit.budget.processes_cpu`); the clock stops only a step that makes no progress:
+    one that neither computes nor waits for a core (:class:`mnist_kit.budget.RunQueueWait`), so a
+    step starved by a neighbour that takes the machine is never called idle.
     """
 
     def __init__(self, run: SubmissionRun, process: subprocess.Popen, progress: ProgressLog, timing: RunTiming) -> None:
         self._run, self._process, self._progress, self._timing = run, process, progress, timing
         self._last_cpu = self._cpu() or 0.0
+        self._wait = RunQueueWait()
+        self._wait.since_last(self._processes())
+
+    def _processes(self) -> set[int]:
+        counted = self._run.budget.pids() if self._run.budget else None
+        if counted is not None:
+            return counted
+        return submission_processes(self._process.pid, None if self._run.uid == os.getuid() else self._run.uid)
 
     def _cpu(self) -> float | None:
         counted = self._run.budget.cpu_seconds() if self._run.budget else None
@@ -230,7 +240,7 @@ class StepWatch:
             used = self._used_since_last()
             step_cpu += used
             timing.charge(step, used)
-            idle_cpu += used
+            idle_cpu += used + self._wait.since_last(self._processes())  # waiting for a core is not idling
             if idle_cpu >= IDLE_SHARE * limits.idle_timeout:  # progress: the idle clock starts again
                 idle_since, idle_cpu = now, 0.0
             stop = timing.over_limit(step, step_cpu) or self._idle_reason(step, now - idle_since)
@@ -252,7 +262,7 @@ class StepWatch:
         return (
             Status.TIMEOUT,
             f"{_step_name(step)} made no progress for {self._run.limits.idle_timeout:.0f} s "
-            f"(under {IDLE_SHARE:.0%} of a core: waiting, sleeping or blocked)",
+            f"(under {IDLE_SHARE:.0%} of a core, used or waited for: sleeping or blocked)",
         )
 
 

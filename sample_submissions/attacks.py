@@ -295,12 +295,10 @@ def attack_cases(targets):
             )
         )
         function = ENDS_ITS_PROCESS.get(kind, "cast_labels")
-        attacked = {
-            "cast_labels": CAST_LABELS.format(call=f"attack_{kind}(TARGETS)\n    ")
-            if function == "cast_labels"
-            else CAST_LABELS.format(call=""),
-            function: f"def {function}(*args):\n    attack_{kind}(TARGETS)\n",
-        }
+        if function == "cast_labels":
+            attacked = {"cast_labels": CAST_LABELS.format(call=f"attack_{kind}(TARGETS)\n    ")}
+        else:
+            attacked = {"cast_labels": CAST_LABELS.format(call=""), function: f"def {function}(*args):\n    attack_{kind}(TARGETS)\n"}
         cases.append(
             Case(
                 f"attack_{kind}_in_function",
@@ -311,6 +309,25 @@ def attack_cases(targets):
             )
         )
     return cases
+
+
+# A neighbour that takes the machine: many processes, each in a session of its own (the kernel's
+# autogroups would give each session an equal share of the CPU, so nice levels do not help), all
+# spinning for as long as the submission's process lives, while its own steps sleep a few seconds
+# each, so that no step's CPU limit (its children's CPU counted) is ever reached.
+SPINNER = """
+class Spinner:
+    import subprocess, sys
+    spin = "import os\\nfor _ in range({children}):\\n    if os.fork() == 0:\\n        os.setsid()\\n        while True:\\n            pass"
+    subprocess.Popen([sys.executable, "-S", "-c", spin])  # a small process forks them: cheap forks
+"""
+PAUSE = "class Pause{index}:\n    import time\n    time.sleep({seconds})\n"
+
+
+def cpu_spinner_case(children=250, pauses=8, seconds=2):
+    """A submission that spins ``children`` sessions (or as many as its process limit lets it) through ``pauses`` definitions of ``seconds`` each."""
+    cells = (SPINNER.format(children=children), *(PAUSE.format(index=i, seconds=seconds) for i in range(pauses)))
+    return Case("attack_cpu_spinner", fails=HONEST_FAILS, cells=cells, functions=STUBS)
 
 
 # The student's process writes what the grader reads (its progress lines, its answers' JSON and

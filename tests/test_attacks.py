@@ -348,3 +348,29 @@ def test_bundle_reads_hostile_bytes_with_bounds_and_shows_them_as_plain_text(hos
         if peaks[name] > BUNDLE_PEAK_BUDGET:
             problems.append(f"{name}: the grader's peak memory was {peaks[name] / 2**30:.2f} GiB")
     assert not problems, "\n".join(problems)
+
+
+# A right submission graded beside a neighbour that forks spinning sessions, two at once: each
+# grading's processes share one cgroup of the default CPU weight, so the neighbour takes at most
+# its half, and the no-progress clock counts the time a step waited for a core. Without either,
+# the right one got under 1% of a core and lost q4 to "made no progress". A short idle timeout is
+# what would catch a starved step; the default is what a course runs with. The steps' least limit and
+# the submission's CPU are lowered (the right one needs 8 CPU-s) so that the spinner's own steps
+# end it in seconds, not minutes.
+SPINNER_LIMITS = {"short idle timeout": 8.0, "default idle timeout": sandbox.Limits().idle_timeout}
+
+
+@pytest.mark.parametrize("idle_timeout", SPINNER_LIMITS.values(), ids=SPINNER_LIMITS)
+def test_a_right_submission_beside_a_cpu_spinner_keeps_every_point(tmp_path, idle_timeout):
+    right, spinner = notebooks.Case("right_beside_the_spinner"), attacks.cpu_spinner_case()
+    notebooks.write_cases([right, spinner], tmp_path / "submissions")
+    limits = sandbox.Limits(idle_timeout=idle_timeout, min_step_cpu=15, max_cpu=30, timeout=300)
+    results = pipeline.grade_class([tmp_path / "submissions"], GradedFolder(tmp_path / "graded"), GradingOptions(limits, jobs=2))
+    by_name = {r.submission: r for r in results}
+    graded = by_name[right.name]
+    assert (graded.status, graded.total, graded.possible) == ("graded", TOTAL_POINTS, TOTAL_POINTS), graded.questions
+    assert graded.sandbox.get("cpu_share", "").startswith("one grading's share"), graded.sandbox
+    # Its own verdict: its children's CPU is charged to its own steps, which reach their limits.
+    own = by_name[spinner.name]
+    assert own.status == "timeout" and "CPU-s" in own.reason and "no progress" not in own.reason, own.reason
+    assert leftover_processes() == []

@@ -4,6 +4,7 @@ import contextlib
 import json
 import os
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -225,6 +226,34 @@ def test_the_cpu_of_every_process_of_a_submission_is_counted(tmp_path):
         assert result.questions["q2"].full_marks, result.questions["q2"]
         used[name] = result.student_cpu
     assert used["spinning"] - used["alone"] >= 1.4 and used["child"] - used["alone"] >= 2.8, used
+
+
+def _on_one_core(code):
+    return subprocess.Popen(["taskset", "-c", "0", sys.executable, "-c", code])
+
+
+def test_run_queue_wait_tells_a_starved_process_from_a_sleeping_one():
+    """Two spinners on one core each wait about half the time for it; a sleeper waits for nothing."""
+    from mnist_kit import budget
+
+    spinners = [_on_one_core("while True: pass") for _ in range(2)]
+    sleeper = _on_one_core("import time; time.sleep(30)")
+    try:
+        time.sleep(0.5)  # the sleeper's own start-up, on the busy core, is over
+        waits = {name: budget.RunQueueWait() for name in ("starved", "asleep")}
+        waits["starved"].since_last({p.pid for p in spinners})
+        waits["asleep"].since_last({sleeper.pid})
+        started = time.monotonic()
+        time.sleep(1.0)
+        starved, asleep = waits["starved"].since_last({p.pid for p in spinners}), waits["asleep"].since_last({sleeper.pid})
+        elapsed = time.monotonic() - started
+    finally:
+        for process in (*spinners, sleeper):
+            process.kill()
+            process.wait()
+    assert 0.5 * elapsed < starved < 1.5 * elapsed, (starved, elapsed)  # together, about one of them always waits
+    assert asleep < 0.05, asleep
+    assert budget.RunQueueWait().since_last({2**22 + 1}) == 0.0  # a process that is gone waited for nothing
 
 
 def test_empty_cgroups_a_killed_grader_left_are_swept_and_a_busy_or_fresh_one_is_not():
