@@ -291,12 +291,8 @@ def run_student_process(
         return {q: reason for q in questions if not _answered(run.workdir, q)}
 
     for _ in range(MAX_RESTARTS + 1):
-        with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
-            WorkFolder(run.workdir).progress.unlink()  # each run reports its own steps
-        try:
-            hand_over(run)
-        except OSError as error:  # its folder is full, or a name is held by something the grader cannot remove
-            lost = (Status.CRASHED, f"the grader could not hand its files over to the submission's folder ({error.strerror})")
+        lost = _ready_for_a_run(run)
+        if lost:
             return failed_steps | unanswered(lost)
         progress = ProgressLog(run.workdir, steps)
         process = _start_collector(run, sandbox, questions, failed_steps)
@@ -327,6 +323,17 @@ def run_student_process(
         if reason[0] == Status.TIMEOUT and timing.exhausted():
             return failed_steps | unanswered(reason)
     return failed_steps
+
+
+def _ready_for_a_run(run: SubmissionRun) -> tuple[Status, str] | None:
+    """Ready the work folder for a run of the collector; why it cannot be, or None."""
+    with contextlib.suppress(FileNotFoundError, IsADirectoryError, PermissionError):
+        WorkFolder(run.workdir).progress.unlink()  # each run reports its own steps
+    try:
+        hand_over(run)
+    except OSError as error:  # its folder is full, or a name is held by something the grader cannot remove
+        return (Status.CRASHED, f"the grader could not hand its files over to the submission's folder ({error.strerror})")
+    return None
 
 
 def _start_collector(
@@ -400,8 +407,7 @@ def grade_notebook(
             Path(scratch), limits.max_memory, limits.max_processes, sandbox.folder_bytes(limits.max_disk), enforce=sandbox.kind != "none"
         ) as budget,
     ):
-        handed = {workfolder.NOTEBOOK: notebook_text.encode("utf-8"), **challenge_files(arrays, params)}
-        run = SubmissionRun(_work_folder(Path(scratch)), uid, limits, budget, handed)
+        run = SubmissionRun(_work_folder(Path(scratch)), uid, limits, budget, _handed(notebook_text, arrays, params))
         sandbox.prepare(run.workdir, uid)
         timing = RunTiming(limits, checker.calibration, started + limits.timeout)
         failed_steps = run_student_process(run, sandbox, timing, questions)
@@ -453,6 +459,11 @@ def _work_folder(scratch: Path) -> Path:
     shutil.copy(data.__file__, workdir / spec.DATA_MODULE)
     shutil.copy(data.EMBEDDED_PATH, workdir / data.EMBEDDED_PATH.name)
     return workdir
+
+
+def _handed(notebook_text: str, arrays: dict[str, np.ndarray], params: dict[str, Any]) -> dict[str, bytes]:
+    """What the collector reads of its folder: the notebook and the challenge, as the grader wrote them."""
+    return {workfolder.NOTEBOOK: notebook_text.encode("utf-8"), **challenge_files(arrays, params)}
 
 
 def hand_over(run: SubmissionRun) -> None:

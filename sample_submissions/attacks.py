@@ -325,7 +325,7 @@ PAUSE = "class Pause{index}:\n    import time\n    time.sleep({seconds})\n"
 
 
 def cpu_spinner_case(children=250, pauses=8, seconds=2):
-    """A submission that spins ``children`` sessions (or as many as its process limit lets it) through ``pauses`` definitions of ``seconds`` each."""
+    """A submission that spins ``children`` sessions (as many as its process limit lets it) through ``pauses`` sleeps of ``seconds``."""
     cells = (SPINNER.format(children=children), *(PAUSE.format(index=i, seconds=seconds) for i in range(pauses)))
     return Case("attack_cpu_spinner", fails=HONEST_FAILS, cells=cells, functions=STUBS)
 

@@ -281,6 +281,7 @@ def test_a_submission_budget_bounds_memory_of_all_processes_and_its_files_togeth
         assert budget.describe() == {
             "memory_total": "0.292969 GiB for all its processes and its /tmp",
             "disk_total": "0.0625 GiB for its folder",
+            "cpu_share": "one grading's share of the cores, for all its processes",
         }
     assert not os.path.ismount(folder) and not list(folder.iterdir())
-    assert not [group for group in budget.cgroups if group.exists()]
+    assert not [group for group in budget.all_groups() if group.exists()]
