@@ -7,8 +7,8 @@ saving, or they upload a file the grade finds nothing in. So :func:`export`
 * finds the running notebook's own file (:func:`find_notebook`): an explicit name, VS Code's
   ``__vsc_ipynb_file__``, the Jupyter server's session of this kernel, or ``JPY_SESSION_NAME``;
   never a name written in the notebook, and it refuses with one line when it cannot tell;
-* refuses when the saved file's graded functions are not the ones the kernel last ran
-  (:func:`unsaved_functions`);
+* refuses when the saved file's graded functions are not the ones the kernel last ran, saying
+  why and the one thing to do (:func:`mnist_kit.kernel_state.stale_lines`);
 * prints a :class:`Receipt`: per question, the functions the grade will find and the cell each is
   in, syntax errors, notebook variables a graded function reads, and the zip's SHA-256. Gradescope
   shows the same receipt (:func:`receipt`, computed from the uploaded file) at upload time.
@@ -24,7 +24,6 @@ import hashlib
 import json
 import os
 import symtable
-import textwrap
 import time
 import urllib.request
 import zipfile
@@ -33,7 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from . import notebook_source
-from .written import answer_line, written_answers
+from .kernel_state import stale_lines
+from .written import answer_line, kit_child_environment, written_answers
 
 SAVE_FIRST = "save the notebook (Ctrl-S / Cmd-S), then run this cell again"
 MAX_CELL_CHARACTERS = 200_000  # far above any answer cell; a larger one is listed, not parsed
@@ -203,7 +203,7 @@ def receipt_in_child(raw: bytes, name: str, timeout: float = 60) -> str:
 
     command = ["prlimit", f"--as={RECEIPT_MEMORY}", "--", sys.executable, "-P", "-m", "mnist_kit.export", name]
     try:
-        done = subprocess.run(command, input=raw, capture_output=True, timeout=timeout)
+        done = subprocess.run(command, input=raw, capture_output=True, timeout=timeout, env=kit_child_environment())
     except subprocess.TimeoutExpired:
         return "No receipt: the upload takes too long to read"
     text = done.stdout[:MAX_RECEIPT_BYTES].decode("utf-8", "replace")
@@ -231,32 +231,6 @@ def find_notebook(namespace: dict[str, Any], explicit: str | Path | None = None)
     raise ExportError('cannot tell which notebook this kernel runs: pass its file name, for example grader.export("mnist.ipynb")')
 
 
-def unsaved_functions(notebook: dict[str, Any], namespace: dict[str, Any]) -> list[str]:
-    """The graded functions the kernel runs in a version other than the saved ``notebook``'s."""
-    import inspect
-
-    from .questions import QUESTIONS
-
-    statements, _ = notebook_source.definition_statements(notebook)
-    saved = {}
-    for _, source in statements:
-        for node in ast.parse(source).body:
-            if isinstance(node, ast.FunctionDef):
-                saved[node.name] = ast.dump(node)
-    differ = []
-    for name in (f for unit in QUESTIONS.values() for f in unit.functions):
-        function = namespace.get(name)
-        if not inspect.isfunction(function):
-            continue
-        try:
-            ran = ast.dump(ast.parse(textwrap.dedent(inspect.getsource(function))).body[0])
-        except (OSError, TypeError, SyntaxError, IndexError):
-            continue  # defined some way that keeps no source: nothing to compare
-        if saved.get(name) != ran:
-            differ.append(name)
-    return differ
-
-
 def export(namespace: dict[str, Any], nb_path: str | Path | None = None, export_path: str | Path | None = None) -> tuple[Path, Receipt]:
     """Zip the running notebook beside it and return ``(zip path, Receipt)``.
 
@@ -271,12 +245,13 @@ def export(namespace: dict[str, Any], nb_path: str | Path | None = None, export_
         notebook = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as error:
         raise ExportError(f"{path.name} cannot be read as a notebook ({error}): {SAVE_FIRST}") from None
-    stale = unsaved_functions(notebook, namespace)
+    from .questions import QUESTIONS
+
+    graded = [f for unit in QUESTIONS.values() for f in unit.functions]
+    stale = stale_lines(notebook, namespace, graded, path.name, saved_at=path.stat().st_mtime, for_export=True)
     if stale:
-        raise ExportError(
-            f"{', '.join(stale)} in the saved {path.name} {'is' if len(stale) == 1 else 'are'} not what this kernel "
-            f"last ran: {SAVE_FIRST} (if you edited a cell since, run it first)"
-        )
+        more = f" ({len(stale) - 1} more like it)" if len(stale) > 1 else ""
+        raise ExportError(f"{stale[0]}, then run this cell again{more}")
     zip_path = Path(export_path) if export_path else _new_zip_path(path)
     with zipfile.ZipFile(zip_path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.write(path, path.name)

@@ -31,6 +31,7 @@ RELEASE_MODULES = (
     "calibration.py",
     "checks.py",
     "export.py",
+    "kernel_state.py",
     "limits.py",
     "reference_cost.json",  # grader.check states each question's limit as the grade computes it
     "results.py",

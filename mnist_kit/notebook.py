@@ -73,15 +73,21 @@ class Grader:
         # Kept so that notebooks written as Grader("mnist.ipynb") still run; export never trusts a
         # written name, since a student may work in a copy (it finds the running notebook instead).
         self._written_name = notebook
+        with contextlib.suppress(ImportError):  # the student release has it; the sandbox's copy of the kit does not
+            from .kernel_state import watch_cells
+
+            watch_cells()  # from now on, each cell the kernel runs is seen: grader.check can tell a stale kernel
 
     def check(self, question: str, global_env: dict[str, Any] | None = None) -> "CheckReport | WrittenReport":
         """Run ``question``'s public checks on the functions the notebook defines; return a report that shows itself."""
         namespace = global_env if global_env is not None else _caller_globals()
-        from .questions import WRITTEN
+        from .questions import QUESTIONS, WRITTEN
 
         if question in WRITTEN:
             return written_check(question, namespace)
-        return public_check(question, namespace)
+        report = public_check(question, namespace)
+        unit = QUESTIONS.get(question)
+        return dataclasses.replace(report, stale=kernel_against_saved(unit.functions, namespace)) if unit else report
 
     def export(
         self,
@@ -120,6 +126,7 @@ class CheckReport:
     problem: str = ""  # why no check could run (a function missing, or leaning on the notebook's variables)
     goals: tuple = ()  # of mnist_kit.checks.Goal: what hidden checks demand, measured here once the public checks pass
     time: str = ""  # the CPU time the calls used here against the grade's limit for them on this machine (time_line)
+    stale: tuple = ()  # of str: where the saved notebook is not what this kernel runs (kernel_state.stale_lines), said first
 
     @property
     def passed(self) -> bool:
@@ -140,6 +147,10 @@ class CheckReport:
         else:
             head = f"{self.question}: {sum(r.passed for r in self.results)} of {count} public checks pass."
         lines = [head, *(f"  ✗ {message}" for message in self.failures())]
+        if self.stale:  # said first: until it is fixed, these results are not the grade's
+            lines = ["The saved notebook is not what this kernel runs, and the grade reads the saved one:"]
+            lines += [f"  ! {line}" for line in self.stale]
+            lines += ["Until then, what follows checks the kernel's version:", head, *(f"  ✗ {m}" for m in self.failures())]
         if self.goals:
             lines.append("The grade also checks these goals (hidden checks), measured here on this notebook's inputs:")
             lines += [f"  {goal.line()}" for goal in self.goals]
@@ -163,6 +174,21 @@ class WrittenReport:
 
     def _repr_markdown_(self) -> str:
         return "```text\n" + repr(self) + "\n```"
+
+
+def kernel_against_saved(functions: Sequence[str], namespace: dict[str, Any]) -> tuple[str, ...]:
+    """Where the saved notebook this kernel runs defines ``functions`` otherwise than the kernel does (nothing if it cannot be read)."""
+    import json
+
+    from .export import ExportError, find_notebook
+    from .kernel_state import stale_lines
+
+    try:
+        path = find_notebook(namespace)
+        saved, saved_at = json.loads(path.read_text(encoding="utf-8")), path.stat().st_mtime
+    except (ExportError, OSError, ValueError):
+        return ()
+    return tuple(stale_lines(saved, namespace, functions, path.name, saved_at=saved_at))
 
 
 def written_check(question: str, namespace: dict[str, Any]) -> WrittenReport:

@@ -10,9 +10,11 @@ the markers, the k-th tagged cell). The text is the student's: it is cut to
 """
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from .notebook_source import cell_source
@@ -74,6 +76,16 @@ def answer_line(question: str, answer: WrittenAnswer) -> str:
     return f"{question} (written, marked by hand): ✗ {what}: write your answer in its cell, then save."
 
 
+def kit_child_environment() -> dict[str, str]:
+    """The environment of a child ``python -P -m mnist_kit...``: this kit found where it is, never in the current folder.
+
+    ``-P`` keeps the current folder (an instructor's, which may hold a student's ``numpy.py``) off
+    ``sys.path``; the Gradescope bundle's kit is found only there, so its folder is named instead.
+    """
+    kit_parent = str(Path(__file__).resolve().parent.parent)
+    return {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [kit_parent, os.environ.get("PYTHONPATH")]))}
+
+
 def written_in_child(raw: bytes, names: Sequence[str], timeout: float = 120) -> dict[str, WrittenAnswer]:
     """The written questions ``names``' answers in the notebook ``raw`` (bytes a student controls), read in a child process.
 
@@ -88,7 +100,7 @@ def written_in_child(raw: bytes, names: Sequence[str], timeout: float = 120) -> 
         return {}
     command = ["prlimit", f"--as={PARSER_MEMORY}", "--", sys.executable, "-P", "-m", "mnist_kit.written", *names]
     try:
-        done = subprocess.run(command, input=raw, capture_output=True, timeout=timeout)
+        done = subprocess.run(command, input=raw, capture_output=True, timeout=timeout, env=kit_child_environment())
     except subprocess.TimeoutExpired:
         done = None
     # JSON escapes a character in at most 12 bytes (a surrogate pair, each as \\uXXXX).

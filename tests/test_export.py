@@ -8,14 +8,15 @@ in a real Jupyter server with a renamed copy, is ``test_student_notebook.py``'s 
 import hashlib
 import importlib.util
 import json
+import os
 import zipfile
 
 import pytest
 
-from mnist_kit import export, gradescope
+from mnist_kit import export, gradescope, kernel_state, notebook
 from mnist_kit.notebook import Grader
 from mnist_kit.questions import QUESTIONS
-from mnist_kit.results import Result, Status
+from mnist_kit.results import CheckResult, Result, Status
 
 RIGHT = "def cast_labels(y):\n    return y.astype('int8')\n"
 EDITED = "def cast_labels(y):\n    return y.astype('int16')\n"
@@ -84,14 +85,96 @@ def test_a_notebook_that_cannot_be_found_is_refused_in_one_line(tmp_path, monkey
     assert not list(tmp_path.glob("*.zip"))
 
 
-def test_functions_the_kernel_ran_unsaved_are_named_and_nothing_is_zipped(tmp_path, monkeypatch, no_session, capsys):
-    saved = write_notebook(tmp_path / "mine.ipynb", RIGHT)
-    namespace = kernel_namespace(tmp_path, EDITED)
-    assert export.unsaved_functions(json.loads(saved.read_text()), namespace) == ["cast_labels"]
-    assert Grader().export(str(saved), global_env=namespace) is None
-    printed = capsys.readouterr().out
-    assert "cast_labels in the saved mine.ipynb is not what this kernel last ran" in printed
-    assert export.SAVE_FIRST in printed and printed.count("\n") == 1 and not list(tmp_path.glob("*.zip"))
+BROKEN = "def cast_labels(y):\n    return y.astype('int8'\n"
+SAVED_AT = 1_000_000.0
+_PARSE = "has a syntax error on its line 2: '(' was never closed"
+_AFTER = "running that cell changed nothing, so this kernel still runs the cast_labels from before your edit: fix the line, "
+_EDITED_SAVED = "cast_labels: code cell 1 (def cast_labels(y):) in the saved mine.ipynb was edited and saved since this kernel ran it"
+_CANNOT_TELL = "cast_labels: code cell 1 (def cast_labels(y):) in the saved mine.ipynb is not what this kernel last ran"
+_GONE = (
+    "cast_labels: this kernel runs it, but no cell of the saved mine.ipynb defines it, so the grade will not find it: write it "
+    "back in a cell and save the notebook (Ctrl-S / Cmd-S), or, if you removed it on purpose, restart the kernel so that it "
+    "forgets it (Kernel > Restart Kernel; then run the cells again)"
+)
+RUN, SAVE = "run that cell (Shift-Enter)", "save the notebook (Ctrl-S / Cmd-S)"
+# How the saved notebook and the kernel part: (the saved cell, the cells the kernel ran as
+# (seconds after the save, source), whether IPython reported them, what grader.check says (None:
+# nothing), what grader.export() says).
+PARTINGS = {
+    "a cell that did not parse when run": (
+        RIGHT,
+        [(-50, RIGHT), (50, BROKEN)],
+        True,
+        f"cast_labels: the cell you last ran to define it {_PARSE}; {_AFTER}{RUN}",
+        f"cast_labels: the cell you last ran to define it {_PARSE}; {_AFTER}{RUN}, then {SAVE}",
+    ),
+    "a saved cell that does not parse": (
+        BROKEN,
+        [(-50, RIGHT)],
+        False,
+        f"cast_labels: code cell 1 (def cast_labels(y):) {_PARSE} (in the saved mine.ipynb); {_AFTER}{RUN}",
+        f"cast_labels: code cell 1 (def cast_labels(y):) {_PARSE} (in the saved mine.ipynb); {_AFTER}{RUN}, then {SAVE}",
+    ),
+    "run but not saved yet: how a student works": (
+        RIGHT,
+        [(-50, RIGHT), (50, EDITED)],
+        True,
+        None,
+        f"cast_labels: code cell 1 (def cast_labels(y):) in the saved mine.ipynb is older than the cast_labels this kernel "
+        f"last ran: {SAVE}",
+    ),
+    "edited and saved, not run": (EDITED, [(-50, RIGHT)], True, f"{_EDITED_SAVED}: {RUN}", f"{_EDITED_SAVED}: {RUN}"),
+    "outside IPython, cannot tell which came last": (
+        EDITED,
+        [(-50, RIGHT)],
+        False,
+        f"{_CANNOT_TELL}: {RUN}, then {SAVE}",
+        f"{_CANNOT_TELL}: {RUN}, then {SAVE}",
+    ),
+    "removed from the saved notebook": ("LIMIT = 3", [(-50, RIGHT)], True, _GONE, _GONE),
+}
+
+
+@pytest.fixture
+def checks_run(monkeypatch):
+    """grader.check with its public checks replaced by a report of one passed check: what is said around them is tested here."""
+    passed = CheckResult("q2", "cast", True, "", hidden=False, weight=1.0)
+    monkeypatch.setattr(notebook, "public_check", lambda question, namespace: notebook.CheckReport(question, (passed,)))
+
+
+@pytest.mark.parametrize("parting", PARTINGS)
+def test_a_kernel_that_parted_from_the_saved_notebook_is_told_why_and_what_to_do(
+    tmp_path, monkeypatch, no_session, checks_run, capsys, parting
+):
+    saved_cell, ran, reported, checked_words, exported_words = PARTINGS[parting]
+    saved = write_notebook(tmp_path / "mine.ipynb", saved_cell)
+    os.utime(saved, (SAVED_AT, SAVED_AT))
+    watch = kernel_state.CellWatch()
+    for seconds, source in ran:
+        watch.saw(source, at=SAVED_AT + seconds)
+    monkeypatch.setattr(kernel_state, "watch_cells", lambda: watch if reported else None)
+    kernel_source = next(source for _, source in reversed(ran) if source != BROKEN)
+    namespace = {**kernel_namespace(tmp_path, kernel_source), "_ih": ["", *(s for _, s in ran)], "__vsc_ipynb_file__": str(saved)}
+    # grader.check says it first, before any check result (or nothing); export refuses with its own words, and zips nothing.
+    checked = repr(Grader().check("q2", global_env=namespace)).splitlines()
+    if checked_words is None:
+        assert checked[0] == "q2: all 1 public check pass.", checked
+    else:
+        assert checked[:2] == [
+            "The saved notebook is not what this kernel runs, and the grade reads the saved one:",
+            f"  ! {checked_words}",
+        ]
+        assert checked[2:4] == ["Until then, what follows checks the kernel's version:", "q2: all 1 public check pass."]
+    assert Grader().export(global_env=namespace) is None
+    assert capsys.readouterr().out == f"✗ Not exported: {exported_words}, then run this cell again\n"
+    assert not list(tmp_path.glob("*.zip"))
+
+
+def test_a_kernel_that_runs_the_saved_notebook_hears_nothing_of_it(tmp_path, no_session, checks_run):
+    saved = write_notebook(tmp_path / "mine.ipynb", "import numpy as np", RIGHT)
+    namespace = {**kernel_namespace(tmp_path, RIGHT), "_ih": ["", RIGHT], "__vsc_ipynb_file__": str(saved)}
+    assert kernel_state.stale_lines(json.loads(saved.read_text()), namespace, ["cast_labels"], "mine.ipynb", for_export=True) == []
+    assert repr(Grader().check("q2", global_env=namespace)).startswith("q2: all 1 public check pass.")
 
 
 def test_a_saved_notebook_is_zipped_beside_itself_with_its_receipt(tmp_path, monkeypatch, no_session, capsys):
@@ -156,3 +239,17 @@ def test_two_exports_in_the_same_second_never_overwrite_one_another(tmp_path, mo
     made = [export.export(namespace, path)[0] for _ in range(3)]
     assert [p.name for p in made] == ["mnist_2026_12_05T00_43_08.zip", "mnist_2026_12_05T00_43_08_2.zip", "mnist_2026_12_05T00_43_08_3.zip"]
     assert all(zipfile.ZipFile(p).namelist() == ["mnist.ipynb"] for p in made)
+
+
+def test_the_graders_own_children_import_nothing_from_the_current_folder(tmp_path, monkeypatch):
+    """An instructor may run the kit from a folder holding a student's files: its numpy.py must never run."""
+    from mnist_kit.written import written_in_child
+
+    marker = tmp_path / "ran"
+    for name in ("numpy", "json", "mnist_kit"):
+        (tmp_path / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write('{name} ')\n")
+    monkeypatch.chdir(tmp_path)
+    raw = json.dumps(notebook_of(RIGHT)).encode()
+    assert export.receipt_in_child(raw, "mine.ipynb").startswith("Receipt for mine.ipynb")
+    assert set(written_in_child(raw, ["q7"])) == {"q7"}
+    assert not marker.exists(), marker.read_text()

@@ -140,7 +140,7 @@ def test_student_zip_works_offline_in_jupyter_and_exports_the_copy_worked_in(bui
     assert all(text.startswith(f"{q}: all ") for q, text in outcome["checks"].items()), outcome["checks"]
     # Exported before saving: refused, one line, no zip.
     assert outcome["unsaved"].startswith("✗ Not exported: ") and outcome["unsaved"].count("\n") == 1
-    assert f"in the saved {COPY_NAME}" in outcome["unsaved"] and export.SAVE_FIRST in outcome["unsaved"]
+    assert f"in the saved {COPY_NAME} is older than" in outcome["unsaved"] and export.SAVE_FIRST in outcome["unsaved"]
     (exported,) = release.glob("*.zip")
     assert exported.name.startswith("my mnist work_") and (release / "mnist.ipynb").read_bytes() == original
     with zipfile.ZipFile(exported) as archive:
@@ -181,3 +181,62 @@ def test_the_readme_tells_students_which_pythons_work_and_how_to_start_and_come_
         "Download .ipynb",
     ):
         assert words in section, words
+
+
+_CAST = "def cast_labels(y):\n    return y.astype({})\n"
+
+
+@pytest.mark.slow
+def test_a_syntax_error_is_named_first_and_fixing_it_needs_no_restart(tmp_path):
+    """In a real Jupyter kernel: a graded cell broken, run and saved; grader.check names the parse
+    error before any result, export refuses with the cause; fixed, run and saved, export succeeds."""
+    from jupyter_client.manager import start_new_kernel
+
+    path = tmp_path / "mnist.ipynb"
+    cells = ["from mnist_kit.notebook import Grader\ngrader = Grader()", "import numpy as np", _CAST.format("np.int8")]
+
+    def save():
+        path.write_text(json.dumps({"cells": [{"cell_type": "code", "metadata": {}, "source": c} for c in cells], "metadata": {}, "nbformat": 4}))
+
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "JPY_SESSION_NAME": str(path)}
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(tmp_path))
+    try:
+
+        def run(code):
+            printed = []
+
+            def keep(message):
+                content = message["content"]
+                if message["msg_type"] == "stream":
+                    printed.append(content["text"])
+                elif message["msg_type"] in ("execute_result", "display_data"):
+                    printed.append(str(content["data"].get("text/plain", "")))
+                elif message["msg_type"] == "error":
+                    printed.append(f"{content['ename']}: {content['evalue']}")
+
+            client.execute_interactive(code, timeout=300, output_hook=keep)
+            return "".join(printed)
+
+        for cell in cells:
+            run(cell)
+        save()
+        assert run('grader.check("q2")').startswith("q2: all ")
+        cells[2] = _CAST.format("np.int8")[:-2] + "\n"  # the closing parenthesis deleted
+        assert run(cells[2]).startswith("SyntaxError")
+        save()
+        checked = run('grader.check("q2")').splitlines()
+        assert checked[0] == "The saved notebook is not what this kernel runs, and the grade reads the saved one:"
+        assert checked[1].startswith("  ! cast_labels: the cell you last ran to define it has a syntax error on its line 2: ")
+        assert "fix the line, run that cell (Shift-Enter)" in checked[1]
+        refused = run("grader.export()")
+        assert refused.startswith("✗ Not exported: cast_labels: the cell you last ran to define it has a syntax error on its line 2")
+        assert not list(tmp_path.glob("*.zip"))
+        cells[2] = _CAST.format('"int8"')  # fixed, run, saved: no restart
+        assert run(cells[2]) == ""
+        save()
+        assert run('grader.check("q2")').startswith("q2: all ")
+        exported = run("grader.export()")
+        assert exported.splitlines()[-1].startswith("Wrote mnist_") and len(list(tmp_path.glob("*.zip"))) == 1, exported
+    finally:
+        client.stop_channels()
+        manager.shutdown_kernel(now=True)

@@ -36,6 +36,7 @@ COMMON_MISTAKES = {
     "wrong_split_index": "splits one row off the asked n_train",
     "wrong_split_hard_coded_size": "splits at 60,000 whatever n_train says",
     "wrong_modifies_inputs": "shuffles X and y in place",
+    "wrong_shuffle_without_seed": "ignores the seed (np.random.permutation): two calls, two splits",
 }
 ANSWERS = AnswerSchema(
     NAME,

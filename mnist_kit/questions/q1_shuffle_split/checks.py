@@ -1,4 +1,4 @@
-"""q1's hidden checks: the training rows each once, reproducibility, and the seed's effect.
+"""q1's hidden checks: the training rows each once, and the seed's effect.
 
 The question's CHECKS are the public ones (``public.py``) and these; never shown to students.
 """
@@ -11,8 +11,8 @@ import numpy as np
 
 from mnist_kit.checks import answer, changed, hidden, require
 
-from . import ANSWERS, TABLES
-from .public import CHECKS as PUBLIC_CHECKS, SPLIT, expected_rows, returned_calls
+from . import ANSWERS
+from .public import CHECKS as PUBLIC_CHECKS, SPLIT, compared_pairs, expected_rows, returned_calls
 
 if TYPE_CHECKING:
     from mnist_kit.checks import Answers
@@ -28,25 +28,8 @@ def split_uses_training_rows(answers: Answers, inputs: Inputs) -> None:
         )
 
 
-def _compared_pairs(answers: Answers, suffix: str, same: bool, message: str) -> None:
-    returned = returned_calls(answers)
-    pairs = [(table, f"{table}_{suffix}") for table in TABLES if table in returned and f"{table}_{suffix}" in returned]
-    require(pairs, message)
-    for first, second in pairs:
-        require(np.array_equal(returned[first]["X_train"], returned[second]["X_train"]) == same, message)
-
-
-def split_is_reproducible(answers: Answers, inputs: Inputs) -> None:
-    _compared_pairs(
-        answers,
-        "repeat",
-        True,
-        "Two calls with the same seed gave different training sets: draw the permutation from a generator seeded with seed.",
-    )
-
-
 def split_depends_on_seed(answers: Answers, inputs: Inputs) -> None:
-    _compared_pairs(
+    compared_pairs(
         answers, "other_seed", False, "Two different seeds gave the same shuffle: use the seed argument rather than a fixed number."
     )
 
@@ -59,10 +42,5 @@ def _same_shuffle_for_another_seed(answers: Answers, inputs: Inputs) -> None:
 CHECKS = [
     *PUBLIC_CHECKS,
     hidden(split_uses_training_rows, defect=changed(ANSWERS.part(call="small", part="X_train"), lambda rows: rows + 1), needs=SPLIT),
-    hidden(
-        split_is_reproducible,
-        defect=changed(ANSWERS.part(call="small_repeat", part="X_train"), lambda rows: np.roll(rows, 1, axis=0)),
-        needs=SPLIT,
-    ),
     hidden(split_depends_on_seed, defect=_same_shuffle_for_another_seed, needs=SPLIT),
 ]

@@ -1,4 +1,4 @@
-"""q1's public checks: the split's shapes, its pairs, its test part, its order, and the inputs left alone.
+"""q1's public checks: the split's shapes, its pairs, its test part, its order, its seed, and the inputs left alone.
 
 Shipped with the student release: ``grader.check`` runs these very checks in the notebook (on
 inputs of its own, see :mod:`mnist_kit.notebook`), and the grade runs them on the grading-time inputs.
@@ -131,6 +131,24 @@ def split_leaves_inputs_alone(answers: Answers, inputs: Inputs) -> None:
         raise first_problem or CheckFailed("shuffle_split returned nothing on either table")
 
 
+def compared_pairs(answers: Answers, suffix: str, same: bool, message: str) -> None:
+    returned = returned_calls(answers)
+    pairs = [(table, f"{table}_{suffix}") for table in TABLES if table in returned and f"{table}_{suffix}" in returned]
+    require(pairs, message)
+    for first, second in pairs:
+        require(np.array_equal(returned[first]["X_train"], returned[second]["X_train"]) == same, message)
+
+
+def split_is_reproducible(answers: Answers, inputs: Inputs) -> None:
+    compared_pairs(
+        answers,
+        "repeat",
+        True,
+        "Two calls with the same seed gave different training sets, so the seed is not used: draw the permutation from a "
+        "generator made with it, np.random.default_rng(seed).permutation(n_train).",
+    )
+
+
 CHECKS = [
     public(split_shapes, defect=changed(ANSWERS.part(call="small", part="X_train"), lambda rows: rows[:-1]), needs=SPLIT),
     # Mixing up images and labels ruins every later question: it weighs more than a wrong size.
@@ -144,6 +162,12 @@ CHECKS = [
     public(
         split_is_shuffled,
         defect=changed(ANSWERS.part(call="large", part="X_train"), lambda rows: rows[np.argsort(rows[:, 0])]),
+        needs=SPLIT,
+    ),
+    # Ignoring the seed is the commonest mistake here; two calls with one seed show it, no hidden input needed.
+    public(
+        split_is_reproducible,
+        defect=changed(ANSWERS.part(call="small_repeat", part="X_train"), lambda rows: np.roll(rows, 1, axis=0)),
         needs=SPLIT,
     ),
     public(
