@@ -13,7 +13,7 @@ import re
 import string
 import traceback
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -219,11 +219,19 @@ def said_once(messages: Iterable[str]) -> list[str]:
 _RAISED_ON = re.compile(r"^On .+?, (?P<what>[A-Za-z_][A-Za-z0-9_]* raised .+)$", re.S)
 
 
-def notebook_variable_message(function: str, variable: str) -> str:
-    """What ``grader.check`` and the grade both say of a graded function that reads a variable of the notebook."""
+def notebook_variable_message(function: str, variables: Sequence[str]) -> str:
+    """What ``grader.check`` and the grade both say of a graded function that reads variables of the notebook, all named at once.
+
+    Examples
+    --------
+    >>> notebook_variable_message("score", ["X_test", "y_test"])  # doctest: +ELLIPSIS
+    'score uses X_test and y_test, variables of the notebook: use only its arguments (... where they do not exist).'
+    """
+    names = " and ".join([", ".join(variables[:-1]), variables[-1]] if len(variables) > 1 else variables)
+    what, they, exist = ("variables", "they", "do") if len(variables) > 1 else ("a variable", names, "does")
     return (
-        f"{function} uses {variable}, a variable of the notebook: use only its arguments (the grader calls "
-        f"{function} on other data, where {variable} does not exist)."
+        f"{function} uses {names}, {what} of the notebook: use only its arguments (the grader calls "
+        f"{function} on other data, where {they} {exist} not exist)."
     )
 
 
@@ -240,7 +248,7 @@ class Student:
         namespace: dict[str, Any],
         notebook_variables: Iterable[str] = frozenset(),
         unreadable: Mapping[str, str] | None = None,
-        leaning: Mapping[str, str] | None = None,
+        leaning: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self.namespace, self.notebook_variables = namespace, frozenset(notebook_variables)
         self.unreadable = dict(unreadable or {})  # functions defined only in cells the grade cannot read, with why
@@ -314,7 +322,9 @@ class Student:
         except NameError as error:
             variable = getattr(error, "name", None)
             if variable in self.notebook_variables:
-                return Failure(f"{on}, {notebook_variable_message(name, str(variable))}")
+                # Every one it reads, not only the first it met: the student fixes them in one round.
+                read = set(getattr(getattr(self.namespace.get(name), "__code__", None), "co_names", ()))
+                return Failure(f"{on}, {notebook_variable_message(name, sorted((read & self.notebook_variables) | {str(variable)}))}")
             return Failure(f"{on}, {name} raised {describe_exception(error)}")
         except (Exception, SystemExit, GeneratorExit) as error:  # noqa: BLE001 - whatever the student's code raises is its answer
             return Failure(f"{on}, {name} raised {describe_exception(error)}")
@@ -391,7 +401,34 @@ def _is_students(frame: traceback.FrameSummary) -> bool:
 
 def _first_line(error: BaseException) -> str:
     text = str(error).strip()
+    invalid = _INVALID_PARAMETER.match(text)
+    if invalid:
+        return _invalid_parameter(**invalid.groupdict())
     return text.splitlines()[0][:300] if text else ""
+
+
+# scikit-learn's InvalidParameterError: its list of allowed values is long and its "Got ..." comes last.
+_INVALID_PARAMETER = re.compile(
+    r"The '(?P<parameter>\w+)' parameter of (?P<owner>\w+) must be (?P<allowed>.*)\. Got (?P<got>.+) instead\.", re.S
+)
+
+
+def _invalid_parameter(parameter: str, owner: str, allowed: str, got: str) -> str:
+    """scikit-learn's refusal of a parameter in the student's words: the value given and the allowed one nearest to it.
+
+    Examples
+    --------
+    >>> _invalid_parameter("loss", "SGDClassifier", "a str among {'hinge', 'log_loss', 'modified_huber'}", "'log'")
+    "SGDClassifier does not accept loss='log': the nearest value it accepts is 'log_loss'"
+    """
+    import difflib
+
+    choices = re.findall(r"'([^']*)'", allowed)
+    given = got.strip("'\"")
+    nearest = difflib.get_close_matches(given, choices, n=1, cutoff=0.0)
+    if nearest:
+        return f"{owner} does not accept {parameter}={got}: the nearest value it accepts is '{nearest[0]}'"
+    return f"{owner} does not accept {parameter}={got}: it must be {allowed}"[:300]
 
 
 def grader_failure(message: str) -> str | None:

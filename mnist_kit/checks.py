@@ -387,10 +387,8 @@ def run_checks(question: CheckedQuestion, answers: Answers, inputs: Any, checks:
             unusable[check.needs] = check.needs.reason(answers, inputs)
         reason = unusable.get(check.needs) if check.needs is not None else None
         if reason and check.needs is not None:
-            message = (
-                f"Not counted: this property earns points only once {check.needs.function} returns a usable answer, "
-                f"and it does not: {reason[:1].lower() + reason[1:]}"
-            )
+            # The reason itself: every check that needs the answer fails for this one mistake, said once with their count.
+            message = reason
             results.append(CheckResult(question.name, check.name, False, message, check.hidden, check.weight, {}))
         else:
             results.append(CheckResult(question.name, check.name, True, "", check.hidden, check.weight, measured))

@@ -248,7 +248,7 @@ def export(namespace: dict[str, Any], nb_path: str | Path | None = None, export_
     from .questions import QUESTIONS
 
     graded = [f for unit in QUESTIONS.values() for f in unit.functions]
-    stale = stale_lines(notebook, namespace, graded, path.name, saved_at=path.stat().st_mtime, for_export=True)
+    stale = stale_lines(notebook, namespace, graded, path, for_export=True)
     if stale:
         more = f" ({len(stale) - 1} more like it)" if len(stale) > 1 else ""
         raise ExportError(f"{stale[0]}, then run this cell again{more}")

@@ -28,6 +28,7 @@ import textwrap
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from . import notebook_source
@@ -84,12 +85,7 @@ def watch_cells() -> CellWatch | None:
 
 
 def stale_lines(
-    notebook: dict[str, Any],
-    namespace: dict[str, Any],
-    functions: Iterable[str],
-    name: str,
-    saved_at: float | None = None,
-    for_export: bool = False,
+    notebook: dict[str, Any], namespace: dict[str, Any], functions: Iterable[str], path: Path | str, for_export: bool = False
 ) -> list[str]:
     """One line per function of ``functions`` whose saved definition is not what the kernel runs, saying why and what to do.
 
@@ -101,10 +97,8 @@ def stale_lines(
         The kernel's globals: the functions, and IPython's input history ``_ih`` if there is one.
     functions : iterable of str
         The graded functions to compare.
-    name : str
-        The notebook's file name, as the student sees it.
-    saved_at : float, optional
-        When the file was last saved (its modification time), compared with when the kernel ran each definition.
+    path : pathlib.Path or str
+        The notebook's file: its name is said, its modification time is compared with when the kernel ran each definition.
     for_export : bool
         Also say when the kernel ran a newer version than the saved one (``grader.export()``), and end with saving.
 
@@ -116,48 +110,66 @@ def stale_lines(
     >>> stale_lines({"cells": [cell]}, {"f": f}, ["f"], "mine.ipynb")[0]  # doctest: +ELLIPSIS
     'f: code cell 1 (def f(x):) has a syntax error on its line 2: invalid syntax (in the saved mine.ipynb); running...'
     """
-    statements, _ = notebook_source.definition_statements(notebook)
-    saved: dict[str, tuple[str, str]] = {}  # function: (its cell's label, ast dump), the last definition winning
-    for label, source in statements:
-        for node in ast.parse(source).body:
-            if isinstance(node, ast.FunctionDef):
-                saved[node.name] = (label, ast.dump(node))
-    unparsed = notebook_source.unreadable_definitions(notebook)
+    saved = _read_saved(notebook, Path(path))
     watch = watch_cells()
-    then_save = f", then {SAVE}" if for_export else ""
     lines = []
     for function in functions:
         kernel = _kernel_definition(namespace.get(function))
-        if kernel is None:
-            continue  # not defined here, or without source: grader.check says what it can of it
-        ran = watch.last.get(function) if watch else None
-        if ran and ran.definition is None:
-            broken = f"the cell you last ran to define it {ran.problem}"
-        elif function in unparsed:
-            broken = f"{unparsed[function]} (in the saved {name})"
-        else:
-            broken = ""
-        if broken:
-            lines.append(
-                f"{function}: {broken}; running that cell changed nothing, so this kernel still runs the {function} "
-                f"from before your edit: fix the line, {RUN}{then_save}"
-            )
-        elif function not in saved:
-            lines.append(
-                f"{function}: this kernel runs it, but no cell of the saved {name} defines it, so the grade will not find "
-                f"it: write it back in a cell and {SAVE}, or, if you removed it on purpose, restart the kernel so that it "
-                "forgets it (Kernel > Restart Kernel; then run the cells again)"
-            )
-        elif saved[function][1] != kernel:
-            label = saved[function][0]
-            newer = _kernel_is_newer(function, saved[function][1], ran, saved_at, namespace)
-            if newer and for_export:
-                lines.append(f"{function}: {label} in the saved {name} is older than the {function} this kernel last ran: {SAVE}")
-            elif newer is False:
-                lines.append(f"{function}: {label} in the saved {name} was edited and saved since this kernel ran it: {RUN}")
-            elif newer is None:
-                lines.append(f"{function}: {label} in the saved {name} is not what this kernel last ran: {RUN}, then {SAVE}")
+        if kernel is not None:  # else not defined here, or without source: grader.check says what it can of it
+            line = _parting(function, kernel, saved, watch.last.get(function) if watch else None, namespace, for_export)
+            lines += [line] if line else []
     return lines
+
+
+@dataclass(frozen=True)
+class _SavedNotebook:
+    """The saved file as the comparison needs it: each function's cell and definition, and the cells that do not parse."""
+
+    definitions: dict[str, tuple[str, str]]  # function: (its cell's label, ast dump), the last definition winning
+    unparsed: dict[str, str]  # function: its cell's label and parse error
+    name: str
+    saved_at: float | None
+
+
+def _read_saved(notebook: dict[str, Any], path: Path) -> _SavedNotebook:
+    definitions = {}
+    for label, source in notebook_source.definition_statements(notebook)[0]:
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef):
+                definitions[node.name] = (label, ast.dump(node))
+    saved_at = path.stat().st_mtime if path.is_file() else None
+    return _SavedNotebook(definitions, notebook_source.unreadable_definitions(notebook), path.name, saved_at)
+
+
+def _parting(
+    function: str, kernel: str, saved: _SavedNotebook, ran: RanDefinition | None, namespace: dict[str, Any], for_export: bool
+) -> str:
+    """Why ``function`` as the kernel runs it (``kernel``, an ast dump) is not the saved one, and what to do; "" when it is."""
+    name, then_save = saved.name, f", then {SAVE}" if for_export else ""
+    if ran and ran.definition is None:
+        broken = f"the cell you last ran to define it {ran.problem}"
+    else:
+        broken = f"{saved.unparsed[function]} (in the saved {name})" if function in saved.unparsed else ""
+    if broken:
+        return (
+            f"{function}: {broken}; running that cell changed nothing, so this kernel still runs the {function} "
+            f"from before your edit: fix the line, {RUN}{then_save}"
+        )
+    if function not in saved.definitions:
+        return (
+            f"{function}: this kernel runs it, but no cell of the saved {name} defines it, so the grade will not find "
+            f"it: write it back in a cell and {SAVE}, or, if you removed it on purpose, restart the kernel so that it "
+            "forgets it (Kernel > Restart Kernel; then run the cells again)"
+        )
+    label, definition = saved.definitions[function]
+    if definition == kernel:
+        return ""
+    newer = _kernel_is_newer(function, definition, ran, saved.saved_at, namespace)
+    if newer:
+        return f"{function}: {label} in the saved {name} is older than the {function} this kernel last ran: {SAVE}" if for_export else ""
+    if newer is False:
+        return f"{function}: {label} in the saved {name} was edited and saved since this kernel ran it: {RUN}"
+    return f"{function}: {label} in the saved {name} is not what this kernel last ran: {RUN}, then {SAVE}"
 
 
 def _kernel_is_newer(

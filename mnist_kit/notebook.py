@@ -50,6 +50,13 @@ def _caller_globals() -> dict[str, Any]:
     return caller.f_globals if caller else {}
 
 
+# Where the zip goes and which of several it is: every export makes a new one and keeps the older.
+UPLOAD_WHICH = (
+    "upload it where your course collects work (Gradescope or Canvas); if several zips lie there, the newest, named by its time, "
+    "is this one."
+)
+
+
 class Grader:
     """The notebook's ``grader``: ``check`` runs the kit's public checks, ``export`` zips the notebook to submit.
 
@@ -114,7 +121,7 @@ class Grader:
         except ExportError as error:
             print(f"✗ Not exported: {error}")
             return
-        print("\n".join([*made.lines(), f"Wrote {zip_path.name} beside the notebook: upload it."]))
+        print("\n".join([*made.lines(), f"Wrote {zip_path.name} beside the notebook: {UPLOAD_WHICH}"]))
 
 
 @dataclass(frozen=True)
@@ -185,10 +192,10 @@ def kernel_against_saved(functions: Sequence[str], namespace: dict[str, Any]) ->
 
     try:
         path = find_notebook(namespace)
-        saved, saved_at = json.loads(path.read_text(encoding="utf-8")), path.stat().st_mtime
+        saved = json.loads(path.read_text(encoding="utf-8"))
     except (ExportError, OSError, ValueError):
         return ()
-    return tuple(stale_lines(saved, namespace, functions, path.name, saved_at=saved_at))
+    return tuple(stale_lines(saved, namespace, functions, path))
 
 
 def written_check(question: str, namespace: dict[str, Any]) -> WrittenReport:
@@ -239,7 +246,7 @@ def public_check(question: str, namespace: dict[str, Any], seed: int = NOTEBOOK_
     if problem:
         return CheckReport(question, (), problem)
     # A function that reads the notebook's variables fails as it fails when graded, the others are checked as there.
-    leaning = {name: used[0] for name in unit.functions if (used := notebook_variables_used(namespace[name]))}
+    leaning = {name: used for name in unit.functions if (used := notebook_variables_used(namespace[name]))}
     arrays, params, student_data, checker_inputs = _challenge(seed)
     inputs = unit.challenge_inputs(arrays, params, student_data if unit.uses_data else None)
     # As in the grade: seeded generators, and joblib in this process (the grade's LOKY_MAX_CPU_COUNT=1).

@@ -66,14 +66,16 @@ def answer_line(question: str, answer: WrittenAnswer) -> str:
     --------
     >>> answer_line("q7", WrittenAnswer("4s look like 9s"))
     'q7 (written, marked by hand): your answer is there (4 words).'
-    >>> answer_line("q7", WrittenAnswer(PLACEHOLDER))
-    "q7 (written, marked by hand): ✗ still Otter's placeholder: write your answer in its cell, then save."
+    >>> answer_line("q7", WrittenAnswer(PLACEHOLDER))  # doctest: +ELLIPSIS
+    'q7 (written, marked by hand): ✗ not answered yet: its cell still holds the text "_Type your answer here, ..._"; write...'
     """
     if answer.state == "answered":
         words = len(answer.text.split())
         return f"{question} (written, marked by hand): your answer is there ({words} word{'s' * (words != 1)})."
-    what = "still Otter's placeholder" if answer.state == "untouched" else "empty"
-    return f"{question} (written, marked by hand): ✗ {what}: write your answer in its cell, then save."
+    if answer.state == "untouched":
+        still = f'its cell still holds the text "{PLACEHOLDER}"'
+        return f"{question} (written, marked by hand): ✗ not answered yet: {still}; write your answer over it, then save."
+    return f"{question} (written, marked by hand): ✗ empty: write your answer in its cell, then save."
 
 
 def kit_child_environment() -> dict[str, str]:

@@ -364,7 +364,7 @@ SPINNER_LIMITS = {"short idle timeout": 8.0, "default idle timeout": sandbox.Lim
 def test_a_right_submission_beside_a_cpu_spinner_keeps_every_point(tmp_path, idle_timeout):
     right, spinner = notebooks.Case("right_beside_the_spinner"), attacks.cpu_spinner_case()
     notebooks.write_cases([right, spinner], tmp_path / "submissions")
-    limits = sandbox.Limits(idle_timeout=idle_timeout, min_step_cpu=15, max_cpu=30, timeout=300)
+    limits = sandbox.Limits(idle_timeout=idle_timeout, min_step_cpu=15, max_cpu=20, timeout=300)
     results = pipeline.grade_class([tmp_path / "submissions"], GradedFolder(tmp_path / "graded"), GradingOptions(limits, jobs=2))
     by_name = {r.submission: r for r in results}
     graded = by_name[right.name]

@@ -173,7 +173,7 @@ def test_a_kernel_that_parted_from_the_saved_notebook_is_told_why_and_what_to_do
 def test_a_kernel_that_runs_the_saved_notebook_hears_nothing_of_it(tmp_path, no_session, checks_run):
     saved = write_notebook(tmp_path / "mine.ipynb", "import numpy as np", RIGHT)
     namespace = {**kernel_namespace(tmp_path, RIGHT), "_ih": ["", RIGHT], "__vsc_ipynb_file__": str(saved)}
-    assert kernel_state.stale_lines(json.loads(saved.read_text()), namespace, ["cast_labels"], "mine.ipynb", for_export=True) == []
+    assert kernel_state.stale_lines(json.loads(saved.read_text()), namespace, ["cast_labels"], saved, for_export=True) == []
     assert repr(Grader().check("q2", global_env=namespace)).startswith("q2: all 1 public check pass.")
 
 
@@ -187,7 +187,7 @@ def test_a_saved_notebook_is_zipped_beside_itself_with_its_receipt(tmp_path, mon
     printed = capsys.readouterr().out
     (zip_path,) = tmp_path.rglob("*.zip")
     assert zip_path.parent == work and zipfile.ZipFile(zip_path).namelist() == ["mine.ipynb"]
-    assert printed.endswith(f"Wrote {zip_path.name} beside the notebook: upload it.\n")
+    assert printed.endswith(f"Wrote {zip_path.name} beside the notebook: {notebook.UPLOAD_WHICH}\n")
     assert zipfile.ZipFile(zip_path).read("mine.ipynb") == saved.read_bytes()
     assert f"zip SHA-256 {hashlib.sha256(zip_path.read_bytes()).hexdigest()}" in printed
     assert "q2  cast_labels: code cell 2, at def cast_labels(y):" in printed  # its own def line, not the cell's first

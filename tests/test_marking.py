@@ -265,7 +265,9 @@ def test_the_receipt_and_grader_check_say_whether_the_written_answer_is_there_ne
 
     student = json.loads((ROOT / "assignment" / "mnist.ipynb").read_text())
     lines = export.receipt(student, "mnist.ipynb").lines()
-    assert f"  {QUESTION} (written, marked by hand): ✗ still Otter's placeholder: write your answer in its cell, then save." in lines
+    still = f'its cell still holds the text "{PLACEHOLDER}"'
+    assert f"  {QUESTION} (written, marked by hand): ✗ not answered yet: {still}; write your answer over it, then save." in lines
+    assert not any("Otter" in line for line in lines)  # students do not know Otter
     answered = copy.deepcopy(student)
     cell = next(c for c in answered["cells"] if c["cell_type"] == "markdown" and written.ANSWER_TAG in c["metadata"].get("tags", []))
     cell["source"] = "4s look like 9s to it."

@@ -7,7 +7,9 @@ something else (issue: "Every student can start, and every common mistake is cau
 """
 
 import json
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +22,8 @@ from mnist_kit.notebook import public_check
 from mnist_kit.questions import QUESTIONS
 from mnist_kit.results import CheckResult, QuestionResult, Result, Status
 from tests.test_student_notebook import student_functions
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def failing(report_):
@@ -44,6 +48,9 @@ def test_an_unconverged_logistic_regression_is_said_to_be_one():
 
     said = " ".join(public_check("q4", {"fit_binary_classifier": fit_binary_classifier}).failures())
     assert "It is a LogisticRegression whose solver stopped before it converged" in said and "another kind" not in said
+    # The advice keeps the settings the notebook asks for, never "leave tol at its default".
+    (asked,) = set(re.findall(r"Use `(LogisticRegression\([^`]*\))`", (ROOT / "solution" / "mnist.py").read_text()))
+    assert asked in said and "default" not in said, said
 
 
 def test_a_returned_pipeline_is_named_as_one_not_as_unfitted():
@@ -92,7 +99,7 @@ def test_an_untouched_stub_is_said_whole_with_what_to_write():
     (message,) = public_check("q1", {"shuffle_split": student_functions()["shuffle_split"]}).failures()
     assert message.startswith("The function shuffle_split is still the stub the notebook came with")
     assert message.endswith(
-        "with your code (shuffle_split: return X_train, X_test, y_train, y_test as described above). (this one failure fails 5 checks)"
+        "with your code (shuffle_split: return X_train, X_test, y_train, y_test as described above). (this one failure fails 6 checks)"
     )
     assert "…" not in message
 
@@ -116,3 +123,37 @@ def test_the_receipt_names_the_cell_with_a_syntax_error():
     made = export.receipt({"cells": [{"cell_type": "code", "source": "def cast_labels(y)\n    return y\n"}]}, "mine.ipynb")
     assert any("has a syntax error on its line 1" in problem for problem in made.problems), made.problems
     assert json.dumps(made.lines())
+
+
+def test_returning_the_folds_mean_is_said_in_plain_words():
+    namespace = {"cross_val_accuracy": lambda clf, X, y, cv=3: np.mean(np.full(cv, 0.97)), "accuracy": lambda clf, X, y: 0.97}
+    said = public_check("q5", namespace).failures()
+    assert (
+        "cross_val_accuracy(..., cv=3) returned one number; it should return the accuracy of each of the 3 folds, as "
+        "cross_val_score does (not their mean), with cv passed on to it."
+    ) in said, said
+    assert not any("shape" in message for message in said), said
+
+
+def test_a_parameter_scikit_learn_refuses_is_named_with_the_value_given_and_the_nearest_allowed():
+    from sklearn.linear_model import SGDClassifier
+
+    namespace = {"fit_multiclass_classifier": lambda X, y: SGDClassifier(loss="log").fit(X, y)}
+    (said,) = public_check("q6", namespace).failures()
+    assert "SGDClassifier does not accept loss='log': the nearest value it accepts is 'log_loss'" in said
+    assert "…" not in said
+
+
+def test_every_notebook_variable_a_function_reads_is_named_at_once():
+    namespace = {"X_test": np.zeros((2, 784)), "y_test": np.zeros(2)}
+    exec("def accuracy(clf, X, y):\n    return float((clf.predict(X_test) == y_test).mean())\n", namespace)
+    namespace["cross_val_accuracy"] = lambda clf, X, y, cv=3: np.zeros(cv)
+    said = public_check("q5", namespace).failures()
+    assert any("accuracy uses X_test and y_test, variables of the notebook" in message for message in said), said
+
+
+@pytest.mark.parametrize("question", ["q1", "q4", "q5"])
+def test_no_message_speaks_the_kits_jargon(question):
+    """A stub's or a wrong answer's messages never say "property", "Otter", "usable answer" or "shape ()"."""
+    said = " ".join(public_check(question, {name: (lambda *a, **k: 0) for name in QUESTIONS[question].functions}).failures())
+    assert said and not re.search(r"propert|Otter|usable answer|shape \(\)", said), said

@@ -239,12 +239,12 @@ def test_run_queue_wait_tells_a_starved_process_from_a_sleeping_one():
     spinners = [_on_one_core("while True: pass") for _ in range(2)]
     sleeper = _on_one_core("import time; time.sleep(30)")
     try:
-        time.sleep(0.5)  # the sleeper's own start-up, on the busy core, is over
+        time.sleep(0.3)  # the sleeper's own start-up, on the busy core, is over
         waits = {name: budget.RunQueueWait() for name in ("starved", "asleep")}
         waits["starved"].since_last({p.pid for p in spinners})
         waits["asleep"].since_last({sleeper.pid})
         started = time.monotonic()
-        time.sleep(1.0)
+        time.sleep(0.6)
         starved, asleep = waits["starved"].since_last({p.pid for p in spinners}), waits["asleep"].since_last({sleeper.pid})
         elapsed = time.monotonic() - started
     finally:

@@ -97,8 +97,8 @@ def test_feedback_withholds_what_gradescope_withholds():
         2,
     )
     assert f"{withheld} more of the {TOTAL_POINTS} points are withheld" in text
-    # q1: 6 of 9 weights are public (split_keeps_pairs counts twice), 3 hidden
-    assert "| q1 | 0.0 / 1.33 | 0.67 withheld, released after the due date |" in text
+    # q1: 7 of 9 weights are public (split_keeps_pairs counts twice), 2 hidden
+    assert "| q1 | 0.0 / 1.56 | 0.44 withheld, released after the due date |" in text
     assert "Total:" not in text
 
 

@@ -79,8 +79,8 @@ def binary_model_is_logistic(answers: Answers, inputs: Inputs) -> None:
         )
     elif answers.descriptions.get(ANSWERS.model()) == "LogisticRegression":
         cause = (
-            "It is a LogisticRegression whose solver stopped before it converged (max_iter too small, or tol too large): "
-            "leave max_iter and tol at their defaults, or raise max_iter."
+            "It is a LogisticRegression whose solver stopped before it converged: keep the notebook's "
+            'LogisticRegression(tol=0.1, solver="lbfgs") and raise max_iter (1000 is plenty) if it warns that it did not converge.'
         )
     else:
         cause = "Its probabilities are far from a logistic regression's: fit a LogisticRegression, not another kind of classifier."

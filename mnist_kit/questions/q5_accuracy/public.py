@@ -178,10 +178,16 @@ CROSS_VALIDATION = Usable("cross_val_accuracy", returns_measured_accuracies)
 def cross_val_folds(answers: Answers, inputs: Inputs) -> None:
     for call, cv in CROSS_VALIDATIONS.items():
         folds = answer(answers, ANSWERS.folds(call=call), f"cross_val_accuracy(..., cv={cv})'s result")
+        if folds.ndim == 0:
+            returned = "one number"
+        elif folds.ndim == 1:
+            returned = f"{folds.shape[0]} value{'s' * (folds.shape[0] != 1)}"
+        else:
+            returned = "a table of values"
         require(
             folds.ndim == 1 and folds.shape[0] == cv and np.issubdtype(folds.dtype, np.number),
-            f"cross_val_accuracy(..., cv={cv}) should return {cv} fold accuracies as an array, not an array of shape "
-            f"{folds.shape}: use the cv argument.",
+            f"cross_val_accuracy(..., cv={cv}) returned {returned}; it should return the accuracy of each of the {cv} folds, "
+            f"as cross_val_score does (not their mean), with cv passed on to it.",
         )
 
 

@@ -1,0 +1,1 @@
+../../mnist_kit/kernel_state.py
