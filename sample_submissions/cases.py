@@ -629,7 +629,7 @@ WRONG = [
         functions={
             "fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
-            hinge = SGDClassifier(loss="hinge", average=True, max_iter=5, tol=None, random_state=42).fit(X, y)
+            hinge = SGDClassifier(loss="hinge", average=True, alpha=1e-3, max_iter=1, tol=None, random_state=42).fit(X, y)
             laundered = SGDClassifier(
                 loss="log_loss", average=True, learning_rate="constant", eta0=1e-300, max_iter=1, tol=None
             )
@@ -645,7 +645,7 @@ WRONG = [
             "fit_multiclass_classifier": """
         def fit_multiclass_classifier(X, y):
             import numpy as np
-            hinge = SGDClassifier(loss="hinge", average=True, max_iter=5, tol=None, random_state=42).fit(X, y)
+            hinge = SGDClassifier(loss="hinge", average=True, alpha=1e-3, max_iter=1, tol=None, random_state=42).fit(X, y)
             laundered = SGDClassifier(
                 loss="log_loss", average=True, warm_start=True, learning_rate="constant", eta0=1e-300, max_iter=1, tol=None
             ).fit(X[:100], y[:100])

@@ -281,8 +281,9 @@ def attacked_bundle(request, bundle, tmp_path_factory, listener, secret):
     if kind == "user" and sandbox.confinement_problem():
         unavailable(f"the confined fallback cannot be exercised here: {sandbox.confinement_problem()}")
     # With bubblewrap the sandbox is the batch's own, where every attack runs in both placements: here
-    # each runs from inside a function. The fallback runs every attack in both placements.
-    left_out = () if kind == "user" else tuple(f"attack_{k}_at_definition" for k in attacks.ATTACKS)
+    # each runs from inside a function (but the planted one, whose restarts the batch shows). The
+    # fallback runs every attack in both placements.
+    left_out = () if kind == "user" else (*(f"attack_{k}_at_definition" for k in attacks.ATTACKS), "attack_planted")
     scratch = tmp_path_factory.mktemp(f"gradescope-{kind}")
     cases, results, before = bundle_attacks(bundle, scratch, listener, secret, kind, left_out)
     return {"kind": kind, "cases": cases, "results": results, "before": before, "scratch": scratch}

@@ -224,7 +224,7 @@ def test_the_cpu_of_every_process_of_a_submission_is_counted(tmp_path):
         if result.student_cpu is None:
             unavailable("no cgroup counts the submission's CPU here (root and a writable cgroup tree are needed)")
         assert result.questions["q2"].full_marks, result.questions["q2"]
-        used[name] = result.student_cpu
+        used[name] = result.questions["q2"].cpu  # the step's own count: start-up's varies by more than the margin
     assert used["spinning"] - used["alone"] >= 1.4 and used["child"] - used["alone"] >= 2.8, used
 
 
