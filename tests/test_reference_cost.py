@@ -238,7 +238,7 @@ def test_measure_cost_refuses_under_a_quota_and_writes_when_it_has_a_core(clone)
     ]
     old, new = json.loads(before), json.loads(record.read_text())
     expected = rf"q4: {old['questions']['q4']:.2f} workloads, limit \d+ CPU-s -> {new['questions']['q4']:.2f} workloads, limit \d+ CPU-s"
-    assert re.fullmatch(expected, lines[4]), lines[4]
+    assert re.fullmatch(expected, lines[3]), lines[3]
     assert 0.5 < new["questions"]["q4"] / old["questions"]["q4"] < 2.0
     assert new["measured_code"] == old["measured_code"]
     assert _git(clone, "status", "--porcelain") == " M mnist_kit/reference_cost.json\n"
