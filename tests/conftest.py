@@ -8,7 +8,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))  # lets tests import sample_submissions
 # One BLAS thread in the test processes and the graders they start (before numpy is imported; children
-# inherit it): the xdist workers and the students' processes already fill both cores, and a second
+# inherit it): the two xdist workers and the students' processes already fill both cores, and a second
 # OpenBLAS thread of each only oversubscribes them (its idle threads spin). Students' processes get
 # their own setting from the grade's limits, whatever this is.
 os.environ["OPENBLAS_NUM_THREADS"] = "1"
