@@ -200,6 +200,23 @@ def execute_in_release(notebook, folder):
     return checks, errors
 
 
+def run_in_kernel(client, code, timeout):
+    """Run ``code`` through a Jupyter kernel ``client``: what it printed or displayed, and the errors it raised."""
+    printed, raised = [], []
+
+    def keep(message):
+        content = message["content"]
+        if message["msg_type"] == "stream":
+            printed.append(content["text"])
+        elif message["msg_type"] in ("execute_result", "display_data"):
+            printed.append(str(content["data"].get("text/plain", "")))
+        elif message["msg_type"] == "error":
+            raised.append(f"{content['ename']}: {content['evalue']}")
+
+    client.execute_interactive(code, timeout=timeout, output_hook=keep)
+    return "".join(printed), raised
+
+
 def work_in_jupyter_server(filled, folder, copy_name):
     """A student's session in a real Jupyter server started in ``folder`` (a student release).
 
@@ -265,19 +282,7 @@ def work_in_jupyter_server(filled, folder, copy_name):
         client.wait_for_ready(timeout=120)
 
         def run(code):
-            printed, raised = [], []
-
-            def keep(message):
-                content = message["content"]
-                if message["msg_type"] == "stream":
-                    printed.append(content["text"])
-                elif message["msg_type"] in ("execute_result", "display_data"):
-                    printed.append(str(content["data"].get("text/plain", "")))
-                elif message["msg_type"] == "error":
-                    raised.append(f"{content['ename']}: {content['evalue']}")
-
-            client.execute_interactive(code, timeout=900, output_hook=keep)
-            return "".join(printed), raised
+            return run_in_kernel(client, code, timeout=900)
 
         checks, errors = {}, []
         for cell in filled["cells"]:

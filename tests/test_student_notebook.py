@@ -18,7 +18,7 @@ from mnist_kit.notebook import UPLOAD_WHICH
 from mnist_kit.notebook_source import definition_statements
 from mnist_kit.questions import QUESTIONS, TOTAL_POINTS, WRITTEN
 from mnist_kit.results_folder import load_results
-from sample_submissions.notebooks import Case, make_notebook
+from sample_submissions.notebooks import Case, make_notebook, run_in_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 STUDENT = json.loads((ROOT / "assignment" / "mnist.ipynb").read_text())
@@ -209,19 +209,8 @@ def test_a_syntax_error_is_named_first_and_fixing_it_needs_no_restart(tmp_path):
     try:
 
         def run(code):
-            printed = []
-
-            def keep(message):
-                content = message["content"]
-                if message["msg_type"] == "stream":
-                    printed.append(content["text"])
-                elif message["msg_type"] in ("execute_result", "display_data"):
-                    printed.append(str(content["data"].get("text/plain", "")))
-                elif message["msg_type"] == "error":
-                    printed.append(f"{content['ename']}: {content['evalue']}")
-
-            client.execute_interactive(code, timeout=300, output_hook=keep)
-            return "".join(printed)
+            printed, raised = run_in_kernel(client, code, timeout=300)
+            return printed + "".join(raised)
 
         for cell in cells:
             run(cell)
